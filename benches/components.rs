@@ -1,0 +1,121 @@
+//! Component API at scale, over HTTPS against an in-process core on loopback:
+//! bulk POST of 100,000 components, GET of all of them, and a hostlist-filtered GET of 1,024.
+//!
+//! Run: `cargo bench --bench components` (prints a table; figures go in bench/RESULTS.md).
+
+use std::time::{Duration, Instant};
+
+use chami::config::ServeArgs;
+use chami::service::auth::Role;
+use chami::service::issuer::MintRequest;
+use serde_json::{json, Value};
+
+const NODES: usize = 100_000;
+const ROUNDS: usize = 7;
+
+fn inventory() -> Value {
+    // Cabinets of 8 chassis x 8 slots x 2 nodes, as the demo lays them out.
+    let comps: Vec<Value> = (0..NODES)
+        .map(|i| {
+            let (cab, rest) = (1000 + i / 128, i % 128);
+            let id = format!("x{cab}c{}s{}b0n{}", rest / 16, (rest % 16) / 2, rest % 2);
+            json!({"ID": id, "State": if i % 10 == 0 { "Off" } else { "Ready" }, "NID": i + 1, "Arch": "X86"})
+        })
+        .collect();
+    json!({"Components": comps})
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort();
+    v[v.len() / 2]
+}
+
+fn main() -> anyhow::Result<()> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let dir = tempfile::tempdir()?;
+        let args = ServeArgs::for_data_dir(dir.path().to_path_buf(), "127.0.0.1:0".parse()?);
+        let server = chami::server::start(&args).await?;
+        let ca = std::fs::read(server.ca.clone().expect("generated CA"))?;
+        let client = reqwest::Client::builder()
+            .use_rustls_tls()
+            .add_root_certificate(reqwest::Certificate::from_pem(&ca)?)
+            .build()?;
+        let token = server.issuer.mint(&MintRequest {
+            subject: "bench".into(),
+            roles: vec![Role::Admin],
+            tenant: None,
+            ttl: Duration::from_secs(3600),
+        })?;
+        let url = server.url();
+        let body = serde_json::to_vec(&inventory())?;
+
+        let t0 = Instant::now();
+        let resp = client
+            .post(format!("{url}/hsm/v2/State/Components"))
+            .bearer_auth(&token)
+            .header("content-type", "application/json")
+            .body(body.clone())
+            .send()
+            .await?;
+        let ingest = t0.elapsed();
+        anyhow::ensure!(
+            resp.status() == 204,
+            "ingest failed: {}",
+            resp.text().await?
+        );
+
+        let timed = |path: String, expect: usize| {
+            let client = client.clone();
+            let token = token.clone();
+            async move {
+                let mut times = Vec::new();
+                for _ in 0..ROUNDS {
+                    let t = Instant::now();
+                    let resp = client.get(&path).bearer_auth(&token).send().await?;
+                    let bytes = resp.bytes().await?;
+                    times.push(t.elapsed());
+                    let v: Value = serde_json::from_slice(&bytes)?;
+                    let n = v["Components"].as_array().map_or(0, Vec::len);
+                    anyhow::ensure!(n == expect, "{path}: got {n} components, expected {expect}");
+                }
+                anyhow::Ok(median(times))
+            }
+        };
+        let all = timed(format!("{url}/hsm/v2/State/Components"), NODES).await?;
+        let some = timed(
+            format!("{url}/hsm/v2/State/Components?id=x[1000-1007]c[0-7]s[0-7]b0n[0-1]"),
+            1024,
+        )
+        .await?;
+        let off = timed(
+            format!("{url}/hsm/v2/State/Components?state=Off"),
+            NODES / 10,
+        )
+        .await?;
+
+        println!("| operation | result |");
+        println!("|---|---|");
+        println!(
+            "| bulk POST {NODES} components ({} MB body) | {:.2} s |",
+            body.len() / 1_000_000,
+            ingest.as_secs_f64()
+        );
+        println!(
+            "| GET all {NODES} (median of {ROUNDS}) | {:.0} ms |",
+            all.as_secs_f64() * 1e3
+        );
+        println!(
+            "| GET hostlist-filtered 1,024 (median of {ROUNDS}) | {:.1} ms |",
+            some.as_secs_f64() * 1e3
+        );
+        println!(
+            "| GET state=Off, 10,000 (median of {ROUNDS}) | {:.0} ms |",
+            off.as_secs_f64() * 1e3
+        );
+        server.shutdown().await?;
+        anyhow::Ok(())
+    })
+}

@@ -1,0 +1,101 @@
+//! Request extractors whose failures are problem+json: bodies (JSON, or YAML by content type),
+//! xname path segments and SMD-style repeated query parameters.
+
+use axum::body::Bytes;
+use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use serde::de::DeserializeOwned;
+
+use super::error::ApiError;
+use crate::model::xname::Xname;
+use crate::service::auth::Principal;
+
+/// A request body parsed as JSON (or YAML when the Content-Type says so), whatever the client
+/// set as Content-Type otherwise, as SMD accepts.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let yaml = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|ct| ct.contains("yaml"));
+        let bytes = Bytes::from_request(req, state).await.map_err(|e| {
+            let status = e.status();
+            if status == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::new(
+                    status,
+                    "request body is larger than the server accepts (--max-body)",
+                )
+            } else {
+                ApiError::new(
+                    status,
+                    format!("could not read request body: {}", e.body_text()),
+                )
+            }
+        })?;
+        if bytes.iter().all(u8::is_ascii_whitespace) {
+            return Err(ApiError::bad_request(
+                "request body is empty: expected a JSON object",
+            ));
+        }
+        let parsed = if yaml {
+            serde_yaml::from_slice(&bytes).map_err(|e| format!("malformed YAML body: {e}"))
+        } else {
+            serde_json::from_slice(&bytes).map_err(|e| format!("malformed JSON body: {e}"))
+        };
+        parsed.map(Body).map_err(ApiError::bad_request)
+    }
+}
+
+/// The `{xname}` path segment, parsed and normalised; a bad one is a 400 naming it.
+pub struct XnamePath(pub Xname);
+
+impl<S: Send + Sync> FromRequestParts<S> for XnamePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let Path(raw) = Path::<String>::from_request_parts(parts, state)
+            .await
+            .map_err(|e| ApiError::bad_request(e.body_text()))?;
+        Xname::parse(&raw)
+            .map(XnamePath)
+            .map_err(|e| ApiError::bad_request(e.to_string()))
+    }
+}
+
+/// The query string as ordered `(key, value)` pairs, keeping repeats (SMD ORs them).
+pub struct QueryPairs(pub Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let q = parts.uri.query().unwrap_or("");
+        Ok(QueryPairs(
+            form_urlencoded::parse(q.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        ))
+    }
+}
+
+/// The caller, as the auth middleware established it.
+pub struct Caller(pub Principal);
+
+impl<S: Send + Sync> FromRequestParts<S> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        parts
+            .extensions
+            .get::<Principal>()
+            .cloned()
+            .map(Caller)
+            .ok_or_else(|| ApiError::unauthorized("no authenticated caller", false))
+    }
+}

@@ -1,0 +1,623 @@
+//! SMD's `/hsm/v2` API: service health and values, and `State/Components` with its PATCH
+//! sub-resources, bulk operations and queries. Handlers parse, call `service::inventory`, answer.
+
+use std::sync::Arc;
+
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::error::{ApiError, Problem};
+use super::extract::{Body, QueryPairs, XnamePath};
+use super::AppState;
+use crate::model::component::{
+    expand_ids, parse_nid_ranges, Component, ComponentFilter, ComponentInput, FieldSelect,
+    FilterBuilder, InputError,
+};
+use crate::model::enums::{Arch, Class, Flag, NetType, Role, State as HmsState, SubRole};
+use crate::model::xname::{HmsType, Xname};
+use crate::service::inventory::ComponentUpdate;
+
+type S = State<Arc<AppState>>;
+
+/// The routes under `/hsm/v2`.
+pub fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(ready))
+        .routes(routes!(liveness))
+        .routes(routes!(values))
+        .routes(routes!(values_one))
+        .routes(routes!(
+            list_components,
+            post_components,
+            delete_all_components
+        ))
+        .routes(routes!(get_component, put_component, delete_component))
+        .routes(routes!(get_component_by_nid))
+        .routes(routes!(patch_state_data))
+        .routes(routes!(patch_flag_only))
+        .routes(routes!(patch_enabled))
+        .routes(routes!(patch_software_status))
+        .routes(routes!(patch_role))
+        .routes(routes!(patch_nid))
+        .routes(routes!(bulk_state_data))
+        .routes(routes!(bulk_flag_only))
+        .routes(routes!(bulk_enabled))
+        .routes(routes!(bulk_software_status))
+        .routes(routes!(bulk_role))
+        .routes(routes!(bulk_nid))
+        .routes(routes!(query_components))
+        .routes(routes!(query_component_get))
+        .routes(routes!(query_by_nid))
+}
+
+/// SMD's plain response (`Response_1.0.0`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct Message {
+    /// Always 0 for success messages.
+    pub code: i32,
+    /// What happened.
+    pub message: String,
+}
+
+fn message(text: impl Into<String>) -> Json<Message> {
+    Json(Message {
+        code: 0,
+        message: text.into(),
+    })
+}
+
+/// A list of components (`ComponentArray_ComponentArray`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ComponentArray {
+    /// The components.
+    #[serde(rename = "Components")]
+    pub components: Vec<Component>,
+}
+
+fn input_error(e: InputError) -> ApiError {
+    ApiError::bad_request(e.0)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Service
+
+/// Readiness: 200 when the database answers.
+#[utoipa::path(get, path = "/service/ready", tag = "service",
+    responses((status = 200, body = Message), (status = 503, body = Problem)))]
+async fn ready(State(st): S) -> Result<Json<Message>, ApiError> {
+    st.core.store.ping().await.map_err(|e| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            format!("HSM's database is unhealthy: {e}"),
+        )
+    })?;
+    Ok(message("HSM is healthy"))
+}
+
+/// Liveness: 204 while the server takes requests.
+#[utoipa::path(get, path = "/service/liveness", tag = "service", responses((status = 204)))]
+async fn liveness() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+fn names<T: Copy + std::fmt::Display>(all: &[T]) -> Vec<String> {
+    all.iter().map(|v| v.to_string()).collect()
+}
+
+fn value_lists() -> Vec<(&'static str, &'static str, Vec<String>)> {
+    vec![
+        ("arch", "Arch", names(Arch::all())),
+        ("class", "Class", names(Class::all())),
+        ("flag", "Flag", names(Flag::all())),
+        ("nettype", "NetType", names(NetType::all())),
+        ("role", "Role", names(Role::all())),
+        ("subrole", "SubRole", names(SubRole::all())),
+        ("state", "State", names(HmsState::all())),
+        ("type", "Type", names(HmsType::all())),
+    ]
+}
+
+/// Every enumerated parameter and its valid values.
+#[utoipa::path(get, path = "/service/values", tag = "service",
+    responses((status = 200, description = "Valid values by parameter", body = Object)))]
+async fn values() -> Json<Value> {
+    let map: serde_json::Map<String, Value> = value_lists()
+        .into_iter()
+        .map(|(_, key, vals)| (key.to_string(), Value::from(vals)))
+        .collect();
+    Json(Value::Object(map))
+}
+
+/// Valid values of one parameter: arch, class, flag, nettype, role, subrole, state or type.
+#[utoipa::path(get, path = "/service/values/{parameter}", tag = "service",
+    params(("parameter" = String, Path, description = "arch, class, flag, nettype, role, subrole, state or type")),
+    responses((status = 200, body = Object), (status = 404, body = Problem)))]
+async fn values_one(Path(parameter): Path<String>) -> Result<Json<Value>, ApiError> {
+    let wanted = parameter.to_ascii_lowercase();
+    value_lists()
+        .into_iter()
+        .find(|(path, _, _)| *path == wanted)
+        .map(|(_, key, vals)| Json(serde_json::json!({ key: vals })))
+        .ok_or_else(|| {
+            ApiError::not_found(format!(
+                "no value list '{parameter}': expected arch, class, flag, nettype, role, subrole, state or type"
+            ))
+        })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Components
+
+fn filter_from_pairs(
+    pairs: &[(String, String)],
+) -> Result<(ComponentFilter, FieldSelect), ApiError> {
+    let mut b = FilterBuilder::default();
+    for (k, v) in pairs {
+        b.add(k, v).map_err(input_error)?;
+    }
+    Ok(b.build())
+}
+
+/// List components, filtered (fields AND, repeated values OR, `!value` negates). Chami
+/// extension: `id` may be a hostlist such as `x1000c0s[0-3]b0n0`.
+#[utoipa::path(get, path = "/State/Components", tag = "component",
+    params(
+        ("id" = Option<String>, Query, description = "xname or hostlist; repeatable"),
+        ("type" = Option<String>, Query), ("state" = Option<String>, Query),
+        ("flag" = Option<String>, Query), ("role" = Option<String>, Query),
+        ("subrole" = Option<String>, Query), ("enabled" = Option<String>, Query),
+        ("softwarestatus" = Option<String>, Query), ("subtype" = Option<String>, Query),
+        ("arch" = Option<String>, Query), ("class" = Option<String>, Query),
+        ("nid" = Option<String>, Query), ("nid_start" = Option<String>, Query),
+        ("nid_end" = Option<String>, Query), ("partition" = Option<String>, Query),
+        ("group" = Option<String>, Query), ("stateonly" = Option<bool>, Query),
+        ("flagonly" = Option<bool>, Query), ("roleonly" = Option<bool>, Query),
+        ("nidonly" = Option<bool>, Query)),
+    responses((status = 200, body = ComponentArray), (status = 400, body = Problem)))]
+async fn list_components(
+    State(st): S,
+    QueryPairs(q): QueryPairs,
+) -> Result<Json<ComponentArray>, ApiError> {
+    let (filter, fields) = filter_from_pairs(&q)?;
+    let components = st.core.inventory.list(&filter, fields).await?;
+    Ok(Json(ComponentArray { components }))
+}
+
+/// Body of `POST /State/Components`.
+#[derive(Debug, Deserialize, ToSchema)]
+struct ComponentsPost {
+    #[serde(rename = "Components", default)]
+    components: Vec<ComponentInput>,
+    #[serde(rename = "Force", default)]
+    force: bool,
+}
+
+/// Create components; existing ones change only with Force (State, Flag, Subtype, NetType,
+/// Arch, Class).
+#[utoipa::path(post, path = "/State/Components", tag = "component",
+    request_body = ComponentsPost,
+    responses((status = 204), (status = 400, body = Problem)))]
+async fn post_components(
+    State(st): S,
+    Body(body): Body<ComponentsPost>,
+) -> Result<StatusCode, ApiError> {
+    if body.components.is_empty() {
+        return Err(ApiError::bad_request(
+            "missing Components: the array is empty",
+        ));
+    }
+    let comps = body
+        .components
+        .iter()
+        .enumerate()
+        .map(|(i, c)| c.validate(&format!("Components[{i}]")))
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(input_error)?;
+    st.core.inventory.upsert(comps, body.force).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Delete every component.
+#[utoipa::path(delete, path = "/State/Components", tag = "component",
+    responses((status = 200, body = Message), (status = 404, body = Problem)))]
+async fn delete_all_components(State(st): S) -> Result<Json<Message>, ApiError> {
+    let n = st.core.inventory.delete_all().await?;
+    Ok(message(format!("deleted {n} entries")))
+}
+
+/// One component.
+#[utoipa::path(get, path = "/State/Components/{xname}", tag = "component",
+    params(("xname" = String, Path)),
+    responses((status = 200, body = Component), (status = 400, body = Problem), (status = 404, body = Problem)))]
+async fn get_component(
+    State(st): S,
+    XnamePath(id): XnamePath,
+) -> Result<Json<Component>, ApiError> {
+    Ok(Json(st.core.inventory.get(&id).await?))
+}
+
+/// Body of `PUT /State/Components/{xname}`.
+#[derive(Debug, Deserialize, ToSchema)]
+struct ComponentPut {
+    #[serde(rename = "Component")]
+    component: ComponentInput,
+    #[serde(rename = "Force", default)]
+    force: bool,
+}
+
+/// Create or (with Force) overwrite one component.
+#[utoipa::path(put, path = "/State/Components/{xname}", tag = "component",
+    params(("xname" = String, Path)), request_body = ComponentPut,
+    responses((status = 204), (status = 400, body = Problem)))]
+async fn put_component(
+    State(st): S,
+    XnamePath(id): XnamePath,
+    Body(mut body): Body<ComponentPut>,
+) -> Result<StatusCode, ApiError> {
+    match body.component.id.as_deref() {
+        None | Some("") => body.component.id = Some(id.to_string()),
+        Some(given) => {
+            let same = Xname::parse(given).map(|g| g == id).unwrap_or(false);
+            if !same {
+                return Err(ApiError::bad_request(format!(
+                    "ID in URL ({id}) and body ({given}) do not match"
+                )));
+            }
+        }
+    }
+    let comp = body.component.validate("Component").map_err(input_error)?;
+    st.core.inventory.upsert(vec![comp], body.force).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// Delete one component.
+#[utoipa::path(delete, path = "/State/Components/{xname}", tag = "component",
+    params(("xname" = String, Path)),
+    responses((status = 200, body = Message), (status = 400, body = Problem), (status = 404, body = Problem)))]
+async fn delete_component(
+    State(st): S,
+    XnamePath(id): XnamePath,
+) -> Result<Json<Message>, ApiError> {
+    st.core.inventory.delete(&id).await?;
+    Ok(message("deleted 1 entry"))
+}
+
+/// The component with a NID.
+#[utoipa::path(get, path = "/State/Components/ByNID/{nid}", tag = "component",
+    params(("nid" = String, Path)),
+    responses((status = 200, body = Component), (status = 400, body = Problem), (status = 404, body = Problem)))]
+async fn get_component_by_nid(
+    State(st): S,
+    Path(nid): Path<String>,
+) -> Result<Json<Component>, ApiError> {
+    let nid: i64 = nid
+        .trim()
+        .parse()
+        .map_err(|_| ApiError::bad_request(format!("NID '{nid}' is not an integer")))?;
+    Ok(Json(st.core.inventory.get_by_nid(nid).await?))
+}
+
+// ---------------------------------------------------------------------------------------------
+// PATCH bodies: one shape serves the single (`ID` optional) and bulk (`ComponentIDs`) forms.
+
+/// Fields of every component PATCH body; each operation reads the ones it needs. SMD's
+/// optional `ExtendedInfo` note is accepted and not stored.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+struct PatchBody {
+    /// Bulk operations: the components to change (xnames or hostlists).
+    #[serde(rename = "ComponentIDs", default)]
+    component_ids: Vec<String>,
+    /// Single operations: optional, must match the path.
+    #[serde(rename = "ID", default)]
+    id: Option<String>,
+    #[serde(rename = "State", default)]
+    state: Option<String>,
+    #[serde(rename = "Flag", default)]
+    flag: Option<String>,
+    #[serde(rename = "Force", default)]
+    force: bool,
+    #[serde(rename = "Enabled", default)]
+    enabled: Option<bool>,
+    #[serde(rename = "SoftwareStatus", default)]
+    software_status: Option<String>,
+    #[serde(rename = "Role", default)]
+    role: Option<String>,
+    #[serde(rename = "SubRole", default)]
+    subrole: Option<String>,
+    #[serde(rename = "NID", default)]
+    nid: Option<i64>,
+}
+
+/// Which PATCH operation a body is for.
+#[derive(Debug, Clone, Copy)]
+enum Op {
+    StateData,
+    FlagOnly,
+    Enabled,
+    SoftwareStatus,
+    Role,
+    Nid,
+}
+
+fn required<T: std::str::FromStr>(v: &Option<String>, field: &str) -> Result<T, ApiError>
+where
+    T::Err: std::fmt::Display,
+{
+    match v.as_deref().map(str::trim) {
+        None | Some("") => Err(ApiError::bad_request(format!("missing {field}"))),
+        Some(s) => s.parse().map_err(|e| ApiError::bad_request(format!("{e}"))),
+    }
+}
+
+impl PatchBody {
+    fn update(&self, op: Op) -> Result<ComponentUpdate, ApiError> {
+        Ok(match op {
+            Op::StateData => ComponentUpdate::State {
+                state: required(&self.state, "State")?,
+                flag: match self.flag.as_deref() {
+                    None | Some("") => None,
+                    Some(_) => Some(required(&self.flag, "Flag")?),
+                },
+                force: self.force,
+            },
+            Op::FlagOnly => ComponentUpdate::Flag(required(&self.flag, "Flag")?),
+            Op::Enabled => ComponentUpdate::Enabled(
+                self.enabled
+                    .ok_or_else(|| ApiError::bad_request("missing Enabled (true or false)"))?,
+            ),
+            Op::SoftwareStatus => ComponentUpdate::SoftwareStatus(
+                self.software_status
+                    .clone()
+                    .ok_or_else(|| ApiError::bad_request("missing SoftwareStatus"))?,
+            ),
+            Op::Role => ComponentUpdate::Role {
+                role: required(&self.role, "Role")?,
+                subrole: match self.subrole.as_deref() {
+                    None | Some("") => None,
+                    Some(_) => Some(required(&self.subrole, "SubRole")?),
+                },
+            },
+            Op::Nid => ComponentUpdate::Nid(
+                self.nid
+                    .ok_or_else(|| ApiError::bad_request("missing NID (an integer)"))?,
+            ),
+        })
+    }
+}
+
+async fn patch_one(
+    st: &AppState,
+    id: Xname,
+    body: PatchBody,
+    op: Op,
+) -> Result<StatusCode, ApiError> {
+    if let Some(given) = body.id.as_deref().filter(|s| !s.is_empty()) {
+        if Xname::parse(given).map(|g| g != id).unwrap_or(true) {
+            return Err(ApiError::bad_request(format!(
+                "ID in URL ({id}) and body ({given}) do not match"
+            )));
+        }
+    }
+    let update = body.update(op)?;
+    st.core.inventory.update(&[id], update).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+async fn patch_bulk(st: &AppState, body: PatchBody, op: Op) -> Result<StatusCode, ApiError> {
+    if body.component_ids.is_empty() {
+        return Err(ApiError::bad_request(
+            "missing ComponentIDs: name at least one component",
+        ));
+    }
+    let mut ids = Vec::with_capacity(body.component_ids.len());
+    for raw in &body.component_ids {
+        ids.extend(expand_ids(raw).map_err(input_error)?);
+    }
+    ids.sort();
+    ids.dedup();
+    let update = body.update(op)?;
+    st.core.inventory.update(&ids, update).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+macro_rules! patch_handlers {
+    ($($single:ident, $bulk:ident, $op:expr, $sub:literal, $bulkpath:literal, $doc:literal;)*) => {$(
+        #[doc = concat!("Set ", $doc, " of one component.")]
+        #[utoipa::path(patch, path = concat!("/State/Components/{xname}/", $sub), tag = "component",
+            params(("xname" = String, Path)), request_body = PatchBody,
+            responses((status = 204), (status = 400, body = Problem), (status = 404, body = Problem),
+                      (status = 409, body = Problem)))]
+        async fn $single(State(st): S, XnamePath(id): XnamePath, Body(body): Body<PatchBody>)
+            -> Result<StatusCode, ApiError> {
+            patch_one(&st, id, body, $op).await
+        }
+
+        #[doc = concat!("Set ", $doc, " of many components at once, all or nothing.")]
+        #[utoipa::path(patch, path = $bulkpath, tag = "component", request_body = PatchBody,
+            responses((status = 204), (status = 400, body = Problem), (status = 404, body = Problem),
+                      (status = 409, body = Problem)))]
+        async fn $bulk(State(st): S, Body(body): Body<PatchBody>) -> Result<StatusCode, ApiError> {
+            patch_bulk(&st, body, $op).await
+        }
+    )*};
+}
+
+patch_handlers! {
+    patch_state_data, bulk_state_data, Op::StateData, "StateData", "/State/Components/BulkStateData", "State and Flag";
+    patch_flag_only, bulk_flag_only, Op::FlagOnly, "FlagOnly", "/State/Components/BulkFlagOnly", "the Flag";
+    patch_enabled, bulk_enabled, Op::Enabled, "Enabled", "/State/Components/BulkEnabled", "Enabled";
+    patch_software_status, bulk_software_status, Op::SoftwareStatus, "SoftwareStatus", "/State/Components/BulkSoftwareStatus", "SoftwareStatus";
+    patch_role, bulk_role, Op::Role, "Role", "/State/Components/BulkRole", "Role and SubRole";
+}
+
+/// Set the NID of one node.
+#[utoipa::path(patch, path = "/State/Components/{xname}/NID", tag = "component",
+    params(("xname" = String, Path)), request_body = PatchBody,
+    responses((status = 204), (status = 400, body = Problem), (status = 404, body = Problem)))]
+async fn patch_nid(
+    State(st): S,
+    XnamePath(id): XnamePath,
+    Body(body): Body<PatchBody>,
+) -> Result<StatusCode, ApiError> {
+    patch_one(&st, id, body, Op::Nid).await
+}
+
+/// One entry of a BulkNID body.
+#[derive(Debug, Deserialize, ToSchema)]
+struct NidEntry {
+    #[serde(rename = "ID")]
+    id: String,
+    #[serde(rename = "NID")]
+    nid: Option<i64>,
+}
+
+/// Body of BulkNID.
+#[derive(Debug, Deserialize, ToSchema)]
+struct BulkNidBody {
+    #[serde(rename = "Components", default)]
+    components: Vec<NidEntry>,
+}
+
+/// Set the NID of each listed node, all or nothing.
+#[utoipa::path(patch, path = "/State/Components/BulkNID", tag = "component",
+    request_body = BulkNidBody,
+    responses((status = 204), (status = 400, body = Problem), (status = 404, body = Problem)))]
+async fn bulk_nid(State(st): S, Body(body): Body<BulkNidBody>) -> Result<StatusCode, ApiError> {
+    let mut pairs = Vec::with_capacity(body.components.len());
+    for (i, e) in body.components.iter().enumerate() {
+        let id = Xname::parse(&e.id)
+            .map_err(|err| ApiError::bad_request(format!("Components[{i}]: {err}")))?;
+        let nid = e.nid.ok_or_else(|| {
+            ApiError::bad_request(format!("Components[{i}]: missing NID for '{id}'"))
+        })?;
+        pairs.push((id, nid));
+    }
+    st.core.inventory.set_nids(pairs).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+// ---------------------------------------------------------------------------------------------
+// Queries
+
+/// Adds the filter keys of a query body (strings, booleans or arrays of them) to a builder.
+fn filter_from_body(
+    body: &serde_json::Map<String, Value>,
+    skip: &[&str],
+) -> Result<(ComponentFilter, FieldSelect), ApiError> {
+    let mut b = FilterBuilder::default();
+    for (k, v) in body {
+        if skip.iter().any(|s| s.eq_ignore_ascii_case(k)) {
+            continue;
+        }
+        let items: Vec<&Value> = match v {
+            Value::Array(a) => a.iter().collect(),
+            other => vec![other],
+        };
+        for item in items {
+            let text = match item {
+                Value::String(s) => s.clone(),
+                Value::Bool(x) => x.to_string(),
+                Value::Number(n) => n.to_string(),
+                Value::Null => continue,
+                _ => {
+                    return Err(ApiError::bad_request(format!(
+                        "'{k}' must be a string or an array of strings"
+                    )))
+                }
+            };
+            b.add(k, &text).map_err(input_error)?;
+        }
+    }
+    Ok(b.build())
+}
+
+fn string_list(body: &serde_json::Map<String, Value>, key: &str) -> Result<Vec<String>, ApiError> {
+    match body.get(key) {
+        None | Some(Value::Null) => Ok(Vec::new()),
+        Some(Value::Array(a)) => a
+            .iter()
+            .map(|v| {
+                v.as_str().map(str::to_string).ok_or_else(|| {
+                    ApiError::bad_request(format!("{key} must be an array of strings"))
+                })
+            })
+            .collect(),
+        Some(_) => Err(ApiError::bad_request(format!(
+            "{key} must be an array of strings"
+        ))),
+    }
+}
+
+/// Components at or below the listed xnames (`s0`/`all`: everything), with optional filters.
+#[utoipa::path(post, path = "/State/Components/Query", tag = "component",
+    request_body(content = Object, description = "ComponentIDs plus optional filters as in the GET"),
+    responses((status = 200, body = ComponentArray), (status = 400, body = Problem)))]
+async fn query_components(
+    State(st): S,
+    Body(body): Body<serde_json::Map<String, Value>>,
+) -> Result<Json<ComponentArray>, ApiError> {
+    let roots = string_list(&body, "ComponentIDs")?;
+    if roots.is_empty() {
+        return Err(ApiError::bad_request(
+            "missing ComponentIDs: name at least one component",
+        ));
+    }
+    let (filter, fields) = filter_from_body(&body, &["ComponentIDs"])?;
+    let components = st
+        .core
+        .inventory
+        .list_below(&roots, &filter, fields)
+        .await?;
+    Ok(Json(ComponentArray { components }))
+}
+
+/// Components at or below `{xname}` (`s0`/`all`: everything), filtered as in the GET.
+#[utoipa::path(get, path = "/State/Components/Query/{xname}", tag = "component",
+    params(("xname" = String, Path)),
+    responses((status = 200, body = ComponentArray), (status = 400, body = Problem)))]
+async fn query_component_get(
+    State(st): S,
+    Path(root): Path<String>,
+    QueryPairs(q): QueryPairs,
+) -> Result<Json<ComponentArray>, ApiError> {
+    let (filter, fields) = filter_from_pairs(&q)?;
+    let components = st
+        .core
+        .inventory
+        .list_below(&[root], &filter, fields)
+        .await?;
+    Ok(Json(ComponentArray { components }))
+}
+
+/// Components whose NIDs fall in the given ranges (`"0-24"`, `"2"`).
+#[utoipa::path(post, path = "/State/Components/ByNID/Query", tag = "component",
+    request_body(content = Object, description = "NIDRanges plus optional partition and field selection"),
+    responses((status = 200, body = ComponentArray), (status = 400, body = Problem)))]
+async fn query_by_nid(
+    State(st): S,
+    Body(body): Body<serde_json::Map<String, Value>>,
+) -> Result<Json<ComponentArray>, ApiError> {
+    let ranges = parse_nid_ranges(&string_list(&body, "NIDRanges")?).map_err(input_error)?;
+    if ranges.is_empty() {
+        return Err(ApiError::bad_request(
+            "missing NIDRanges: give at least one range such as \"0-24\"",
+        ));
+    }
+    let (filter, fields) = filter_from_body(&body, &["NIDRanges"])?;
+    let mut out = Vec::new();
+    for (lo, hi) in ranges {
+        let mut f = filter.clone();
+        f.nid_start = Some(lo);
+        f.nid_end = Some(hi);
+        out.extend(st.core.inventory.list(&f, fields).await?);
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out.dedup_by(|a, b| a.id == b.id);
+    Ok(Json(ComponentArray { components: out }))
+}

@@ -1,0 +1,133 @@
+//! The HTTP API: routers per OpenCHAMI service, middleware, problem+json errors, the OpenAPI
+//! document. Handlers stay thin: parse, authorize, call `service/`, map errors.
+
+pub mod auth;
+pub mod error;
+pub mod extract;
+pub mod hsm;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::http::{HeaderName, StatusCode};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::{Json, Router};
+use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+
+use crate::config::OAuthClient;
+use crate::service::issuer::Issuer;
+use crate::service::jwt::Verifier;
+use crate::service::Core;
+
+/// What every handler can reach.
+pub struct AppState {
+    /// Domain services.
+    pub core: Core,
+    /// Token verifier; None when auth is off.
+    pub verifier: Option<Arc<Verifier>>,
+    /// The built-in issuer.
+    pub issuer: Arc<Issuer>,
+    /// Clients allowed the client_credentials grant.
+    pub oauth_clients: Vec<OAuthClient>,
+}
+
+/// Limits applied to every request.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Largest body in bytes.
+    pub max_body: usize,
+    /// Longest a request may run.
+    pub timeout: Duration,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "chami",
+        description = "OpenCHAMI-compatible inventory (SMD), boot (BSS), power (PCS) and tenants, in one HTTPS core.",
+        license(name = "MIT")
+    ),
+    components(schemas(error::Problem)),
+    modifiers(&BearerAuth),
+    security(("bearer" = []))
+)]
+struct ApiDoc;
+
+/// Declares the bearer-token scheme the whole API uses.
+struct BearerAuth;
+
+impl utoipa::Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// The OpenAPI document of every route, generated from the handlers.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().split_for_parts().1
+}
+
+fn api_router() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .nest("/hsm/v2", hsm::routes())
+        .merge(auth::routes())
+}
+
+/// The complete application: routes, auth, and the tower-http middleware stack.
+pub fn router(state: Arc<AppState>, limits: Limits) -> Router {
+    let (routes, doc) = api_router().split_for_parts();
+    let doc = Arc::new(doc);
+    let request_id = HeaderName::from_static("x-request-id");
+    routes
+        .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/openapi.json",
+            get(move || {
+                let doc = doc.clone();
+                async move { Json(doc.as_ref().clone()) }
+            }),
+        )
+        .fallback(|uri: axum::http::Uri| async move {
+            error::ApiError::not_found(format!("no such path: {}", uri.path()))
+        })
+        .method_not_allowed_fallback(
+            |method: axum::http::Method, uri: axum::http::Uri| async move {
+                error::ApiError::new(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    format!("{method} is not allowed on {}", uri.path()),
+                )
+                .into_response()
+            },
+        )
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::authenticate,
+        ))
+        .with_state(state)
+        .layer(CompressionLayer::new())
+        .layer(RequestBodyLimitLayer::new(limits.max_body))
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            limits.timeout,
+        ))
+        .layer(PropagateRequestIdLayer::new(request_id.clone()))
+        .layer(TraceLayer::new_for_http())
+        .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
+}

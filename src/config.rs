@@ -1,0 +1,179 @@
+//! Settings of `chami serve`: flags with `CHAMI_*` environment equivalents.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+
+use clap::{Args, ValueEnum};
+
+use crate::service::auth::Role;
+
+/// Whether requests must carry a verified token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum AuthMode {
+    /// Verify bearer tokens and apply the policy (default).
+    On,
+    /// Accept every request as an anonymous admin. Local development only.
+    Off,
+}
+
+/// Log line format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum LogFormat {
+    /// Human-readable lines.
+    Text,
+    /// One JSON object per line.
+    Json,
+}
+
+/// Options of the HTTPS core.
+#[derive(Debug, Clone, Args)]
+pub struct ServeArgs {
+    /// Address to listen on (HTTPS). Never 0.0.0.0 unless you say so.
+    #[arg(long, env = "CHAMI_LISTEN", default_value = "127.0.0.1:8443")]
+    pub listen: SocketAddr,
+
+    /// Directory for the database, CA, keys (default: $XDG_DATA_HOME/chami).
+    #[arg(long, env = "CHAMI_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+
+    /// TLS certificate chain (PEM). Without it, a CA and certificate are made in the data dir.
+    #[arg(long, env = "CHAMI_TLS_CERT", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+
+    /// TLS private key (PEM), with --tls-cert.
+    #[arg(long, env = "CHAMI_TLS_KEY", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+
+    /// Extra DNS name or IP for the generated server certificate (repeatable).
+    #[arg(long = "tls-san", env = "CHAMI_TLS_SANS", value_delimiter = ',')]
+    pub tls_sans: Vec<String>,
+
+    /// Token verification: `on`, or `off` for local development only.
+    #[arg(long, env = "CHAMI_AUTH", value_enum, default_value = "on")]
+    pub auth: AuthMode,
+
+    /// JWKS URL of a trusted identity provider (repeatable). SMD_JWKS_URL, BSS_JWKS_URL and
+    /// PCS_JWKS_URL are read too.
+    #[arg(long = "jwks-url", env = "CHAMI_JWKS_URLS", value_delimiter = ',')]
+    pub jwks_urls: Vec<String>,
+
+    /// CA certificate (PEM) to trust when fetching JWKS over HTTPS.
+    #[arg(long, env = "CHAMI_JWKS_CA_CERT")]
+    pub jwks_ca_cert: Option<PathBuf>,
+
+    /// Accepted token issuer (`iss`), repeatable; the built-in issuer is always accepted.
+    #[arg(long = "issuer", env = "CHAMI_ISSUERS", value_delimiter = ',')]
+    pub issuers: Vec<String>,
+
+    /// Accepted token audience (`aud`), repeatable; the built-in audience is always accepted.
+    #[arg(long = "audience", env = "CHAMI_AUDIENCES", value_delimiter = ',')]
+    pub audiences: Vec<String>,
+
+    /// Allowed clock skew for token times, in seconds (at most 600).
+    #[arg(long, env = "CHAMI_CLOCK_SKEW", default_value_t = 120,
+          value_parser = clap::value_parser!(u64).range(0..=600))]
+    pub clock_skew: u64,
+
+    /// `iss` of tokens the built-in issuer mints.
+    #[arg(long, env = "CHAMI_TOKEN_ISSUER", default_value = crate::service::issuer::DEFAULT_ISSUER)]
+    pub token_issuer: String,
+
+    /// `aud` of tokens the built-in issuer mints.
+    #[arg(long, env = "CHAMI_TOKEN_AUDIENCE", default_value = crate::service::issuer::DEFAULT_AUDIENCE)]
+    pub token_audience: String,
+
+    /// YAML or JSON file of OAuth clients for `POST /oauth/token` (client_credentials):
+    /// a list of `{id, secret, roles: [..], tenant?}`.
+    #[arg(long, env = "CHAMI_OAUTH_CLIENTS")]
+    pub oauth_clients: Option<PathBuf>,
+
+    /// Largest accepted request body, in bytes.
+    #[arg(long, env = "CHAMI_MAX_BODY", default_value_t = 64 * 1024 * 1024)]
+    pub max_body: usize,
+
+    /// Longest a request may take, in seconds.
+    #[arg(long, env = "CHAMI_REQUEST_TIMEOUT", default_value_t = 60)]
+    pub request_timeout: u64,
+
+    /// Log format.
+    #[arg(long, env = "CHAMI_LOG_FORMAT", value_enum, default_value = "text")]
+    pub log_format: LogFormat,
+}
+
+impl ServeArgs {
+    /// Settings for a core listening on `listen` over `data_dir`, everything else default.
+    pub fn for_data_dir(data_dir: PathBuf, listen: SocketAddr) -> ServeArgs {
+        ServeArgs {
+            listen,
+            data_dir: Some(data_dir),
+            tls_cert: None,
+            tls_key: None,
+            tls_sans: Vec::new(),
+            auth: AuthMode::On,
+            jwks_urls: Vec::new(),
+            jwks_ca_cert: None,
+            issuers: Vec::new(),
+            audiences: Vec::new(),
+            clock_skew: 120,
+            token_issuer: crate::service::issuer::DEFAULT_ISSUER.into(),
+            token_audience: crate::service::issuer::DEFAULT_AUDIENCE.into(),
+            oauth_clients: None,
+            max_body: 64 * 1024 * 1024,
+            request_timeout: 60,
+            log_format: LogFormat::Text,
+        }
+    }
+
+    /// The data dir in effect.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(crate::fsutil::default_data_dir)
+    }
+
+    /// JWKS URLs from the flag plus OpenCHAMI's per-service variables.
+    pub fn all_jwks_urls(&self) -> Vec<String> {
+        let mut urls = self.jwks_urls.clone();
+        for var in ["SMD_JWKS_URL", "BSS_JWKS_URL", "PCS_JWKS_URL"] {
+            if let Ok(v) = std::env::var(var) {
+                let v = v.trim().to_string();
+                if !v.is_empty() && !urls.contains(&v) {
+                    urls.push(v);
+                }
+            }
+        }
+        urls
+    }
+}
+
+/// One OAuth client allowed to use the client_credentials grant.
+#[derive(Debug, Clone, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OAuthClient {
+    /// Client id; becomes the token's `sub`.
+    pub id: String,
+    /// Client secret.
+    pub secret: String,
+    /// Roles granted to the client's tokens.
+    pub roles: Vec<Role>,
+    /// Tenant, for tenant-scoped clients.
+    #[serde(default)]
+    pub tenant: Option<String>,
+}
+
+/// Reads the OAuth clients file, naming the file and the problem on failure.
+pub fn load_oauth_clients(path: &std::path::Path) -> Result<Vec<OAuthClient>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+    let clients: Vec<OAuthClient> =
+        serde_yaml::from_str(&text).map_err(|e| format!("{}: {e}", path.display()))?;
+    for c in &clients {
+        if c.id.is_empty() || c.secret.len() < 16 {
+            return Err(format!(
+                "{}: client '{}' needs a non-empty id and a secret of at least 16 characters",
+                path.display(),
+                c.id
+            ));
+        }
+    }
+    Ok(clients)
+}

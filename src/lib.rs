@@ -1,0 +1,14 @@
+//! chami: OpenCHAMI's inventory (SMD), boot (BSS), power (PCS) and tenants as one program.
+//!
+//! Layers, top to bottom: faces (`cli`), `api` (axum routers), `service` (domain rules),
+//! `store` (SQL behind one trait), `model` (plain types, no I/O).
+
+pub mod api;
+pub mod cli;
+pub mod config;
+pub mod fsutil;
+pub mod model;
+pub mod server;
+pub mod service;
+pub mod store;
+pub mod tls;

@@ -1,0 +1,96 @@
+//! The `chami` command: dispatches to the faces (server, demo, token tools).
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
+
+use chami::cli::token::TokenCommand;
+use chami::config::{LogFormat, ServeArgs};
+
+/// OpenCHAMI-compatible HPC system management in one program.
+#[derive(Debug, Parser)]
+#[command(name = "chami", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+
+    /// Log filter in RUST_LOG syntax (RUST_LOG wins when set).
+    #[arg(long, env = "CHAMI_LOG", default_value = "info", global = true)]
+    log: String,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the headless HTTPS core (SMD, auth; BSS, PCS and tenants as they land).
+    Serve(ServeArgs),
+    /// Tokens from the built-in issuer.
+    #[command(subcommand)]
+    Token(TokenCommand),
+    /// Start a throw-away core with a simulated inventory and print how to reach it.
+    /// (The full-screen console over it is not built yet: issue 7.)
+    Demo(chami::cli::demo::DemoArgs),
+}
+
+fn init_logging(filter: &str, format: LogFormat) {
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(filter))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder.json().init(),
+        LogFormat::Text => builder.init(),
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        None => {
+            eprintln!(
+                "chami: the full-screen console is not built yet (issue 7).\n\
+                 Try `chami demo` for a core with a simulated cluster, or `chami serve --help`."
+            );
+            return ExitCode::from(2);
+        }
+        Some(Command::Token(cmd)) => chami::cli::token::run(&cmd),
+        Some(Command::Serve(args)) => {
+            init_logging(&cli.log, args.log_format);
+            runtime().and_then(|rt| rt.block_on(serve(args)))
+        }
+        Some(Command::Demo(args)) => {
+            init_logging(&cli.log, LogFormat::Text);
+            runtime().and_then(|rt| rt.block_on(chami::cli::demo::run(args)))
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("chami: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+    let server = chami::server::start(&args).await?;
+    tracing::info!(url = %server.url(), data_dir = %server.data_dir.display(), "chami core listening");
+    if let Some(ca) = &server.ca {
+        eprintln!(
+            "chami: listening on {} (CA certificate: {})",
+            server.url(),
+            ca.display()
+        );
+    } else {
+        eprintln!("chami: listening on {}", server.url());
+    }
+    server.run_until_signal().await
+}

@@ -1,0 +1,570 @@
+//! SMD components: the stored record, the validated write bodies, filters and field selections.
+
+use serde::{Deserialize, Serialize};
+
+use super::enums::{Arch, Class, Flag, NetType, Role, State, SubRole};
+use super::hostlist;
+use super::xname::{HmsType, Xname};
+
+/// One component as SMD stores and returns it (`Component.1.0.0_Component`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct Component {
+    /// Location of the component.
+    #[serde(rename = "ID")]
+    #[schema(value_type = String, example = "x1000c0s0b0n0")]
+    pub id: Xname,
+    /// HMS type, derived from the xname.
+    #[serde(rename = "Type")]
+    #[schema(value_type = String, example = "Node")]
+    pub kind: HmsType,
+    /// Logical state.
+    #[serde(rename = "State", default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "Ready")]
+    pub state: Option<State>,
+    /// State flag.
+    #[serde(rename = "Flag", default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "OK")]
+    pub flag: Option<Flag>,
+    /// Whether the component is enabled.
+    #[serde(rename = "Enabled", default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+    /// Software status set by the managed plane.
+    #[serde(
+        rename = "SoftwareStatus",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub software_status: Option<String>,
+    /// Node role.
+    #[serde(rename = "Role", default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "Compute")]
+    pub role: Option<Role>,
+    /// Node subrole.
+    #[serde(rename = "SubRole", default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub subrole: Option<SubRole>,
+    /// Node ID.
+    #[serde(rename = "NID", default, skip_serializing_if = "Option::is_none")]
+    pub nid: Option<i64>,
+    /// Further distinguishes components of the same type.
+    #[serde(rename = "Subtype", default, skip_serializing_if = "Option::is_none")]
+    pub subtype: Option<String>,
+    /// High-speed network type.
+    #[serde(rename = "NetType", default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>)]
+    pub net_type: Option<NetType>,
+    /// CPU architecture.
+    #[serde(rename = "Arch", default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "X86")]
+    pub arch: Option<Arch>,
+    /// Hardware class.
+    #[serde(rename = "Class", default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "River")]
+    pub class: Option<Class>,
+    /// Whether reservations are disabled (locking API).
+    #[serde(
+        rename = "ReservationDisabled",
+        default,
+        skip_serializing_if = "is_false"
+    )]
+    pub reservation_disabled: bool,
+    /// Whether the component is locked (locking API).
+    #[serde(rename = "Locked", default, skip_serializing_if = "is_false")]
+    pub locked: bool,
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
+impl Component {
+    /// A new component at `id` in `state` with SMD's defaults (flag OK, enabled).
+    pub fn new(id: Xname, state: State) -> Component {
+        let kind = id.kind();
+        Component {
+            state: Some(state),
+            flag: Some(Flag::Ok),
+            enabled: Some(true),
+            ..Component::bare(id, kind)
+        }
+    }
+
+    /// Whether this component is a node (the only kind with NIDs and roles).
+    pub fn is_node(&self) -> bool {
+        matches!(self.kind, HmsType::Node | HmsType::VirtualNode)
+    }
+
+    /// A component with only its ID and Type set.
+    fn bare(id: Xname, kind: HmsType) -> Component {
+        Component {
+            id,
+            kind,
+            state: None,
+            flag: None,
+            enabled: None,
+            software_status: None,
+            role: None,
+            subrole: None,
+            nid: None,
+            subtype: None,
+            net_type: None,
+            arch: None,
+            class: None,
+            reservation_disabled: false,
+            locked: false,
+        }
+    }
+
+    /// Keeps only the fields a field selection asks for (ID and Type always stay).
+    pub fn select(self, fields: FieldSelect) -> Component {
+        let mut out = match fields {
+            FieldSelect::All => return self,
+            _ => Component::bare(self.id, self.kind),
+        };
+        match fields {
+            FieldSelect::StateOnly => {
+                out.state = self.state;
+                out.flag = self.flag;
+            }
+            FieldSelect::FlagOnly => out.flag = self.flag,
+            FieldSelect::RoleOnly => {
+                out.role = self.role;
+                out.subrole = self.subrole;
+            }
+            FieldSelect::NidOnly => out.nid = self.nid,
+            FieldSelect::All => {}
+        }
+        out
+    }
+}
+
+/// Which fields a component listing returns (`stateonly`, `flagonly`, `roleonly`, `nidonly`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum FieldSelect {
+    /// Every field.
+    #[default]
+    All,
+    /// ID, Type, State, Flag.
+    StateOnly,
+    /// ID, Type, Flag.
+    FlagOnly,
+    /// ID, Type, Role, SubRole.
+    RoleOnly,
+    /// ID, Type, NID.
+    NidOnly,
+}
+
+/// A bad field in a component write, with the message an operator sees.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct InputError(pub String);
+
+impl InputError {
+    fn at(prefix: &str, msg: impl std::fmt::Display) -> InputError {
+        if prefix.is_empty() {
+            InputError(msg.to_string())
+        } else {
+            InputError(format!("{prefix}: {msg}"))
+        }
+    }
+}
+
+/// A component as a client writes it (`Component.1.0.0_ComponentCreate`), not yet validated.
+#[derive(Debug, Clone, Default, Deserialize, Serialize, utoipa::ToSchema)]
+pub struct ComponentInput {
+    /// Location of the component.
+    #[serde(rename = "ID", default)]
+    pub id: Option<String>,
+    /// Ignored on input: the type follows from the xname.
+    #[serde(rename = "Type", default)]
+    pub kind: Option<String>,
+    /// Logical state (required).
+    #[serde(rename = "State", default)]
+    pub state: Option<String>,
+    /// State flag, OK when absent.
+    #[serde(rename = "Flag", default)]
+    pub flag: Option<String>,
+    /// Enabled, true when absent.
+    #[serde(rename = "Enabled", default)]
+    pub enabled: Option<bool>,
+    /// Software status.
+    #[serde(rename = "SoftwareStatus", default)]
+    pub software_status: Option<String>,
+    /// Node role.
+    #[serde(rename = "Role", default)]
+    pub role: Option<String>,
+    /// Node subrole.
+    #[serde(rename = "SubRole", default)]
+    pub subrole: Option<String>,
+    /// Node ID.
+    #[serde(rename = "NID", default)]
+    pub nid: Option<i64>,
+    /// Subtype.
+    #[serde(rename = "Subtype", default)]
+    pub subtype: Option<String>,
+    /// Network type.
+    #[serde(rename = "NetType", default)]
+    pub net_type: Option<String>,
+    /// Architecture.
+    #[serde(rename = "Arch", default)]
+    pub arch: Option<String>,
+    /// Hardware class.
+    #[serde(rename = "Class", default)]
+    pub class: Option<String>,
+}
+
+/// Parses an optional enum field, treating the empty string as absent as SMD does.
+fn opt_enum<T: std::str::FromStr>(prefix: &str, v: &Option<String>) -> Result<Option<T>, InputError>
+where
+    T::Err: std::fmt::Display,
+{
+    match v.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => s.parse().map(Some).map_err(|e| InputError::at(prefix, e)),
+    }
+}
+
+fn non_empty(v: &Option<String>) -> Option<String> {
+    v.as_ref().filter(|s| !s.is_empty()).cloned()
+}
+
+impl ComponentInput {
+    /// Validates and normalises this input into a component; `prefix` names it in errors.
+    pub fn validate(&self, prefix: &str) -> Result<Component, InputError> {
+        let raw_id = self.id.as_deref().unwrap_or("");
+        if raw_id.is_empty() {
+            return Err(InputError::at(prefix, "missing ID"));
+        }
+        let id = Xname::parse(raw_id).map_err(|e| InputError::at(prefix, e))?;
+        let state: State = match self.state.as_deref() {
+            None | Some("") => {
+                return Err(InputError::at(prefix, format!("missing State for '{id}'")))
+            }
+            Some(s) => s.parse().map_err(|e| InputError::at(prefix, e))?,
+        };
+        let mut c = Component::new(id, state);
+        if let Some(flag) = opt_enum(prefix, &self.flag)? {
+            c.flag = Some(flag);
+        }
+        c.enabled = Some(self.enabled.unwrap_or(true));
+        c.software_status = non_empty(&self.software_status);
+        c.role = opt_enum(prefix, &self.role)?;
+        c.subrole = opt_enum(prefix, &self.subrole)?;
+        c.net_type = opt_enum(prefix, &self.net_type)?;
+        c.arch = opt_enum(prefix, &self.arch)?;
+        c.class = opt_enum(prefix, &self.class)?;
+        c.subtype = non_empty(&self.subtype);
+        if let Some(nid) = self.nid {
+            if nid < 0 {
+                return Err(InputError::at(prefix, format!("NID {nid} is negative")));
+            }
+            c.nid = Some(nid);
+        }
+        if !c.is_node() && (c.nid.is_some() || c.role.is_some()) {
+            // SMD keeps roles and NIDs for nodes only; say so rather than store them silently.
+            return Err(InputError::at(
+                prefix,
+                format!(
+                    "'{}' is a {}: NID and Role apply to nodes only",
+                    c.id, c.kind
+                ),
+            ));
+        }
+        Ok(c)
+    }
+}
+
+/// SMD's default NID for a node with none given: derived from its location.
+pub fn default_nid(id: &Xname) -> Option<i64> {
+    let digits = numbers(id.as_str());
+    match id.kind() {
+        HmsType::Node if digits.len() >= 5 => Some(nid_from(&digits[..5])),
+        HmsType::VirtualNode if digits.len() >= 6 => Some(nid_from(&[
+            digits[0], digits[1], digits[2], digits[3], digits[5],
+        ])),
+        _ => None,
+    }
+}
+
+fn nid_from(d: &[i64]) -> i64 {
+    (d[0] + 1) * 16384 + d[1] * 2048 + d[2] * 32 + d[3] * 4 + d[4]
+}
+
+fn numbers(s: &str) -> Vec<i64> {
+    s.split(|c: char| !c.is_ascii_digit())
+        .filter(|p| !p.is_empty())
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// A set of accepted values and a set of refused ones (SMD's `!value` negation).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Match<T> {
+    /// A row matches if its value is any of these (or this is empty).
+    pub any_of: Vec<T>,
+    /// A row never matches if its value is one of these.
+    pub none_of: Vec<T>,
+}
+
+impl<T> Default for Match<T> {
+    fn default() -> Self {
+        Match {
+            any_of: Vec::new(),
+            none_of: Vec::new(),
+        }
+    }
+}
+
+impl<T: PartialEq> Match<T> {
+    /// True when this match places no condition.
+    pub fn is_empty(&self) -> bool {
+        self.any_of.is_empty() && self.none_of.is_empty()
+    }
+
+    /// Whether `v` passes (an absent value only passes an unconditional match or a pure exclusion).
+    pub fn accepts(&self, v: Option<&T>) -> bool {
+        match v {
+            Some(v) => {
+                (self.any_of.is_empty() || self.any_of.contains(v)) && !self.none_of.contains(v)
+            }
+            None => self.any_of.is_empty(),
+        }
+    }
+}
+
+/// Filters on a component listing; fields are ANDed, values within a field ORed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ComponentFilter {
+    /// Exact xnames (hostlists already expanded); empty means any.
+    pub ids: Vec<Xname>,
+    /// HMS types.
+    pub kinds: Match<HmsType>,
+    /// States.
+    pub states: Match<State>,
+    /// Flags.
+    pub flags: Match<Flag>,
+    /// Enabled values.
+    pub enabled: Match<bool>,
+    /// Software status, compared case-insensitively (stored lowercased here).
+    pub software_status: Match<String>,
+    /// Roles.
+    pub roles: Match<Role>,
+    /// Subroles.
+    pub subroles: Match<SubRole>,
+    /// Subtypes.
+    pub subtypes: Match<String>,
+    /// Architectures.
+    pub archs: Match<Arch>,
+    /// Hardware classes.
+    pub classes: Match<Class>,
+    /// NIDs.
+    pub nids: Match<i64>,
+    /// Lowest NID (inclusive).
+    pub nid_start: Option<i64>,
+    /// Highest NID (inclusive).
+    pub nid_end: Option<i64>,
+    /// Group labels (member of any).
+    pub groups: Vec<String>,
+    /// Partition names (member of any).
+    pub partitions: Vec<String>,
+}
+
+impl ComponentFilter {
+    /// Whether a component passes every condition except group and partition membership.
+    pub fn accepts(&self, c: &Component) -> bool {
+        let sw = c.software_status.as_ref().map(|s| s.to_lowercase());
+        (self.ids.is_empty() || self.ids.contains(&c.id))
+            && self.kinds.accepts(Some(&c.kind))
+            && self.states.accepts(c.state.as_ref())
+            && self.flags.accepts(c.flag.as_ref())
+            && self.enabled.accepts(c.enabled.as_ref())
+            && self.software_status.accepts(sw.as_ref())
+            && self.roles.accepts(c.role.as_ref())
+            && self.subroles.accepts(c.subrole.as_ref())
+            && self.subtypes.accepts(c.subtype.as_ref())
+            && self.archs.accepts(c.arch.as_ref())
+            && self.classes.accepts(c.class.as_ref())
+            && self.nids.accepts(c.nid.as_ref())
+            && self
+                .nid_start
+                .is_none_or(|lo| c.nid.is_some_and(|n| n >= lo))
+            && self.nid_end.is_none_or(|hi| c.nid.is_some_and(|n| n <= hi))
+    }
+}
+
+/// Builds a [`ComponentFilter`] from `key=value` pairs as SMD reads them from a query string
+/// or a query body; keys are case-insensitive and repeat to OR values.
+#[derive(Debug, Default)]
+pub struct FilterBuilder {
+    filter: ComponentFilter,
+    fields: FieldSelect,
+}
+
+/// Parameter names a component listing understands.
+pub const FILTER_KEYS: &[&str] = &[
+    "id",
+    "type",
+    "state",
+    "flag",
+    "role",
+    "subrole",
+    "enabled",
+    "softwarestatus",
+    "subtype",
+    "arch",
+    "class",
+    "nid",
+    "nid_start",
+    "nid_end",
+    "partition",
+    "group",
+    "stateonly",
+    "flagonly",
+    "roleonly",
+    "nidonly",
+];
+
+/// Adds `value` (or, with a leading `!`, its negation) to a match after parsing it.
+fn push<T>(
+    m: &mut Match<T>,
+    value: &str,
+    parse: impl Fn(&str) -> Result<T, InputError>,
+) -> Result<(), InputError> {
+    let (neg, v) = split_neg(value);
+    let parsed = parse(v.trim())?;
+    if neg {
+        m.none_of.push(parsed);
+    } else {
+        m.any_of.push(parsed);
+    }
+    Ok(())
+}
+
+/// A parser for an enum filter value whose errors name the parameter.
+fn enum_value<T: std::str::FromStr>(key: &'static str) -> impl Fn(&str) -> Result<T, InputError>
+where
+    T::Err: std::fmt::Display,
+{
+    move |v| {
+        v.parse()
+            .map_err(|e| InputError(format!("bad {key} filter: {e}")))
+    }
+}
+
+fn parse_bool(key: &str, v: &str) -> Result<bool, InputError> {
+    match v.to_ascii_lowercase().as_str() {
+        "true" | "1" | "t" | "yes" => Ok(true),
+        "false" | "0" | "f" | "no" => Ok(false),
+        _ => Err(InputError(format!(
+            "bad {key} filter: '{v}' is not a boolean (expected true or false)"
+        ))),
+    }
+}
+
+fn parse_nid(key: &str, v: &str) -> Result<i64, InputError> {
+    v.trim()
+        .parse::<i64>()
+        .map_err(|_| InputError(format!("bad {key} filter: '{v}' is not an integer NID")))
+}
+
+impl FilterBuilder {
+    /// Adds one `key=value` pair; unknown keys are refused so typos do not widen a query.
+    pub fn add(&mut self, key: &str, value: &str) -> Result<(), InputError> {
+        let key = key.to_ascii_lowercase();
+        let f = &mut self.filter;
+        match key.as_str() {
+            "id" => {
+                for name in expand_ids(value)? {
+                    f.ids.push(name);
+                }
+            }
+            "type" => push(&mut f.kinds, value, enum_value("type"))?,
+            "state" => push(&mut f.states, value, enum_value("state"))?,
+            "flag" => push(&mut f.flags, value, enum_value("flag"))?,
+            "role" => push(&mut f.roles, value, enum_value("role"))?,
+            "subrole" => push(&mut f.subroles, value, enum_value("subrole"))?,
+            "arch" => push(&mut f.archs, value, enum_value("arch"))?,
+            "class" => push(&mut f.classes, value, enum_value("class"))?,
+            "enabled" => push(&mut f.enabled, value, |v| parse_bool("enabled", v))?,
+            "softwarestatus" => push(&mut f.software_status, value, |v| Ok(v.to_lowercase()))?,
+            "subtype" => push(&mut f.subtypes, value, |v| Ok(v.to_string()))?,
+            "nid" => push(&mut f.nids, value, |v| parse_nid("nid", v))?,
+            // ochami-rs spells these without the underscore.
+            "nid_start" | "nidstart" => {
+                let n = parse_nid("nid_start", value)?;
+                f.nid_start = Some(f.nid_start.map_or(n, |o| o.max(n)));
+            }
+            "nid_end" | "nidend" => {
+                let n = parse_nid("nid_end", value)?;
+                f.nid_end = Some(f.nid_end.map_or(n, |o| o.min(n)));
+            }
+            "group" => f.groups.push(value.to_lowercase()),
+            "partition" => f.partitions.push(value.to_lowercase()),
+            "stateonly" | "flagonly" | "roleonly" | "nidonly" => {
+                if parse_bool(&key, value)? {
+                    self.fields = match key.as_str() {
+                        "stateonly" => FieldSelect::StateOnly,
+                        "flagonly" => FieldSelect::FlagOnly,
+                        "roleonly" => FieldSelect::RoleOnly,
+                        _ => FieldSelect::NidOnly,
+                    };
+                }
+            }
+            _ => {
+                return Err(InputError(format!(
+                    "unknown query parameter '{key}': expected one of {}",
+                    FILTER_KEYS.join(", ")
+                )))
+            }
+        }
+        Ok(())
+    }
+
+    /// The finished filter and field selection.
+    pub fn build(self) -> (ComponentFilter, FieldSelect) {
+        (self.filter, self.fields)
+    }
+}
+
+fn split_neg(v: &str) -> (bool, &str) {
+    match v.strip_prefix('!') {
+        Some(rest) => (true, rest),
+        None => (false, v),
+    }
+}
+
+/// Expands one `id` value: an xname, or (chami extension) a hostlist of xnames.
+pub fn expand_ids(value: &str) -> Result<Vec<Xname>, InputError> {
+    let names = if hostlist::is_hostlist(value) {
+        hostlist::expand(value).map_err(|e| InputError(format!("bad id filter: {e}")))?
+    } else {
+        vec![value.trim().to_string()]
+    };
+    names
+        .iter()
+        .map(|n| Xname::parse(n).map_err(|e| InputError(format!("bad id filter: {e}"))))
+        .collect()
+}
+
+/// Parses SMD NID ranges (`"0-24"`, `"2"`) into inclusive (low, high) pairs.
+pub fn parse_nid_ranges(ranges: &[String]) -> Result<Vec<(i64, i64)>, InputError> {
+    ranges
+        .iter()
+        .map(|r| {
+            let r = r.trim();
+            let (lo, hi) = match r.split_once('-') {
+                Some((a, b)) => (a.trim(), b.trim()),
+                None => (r, r),
+            };
+            let bad = || InputError(format!("bad NID range '{r}': expected N or N-M"));
+            let lo: i64 = lo.parse().map_err(|_| bad())?;
+            let hi: i64 = hi.parse().map_err(|_| bad())?;
+            if lo > hi {
+                return Err(InputError(format!(
+                    "bad NID range '{r}': start {lo} is above end {hi}"
+                )));
+            }
+            Ok((lo, hi))
+        })
+        .collect()
+}

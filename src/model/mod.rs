@@ -1,0 +1,6 @@
+//! Plain types and validation: xnames, hostlists, SMD enums and components. No I/O.
+
+pub mod component;
+pub mod enums;
+pub mod hostlist;
+pub mod xname;

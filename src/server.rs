@@ -1,0 +1,206 @@
+//! Starting and stopping the HTTPS core: data dir, store, keys, TLS, listener, graceful shutdown.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use axum_server::tls_rustls::RustlsConfig;
+use axum_server::Handle;
+
+use crate::api::{self, AppState, Limits};
+use crate::config::{load_oauth_clients, AuthMode, ServeArgs};
+use crate::service::issuer::Issuer;
+use crate::service::jwt::{Verifier, VerifierConfig};
+use crate::service::Core;
+use crate::store::SqliteStore;
+use crate::{fsutil, tls};
+
+/// Database file name in the data dir.
+pub const DB_FILE: &str = "chami.db";
+
+/// How long in-flight requests get to finish at shutdown.
+const DRAIN: Duration = Duration::from_secs(10);
+
+/// A running core.
+pub struct Server {
+    /// The address it listens on (the real port when 0 was asked for).
+    pub addr: SocketAddr,
+    /// The CA clients should trust, when the core made its own certificate.
+    pub ca: Option<PathBuf>,
+    /// The data dir.
+    pub data_dir: PathBuf,
+    /// Domain services, for in-process callers (demo seeding, tests).
+    pub core: Core,
+    /// The built-in issuer, for minting local tokens.
+    pub issuer: Arc<Issuer>,
+    handle: Handle,
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+}
+
+impl Server {
+    /// The base URL clients use (`https://127.0.0.1:PORT`).
+    pub fn url(&self) -> String {
+        format!("https://{}", self.addr)
+    }
+
+    /// Stops accepting, lets in-flight requests finish, and waits for the listener to end.
+    pub async fn shutdown(self) -> anyhow::Result<()> {
+        self.handle.graceful_shutdown(Some(DRAIN));
+        self.task.await.context("server task panicked")??;
+        Ok(())
+    }
+
+    /// Runs until SIGTERM or ctrl-c, then shuts down gracefully.
+    pub async fn run_until_signal(self) -> anyhow::Result<()> {
+        shutdown_signal().await;
+        tracing::info!("shutting down: draining requests");
+        self.shutdown().await
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+}
+
+/// Opens the data dir and starts serving; returns once the listener is bound.
+pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
+    let data_dir = args.data_dir();
+    fsutil::ensure_dir(&data_dir)
+        .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
+
+    let store = SqliteStore::open(&data_dir.join(DB_FILE))
+        .await
+        .with_context(|| format!("cannot open database in {}", data_dir.display()))?;
+    let core = Core::new(Arc::new(store));
+
+    let issuer = Arc::new(Issuer::load_or_create(
+        &data_dir,
+        &args.token_issuer,
+        &args.token_audience,
+    )?);
+    let verifier = match args.auth {
+        AuthMode::Off => {
+            tracing::warn!(
+                "AUTH IS OFF: every request is treated as admin. Use --auth=off only for local development."
+            );
+            None
+        }
+        AuthMode::On => {
+            let jwks_ca_pem = match &args.jwks_ca_cert {
+                Some(p) => Some(
+                    std::fs::read(p)
+                        .with_context(|| format!("cannot read --jwks-ca-cert {}", p.display()))?,
+                ),
+                None => None,
+            };
+            let config = VerifierConfig {
+                issuers: args.issuers.clone(),
+                audiences: args.audiences.clone(),
+                skew: Duration::from_secs(args.clock_skew),
+                jwks_urls: args.all_jwks_urls(),
+                jwks_ca_pem,
+            };
+            let v = Verifier::new(&config, Some(issuer.clone())).map_err(anyhow::Error::msg)?;
+            v.prefetch().await;
+            Some(Arc::new(v))
+        }
+    };
+    let oauth_clients = match &args.oauth_clients {
+        Some(p) => load_oauth_clients(p).map_err(anyhow::Error::msg)?,
+        None => Vec::new(),
+    };
+
+    let (tls_files, ca) = match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => (
+            tls::TlsFiles {
+                cert: cert.clone(),
+                key: key.clone(),
+                ca: None,
+            },
+            None,
+        ),
+        _ => {
+            let files = tls::ensure_self_signed(&data_dir, &tls::default_sans(&args.tls_sans))?;
+            let ca = files.ca.clone();
+            (files, ca)
+        }
+    };
+    let rustls_config = RustlsConfig::from_config(Arc::new(tls::server_config(&tls_files)?));
+
+    let state = Arc::new(AppState {
+        core: core.clone(),
+        verifier,
+        issuer: issuer.clone(),
+        oauth_clients,
+    });
+    let app = api::router(
+        state,
+        Limits {
+            max_body: args.max_body,
+            timeout: Duration::from_secs(args.request_timeout),
+        },
+    );
+
+    let listener = std::net::TcpListener::bind(args.listen)
+        .with_context(|| format!("cannot listen on {}", args.listen))?;
+    listener.set_nonblocking(true)?;
+    let addr = listener.local_addr()?;
+    let handle = Handle::new();
+    let server =
+        axum_server::from_tcp_rustls(listener, rustls_config.clone()).handle(handle.clone());
+    let task = tokio::spawn(server.serve(app.into_make_service()));
+    spawn_tls_reload(tls_files, rustls_config);
+    Ok(Server {
+        addr,
+        ca,
+        data_dir,
+        core,
+        issuer,
+        handle,
+        task,
+    })
+}
+
+/// Reloads the certificate and key on SIGHUP, so renewed certificates (acme.sh, step-ca) take
+/// effect without a restart; a bad file keeps the old certificate and is logged.
+fn spawn_tls_reload(files: tls::TlsFiles, config: RustlsConfig) {
+    #[cfg(unix)]
+    tokio::spawn(async move {
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            return;
+        };
+        while hup.recv().await.is_some() {
+            match tls::server_config(&files) {
+                Ok(c) => {
+                    config.reload_from_config(Arc::new(c));
+                    tracing::info!(cert = %files.cert.display(), "TLS certificate reloaded");
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "TLS reload failed; keeping the old certificate")
+                }
+            }
+        }
+    });
+    #[cfg(not(unix))]
+    let _ = (files, config);
+}

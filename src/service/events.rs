@@ -1,0 +1,55 @@
+//! The event bus: every change the core makes is published here for live views and caches.
+
+use std::sync::Arc;
+
+use serde::Serialize;
+use tokio::sync::broadcast;
+
+use crate::model::xname::Xname;
+
+/// Capacity of the bus; a subscriber that falls this far behind is told it lagged.
+const CAPACITY: usize = 1024;
+
+/// One change in the core.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Event {
+    /// Components were created or some of their fields changed.
+    ComponentsChanged {
+        /// The affected xnames.
+        ids: Vec<Xname>,
+    },
+    /// Components were deleted (`all` when the whole collection went).
+    ComponentsDeleted {
+        /// The deleted xnames (empty when `all`).
+        ids: Vec<Xname>,
+        /// Whether every component was deleted.
+        all: bool,
+    },
+}
+
+/// A cheap-to-clone handle on the broadcast channel.
+#[derive(Clone)]
+pub struct EventBus {
+    tx: broadcast::Sender<Arc<Event>>,
+}
+
+impl Default for EventBus {
+    fn default() -> Self {
+        EventBus {
+            tx: broadcast::channel(CAPACITY).0,
+        }
+    }
+}
+
+impl EventBus {
+    /// Publishes an event; having no subscribers is not an error.
+    pub fn publish(&self, event: Event) {
+        let _ = self.tx.send(Arc::new(event));
+    }
+
+    /// A new subscription that sees events published from now on.
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+        self.tx.subscribe()
+    }
+}

@@ -1,0 +1,296 @@
+//! Inventory: SMD's component rules (defaults, state transitions, node-only fields) over the store.
+
+use std::sync::Arc;
+
+use super::events::{Event, EventBus};
+use super::ServiceError;
+use crate::model::component::{default_nid, Component, ComponentFilter, FieldSelect};
+use crate::model::enums::{Flag, Role, State, SubRole};
+use crate::model::xname::{HmsType, Xname};
+use crate::store::{name_list, ComponentChange, Store};
+
+/// A PATCH to one or many components, as the API received it (already validated values).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ComponentUpdate {
+    /// StateData: new State, Flag (OK when absent), Force to skip the transition check.
+    State {
+        /// New state.
+        state: State,
+        /// New flag (OK when None, as SMD does).
+        flag: Option<Flag>,
+        /// Allow transitions SMD normally refuses.
+        force: bool,
+    },
+    /// FlagOnly.
+    Flag(Flag),
+    /// Enabled.
+    Enabled(bool),
+    /// SoftwareStatus.
+    SoftwareStatus(String),
+    /// Role and SubRole; nodes only.
+    Role {
+        /// New role.
+        role: Role,
+        /// New subrole.
+        subrole: Option<SubRole>,
+    },
+    /// A single NID; nodes only.
+    Nid(i64),
+}
+
+/// Component inventory operations.
+#[derive(Clone)]
+pub struct Inventory {
+    store: Arc<dyn Store>,
+    bus: EventBus,
+}
+
+impl Inventory {
+    /// Inventory over a store, publishing changes on `bus`.
+    pub fn new(store: Arc<dyn Store>, bus: EventBus) -> Inventory {
+        Inventory { store, bus }
+    }
+
+    /// Components matching `filter`, reduced to the selected fields.
+    pub async fn list(
+        &self,
+        filter: &ComponentFilter,
+        fields: FieldSelect,
+    ) -> Result<Vec<Component>, ServiceError> {
+        let found = self.store.components(filter).await?;
+        Ok(select(found, fields))
+    }
+
+    /// Components at or below any of `roots` (SMD's hierarchy query; `s0` or `all` is the whole
+    /// system), matching `filter`.
+    pub async fn list_below(
+        &self,
+        roots: &[String],
+        filter: &ComponentFilter,
+        fields: FieldSelect,
+    ) -> Result<Vec<Component>, ServiceError> {
+        let whole = roots
+            .iter()
+            .any(|r| r.eq_ignore_ascii_case("s0") || r.eq_ignore_ascii_case("all"));
+        let roots = if whole {
+            Vec::new()
+        } else {
+            roots
+                .iter()
+                .map(|r| Xname::parse(r))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|e| ServiceError::BadRequest(e.to_string()))?
+        };
+        let mut found = self.store.components(filter).await?;
+        if !roots.is_empty() {
+            found.retain(|c| roots.iter().any(|r| is_at_or_below(&c.id, r)));
+        }
+        Ok(select(found, fields))
+    }
+
+    /// One component by xname.
+    pub async fn get(&self, id: &Xname) -> Result<Component, ServiceError> {
+        self.store
+            .component(id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no such xname: {id}")))
+    }
+
+    /// One component by NID.
+    pub async fn get_by_nid(&self, nid: i64) -> Result<Component, ServiceError> {
+        self.store
+            .component_by_nid(nid)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("no such NID: {nid}")))
+    }
+
+    /// Creates components (nodes get SMD's default Role Compute and a location-derived NID);
+    /// existing ones change only with `force`. Returns the xnames created or changed.
+    pub async fn upsert(
+        &self,
+        mut components: Vec<Component>,
+        force: bool,
+    ) -> Result<Vec<Xname>, ServiceError> {
+        let mut seen = std::collections::HashSet::with_capacity(components.len());
+        for c in &components {
+            if !seen.insert(c.id.clone()) {
+                return Err(ServiceError::BadRequest(format!(
+                    "component '{}' appears more than once in the request",
+                    c.id
+                )));
+            }
+        }
+        for c in components.iter_mut().filter(|c| c.is_node()) {
+            if c.role.is_none() {
+                c.role = Some(Role::Compute);
+            }
+            if c.nid.is_none() {
+                c.nid = default_nid(&c.id);
+            }
+        }
+        let changed = self.store.upsert_components(&components, force).await?;
+        if !changed.is_empty() {
+            self.bus.publish(Event::ComponentsChanged {
+                ids: changed.clone(),
+            });
+        }
+        Ok(changed)
+    }
+
+    /// Applies one PATCH to every listed component, all or nothing.
+    pub async fn update(
+        &self,
+        ids: &[Xname],
+        update: ComponentUpdate,
+    ) -> Result<Vec<Xname>, ServiceError> {
+        if ids.is_empty() {
+            return Err(ServiceError::BadRequest(
+                "missing ComponentIDs: name at least one component".into(),
+            ));
+        }
+        let change = match update {
+            ComponentUpdate::State { state, flag, force } => ComponentChange::State {
+                state,
+                flag: flag.unwrap_or(Flag::Ok),
+                allowed_from: if force {
+                    None
+                } else {
+                    let from = state.valid_start_states();
+                    if from.is_empty() {
+                        return Err(ServiceError::BadRequest(format!(
+                            "state {state} can only be set with Force: true"
+                        )));
+                    }
+                    Some(from.to_vec())
+                },
+            },
+            ComponentUpdate::Flag(f) => ComponentChange::Flag(f),
+            ComponentUpdate::Enabled(e) => ComponentChange::Enabled(e),
+            ComponentUpdate::SoftwareStatus(s) => ComponentChange::SoftwareStatus(s),
+            ComponentUpdate::Role { role, subrole } => {
+                nodes_only(ids, "Role")?;
+                ComponentChange::Role { role, subrole }
+            }
+            ComponentUpdate::Nid(nid) => {
+                nodes_only(ids, "NID")?;
+                if nid < 0 {
+                    return Err(ServiceError::BadRequest(format!("NID {nid} is negative")));
+                }
+                ComponentChange::Nid(nid)
+            }
+        };
+        let changed = self.store.update_components(ids, &change).await?;
+        if !changed.is_empty() {
+            self.bus.publish(Event::ComponentsChanged {
+                ids: changed.clone(),
+            });
+        }
+        Ok(changed)
+    }
+
+    /// Sets each listed node's NID, all or nothing (BulkNID).
+    pub async fn set_nids(&self, nids: Vec<(Xname, i64)>) -> Result<(), ServiceError> {
+        if nids.is_empty() {
+            return Err(ServiceError::BadRequest(
+                "missing Components: name at least one component".into(),
+            ));
+        }
+        let ids: Vec<Xname> = nids.iter().map(|(id, _)| id.clone()).collect();
+        nodes_only(&ids, "NID")?;
+        if let Some((id, nid)) = nids.iter().find(|(_, n)| *n < 0) {
+            return Err(ServiceError::BadRequest(format!(
+                "NID {nid} for '{id}' is negative"
+            )));
+        }
+        self.store.set_nids(&nids).await?;
+        self.bus.publish(Event::ComponentsChanged { ids });
+        Ok(())
+    }
+
+    /// Deletes one component.
+    pub async fn delete(&self, id: &Xname) -> Result<(), ServiceError> {
+        if !self.store.delete_component(id).await? {
+            return Err(ServiceError::NotFound(format!("no such xname: {id}")));
+        }
+        self.bus.publish(Event::ComponentsDeleted {
+            ids: vec![id.clone()],
+            all: false,
+        });
+        Ok(())
+    }
+
+    /// Deletes every component; NotFound when there were none (as SMD answers).
+    pub async fn delete_all(&self) -> Result<u64, ServiceError> {
+        let n = self.store.delete_all_components().await?;
+        if n == 0 {
+            return Err(ServiceError::NotFound("no entries to delete".into()));
+        }
+        self.bus.publish(Event::ComponentsDeleted {
+            ids: Vec::new(),
+            all: true,
+        });
+        Ok(n)
+    }
+}
+
+fn select(found: Vec<Component>, fields: FieldSelect) -> Vec<Component> {
+    if fields == FieldSelect::All {
+        return found;
+    }
+    found.into_iter().map(|c| c.select(fields)).collect()
+}
+
+/// Refuses node-only fields on other component types, naming the offenders.
+fn nodes_only(ids: &[Xname], field: &str) -> Result<(), ServiceError> {
+    let others: Vec<Xname> = ids
+        .iter()
+        .filter(|id| !matches!(id.kind(), HmsType::Node | HmsType::VirtualNode))
+        .cloned()
+        .collect();
+    if others.is_empty() {
+        Ok(())
+    } else {
+        Err(ServiceError::BadRequest(format!(
+            "{field} applies to nodes only, not to {}",
+            name_list(&others)
+        )))
+    }
+}
+
+/// Whether `id` is `root` or inside it (`x1c0s1` holds `x1c0s1b0n0` but not `x1c0s10`).
+fn is_at_or_below(id: &Xname, root: &Xname) -> bool {
+    let (id, root) = (id.as_str(), root.as_str());
+    id == root
+        || (id.starts_with(root)
+            && id[root.len()..]
+                .chars()
+                .next()
+                .is_some_and(|c| c.is_ascii_alphabetic()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn x(s: &str) -> Xname {
+        Xname::parse(s).expect("valid xname")
+    }
+
+    #[test]
+    fn hierarchy_prefix_respects_number_boundaries() {
+        assert!(is_at_or_below(&x("x1c0s1b0n0"), &x("x1c0s1")));
+        assert!(is_at_or_below(&x("x1c0s1"), &x("x1c0s1")));
+        assert!(!is_at_or_below(&x("x1c0s10b0n0"), &x("x1c0s1")));
+        assert!(!is_at_or_below(&x("x1c0s1"), &x("x1c0s1b0n0")));
+    }
+
+    #[test]
+    fn node_only_fields_name_the_offenders() {
+        let err = nodes_only(&[x("x1c0s0b0n0"), x("x1c0s0b0")], "Role").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "Role applies to nodes only, not to x1c0s0b0"
+        );
+        assert!(nodes_only(&[x("x1c0s0b0n0")], "NID").is_ok());
+    }
+}

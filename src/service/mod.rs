@@ -1,0 +1,62 @@
+//! Domain logic: inventory rules, auth (verification, policy, the built-in issuer), events.
+
+pub mod auth;
+pub mod events;
+pub mod inventory;
+pub mod issuer;
+pub mod jwt;
+
+use std::sync::Arc;
+
+use crate::store::{Store, StoreError};
+
+/// What a service call can fail with; the API maps each kind to one HTTP status.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    /// The request is malformed or names something invalid.
+    #[error("{0}")]
+    BadRequest(String),
+    /// The named thing does not exist.
+    #[error("{0}")]
+    NotFound(String),
+    /// The request conflicts with current state; nothing changed.
+    #[error("{0}")]
+    Conflict(String),
+    /// The core failed; the detail is logged, not sent.
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl From<StoreError> for ServiceError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::NotFound(m) => ServiceError::NotFound(m),
+            StoreError::Conflict(m) => ServiceError::Conflict(m),
+            StoreError::Invalid(m) => ServiceError::BadRequest(m),
+            other => ServiceError::Internal(other.to_string()),
+        }
+    }
+}
+
+/// The core's domain services over one store and one event bus.
+#[derive(Clone)]
+pub struct Core {
+    /// The store everything persists to.
+    pub store: Arc<dyn Store>,
+    /// Where changes are published.
+    pub bus: events::EventBus,
+    /// Components.
+    pub inventory: inventory::Inventory,
+}
+
+impl Core {
+    /// Builds the services over `store`.
+    pub fn new(store: Arc<dyn Store>) -> Core {
+        let bus = events::EventBus::default();
+        Core {
+            inventory: inventory::Inventory::new(store.clone(), bus.clone()),
+            store,
+            bus,
+        }
+    }
+}

@@ -1,0 +1,420 @@
+//! The SQLite store: one file in the data dir, WAL mode, migrations embedded in the binary.
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+
+use super::{name_list, ComponentChange, Store, StoreError};
+use crate::model::component::{Component, ComponentFilter, Match};
+use crate::model::xname::Xname;
+
+/// Rows per multi-row INSERT; 15 columns each keeps well under SQLite's bind limit.
+const INSERT_CHUNK: usize = 1000;
+
+const COLUMNS: &str = "id, type, state, flag, enabled, software_status, role, subrole, nid, \
+                       subtype, net_type, arch, class, reservation_disabled, locked";
+
+/// SQLite-backed [`Store`].
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` and runs migrations.
+    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database(e.into()))?;
+        Ok(SqliteStore { pool })
+    }
+}
+
+fn parse<T: FromStr>(col: &str, v: Option<String>) -> Result<Option<T>, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    v.filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
+        })
+        .transpose()
+}
+
+fn row_to_component(row: &sqlx::sqlite::SqliteRow) -> Result<Component, StoreError> {
+    let id: String = row.try_get("id")?;
+    let id = Xname::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(Component {
+        kind: id.kind(),
+        state: parse("state", row.try_get("state")?)?,
+        flag: parse("flag", row.try_get("flag")?)?,
+        enabled: Some(row.try_get::<bool, _>("enabled")?),
+        software_status: row.try_get("software_status")?,
+        role: parse("role", row.try_get("role")?)?,
+        subrole: parse("subrole", row.try_get("subrole")?)?,
+        nid: row.try_get("nid")?,
+        subtype: row.try_get("subtype")?,
+        net_type: parse("net_type", row.try_get("net_type")?)?,
+        arch: parse("arch", row.try_get("arch")?)?,
+        class: parse("class", row.try_get("class")?)?,
+        reservation_disabled: row.try_get("reservation_disabled")?,
+        locked: row.try_get("locked")?,
+        id,
+    })
+}
+
+/// Appends `AND col IN (..)` / `AND col NOT IN (..)` for a value match.
+fn push_match<T: ToString>(qb: &mut QueryBuilder<'_, Sqlite>, col: &str, m: &Match<T>) {
+    push_match_expr(qb, col, m, |v| v.to_string())
+}
+
+fn push_match_expr<T>(
+    qb: &mut QueryBuilder<'_, Sqlite>,
+    col: &str,
+    m: &Match<T>,
+    text: impl Fn(&T) -> String,
+) {
+    if !m.any_of.is_empty() {
+        qb.push(format!(" AND {col} IN ("));
+        let mut sep = qb.separated(", ");
+        for v in &m.any_of {
+            sep.push_bind(text(v));
+        }
+        qb.push(")");
+    }
+    if !m.none_of.is_empty() {
+        qb.push(format!(" AND ({col} IS NULL OR {col} NOT IN ("));
+        let mut sep = qb.separated(", ");
+        for v in &m.none_of {
+            sep.push_bind(text(v));
+        }
+        qb.push("))");
+    }
+}
+
+/// JSON array of xnames, bound as one parameter and read with `json_each` so any count fits.
+fn id_array(ids: &[Xname]) -> String {
+    serde_json::to_string(&ids.iter().map(Xname::as_str).collect::<Vec<_>>())
+        .unwrap_or_else(|_| "[]".to_string())
+}
+
+fn select_filtered(filter: &ComponentFilter) -> Result<QueryBuilder<'_, Sqlite>, StoreError> {
+    if let Some(g) = filter.groups.first() {
+        return Err(StoreError::Invalid(format!("no such group '{g}'")));
+    }
+    if let Some(p) = filter.partitions.first() {
+        return Err(StoreError::Invalid(format!("no such partition '{p}'")));
+    }
+    let mut qb = QueryBuilder::new(format!("SELECT {COLUMNS} FROM components WHERE 1=1"));
+    if !filter.ids.is_empty() {
+        qb.push(" AND id IN (SELECT value FROM json_each(");
+        qb.push_bind(id_array(&filter.ids));
+        qb.push("))");
+    }
+    push_match(&mut qb, "type", &filter.kinds);
+    push_match(&mut qb, "state", &filter.states);
+    push_match(&mut qb, "flag", &filter.flags);
+    push_match_expr(&mut qb, "enabled", &filter.enabled, |b| {
+        if *b { "1" } else { "0" }.to_string()
+    });
+    push_match_expr(
+        &mut qb,
+        "lower(software_status)",
+        &filter.software_status,
+        |s| s.clone(),
+    );
+    push_match(&mut qb, "role", &filter.roles);
+    push_match(&mut qb, "subrole", &filter.subroles);
+    push_match(&mut qb, "subtype", &filter.subtypes);
+    push_match(&mut qb, "arch", &filter.archs);
+    push_match(&mut qb, "class", &filter.classes);
+    if !filter.nids.any_of.is_empty() {
+        qb.push(" AND nid IN (");
+        let mut sep = qb.separated(", ");
+        for n in &filter.nids.any_of {
+            sep.push_bind(*n);
+        }
+        qb.push(")");
+    }
+    if !filter.nids.none_of.is_empty() {
+        qb.push(" AND (nid IS NULL OR nid NOT IN (");
+        let mut sep = qb.separated(", ");
+        for n in &filter.nids.none_of {
+            sep.push_bind(*n);
+        }
+        qb.push("))");
+    }
+    if let Some(lo) = filter.nid_start {
+        qb.push(" AND nid >= ").push_bind(lo);
+    }
+    if let Some(hi) = filter.nid_end {
+        qb.push(" AND nid <= ").push_bind(hi);
+    }
+    Ok(qb)
+}
+
+fn opt_str<T: ToString>(v: &Option<T>) -> Option<String> {
+    v.as_ref().map(|x| x.to_string())
+}
+
+#[async_trait]
+impl Store for SqliteStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn components(&self, filter: &ComponentFilter) -> Result<Vec<Component>, StoreError> {
+        let mut qb = select_filtered(filter)?;
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut out = rows
+            .iter()
+            .map(row_to_component)
+            .collect::<Result<Vec<_>, _>>()?;
+        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    async fn component(&self, id: &Xname) -> Result<Option<Component>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM components WHERE id = ?"))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(row_to_component).transpose()
+    }
+
+    async fn component_by_nid(&self, nid: i64) -> Result<Option<Component>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM components WHERE nid = ?"))
+            .bind(nid)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut found = rows
+            .iter()
+            .map(row_to_component)
+            .collect::<Result<Vec<_>, _>>()?;
+        found.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        Ok(found.into_iter().next())
+    }
+
+    async fn upsert_components(
+        &self,
+        components: &[Component],
+        force: bool,
+    ) -> Result<Vec<Xname>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut changed = Vec::new();
+        for chunk in components.chunks(INSERT_CHUNK) {
+            let mut qb: QueryBuilder<Sqlite> =
+                QueryBuilder::new(format!("INSERT INTO components ({COLUMNS}) "));
+            qb.push_values(chunk, |mut b, c| {
+                b.push_bind(c.id.as_str().to_string())
+                    .push_bind(c.kind.to_string())
+                    .push_bind(opt_str(&c.state).unwrap_or_else(|| "Unknown".into()))
+                    .push_bind(opt_str(&c.flag).unwrap_or_else(|| "OK".into()))
+                    .push_bind(c.enabled.unwrap_or(true))
+                    .push_bind(c.software_status.clone())
+                    .push_bind(opt_str(&c.role))
+                    .push_bind(opt_str(&c.subrole))
+                    .push_bind(c.nid)
+                    .push_bind(c.subtype.clone())
+                    .push_bind(opt_str(&c.net_type))
+                    .push_bind(opt_str(&c.arch))
+                    .push_bind(opt_str(&c.class))
+                    .push_bind(c.reservation_disabled)
+                    .push_bind(c.locked);
+            });
+            if force {
+                // Only rows whose values differ count as changed, so events stay truthful.
+                qb.push(
+                    " ON CONFLICT(id) DO UPDATE SET state = excluded.state, flag = excluded.flag, \
+                     subtype = coalesce(excluded.subtype, subtype), \
+                     net_type = coalesce(excluded.net_type, net_type), \
+                     arch = coalesce(excluded.arch, arch), class = coalesce(excluded.class, class) \
+                     WHERE state IS NOT excluded.state OR flag IS NOT excluded.flag \
+                     OR (excluded.subtype IS NOT NULL AND subtype IS NOT excluded.subtype) \
+                     OR (excluded.net_type IS NOT NULL AND net_type IS NOT excluded.net_type) \
+                     OR (excluded.arch IS NOT NULL AND arch IS NOT excluded.arch) \
+                     OR (excluded.class IS NOT NULL AND class IS NOT excluded.class)",
+                );
+            } else {
+                qb.push(" ON CONFLICT(id) DO NOTHING");
+            }
+            qb.push(" RETURNING id");
+            for row in qb.build().fetch_all(&mut *tx).await? {
+                let id: String = row.try_get(0)?;
+                changed.push(Xname::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            }
+        }
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    async fn update_components(
+        &self,
+        ids: &[Xname],
+        change: &ComponentChange,
+    ) -> Result<Vec<Xname>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let ids_json = id_array(ids);
+        let rows = sqlx::query(
+            "SELECT id, state FROM components WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(&ids_json)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.len() != ids.len() {
+            let found: std::collections::HashSet<String> = rows
+                .iter()
+                .filter_map(|r| r.try_get::<String, _>("id").ok())
+                .collect();
+            let missing: Vec<Xname> = ids
+                .iter()
+                .filter(|id| !found.contains(id.as_str()))
+                .cloned()
+                .collect();
+            if !missing.is_empty() {
+                return Err(StoreError::NotFound(format!(
+                    "no such component: {}",
+                    name_list(&missing)
+                )));
+            }
+        }
+        if let ComponentChange::State {
+            state,
+            allowed_from: Some(allowed),
+            ..
+        } = change
+        {
+            let mut refused = Vec::new();
+            let mut from = None;
+            for row in &rows {
+                let current: String = row.try_get("state")?;
+                let ok = allowed.iter().any(|s| s.as_str() == current);
+                if !ok {
+                    let id: String = row.try_get("id")?;
+                    refused
+                        .push(Xname::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+                    from.get_or_insert(current);
+                }
+            }
+            if !refused.is_empty() {
+                refused.sort();
+                return Err(StoreError::Conflict(format!(
+                    "cannot change state of {} from {} to {state} without Force",
+                    name_list(&refused),
+                    from.unwrap_or_default()
+                )));
+            }
+        }
+        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("UPDATE components SET ");
+        let differs = match change {
+            ComponentChange::State { state, flag, .. } => {
+                qb.push("state = ").push_bind(state.to_string());
+                qb.push(", flag = ").push_bind(flag.to_string());
+                qb.push(" WHERE (state IS NOT ")
+                    .push_bind(state.to_string());
+                qb.push(" OR flag IS NOT ")
+                    .push_bind(flag.to_string())
+                    .push(")");
+                true
+            }
+            ComponentChange::Flag(flag) => {
+                qb.push("flag = ").push_bind(flag.to_string());
+                qb.push(" WHERE flag IS NOT ").push_bind(flag.to_string());
+                true
+            }
+            ComponentChange::Enabled(on) => {
+                qb.push("enabled = ").push_bind(*on);
+                qb.push(" WHERE enabled IS NOT ").push_bind(*on);
+                true
+            }
+            ComponentChange::SoftwareStatus(s) => {
+                qb.push("software_status = ").push_bind(s.clone());
+                qb.push(" WHERE software_status IS NOT ")
+                    .push_bind(s.clone());
+                true
+            }
+            ComponentChange::Role { role, subrole } => {
+                let sub = opt_str(subrole);
+                qb.push("role = ").push_bind(role.to_string());
+                qb.push(", subrole = ").push_bind(sub.clone());
+                qb.push(" WHERE (role IS NOT ").push_bind(role.to_string());
+                qb.push(" OR subrole IS NOT ").push_bind(sub).push(")");
+                true
+            }
+            ComponentChange::Nid(nid) => {
+                qb.push("nid = ").push_bind(*nid);
+                qb.push(" WHERE nid IS NOT ").push_bind(*nid);
+                true
+            }
+        };
+        debug_assert!(differs);
+        qb.push(" AND id IN (SELECT value FROM json_each(")
+            .push_bind(ids_json)
+            .push(")) RETURNING id");
+        let mut changed = Vec::new();
+        for row in qb.build().fetch_all(&mut *tx).await? {
+            let id: String = row.try_get(0)?;
+            changed.push(Xname::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+        }
+        tx.commit().await?;
+        changed.sort();
+        Ok(changed)
+    }
+
+    async fn set_nids(&self, nids: &[(Xname, i64)]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let mut missing = Vec::new();
+        for (id, nid) in nids {
+            let done = sqlx::query("UPDATE components SET nid = ? WHERE id = ?")
+                .bind(nid)
+                .bind(id.as_str())
+                .execute(&mut *tx)
+                .await?;
+            if done.rows_affected() == 0 {
+                missing.push(id.clone());
+            }
+        }
+        if !missing.is_empty() {
+            tx.rollback().await?;
+            return Err(StoreError::NotFound(format!(
+                "no such component: {}",
+                name_list(&missing)
+            )));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_component(&self, id: &Xname) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM components WHERE id = ?")
+            .bind(id.as_str())
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_all_components(&self) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM components")
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}

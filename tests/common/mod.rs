@@ -1,0 +1,186 @@
+//! Test harness: a core on an ephemeral loopback port over a temp data dir, and an HTTPS client
+//! that trusts the data dir's generated CA.
+#![allow(dead_code)]
+
+use std::time::Duration;
+
+use chami::config::ServeArgs;
+use chami::server::{self, Server};
+use chami::service::auth::Role;
+use chami::service::issuer::MintRequest;
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+pub struct TestServer {
+    pub server: Server,
+    pub client: reqwest::Client,
+    pub dir: tempfile::TempDir,
+    pub admin: String,
+}
+
+pub fn loopback() -> std::net::SocketAddr {
+    "127.0.0.1:0".parse().expect("loopback address")
+}
+
+pub fn client_for(ca_pem: &[u8]) -> reqwest::Client {
+    reqwest::Client::builder()
+        .use_rustls_tls()
+        .add_root_certificate(reqwest::Certificate::from_pem(ca_pem).expect("CA pem"))
+        .timeout(Duration::from_secs(30))
+        .build()
+        .expect("client")
+}
+
+impl TestServer {
+    pub async fn start() -> TestServer {
+        Self::start_with(|_| {}).await
+    }
+
+    pub async fn start_with(tweak: impl FnOnce(&mut ServeArgs)) -> TestServer {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Self::start_in(dir, tweak).await
+    }
+
+    pub async fn start_in(
+        dir: tempfile::TempDir,
+        tweak: impl FnOnce(&mut ServeArgs),
+    ) -> TestServer {
+        let mut args = ServeArgs::for_data_dir(dir.path().to_path_buf(), loopback());
+        tweak(&mut args);
+        let server = server::start(&args).await.expect("server starts");
+        let ca = std::fs::read(server.ca.as_ref().expect("generated CA")).expect("read CA");
+        let client = client_for(&ca);
+        let admin = mint(&server, "test-admin", &[Role::Admin]);
+        TestServer {
+            server,
+            client,
+            dir,
+            admin,
+        }
+    }
+
+    /// Stops the server and starts a new one on the same data dir.
+    pub async fn restart(self) -> TestServer {
+        let TestServer { server, dir, .. } = self;
+        server.shutdown().await.expect("clean shutdown");
+        Self::start_in(dir, |_| {}).await
+    }
+
+    pub fn token(&self, sub: &str, roles: &[Role]) -> String {
+        mint(&self.server, sub, roles)
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.server.url(), path)
+    }
+
+    /// Sends a request with an optional bearer token and JSON body; returns status and body
+    /// (JSON, or a string when the body is not JSON, or null when empty).
+    pub async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let mut req = self.client.request(method, self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.expect("request sent");
+        read(resp).await
+    }
+
+    pub async fn raw(&self, method: Method, path: &str, body: &'static str) -> (StatusCode, Value) {
+        let resp = self
+            .client
+            .request(method, self.url(path))
+            .bearer_auth(&self.admin)
+            .header("content-type", "application/json")
+            .body(body)
+            .send()
+            .await
+            .expect("request sent");
+        read(resp).await
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::GET, path, Some(&self.admin.clone()), None)
+            .await
+    }
+
+    pub async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::POST, path, Some(&self.admin.clone()), Some(body))
+            .await
+    }
+
+    pub async fn put(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PUT, path, Some(&self.admin.clone()), Some(body))
+            .await
+    }
+
+    pub async fn patch(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(Method::PATCH, path, Some(&self.admin.clone()), Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Value) {
+        self.call(Method::DELETE, path, Some(&self.admin.clone()), None)
+            .await
+    }
+
+    /// IDs of the components a GET on `path` returns, in order.
+    pub async fn ids(&self, path: &str) -> Vec<String> {
+        let (status, body) = self.get(path).await;
+        assert_eq!(status, StatusCode::OK, "GET {path}: {body}");
+        body["Components"]
+            .as_array()
+            .expect("Components array")
+            .iter()
+            .map(|c| c["ID"].as_str().expect("ID").to_string())
+            .collect()
+    }
+}
+
+pub fn mint(server: &Server, sub: &str, roles: &[Role]) -> String {
+    server
+        .issuer
+        .mint(&MintRequest {
+            subject: sub.into(),
+            roles: roles.to_vec(),
+            tenant: None,
+            ttl: Duration::from_secs(600),
+        })
+        .expect("mint")
+}
+
+pub async fn read(resp: reqwest::Response) -> (StatusCode, Value) {
+    let status = resp.status();
+    let text = resp.text().await.expect("body");
+    let body = if text.is_empty() {
+        Value::Null
+    } else {
+        serde_json::from_str(&text).unwrap_or(Value::String(text))
+    };
+    (status, body)
+}
+
+/// Asserts a problem+json error with `status` whose detail contains `needle`.
+pub fn assert_problem(got: &(StatusCode, Value), status: StatusCode, needle: &str) {
+    assert_eq!(got.0, status, "body: {}", got.1);
+    assert_eq!(
+        got.1["status"],
+        status.as_u16(),
+        "problem status: {}",
+        got.1
+    );
+    assert_eq!(got.1["type"], "about:blank", "problem type: {}", got.1);
+    let detail = got.1["detail"].as_str().unwrap_or_default();
+    assert!(
+        detail.contains(needle),
+        "detail {detail:?} should contain {needle:?}"
+    );
+}

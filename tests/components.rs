@@ -1,0 +1,761 @@
+//! SMD `State/Components` over HTTPS: CRUD, every filter, PATCHes, queries and bad input.
+
+mod common;
+
+use common::{assert_problem, TestServer};
+use reqwest::StatusCode;
+use serde_json::{json, Value};
+
+/// A small, varied inventory: 2 BMCs, 6 nodes.
+fn seed() -> Value {
+    json!({"Components": [
+        {"ID": "x1000c0s0b0", "State": "Ready"},
+        {"ID": "x1000c0s1b0", "State": "Ready"},
+        {"ID": "x1000c0s0b0n0", "State": "Ready", "Role": "Management", "SubRole": "Master", "NID": 1, "Arch": "X86", "Class": "River"},
+        {"ID": "x1000c0s0b0n1", "State": "Off", "Flag": "Warning", "NID": 2, "Arch": "X86", "Class": "River", "SoftwareStatus": "AdminDown"},
+        {"ID": "x1000c0s1b0n0", "State": "On", "NID": 3, "Arch": "ARM", "Class": "Mountain", "Subtype": "EX425"},
+        {"ID": "x1000c0s1b0n1", "State": "Standby", "Enabled": false, "NID": 4, "Role": "Application", "SubRole": "Worker"},
+        {"ID": "x1000c0s2b0n0", "State": "Ready", "NID": 10},
+        {"ID": "x1000c0s10b0n0", "State": "Empty", "NID": 20},
+    ]})
+}
+
+async fn seeded() -> TestServer {
+    let t = TestServer::start().await;
+    let (status, body) = t.post("/hsm/v2/State/Components", seed()).await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "seed: {body}");
+    t
+}
+
+#[tokio::test]
+async fn create_read_update_delete_round_trip() {
+    let t = seeded().await;
+    let (status, c) = t.get("/hsm/v2/State/Components/x1000c0s0b0n1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(c["ID"], "x1000c0s0b0n1");
+    assert_eq!(c["Type"], "Node");
+    assert_eq!(c["State"], "Off");
+    assert_eq!(c["Flag"], "Warning");
+    assert_eq!(c["Enabled"], true);
+    assert_eq!(c["Role"], "Compute", "nodes default to Compute");
+    assert_eq!(c["NID"], 2);
+    assert_eq!(c["SoftwareStatus"], "AdminDown");
+
+    // Natural order: s2 before s10.
+    let all = t.ids("/hsm/v2/State/Components").await;
+    assert_eq!(all.len(), 8);
+    let s2 = all.iter().position(|i| i == "x1000c0s2b0n0").expect("s2");
+    let s10 = all.iter().position(|i| i == "x1000c0s10b0n0").expect("s10");
+    assert!(s2 < s10, "natural order: {all:?}");
+
+    // PUT creates; leading zeros and case are normalised as SMD does.
+    let (status, body) = t
+        .put(
+            "/hsm/v2/State/Components/X1000C0S3B0N0",
+            json!({"Component": {"State": "Off"}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (_, c) = t.get("/hsm/v2/State/Components/x1000c00s03b0n0").await;
+    assert_eq!(c["ID"], "x1000c0s3b0n0");
+    assert_eq!(
+        c["NID"],
+        (1000 + 1) * 16384 + 3 * 32,
+        "SMD's location-derived default NID"
+    );
+
+    let (status, body) = t.delete("/hsm/v2/State/Components/x1000c0s3b0n0").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["message"], "deleted 1 entry");
+    assert_problem(
+        &t.get("/hsm/v2/State/Components/x1000c0s3b0n0").await,
+        StatusCode::NOT_FOUND,
+        "x1000c0s3b0n0",
+    );
+    assert_problem(
+        &t.delete("/hsm/v2/State/Components/x1000c0s3b0n0").await,
+        StatusCode::NOT_FOUND,
+        "no such xname",
+    );
+
+    let (status, body) = t.delete("/hsm/v2/State/Components").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["message"], "deleted 8 entries");
+    assert_problem(
+        &t.delete("/hsm/v2/State/Components").await,
+        StatusCode::NOT_FOUND,
+        "no entries to delete",
+    );
+    assert!(t.ids("/hsm/v2/State/Components").await.is_empty());
+}
+
+#[tokio::test]
+async fn post_keeps_existing_unless_forced() {
+    let t = seeded().await;
+    let again = json!({"Components": [{"ID": "x1000c0s0b0n1", "State": "Ready", "Role": "Service", "Arch": "ARM"}]});
+    assert_eq!(
+        t.post("/hsm/v2/State/Components", again.clone()).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let (_, c) = t.get("/hsm/v2/State/Components/x1000c0s0b0n1").await;
+    assert_eq!(
+        c["State"], "Off",
+        "existing component untouched without Force"
+    );
+
+    let mut forced = again;
+    forced["Force"] = json!(true);
+    assert_eq!(
+        t.post("/hsm/v2/State/Components", forced).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let (_, c) = t.get("/hsm/v2/State/Components/x1000c0s0b0n1").await;
+    assert_eq!(c["State"], "Ready");
+    assert_eq!(c["Flag"], "OK");
+    assert_eq!(c["Arch"], "ARM");
+    assert_eq!(c["Role"], "Compute", "Force does not overwrite Role");
+}
+
+#[tokio::test]
+async fn every_filter() {
+    let t = seeded().await;
+    let cases: &[(&str, &[&str])] = &[
+        ("id=x1000c0s0b0n0", &["x1000c0s0b0n0"]),
+        (
+            "id=x1000c0s0b0n0&id=x1000c0s1b0n1",
+            &["x1000c0s0b0n0", "x1000c0s1b0n1"],
+        ),
+        (
+            "id=x1000c0s[0-1]b0n[0-1]&state=!Off",
+            &["x1000c0s0b0n0", "x1000c0s1b0n0", "x1000c0s1b0n1"],
+        ),
+        ("type=NodeBMC", &["x1000c0s0b0", "x1000c0s1b0"]),
+        ("type=nodebmc&state=ready", &["x1000c0s0b0", "x1000c0s1b0"]),
+        ("state=Off&state=On", &["x1000c0s0b0n1", "x1000c0s1b0n0"]),
+        (
+            "type=Node&state=!Ready",
+            &[
+                "x1000c0s0b0n1",
+                "x1000c0s1b0n0",
+                "x1000c0s1b0n1",
+                "x1000c0s10b0n0",
+            ],
+        ),
+        ("flag=Warning", &["x1000c0s0b0n1"]),
+        ("role=Management", &["x1000c0s0b0n0"]),
+        ("role=Application&subrole=Worker", &["x1000c0s1b0n1"]),
+        ("subrole=Master", &["x1000c0s0b0n0"]),
+        ("enabled=false", &["x1000c0s1b0n1"]),
+        ("softwarestatus=admindown", &["x1000c0s0b0n1"]),
+        ("subtype=EX425", &["x1000c0s1b0n0"]),
+        ("arch=ARM", &["x1000c0s1b0n0"]),
+        ("class=Mountain", &["x1000c0s1b0n0"]),
+        ("nid=3", &["x1000c0s1b0n0"]),
+        ("nid=1&nid=20", &["x1000c0s0b0n0", "x1000c0s10b0n0"]),
+        (
+            "nid_start=3&nid_end=10",
+            &["x1000c0s1b0n0", "x1000c0s1b0n1", "x1000c0s2b0n0"],
+        ),
+        ("nid_start=10", &["x1000c0s2b0n0", "x1000c0s10b0n0"]),
+    ];
+    for (query, want) in cases {
+        let got = t.ids(&format!("/hsm/v2/State/Components?{query}")).await;
+        assert_eq!(&got, want, "?{query}");
+    }
+}
+
+#[tokio::test]
+async fn field_selection() {
+    let t = seeded().await;
+    let one = |body: Value| body["Components"][0].clone();
+    let (_, b) = t
+        .get("/hsm/v2/State/Components?id=x1000c0s0b0n1&stateonly=true")
+        .await;
+    assert_eq!(
+        one(b),
+        json!({"ID": "x1000c0s0b0n1", "Type": "Node", "State": "Off", "Flag": "Warning"})
+    );
+    let (_, b) = t
+        .get("/hsm/v2/State/Components?id=x1000c0s0b0n1&flagonly=true")
+        .await;
+    assert_eq!(
+        one(b),
+        json!({"ID": "x1000c0s0b0n1", "Type": "Node", "Flag": "Warning"})
+    );
+    let (_, b) = t
+        .get("/hsm/v2/State/Components?id=x1000c0s0b0n0&roleonly=true")
+        .await;
+    assert_eq!(
+        one(b),
+        json!({"ID": "x1000c0s0b0n0", "Type": "Node", "Role": "Management", "SubRole": "Master"})
+    );
+    let (_, b) = t
+        .get("/hsm/v2/State/Components?id=x1000c0s0b0n0&nidonly=true")
+        .await;
+    assert_eq!(
+        one(b),
+        json!({"ID": "x1000c0s0b0n0", "Type": "Node", "NID": 1})
+    );
+}
+
+#[tokio::test]
+async fn bad_filters_are_named() {
+    let t = seeded().await;
+    assert_problem(
+        &t.get("/hsm/v2/State/Components?state=Sleeping").await,
+        StatusCode::BAD_REQUEST,
+        "Sleeping",
+    );
+    assert_problem(
+        &t.get("/hsm/v2/State/Components?id=x1000c0q0").await,
+        StatusCode::BAD_REQUEST,
+        "x1000c0q0",
+    );
+    assert_problem(
+        &t.get("/hsm/v2/State/Components?id=x1000c0s[3-1]").await,
+        StatusCode::BAD_REQUEST,
+        "bad id filter",
+    );
+    assert_problem(
+        &t.get("/hsm/v2/State/Components?nid=three").await,
+        StatusCode::BAD_REQUEST,
+        "three",
+    );
+    assert_problem(
+        &t.get("/hsm/v2/State/Components?stat=Off").await,
+        StatusCode::BAD_REQUEST,
+        "unknown query parameter 'stat'",
+    );
+    assert_problem(
+        &t.get("/hsm/v2/State/Components?group=blue").await,
+        StatusCode::BAD_REQUEST,
+        "no such group 'blue'",
+    );
+    assert_problem(
+        &t.get("/hsm/v2/State/Components?partition=p1").await,
+        StatusCode::BAD_REQUEST,
+        "no such partition 'p1'",
+    );
+}
+
+#[tokio::test]
+async fn bad_writes_are_refused_and_change_nothing() {
+    let t = seeded().await;
+    let before = t.get("/hsm/v2/State/Components").await.1;
+
+    assert_problem(
+        &t.raw(
+            reqwest::Method::POST,
+            "/hsm/v2/State/Components",
+            "{\"Components\": [",
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "malformed JSON",
+    );
+    assert_problem(
+        &t.raw(reqwest::Method::POST, "/hsm/v2/State/Components", "")
+            .await,
+        StatusCode::BAD_REQUEST,
+        "empty",
+    );
+    assert_problem(
+        &t.post("/hsm/v2/State/Components", json!({"Components": []}))
+            .await,
+        StatusCode::BAD_REQUEST,
+        "missing Components",
+    );
+    // One bad entry among good ones: nothing is written, the bad one is named.
+    let mixed = json!({"Components": [
+        {"ID": "x1000c0s5b0n0", "State": "Ready"},
+        {"ID": "x1000c0s5b0n", "State": "Ready"},
+    ]});
+    assert_problem(
+        &t.post("/hsm/v2/State/Components", mixed).await,
+        StatusCode::BAD_REQUEST,
+        "Components[1]: xname 'x1000c0s5b0n'",
+    );
+    assert_problem(
+        &t.post(
+            "/hsm/v2/State/Components",
+            json!({"Components": [{"ID": "x1000c0s5b0n0"}]}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "missing State",
+    );
+    assert_problem(
+        &t.post(
+            "/hsm/v2/State/Components",
+            json!({"Components": [{"ID": "x1000c0s5b0n0", "State": "Ready", "Role": "Chef"}]}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "Chef",
+    );
+    assert_problem(
+        &t.post(
+            "/hsm/v2/State/Components",
+            json!({"Components": [{"ID": "x1000c0s5b0", "State": "Ready", "NID": 7}]}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "nodes only",
+    );
+    assert_problem(&t.post("/hsm/v2/State/Components", json!({"Components": [{"ID": "x1000c0s5b0n0", "State": "Ready"}, {"ID": "x1000c0s5b0n0", "State": "Off"}]})).await, StatusCode::BAD_REQUEST, "more than once");
+    assert_problem(
+        &t.put(
+            "/hsm/v2/State/Components/x1000c0s5b0n0",
+            json!({"Component": {"ID": "x1000c0s6b0n0", "State": "Ready"}}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "do not match",
+    );
+    assert_problem(
+        &t.get("/hsm/v2/State/Components/x1000c0s0b0n").await,
+        StatusCode::BAD_REQUEST,
+        "x1000c0s0b0n",
+    );
+    assert_problem(
+        &t.get("/hsm/v2/State/Components/ByNID/abc").await,
+        StatusCode::BAD_REQUEST,
+        "abc",
+    );
+    assert_problem(
+        &t.get("/hsm/v2/State/Components/ByNID/999").await,
+        StatusCode::NOT_FOUND,
+        "999",
+    );
+
+    assert_eq!(
+        t.get("/hsm/v2/State/Components").await.1,
+        before,
+        "nothing changed"
+    );
+}
+
+#[tokio::test]
+async fn single_patches() {
+    let t = seeded().await;
+    let node = "/hsm/v2/State/Components/x1000c0s0b0n0";
+    let patch = |sub: &str, body: Value| {
+        let path = format!("{node}/{sub}");
+        let t = &t;
+        async move { t.patch(&path, body).await }
+    };
+    assert_eq!(
+        patch("StateData", json!({"State": "Off", "Flag": "Alert"}))
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    let (_, c) = t.get(node).await;
+    assert_eq!(
+        (c["State"].clone(), c["Flag"].clone()),
+        (json!("Off"), json!("Alert"))
+    );
+    // Flag omitted: back to OK, as SMD does.
+    assert_eq!(
+        patch("StateData", json!({"State": "On"})).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(t.get(node).await.1["Flag"], "OK");
+
+    assert_eq!(
+        patch("FlagOnly", json!({"Flag": "Warning"})).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        patch("Enabled", json!({"Enabled": false})).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        patch("SoftwareStatus", json!({"SoftwareStatus": "DvsAvailable"}))
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        patch("Role", json!({"Role": "Service", "SubRole": "Storage"}))
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        patch("NID", json!({"NID": 77})).await.0,
+        StatusCode::NO_CONTENT
+    );
+    let (_, c) = t.get(node).await;
+    assert_eq!(c["State"], "On");
+    assert_eq!(c["Flag"], "Warning");
+    assert_eq!(c["Enabled"], false);
+    assert_eq!(c["SoftwareStatus"], "DvsAvailable");
+    assert_eq!(
+        (c["Role"].clone(), c["SubRole"].clone()),
+        (json!("Service"), json!("Storage"))
+    );
+    assert_eq!(c["NID"], 77);
+    assert_eq!(
+        t.get("/hsm/v2/State/Components/ByNID/77").await.1["ID"],
+        "x1000c0s0b0n0"
+    );
+
+    // Refusals name the problem and change nothing.
+    let before = t.get(node).await.1;
+    assert_problem(
+        &patch("StateData", json!({"State": "Empty"})).await,
+        StatusCode::BAD_REQUEST,
+        "Force",
+    );
+    assert_problem(
+        &patch("StateData", json!({})).await,
+        StatusCode::BAD_REQUEST,
+        "missing State",
+    );
+    assert_problem(
+        &patch("FlagOnly", json!({"Flag": "Purple"})).await,
+        StatusCode::BAD_REQUEST,
+        "Purple",
+    );
+    assert_problem(
+        &patch("Enabled", json!({})).await,
+        StatusCode::BAD_REQUEST,
+        "missing Enabled",
+    );
+    assert_problem(
+        &patch("NID", json!({"NID": -3})).await,
+        StatusCode::BAD_REQUEST,
+        "negative",
+    );
+    assert_problem(
+        &patch("StateData", json!({"ID": "x1000c0s1b0n0", "State": "On"})).await,
+        StatusCode::BAD_REQUEST,
+        "do not match",
+    );
+    assert_problem(
+        &t.patch(
+            "/hsm/v2/State/Components/x1000c0s0b0/Role",
+            json!({"Role": "Compute"}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "nodes only",
+    );
+    assert_problem(
+        &t.patch(
+            "/hsm/v2/State/Components/x1000c0s9b0n0/FlagOnly",
+            json!({"Flag": "OK"}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "x1000c0s9b0n0",
+    );
+    assert_eq!(t.get(node).await.1, before);
+
+    // Empty is only ever set with Force; with it the change is made.
+    assert_eq!(
+        patch("StateData", json!({"State": "Empty", "Force": true}))
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(t.get(node).await.1["State"], "Empty");
+}
+
+#[tokio::test]
+async fn bulk_patches_are_all_or_nothing() {
+    let t = seeded().await;
+    let nodes = json!(["x1000c0s0b0n0", "x1000c0s2b0n0"]);
+    let bulk = |op: &str, mut body: Value| {
+        body["ComponentIDs"] = nodes.clone();
+        let path = format!("/hsm/v2/State/Components/Bulk{op}");
+        let t = &t;
+        async move { t.patch(&path, body).await }
+    };
+    let sel = "/hsm/v2/State/Components?id=x1000c0s0b0n0&id=x1000c0s2b0n0";
+    let field = |body: &Value, f: &str| -> Vec<Value> {
+        body["Components"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|c| c[f].clone())
+            .collect()
+    };
+
+    assert_eq!(
+        bulk("StateData", json!({"State": "Standby"})).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        field(&t.get(sel).await.1, "State"),
+        vec![json!("Standby"); 2]
+    );
+    assert_eq!(
+        bulk("FlagOnly", json!({"Flag": "Alert"})).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(field(&t.get(sel).await.1, "Flag"), vec![json!("Alert"); 2]);
+    assert_eq!(
+        bulk("Enabled", json!({"Enabled": false})).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(field(&t.get(sel).await.1, "Enabled"), vec![json!(false); 2]);
+    assert_eq!(
+        bulk("SoftwareStatus", json!({"SoftwareStatus": "Draining"}))
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        field(&t.get(sel).await.1, "SoftwareStatus"),
+        vec![json!("Draining"); 2]
+    );
+    assert_eq!(
+        bulk("Role", json!({"Role": "Storage"})).await.0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        field(&t.get(sel).await.1, "Role"),
+        vec![json!("Storage"); 2]
+    );
+
+    let (status, body) = t
+        .patch(
+            "/hsm/v2/State/Components/BulkNID",
+            json!({"Components": [
+            {"ID": "x1000c0s0b0n0", "NID": 500}, {"ID": "x1000c0s2b0n0", "NID": 501}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    assert_eq!(
+        field(&t.get(sel).await.1, "NID"),
+        vec![json!(500), json!(501)]
+    );
+
+    // Hostlists work in ComponentIDs (chami extension).
+    let (status, _) = t
+        .patch(
+            "/hsm/v2/State/Components/BulkFlagOnly",
+            json!({"ComponentIDs": ["x1000c0s[0-1]b0n[0-1]"], "Flag": "OK"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        t.ids("/hsm/v2/State/Components?type=Node&flag=OK").await,
+        vec![
+            "x1000c0s0b0n0",
+            "x1000c0s0b0n1",
+            "x1000c0s1b0n0",
+            "x1000c0s1b0n1",
+            "x1000c0s10b0n0"
+        ]
+    );
+
+    // Failures: nothing changes for any target.
+    let before = t.get("/hsm/v2/State/Components").await.1;
+    let with_unknown =
+        json!({"ComponentIDs": ["x1000c0s0b0n0", "x1000c0s7b0n0"], "Flag": "Warning"});
+    assert_problem(
+        &t.patch("/hsm/v2/State/Components/BulkFlagOnly", with_unknown)
+            .await,
+        StatusCode::NOT_FOUND,
+        "x1000c0s7b0n0",
+    );
+    // Empty -> Ready is not a valid transition for s10's node; the whole request is refused.
+    let mixed = json!({"ComponentIDs": ["x1000c0s0b0n0", "x1000c0s10b0n0"], "State": "Ready"});
+    assert_problem(
+        &t.patch("/hsm/v2/State/Components/BulkStateData", mixed)
+            .await,
+        StatusCode::CONFLICT,
+        "x1000c0s10b0n0 from Empty to Ready",
+    );
+    assert_problem(
+        &t.patch(
+            "/hsm/v2/State/Components/BulkRole",
+            json!({"ComponentIDs": ["x1000c0s0b0"], "Role": "Compute"}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "nodes only",
+    );
+    assert_problem(
+        &t.patch(
+            "/hsm/v2/State/Components/BulkEnabled",
+            json!({"Enabled": true}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "missing ComponentIDs",
+    );
+    assert_problem(&t.patch("/hsm/v2/State/Components/BulkNID", json!({"Components": [{"ID": "x1000c0s0b0n0", "NID": 1}, {"ID": "x1000c0s8b0n0", "NID": 2}]})).await, StatusCode::NOT_FOUND, "x1000c0s8b0n0");
+    assert_eq!(
+        t.get("/hsm/v2/State/Components").await.1,
+        before,
+        "nothing changed"
+    );
+}
+
+#[tokio::test]
+async fn queries() {
+    let t = seeded().await;
+    let ids = |body: &Value| -> Vec<String> {
+        body["Components"]
+            .as_array()
+            .expect("array")
+            .iter()
+            .map(|c| c["ID"].as_str().expect("ID").to_string())
+            .collect()
+    };
+    let (status, body) = t
+        .post(
+            "/hsm/v2/State/Components/Query",
+            json!({"ComponentIDs": ["x1000c0s1"], "type": ["Node"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        ids(&body),
+        vec!["x1000c0s1b0n0", "x1000c0s1b0n1"],
+        "s1 holds its nodes, not s10's"
+    );
+    let (_, body) = t
+        .post(
+            "/hsm/v2/State/Components/Query",
+            json!({"ComponentIDs": ["s0"], "state": ["Off"], "stateonly": true}),
+        )
+        .await;
+    assert_eq!(
+        body,
+        json!({"Components": [{"ID": "x1000c0s0b0n1", "Type": "Node", "State": "Off", "Flag": "Warning"}]})
+    );
+    let (_, body) = t
+        .get("/hsm/v2/State/Components/Query/x1000c0s0?type=NodeBMC")
+        .await;
+    assert_eq!(ids(&body), vec!["x1000c0s0b0"]);
+    let (_, body) = t
+        .post(
+            "/hsm/v2/State/Components/ByNID/Query",
+            json!({"NIDRanges": ["1-2", "20"]}),
+        )
+        .await;
+    assert_eq!(
+        ids(&body),
+        vec!["x1000c0s0b0n0", "x1000c0s0b0n1", "x1000c0s10b0n0"]
+    );
+    assert_problem(
+        &t.post(
+            "/hsm/v2/State/Components/ByNID/Query",
+            json!({"NIDRanges": ["5-1"]}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "5-1",
+    );
+    assert_problem(
+        &t.post(
+            "/hsm/v2/State/Components/Query",
+            json!({"ComponentIDs": []}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "missing ComponentIDs",
+    );
+}
+
+#[tokio::test]
+async fn values_and_service_endpoints() {
+    let t = TestServer::start().await;
+    let (status, body) = t.get("/hsm/v2/service/values").await;
+    assert_eq!(status, StatusCode::OK);
+    for key in [
+        "Arch", "Class", "Flag", "NetType", "Role", "SubRole", "State", "Type",
+    ] {
+        assert!(
+            body[key].as_array().is_some_and(|a| !a.is_empty()),
+            "{key} in {body}"
+        );
+    }
+    let (_, roles) = t.get("/hsm/v2/service/values/role").await;
+    assert!(roles["Role"]
+        .as_array()
+        .expect("roles")
+        .contains(&json!("Compute")));
+    let (_, types) = t.get("/hsm/v2/service/values/type").await;
+    assert!(types["Type"]
+        .as_array()
+        .expect("types")
+        .contains(&json!("NodeBMC")));
+    assert_problem(
+        &t.get("/hsm/v2/service/values/colour").await,
+        StatusCode::NOT_FOUND,
+        "colour",
+    );
+
+    // Probes need no token.
+    let (status, body) = t
+        .call(reqwest::Method::GET, "/hsm/v2/service/ready", None, None)
+        .await;
+    assert_eq!(
+        (status, body["message"].clone()),
+        (StatusCode::OK, json!("HSM is healthy"))
+    );
+    assert_eq!(
+        t.call(reqwest::Method::GET, "/hsm/v2/service/liveness", None, None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert_eq!(
+        t.call(reqwest::Method::GET, "/healthz", None, None).await.0,
+        StatusCode::OK
+    );
+    assert_problem(
+        &t.get("/hsm/v2/Nowhere").await,
+        StatusCode::NOT_FOUND,
+        "/hsm/v2/Nowhere",
+    );
+}
+
+#[tokio::test]
+async fn openapi_document_lists_the_routes() {
+    let t = TestServer::start().await;
+    let (status, doc) = t
+        .call(reqwest::Method::GET, "/openapi.json", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let paths = doc["paths"].as_object().expect("paths");
+    for p in [
+        "/hsm/v2/State/Components",
+        "/hsm/v2/State/Components/{xname}",
+        "/hsm/v2/State/Components/{xname}/StateData",
+        "/hsm/v2/State/Components/BulkNID",
+        "/hsm/v2/State/Components/ByNID/Query",
+        "/hsm/v2/service/values/{parameter}",
+        "/oauth/token",
+    ] {
+        assert!(paths.contains_key(p), "{p} missing from /openapi.json");
+    }
+    assert!(doc["components"]["schemas"]["Problem"].is_object());
+}
+
+#[tokio::test]
+async fn data_survives_a_restart() {
+    let t = seeded().await;
+    assert_eq!(
+        t.patch(
+            "/hsm/v2/State/Components/x1000c0s0b0n0/NID",
+            json!({"NID": 42})
+        )
+        .await
+        .0,
+        StatusCode::NO_CONTENT
+    );
+    let before = t.get("/hsm/v2/State/Components").await.1;
+    let t = t.restart().await;
+    assert_eq!(t.get("/hsm/v2/State/Components").await.1, before);
+    assert_eq!(
+        t.get("/hsm/v2/State/Components/ByNID/42").await.1["ID"],
+        "x1000c0s0b0n0"
+    );
+}
