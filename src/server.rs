@@ -14,7 +14,7 @@ use crate::config::{load_oauth_clients, AuthMode, ServeArgs};
 use crate::service::issuer::Issuer;
 use crate::service::jwt::{Verifier, VerifierConfig};
 use crate::service::Core;
-use crate::store::SqliteStore;
+use crate::store::{CachedStore, SqliteStore};
 use crate::{fsutil, tls};
 
 /// Database file name in the data dir.
@@ -90,6 +90,9 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
     let store = SqliteStore::open(&data_dir.join(DB_FILE))
         .await
         .with_context(|| format!("cannot open database in {}", data_dir.display()))?;
+    let store = CachedStore::load(Arc::new(store))
+        .await
+        .context("cannot load the component cache")?;
     let core = Core::new(Arc::new(store));
 
     let issuer = Arc::new(Issuer::load_or_create(

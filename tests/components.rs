@@ -759,3 +759,18 @@ async fn data_survives_a_restart() {
         "x1000c0s0b0n0"
     );
 }
+
+#[tokio::test]
+async fn oversized_bodies_are_refused_with_413() {
+    let t = TestServer::start_with(|a| a.max_body = 1024).await;
+    let big: Vec<Value> = (0..100)
+        .map(|i| json!({"ID": format!("x1000c0s{}b0n0", i % 8), "State": "Ready"}))
+        .collect();
+    assert_problem(
+        &t.post("/hsm/v2/State/Components", json!({"Components": big}))
+            .await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "--max-body",
+    );
+    assert!(t.ids("/hsm/v2/State/Components").await.is_empty());
+}

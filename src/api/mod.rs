@@ -14,7 +14,6 @@ use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::compression::CompressionLayer;
-use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
@@ -122,7 +121,8 @@ pub fn router(state: Arc<AppState>, limits: Limits) -> Router {
         ))
         .with_state(state)
         .layer(CompressionLayer::new())
-        .layer(RequestBodyLimitLayer::new(limits.max_body))
+        // Enforced by the body extractors, so an oversized body gets a problem+json 413.
+        .layer(axum::extract::DefaultBodyLimit::max(limits.max_body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             limits.timeout,

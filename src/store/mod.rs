@@ -1,5 +1,6 @@
 //! Storage: one [`Store`] trait that hides SQL; SQLite is the embedded default.
 
+pub mod cache;
 pub mod sqlite;
 
 use async_trait::async_trait;
@@ -8,6 +9,7 @@ use crate::model::component::{Component, ComponentFilter};
 use crate::model::enums::{Flag, Role, State, SubRole};
 use crate::model::xname::Xname;
 
+pub use cache::CachedStore;
 pub use sqlite::SqliteStore;
 
 /// What went wrong in storage, in words an API error can carry.

@@ -324,7 +324,9 @@ impl Store for SqliteStore {
             }
         }
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("UPDATE components SET ");
-        let differs = match change {
+        // Each arm sets the new values and keeps only rows where they differ, so the
+        // returned ids are exactly the components that changed.
+        match change {
             ComponentChange::State { state, flag, .. } => {
                 qb.push("state = ").push_bind(state.to_string());
                 qb.push(", flag = ").push_bind(flag.to_string());
@@ -333,23 +335,19 @@ impl Store for SqliteStore {
                 qb.push(" OR flag IS NOT ")
                     .push_bind(flag.to_string())
                     .push(")");
-                true
             }
             ComponentChange::Flag(flag) => {
                 qb.push("flag = ").push_bind(flag.to_string());
                 qb.push(" WHERE flag IS NOT ").push_bind(flag.to_string());
-                true
             }
             ComponentChange::Enabled(on) => {
                 qb.push("enabled = ").push_bind(*on);
                 qb.push(" WHERE enabled IS NOT ").push_bind(*on);
-                true
             }
             ComponentChange::SoftwareStatus(s) => {
                 qb.push("software_status = ").push_bind(s.clone());
                 qb.push(" WHERE software_status IS NOT ")
                     .push_bind(s.clone());
-                true
             }
             ComponentChange::Role { role, subrole } => {
                 let sub = opt_str(subrole);
@@ -357,15 +355,12 @@ impl Store for SqliteStore {
                 qb.push(", subrole = ").push_bind(sub.clone());
                 qb.push(" WHERE (role IS NOT ").push_bind(role.to_string());
                 qb.push(" OR subrole IS NOT ").push_bind(sub).push(")");
-                true
             }
             ComponentChange::Nid(nid) => {
                 qb.push("nid = ").push_bind(*nid);
                 qb.push(" WHERE nid IS NOT ").push_bind(*nid);
-                true
             }
-        };
-        debug_assert!(differs);
+        }
         qb.push(" AND id IN (SELECT value FROM json_each(")
             .push_bind(ids_json)
             .push(")) RETURNING id");

@@ -1,0 +1,293 @@
+//! A write-through cache of components in front of any [`Store`]: reads are served from
+//! memory in natural xname order, writes go to the database first and then to the cache.
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
+
+use async_trait::async_trait;
+use tokio::sync::Mutex;
+
+use super::{ComponentChange, Store, StoreError};
+use crate::model::component::{Component, ComponentFilter};
+use crate::model::xname::Xname;
+
+/// Caches every component of the wrapped store. Writes are serialized so the cache applies
+/// them in the order the database committed them.
+pub struct CachedStore {
+    inner: Arc<dyn Store>,
+    components: RwLock<BTreeMap<Xname, Component>>,
+    writes: Mutex<()>,
+}
+
+impl CachedStore {
+    /// Wraps `inner`, loading its components once.
+    pub async fn load(inner: Arc<dyn Store>) -> Result<CachedStore, StoreError> {
+        let all = inner.components(&ComponentFilter::default()).await?;
+        Ok(CachedStore {
+            inner,
+            components: RwLock::new(all.into_iter().map(|c| (c.id.clone(), c)).collect()),
+            writes: Mutex::new(()),
+        })
+    }
+
+    fn read(&self) -> RwLockReadGuard<'_, BTreeMap<Xname, Component>> {
+        // A panic while holding the lock leaves the map itself intact; keep serving it.
+        self.components.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn write(&self) -> RwLockWriteGuard<'_, BTreeMap<Xname, Component>> {
+        self.components.write().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// A new component as the store keeps it: absent State, Flag and Enabled take the defaults.
+fn as_stored(new: &Component) -> Component {
+    let mut c = new.clone();
+    c.state = c.state.or(Some(crate::model::enums::State::Unknown));
+    c.flag = c.flag.or(Some(crate::model::enums::Flag::Ok));
+    c.enabled = c.enabled.or(Some(true));
+    c
+}
+
+/// Applies a forced upsert's overwrite to a cached component, as the store does.
+fn overwrite(cached: &mut Component, new: &Component) {
+    cached.state = new.state;
+    cached.flag = new.flag;
+    if new.subtype.is_some() {
+        cached.subtype.clone_from(&new.subtype);
+    }
+    if new.net_type.is_some() {
+        cached.net_type = new.net_type;
+    }
+    if new.arch.is_some() {
+        cached.arch = new.arch;
+    }
+    if new.class.is_some() {
+        cached.class = new.class;
+    }
+}
+
+fn apply(c: &mut Component, change: &ComponentChange) {
+    match change {
+        ComponentChange::State { state, flag, .. } => {
+            c.state = Some(*state);
+            c.flag = Some(*flag);
+        }
+        ComponentChange::Flag(f) => c.flag = Some(*f),
+        ComponentChange::Enabled(e) => c.enabled = Some(*e),
+        ComponentChange::SoftwareStatus(s) => c.software_status = Some(s.clone()),
+        ComponentChange::Role { role, subrole } => {
+            c.role = Some(*role);
+            c.subrole = *subrole;
+        }
+        ComponentChange::Nid(n) => c.nid = Some(*n),
+    }
+}
+
+#[async_trait]
+impl Store for CachedStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        self.inner.ping().await
+    }
+
+    async fn components(&self, filter: &ComponentFilter) -> Result<Vec<Component>, StoreError> {
+        if !filter.groups.is_empty() || !filter.partitions.is_empty() {
+            // Memberships live in the database only.
+            return self.inner.components(filter).await;
+        }
+        let map = self.read();
+        if filter.ids.is_empty() {
+            return Ok(map
+                .values()
+                .filter(|c| filter.accepts(c))
+                .cloned()
+                .collect());
+        }
+        let mut ids: Vec<&Xname> = filter.ids.iter().collect();
+        ids.sort();
+        ids.dedup();
+        Ok(ids
+            .into_iter()
+            .filter_map(|id| map.get(id))
+            .filter(|c| filter.accepts(c))
+            .cloned()
+            .collect())
+    }
+
+    async fn component(&self, id: &Xname) -> Result<Option<Component>, StoreError> {
+        Ok(self.read().get(id).cloned())
+    }
+
+    async fn component_by_nid(&self, nid: i64) -> Result<Option<Component>, StoreError> {
+        Ok(self.read().values().find(|c| c.nid == Some(nid)).cloned())
+    }
+
+    async fn upsert_components(
+        &self,
+        components: &[Component],
+        force: bool,
+    ) -> Result<Vec<Xname>, StoreError> {
+        let _gate = self.writes.lock().await;
+        let changed = self.inner.upsert_components(components, force).await?;
+        if !changed.is_empty() {
+            let by_id: std::collections::HashMap<&Xname, &Component> =
+                components.iter().map(|c| (&c.id, c)).collect();
+            let mut map = self.write();
+            for id in &changed {
+                let Some(new) = by_id.get(id) else { continue };
+                match map.get_mut(id) {
+                    Some(cached) => overwrite(cached, new),
+                    None => {
+                        map.insert(id.clone(), as_stored(new));
+                    }
+                }
+            }
+        }
+        Ok(changed)
+    }
+
+    async fn update_components(
+        &self,
+        ids: &[Xname],
+        change: &ComponentChange,
+    ) -> Result<Vec<Xname>, StoreError> {
+        let _gate = self.writes.lock().await;
+        let changed = self.inner.update_components(ids, change).await?;
+        let mut map = self.write();
+        for id in &changed {
+            if let Some(c) = map.get_mut(id) {
+                apply(c, change);
+            }
+        }
+        Ok(changed)
+    }
+
+    async fn set_nids(&self, nids: &[(Xname, i64)]) -> Result<(), StoreError> {
+        let _gate = self.writes.lock().await;
+        self.inner.set_nids(nids).await?;
+        let mut map = self.write();
+        for (id, nid) in nids {
+            if let Some(c) = map.get_mut(id) {
+                c.nid = Some(*nid);
+            }
+        }
+        Ok(())
+    }
+
+    async fn delete_component(&self, id: &Xname) -> Result<bool, StoreError> {
+        let _gate = self.writes.lock().await;
+        let deleted = self.inner.delete_component(id).await?;
+        self.write().remove(id);
+        Ok(deleted)
+    }
+
+    async fn delete_all_components(&self) -> Result<u64, StoreError> {
+        let _gate = self.writes.lock().await;
+        let n = self.inner.delete_all_components().await?;
+        self.write().clear();
+        Ok(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::component::FilterBuilder;
+    use crate::model::enums::{Arch, Flag, Role, State};
+    use crate::store::SqliteStore;
+
+    fn sample() -> Vec<Component> {
+        (0..64)
+            .map(|i| {
+                let id = Xname::parse(&format!("x1000c{}s{}b0n{}", i / 16, (i % 16) / 2, i % 2))
+                    .expect("xname");
+                let mut c = Component::new(id, [State::Ready, State::Off, State::On][i % 3]);
+                c.nid = (i % 5 != 0).then_some(i as i64);
+                c.role = (i % 4 != 0).then_some([Role::Compute, Role::Storage][i % 2]);
+                c.arch = (i % 7 != 0).then_some(Arch::X86);
+                c.flag = Some(if i % 9 == 0 { Flag::Warning } else { Flag::Ok });
+                c.enabled = Some(i % 6 != 0);
+                c.software_status = (i % 3 == 0).then(|| "AdminDown".to_string());
+                c
+            })
+            .collect()
+    }
+
+    /// The cache must answer every filter exactly as the SQL store does.
+    #[tokio::test]
+    async fn cache_and_sql_agree_on_every_filter() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let sql: Arc<dyn Store> = Arc::new(
+            SqliteStore::open(&dir.path().join("t.db"))
+                .await
+                .expect("open"),
+        );
+        sql.upsert_components(&sample(), false).await.expect("seed");
+        let cache = CachedStore::load(sql.clone()).await.expect("load");
+        let queries: &[&[(&str, &str)]] = &[
+            &[],
+            &[("state", "Off")],
+            &[("state", "!Off"), ("state", "!On")],
+            &[("role", "Compute"), ("role", "Storage")],
+            &[("role", "!Compute")],
+            &[("nid", "!3")],
+            &[("nid_start", "10"), ("nid_end", "20")],
+            &[("arch", "!X86")],
+            &[("flag", "Warning"), ("enabled", "false")],
+            &[("softwarestatus", "admindown")],
+            &[("softwarestatus", "!admindown")],
+            &[("id", "x1000c[0-1]s[0-3]b0n0"), ("state", "Ready")],
+            &[("type", "Node"), ("subtype", "!X")],
+        ];
+        for q in queries {
+            let mut b = FilterBuilder::default();
+            for (k, v) in *q {
+                b.add(k, v).expect("valid filter");
+            }
+            let (f, _) = b.build();
+            let want = sql.components(&f).await.expect("sql");
+            let got = cache.components(&f).await.expect("cache");
+            assert_eq!(got, want, "filter {q:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn writes_reach_both_layers() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let sql: Arc<dyn Store> = Arc::new(
+            SqliteStore::open(&dir.path().join("t.db"))
+                .await
+                .expect("open"),
+        );
+        let cache = CachedStore::load(sql.clone()).await.expect("load");
+        let comps = sample();
+        cache
+            .upsert_components(&comps, false)
+            .await
+            .expect("upsert");
+        let mut forced = comps[..3].to_vec();
+        forced[0].state = Some(State::Halt);
+        forced[0].role = Some(Role::Management); // not overwritten by force
+        cache.upsert_components(&forced, true).await.expect("force");
+        let ids: Vec<Xname> = comps[..10].iter().map(|c| c.id.clone()).collect();
+        cache
+            .update_components(&ids, &ComponentChange::Enabled(false))
+            .await
+            .expect("update");
+        cache
+            .set_nids(&[(ids[1].clone(), 999)])
+            .await
+            .expect("nids");
+        cache.delete_component(&ids[2]).await.expect("delete");
+        let all = ComponentFilter::default();
+        assert_eq!(
+            cache.components(&all).await.expect("cache"),
+            sql.components(&all).await.expect("sql")
+        );
+        let fresh = CachedStore::load(sql.clone()).await.expect("reload");
+        assert_eq!(
+            fresh.components(&all).await.expect("fresh"),
+            cache.components(&all).await.expect("cache")
+        );
+    }
+}
