@@ -774,3 +774,64 @@ async fn oversized_bodies_are_refused_with_413() {
     );
     assert!(t.ids("/hsm/v2/State/Components").await.is_empty());
 }
+
+#[tokio::test]
+async fn yaml_bodies_in_and_out() {
+    let t = TestServer::start().await;
+    let resp = t
+        .client
+        .post(t.url("/hsm/v2/State/Components"))
+        .bearer_auth(&t.admin)
+        .header("content-type", "application/yaml")
+        .body("Components:\n  - ID: x1000c0s0b0n0\n    State: Ready\n    Role: compute\n")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    let resp = t
+        .client
+        .get(t.url("/hsm/v2/State/Components/x1000c0s0b0n0"))
+        .bearer_auth(&t.admin)
+        .header("accept", "application/yaml")
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.headers()["content-type"], "application/yaml");
+    let yaml: serde_yaml::Value =
+        serde_yaml::from_str(&resp.text().await.expect("text")).expect("yaml");
+    assert_eq!(yaml["ID"].as_str(), Some("x1000c0s0b0n0"));
+    assert_eq!(
+        yaml["Role"].as_str(),
+        Some("Compute"),
+        "normalised on the way in"
+    );
+}
+
+#[tokio::test]
+async fn errors_outside_handlers_are_problem_json_too() {
+    let t = TestServer::start().await;
+    let (status, body) = t
+        .call(
+            reqwest::Method::PATCH,
+            "/hsm/v2/State/Components",
+            Some(&t.admin.clone()),
+            Some(json!({})),
+        )
+        .await;
+    assert_problem(
+        &(status, body),
+        StatusCode::METHOD_NOT_ALLOWED,
+        "PATCH is not allowed",
+    );
+    // A form the token endpoint cannot read: axum's rejection, reshaped.
+    let resp = t
+        .client
+        .post(t.url("/oauth/token"))
+        .body("grant_type")
+        .header("content-type", "text/plain")
+        .send()
+        .await
+        .expect("send");
+    assert!(resp.status().is_client_error());
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+}

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod error;
 pub mod extract;
 pub mod hsm;
+pub mod respond;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,7 +17,8 @@ use axum::{Json, Router};
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
+use tower_http::trace::{DefaultOnResponse, TraceLayer};
+use tower_http::LatencyUnit;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
@@ -120,14 +122,31 @@ pub fn router(state: Arc<AppState>, limits: Limits) -> Router {
             auth::authenticate,
         ))
         .with_state(state)
-        .layer(CompressionLayer::new())
-        // Enforced by the body extractors, so an oversized body gets a problem+json 413.
-        .layer(axum::extract::DefaultBodyLimit::max(limits.max_body))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             limits.timeout,
         ))
+        // Inside compression, so it sees (and may rewrite) uncompressed bodies.
+        .layer(axum::middleware::from_fn(respond::finish))
+        .layer(CompressionLayer::new())
+        // Enforced by the body extractors, so an oversized body gets a problem+json 413.
+        .layer(axum::extract::DefaultBodyLimit::max(limits.max_body))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
-        .layer(TraceLayer::new_for_http())
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(|req: &axum::http::Request<_>| {
+                    let id = req
+                        .headers()
+                        .get("x-request-id")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or("-");
+                    tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), id)
+                })
+                .on_response(
+                    DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(LatencyUnit::Millis),
+                ),
+        )
         .layer(SetRequestIdLayer::new(request_id, MakeRequestUuid))
 }
