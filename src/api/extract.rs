@@ -9,7 +9,6 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 use crate::model::xname::Xname;
-use crate::service::auth::Principal;
 
 /// A request body parsed as JSON (or YAML when the Content-Type says so), whatever the client
 /// set as Content-Type otherwise, as SMD accepts.
@@ -81,21 +80,5 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryPairs {
                 .map(|(k, v)| (k.into_owned(), v.into_owned()))
                 .collect(),
         ))
-    }
-}
-
-/// The caller, as the auth middleware established it.
-pub struct Caller(pub Principal);
-
-impl<S: Send + Sync> FromRequestParts<S> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        parts
-            .extensions
-            .get::<Principal>()
-            .cloned()
-            .map(Caller)
-            .ok_or_else(|| ApiError::unauthorized("no authenticated caller", false))
     }
 }

@@ -16,12 +16,11 @@ use super::error::{ApiError, Problem};
 use super::extract::{Body, QueryPairs, XnamePath};
 use super::AppState;
 use crate::model::component::{
-    expand_ids, parse_nid_ranges, Component, ComponentFilter, ComponentInput, FieldSelect,
-    FilterBuilder, InputError,
+    expand_ids, parse_nid_ranges, Component, ComponentChange, ComponentFilter, ComponentInput,
+    FieldSelect, FilterBuilder, InputError,
 };
 use crate::model::enums::{Arch, Class, Flag, NetType, Role, State as HmsState, SubRole};
 use crate::model::xname::{HmsType, Xname};
-use crate::service::inventory::ComponentUpdate;
 
 type S = State<Arc<AppState>>;
 
@@ -78,6 +77,17 @@ pub struct ComponentArray {
     /// The components.
     #[serde(rename = "Components")]
     pub components: Vec<Component>,
+}
+
+/// Refuses a body `ID` that names another component than the path does.
+fn same_id(path: &Xname, given: Option<&str>) -> Result<(), ApiError> {
+    match given.filter(|g| !g.is_empty()) {
+        None => Ok(()),
+        Some(g) if Xname::parse(g).is_ok_and(|g| &g == path) => Ok(()),
+        Some(g) => Err(ApiError::bad_request(format!(
+            "ID in URL ({path}) and body ({g}) do not match"
+        ))),
+    }
 }
 
 fn input_error(e: InputError) -> ApiError {
@@ -260,17 +270,8 @@ async fn put_component(
     XnamePath(id): XnamePath,
     Body(mut body): Body<ComponentPut>,
 ) -> Result<StatusCode, ApiError> {
-    match body.component.id.as_deref() {
-        None | Some("") => body.component.id = Some(id.to_string()),
-        Some(given) => {
-            let same = Xname::parse(given).map(|g| g == id).unwrap_or(false);
-            if !same {
-                return Err(ApiError::bad_request(format!(
-                    "ID in URL ({id}) and body ({given}) do not match"
-                )));
-            }
-        }
-    }
+    same_id(&id, body.component.id.as_deref())?;
+    body.component.id = Some(id.to_string());
     let comp = body.component.validate("Component").map_err(input_error)?;
     st.core.inventory.upsert(vec![comp], body.force).await?;
     Ok(StatusCode::NO_CONTENT)
@@ -356,34 +357,34 @@ where
 }
 
 impl PatchBody {
-    fn update(&self, op: Op) -> Result<ComponentUpdate, ApiError> {
+    fn change(&self, op: Op) -> Result<ComponentChange, ApiError> {
         Ok(match op {
-            Op::StateData => ComponentUpdate::State {
+            // SMD resets the flag to OK when a state change does not name one.
+            Op::StateData => ComponentChange::State {
                 state: required(&self.state, "State")?,
                 flag: match self.flag.as_deref() {
-                    None | Some("") => None,
-                    Some(_) => Some(required(&self.flag, "Flag")?),
+                    None | Some("") => Flag::Ok,
+                    Some(_) => required(&self.flag, "Flag")?,
                 },
-                force: self.force,
             },
-            Op::FlagOnly => ComponentUpdate::Flag(required(&self.flag, "Flag")?),
-            Op::Enabled => ComponentUpdate::Enabled(
+            Op::FlagOnly => ComponentChange::Flag(required(&self.flag, "Flag")?),
+            Op::Enabled => ComponentChange::Enabled(
                 self.enabled
                     .ok_or_else(|| ApiError::bad_request("missing Enabled (true or false)"))?,
             ),
-            Op::SoftwareStatus => ComponentUpdate::SoftwareStatus(
+            Op::SoftwareStatus => ComponentChange::SoftwareStatus(
                 self.software_status
                     .clone()
                     .ok_or_else(|| ApiError::bad_request("missing SoftwareStatus"))?,
             ),
-            Op::Role => ComponentUpdate::Role {
+            Op::Role => ComponentChange::Role {
                 role: required(&self.role, "Role")?,
                 subrole: match self.subrole.as_deref() {
                     None | Some("") => None,
                     Some(_) => Some(required(&self.subrole, "SubRole")?),
                 },
             },
-            Op::Nid => ComponentUpdate::Nid(
+            Op::Nid => ComponentChange::Nid(
                 self.nid
                     .ok_or_else(|| ApiError::bad_request("missing NID (an integer)"))?,
             ),
@@ -397,15 +398,9 @@ async fn patch_one(
     body: PatchBody,
     op: Op,
 ) -> Result<StatusCode, ApiError> {
-    if let Some(given) = body.id.as_deref().filter(|s| !s.is_empty()) {
-        if Xname::parse(given).map(|g| g != id).unwrap_or(true) {
-            return Err(ApiError::bad_request(format!(
-                "ID in URL ({id}) and body ({given}) do not match"
-            )));
-        }
-    }
-    let update = body.update(op)?;
-    st.core.inventory.update(&[id], update).await?;
+    same_id(&id, body.id.as_deref())?;
+    let change = body.change(op)?;
+    st.core.inventory.update(&[id], change, body.force).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -421,8 +416,8 @@ async fn patch_bulk(st: &AppState, body: PatchBody, op: Op) -> Result<StatusCode
     }
     ids.sort();
     ids.dedup();
-    let update = body.update(op)?;
-    st.core.inventory.update(&ids, update).await?;
+    let change = body.change(op)?;
+    st.core.inventory.update(&ids, change, body.force).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

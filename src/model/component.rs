@@ -138,6 +138,53 @@ impl Component {
     }
 }
 
+/// One change applied to a set of components (SMD's PATCH operations).
+#[derive(Debug, Clone, PartialEq)]
+pub enum ComponentChange {
+    /// Set State and Flag.
+    State {
+        /// New state.
+        state: State,
+        /// New flag.
+        flag: Flag,
+    },
+    /// Set Flag only.
+    Flag(Flag),
+    /// Set Enabled.
+    Enabled(bool),
+    /// Set SoftwareStatus.
+    SoftwareStatus(String),
+    /// Set Role and SubRole (SubRole cleared when None).
+    Role {
+        /// New role.
+        role: Role,
+        /// New subrole.
+        subrole: Option<SubRole>,
+    },
+    /// Set NID.
+    Nid(i64),
+}
+
+impl ComponentChange {
+    /// Applies this change to one component.
+    pub fn apply(&self, c: &mut Component) {
+        match self {
+            ComponentChange::State { state, flag } => {
+                c.state = Some(*state);
+                c.flag = Some(*flag);
+            }
+            ComponentChange::Flag(f) => c.flag = Some(*f),
+            ComponentChange::Enabled(e) => c.enabled = Some(*e),
+            ComponentChange::SoftwareStatus(s) => c.software_status = Some(s.clone()),
+            ComponentChange::Role { role, subrole } => {
+                c.role = Some(*role);
+                c.subrole = *subrole;
+            }
+            ComponentChange::Nid(n) => c.nid = Some(*n),
+        }
+    }
+}
+
 /// Which fields a component listing returns (`stateonly`, `flagonly`, `roleonly`, `nidonly`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum FieldSelect {

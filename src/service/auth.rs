@@ -153,11 +153,6 @@ impl Principal {
             groups,
         }
     }
-
-    /// The strongest role, for display.
-    pub fn role_label(&self) -> &'static str {
-        self.roles.first().map_or("none", |r| r.as_str())
-    }
 }
 
 /// A claim that is an array of strings or one space-separated string.
@@ -233,6 +228,15 @@ const POLICY: &[Rule] = &[
     },
 ];
 
+/// Roles as `a, b, c`.
+pub fn role_list(roles: &[Role]) -> String {
+    roles
+        .iter()
+        .map(|r| r.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Why a principal may not do something, in words for a 403.
 pub fn check(principal: &Principal, path: &str, action: Action) -> Result<(), String> {
     let rule = POLICY
@@ -243,18 +247,9 @@ pub fn check(principal: &Principal, path: &str, action: Action) -> Result<(), St
         Some(rule) => Err(format!(
             "'{}' with role(s) [{}] may not {} {path}: this needs one of [{}]",
             principal.subject,
-            principal
-                .roles
-                .iter()
-                .map(|r| r.as_str())
-                .collect::<Vec<_>>()
-                .join(", "),
+            role_list(&principal.roles),
             action.as_str(),
-            rule.roles
-                .iter()
-                .map(|r| r.as_str())
-                .collect::<Vec<_>>()
-                .join(", ")
+            role_list(rule.roles)
         )),
         None => Err(format!("no policy allows {} {path}", action.as_str())),
     }

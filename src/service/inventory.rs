@@ -4,39 +4,12 @@ use std::sync::Arc;
 
 use super::events::{Event, EventBus};
 use super::ServiceError;
-use crate::model::component::{default_nid, Component, ComponentFilter, FieldSelect};
-use crate::model::enums::{Flag, Role, State, SubRole};
+use crate::model::component::{
+    default_nid, Component, ComponentChange, ComponentFilter, FieldSelect,
+};
+use crate::model::enums::Role;
 use crate::model::xname::{HmsType, Xname};
-use crate::store::{name_list, ComponentChange, Store};
-
-/// A PATCH to one or many components, as the API received it (already validated values).
-#[derive(Debug, Clone, PartialEq)]
-pub enum ComponentUpdate {
-    /// StateData: new State, Flag (OK when absent), Force to skip the transition check.
-    State {
-        /// New state.
-        state: State,
-        /// New flag (OK when None, as SMD does).
-        flag: Option<Flag>,
-        /// Allow transitions SMD normally refuses.
-        force: bool,
-    },
-    /// FlagOnly.
-    Flag(Flag),
-    /// Enabled.
-    Enabled(bool),
-    /// SoftwareStatus.
-    SoftwareStatus(String),
-    /// Role and SubRole; nodes only.
-    Role {
-        /// New role.
-        role: Role,
-        /// New subrole.
-        subrole: Option<SubRole>,
-    },
-    /// A single NID; nodes only.
-    Nid(i64),
-}
+use crate::store::{name_list, Store};
 
 /// Component inventory operations.
 #[derive(Clone)]
@@ -137,49 +110,40 @@ impl Inventory {
         Ok(changed)
     }
 
-    /// Applies one PATCH to every listed component, all or nothing.
+    /// Applies one PATCH to every listed component, all or nothing. A state change must
+    /// follow SMD's transition table unless `force`.
     pub async fn update(
         &self,
         ids: &[Xname],
-        update: ComponentUpdate,
+        change: ComponentChange,
+        force: bool,
     ) -> Result<Vec<Xname>, ServiceError> {
         if ids.is_empty() {
             return Err(ServiceError::BadRequest(
                 "missing ComponentIDs: name at least one component".into(),
             ));
         }
-        let change = match update {
-            ComponentUpdate::State { state, flag, force } => ComponentChange::State {
-                state,
-                flag: flag.unwrap_or(Flag::Ok),
-                allowed_from: if force {
-                    None
-                } else {
-                    let from = state.valid_start_states();
-                    if from.is_empty() {
-                        return Err(ServiceError::BadRequest(format!(
-                            "state {state} can only be set with Force: true"
-                        )));
-                    }
-                    Some(from.to_vec())
-                },
-            },
-            ComponentUpdate::Flag(f) => ComponentChange::Flag(f),
-            ComponentUpdate::Enabled(e) => ComponentChange::Enabled(e),
-            ComponentUpdate::SoftwareStatus(s) => ComponentChange::SoftwareStatus(s),
-            ComponentUpdate::Role { role, subrole } => {
-                nodes_only(ids, "Role")?;
-                ComponentChange::Role { role, subrole }
+        let mut required = None;
+        match &change {
+            ComponentChange::State { state, .. } if !force => {
+                let from = state.valid_start_states();
+                if from.is_empty() {
+                    return Err(ServiceError::BadRequest(format!(
+                        "state {state} can only be set with Force: true"
+                    )));
+                }
+                required = Some(from);
             }
-            ComponentUpdate::Nid(nid) => {
+            ComponentChange::Role { .. } => nodes_only(ids, "Role")?,
+            ComponentChange::Nid(nid) => {
                 nodes_only(ids, "NID")?;
-                if nid < 0 {
+                if *nid < 0 {
                     return Err(ServiceError::BadRequest(format!("NID {nid} is negative")));
                 }
-                ComponentChange::Nid(nid)
             }
-        };
-        let changed = self.store.update_components(ids, &change).await?;
+            _ => {}
+        }
+        let changed = self.store.update_components(ids, &change, required).await?;
         if !changed.is_empty() {
             self.bus.publish(Event::ComponentsChanged {
                 ids: changed.clone(),

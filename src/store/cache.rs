@@ -7,8 +7,9 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use async_trait::async_trait;
 use tokio::sync::Mutex;
 
-use super::{ComponentChange, Store, StoreError};
-use crate::model::component::{Component, ComponentFilter};
+use super::{Store, StoreError};
+use crate::model::component::{Component, ComponentChange, ComponentFilter};
+use crate::model::enums::{Flag, State};
 use crate::model::xname::Xname;
 
 /// Caches every component of the wrapped store. Writes are serialized so the cache applies
@@ -43,8 +44,8 @@ impl CachedStore {
 /// A new component as the store keeps it: absent State, Flag and Enabled take the defaults.
 fn as_stored(new: &Component) -> Component {
     let mut c = new.clone();
-    c.state = c.state.or(Some(crate::model::enums::State::Unknown));
-    c.flag = c.flag.or(Some(crate::model::enums::Flag::Ok));
+    c.state = c.state.or(Some(State::Unknown));
+    c.flag = c.flag.or(Some(Flag::Ok));
     c.enabled = c.enabled.or(Some(true));
     c
 }
@@ -64,23 +65,6 @@ fn overwrite(cached: &mut Component, new: &Component) {
     }
     if new.class.is_some() {
         cached.class = new.class;
-    }
-}
-
-fn apply(c: &mut Component, change: &ComponentChange) {
-    match change {
-        ComponentChange::State { state, flag, .. } => {
-            c.state = Some(*state);
-            c.flag = Some(*flag);
-        }
-        ComponentChange::Flag(f) => c.flag = Some(*f),
-        ComponentChange::Enabled(e) => c.enabled = Some(*e),
-        ComponentChange::SoftwareStatus(s) => c.software_status = Some(s.clone()),
-        ComponentChange::Role { role, subrole } => {
-            c.role = Some(*role);
-            c.subrole = *subrole;
-        }
-        ComponentChange::Nid(n) => c.nid = Some(*n),
     }
 }
 
@@ -150,13 +134,17 @@ impl Store for CachedStore {
         &self,
         ids: &[Xname],
         change: &ComponentChange,
+        required_states: Option<&[State]>,
     ) -> Result<Vec<Xname>, StoreError> {
         let _gate = self.writes.lock().await;
-        let changed = self.inner.update_components(ids, change).await?;
+        let changed = self
+            .inner
+            .update_components(ids, change, required_states)
+            .await?;
         let mut map = self.write();
         for id in &changed {
             if let Some(c) = map.get_mut(id) {
-                apply(c, change);
+                change.apply(c);
             }
         }
         Ok(changed)
@@ -193,7 +181,7 @@ impl Store for CachedStore {
 mod tests {
     use super::*;
     use crate::model::component::FilterBuilder;
-    use crate::model::enums::{Arch, Flag, Role, State};
+    use crate::model::enums::{Arch, Role};
     use crate::store::SqliteStore;
 
     fn sample() -> Vec<Component> {
@@ -271,7 +259,7 @@ mod tests {
         cache.upsert_components(&forced, true).await.expect("force");
         let ids: Vec<Xname> = comps[..10].iter().map(|c| c.id.clone()).collect();
         cache
-            .update_components(&ids, &ComponentChange::Enabled(false))
+            .update_components(&ids, &ComponentChange::Enabled(false), None)
             .await
             .expect("update");
         cache

@@ -5,8 +5,8 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 
-use crate::model::component::{Component, ComponentFilter};
-use crate::model::enums::{Flag, Role, State, SubRole};
+use crate::model::component::{Component, ComponentChange, ComponentFilter};
+use crate::model::enums::State;
 use crate::model::xname::Xname;
 
 pub use cache::CachedStore;
@@ -30,36 +30,6 @@ pub enum StoreError {
     /// A stored value could not be read back.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
-}
-
-/// One change applied to a set of components (SMD's PATCH operations).
-#[derive(Debug, Clone, PartialEq)]
-pub enum ComponentChange {
-    /// Set State and Flag; when `allowed_from` is given, every target must currently be in one
-    /// of those states or nothing changes.
-    State {
-        /// New state.
-        state: State,
-        /// New flag.
-        flag: Flag,
-        /// Permitted current states (None: any).
-        allowed_from: Option<Vec<State>>,
-    },
-    /// Set Flag only.
-    Flag(Flag),
-    /// Set Enabled.
-    Enabled(bool),
-    /// Set SoftwareStatus.
-    SoftwareStatus(String),
-    /// Set Role and SubRole (SubRole cleared when None).
-    Role {
-        /// New role.
-        role: Role,
-        /// New subrole.
-        subrole: Option<SubRole>,
-    },
-    /// Set NID.
-    Nid(i64),
 }
 
 /// Persistent state of the core. Implementations must make each call atomic.
@@ -86,12 +56,13 @@ pub trait Store: Send + Sync + 'static {
     ) -> Result<Vec<Xname>, StoreError>;
 
     /// Applies `change` to every component in `ids`, all or nothing: an unknown xname is
-    /// `NotFound`, a refused state transition is `Conflict`. Returns the xnames whose values
-    /// changed.
+    /// `NotFound`; with `required_states`, a target in any other state is `Conflict`. Returns
+    /// the xnames whose values changed.
     async fn update_components(
         &self,
         ids: &[Xname],
         change: &ComponentChange,
+        required_states: Option<&[State]>,
     ) -> Result<Vec<Xname>, StoreError>;
 
     /// Sets a NID on each listed component, all or nothing.

@@ -8,8 +8,9 @@ use async_trait::async_trait;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
-use super::{name_list, ComponentChange, Store, StoreError};
-use crate::model::component::{Component, ComponentFilter, Match};
+use super::{name_list, Store, StoreError};
+use crate::model::component::{Component, ComponentChange, ComponentFilter, Match};
+use crate::model::enums::State;
 use crate::model::xname::Xname;
 
 /// Rows per multi-row INSERT; 15 columns each keeps well under SQLite's bind limit.
@@ -270,6 +271,7 @@ impl Store for SqliteStore {
         &self,
         ids: &[Xname],
         change: &ComponentChange,
+        required_states: Option<&[State]>,
     ) -> Result<Vec<Xname>, StoreError> {
         let mut tx = self.pool.begin().await?;
         let ids_json = id_array(ids);
@@ -296,12 +298,7 @@ impl Store for SqliteStore {
                 )));
             }
         }
-        if let ComponentChange::State {
-            state,
-            allowed_from: Some(allowed),
-            ..
-        } = change
-        {
+        if let Some(allowed) = required_states {
             let mut refused = Vec::new();
             let mut from = None;
             for row in &rows {
@@ -316,8 +313,12 @@ impl Store for SqliteStore {
             }
             if !refused.is_empty() {
                 refused.sort();
+                let to = match change {
+                    ComponentChange::State { state, .. } => format!(" to {state}"),
+                    _ => String::new(),
+                };
                 return Err(StoreError::Conflict(format!(
-                    "cannot change state of {} from {} to {state} without Force",
+                    "cannot change state of {} from {}{to} without Force",
                     name_list(&refused),
                     from.unwrap_or_default()
                 )));
@@ -327,7 +328,7 @@ impl Store for SqliteStore {
         // Each arm sets the new values and keeps only rows where they differ, so the
         // returned ids are exactly the components that changed.
         match change {
-            ComponentChange::State { state, flag, .. } => {
+            ComponentChange::State { state, flag } => {
                 qb.push("state = ").push_bind(state.to_string());
                 qb.push(", flag = ").push_bind(flag.to_string());
                 qb.push(" WHERE (state IS NOT ")
