@@ -823,15 +823,14 @@ async fn errors_outside_handlers_are_problem_json_too() {
         StatusCode::METHOD_NOT_ALLOWED,
         "PATCH is not allowed",
     );
-    // A form the token endpoint cannot read: axum's rejection, reshaped.
+    // A path segment axum cannot decode: its plain-text rejection, reshaped.
     let resp = t
         .client
-        .post(t.url("/oauth/token"))
-        .body("grant_type")
-        .header("content-type", "text/plain")
+        .get(t.url("/hsm/v2/State/Components/ByNID/%FF"))
+        .bearer_auth(&t.admin)
         .send()
         .await
         .expect("send");
-    assert!(resp.status().is_client_error());
+    assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert_eq!(resp.headers()["content-type"], "application/problem+json");
 }

@@ -4,14 +4,14 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Form, Request, State};
+use axum::extract::{Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use base64::engine::general_purpose::STANDARD;
 use base64::Engine;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
@@ -24,7 +24,7 @@ use crate::service::issuer::MintRequest;
 const CLIENT_TOKEN_TTL: Duration = Duration::from_secs(3600);
 
 /// Paths anyone may call: health probes, the key set, the token endpoint, the API document.
-fn is_public(path: &str) -> bool {
+pub(crate) fn is_public(path: &str) -> bool {
     matches!(
         path,
         "/healthz"
@@ -101,13 +101,27 @@ async fn jwks(State(state): State<Arc<AppState>>) -> Json<serde_json::Value> {
 }
 
 /// Form of a token request (RFC 6749 section 4.4).
-#[derive(Debug, Deserialize, utoipa::ToSchema)]
+#[derive(Debug, Default, utoipa::ToSchema)]
 struct TokenRequest {
     grant_type: String,
-    #[serde(default)]
     client_id: Option<String>,
-    #[serde(default)]
     client_secret: Option<String>,
+}
+
+impl TokenRequest {
+    /// Reads the form fields; any body parses, so a bad one gets an OAuth error, not a 415.
+    fn parse(body: &[u8]) -> TokenRequest {
+        let mut req = TokenRequest::default();
+        for (k, v) in form_urlencoded::parse(body) {
+            match k.as_ref() {
+                "grant_type" => req.grant_type = v.into_owned(),
+                "client_id" => req.client_id = Some(v.into_owned()),
+                "client_secret" => req.client_secret = Some(v.into_owned()),
+                _ => {}
+            }
+        }
+        req
+    }
 }
 
 /// A successful token response.
@@ -181,8 +195,16 @@ fn same_secret(a: &str, b: &str) -> bool {
 async fn token(
     State(state): State<Arc<AppState>>,
     headers: HeaderMap,
-    Form(form): Form<TokenRequest>,
+    body: axum::body::Bytes,
 ) -> Response {
+    let form = TokenRequest::parse(&body);
+    if form.grant_type.is_empty() {
+        return oauth_error(
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "grant_type is required: use grant_type=client_credentials",
+        );
+    }
     if form.grant_type != "client_credentials" {
         return oauth_error(
             StatusCode::BAD_REQUEST,

@@ -14,6 +14,7 @@ use axum::http::{HeaderName, StatusCode};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::{Json, Router};
+use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
@@ -80,9 +81,68 @@ impl utoipa::Modify for BearerAuth {
     }
 }
 
-/// The OpenAPI document of every route, generated from the handlers.
+/// Makes the document say what the middleware does for every operation: errors are
+/// `application/problem+json`, and every non-public operation may answer 401 and 403.
+struct ProblemResponses;
+
+impl utoipa::Modify for ProblemResponses {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{Content, Ref, RefOr, ResponseBuilder};
+        let problem = || Content::new(Some(Ref::from_schema_name("Problem")));
+        let is_problem = |c: &Content| matches!(&c.schema, Some(RefOr::Ref(r)) if r.ref_location.ends_with("/Problem"));
+        for (path, item) in openapi.paths.paths.iter_mut() {
+            let public = auth::is_public(path);
+            let ops = [
+                &mut item.get,
+                &mut item.put,
+                &mut item.post,
+                &mut item.delete,
+                &mut item.patch,
+            ];
+            for op in ops.into_iter().flatten() {
+                for resp in op.responses.responses.values_mut() {
+                    if let RefOr::T(r) = resp {
+                        if r.content.get("application/json").is_some_and(is_problem) {
+                            r.content.shift_remove("application/json");
+                            r.content
+                                .insert("application/problem+json".into(), problem());
+                        }
+                    }
+                }
+                if public {
+                    continue;
+                }
+                for (code, why) in [
+                    ("401", "No token, or a token that does not verify"),
+                    ("403", "The token's roles do not allow this"),
+                ] {
+                    op.responses
+                        .responses
+                        .entry(code.into())
+                        .or_insert_with(|| {
+                            RefOr::T(
+                                ResponseBuilder::new()
+                                    .description(why)
+                                    .content("application/problem+json", problem())
+                                    .build(),
+                            )
+                        });
+                }
+            }
+        }
+    }
+}
+
+/// The routes with their OpenAPI document, generated from the handlers.
+fn routes_and_document() -> (Router<Arc<AppState>>, utoipa::openapi::OpenApi) {
+    let (routes, mut doc) = api_router().split_for_parts();
+    utoipa::Modify::modify(&ProblemResponses, &mut doc);
+    (routes, doc)
+}
+
+/// The OpenAPI document of every route.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    routes_and_document().1
 }
 
 fn api_router() -> OpenApiRouter<Arc<AppState>> {
@@ -93,7 +153,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
 
 /// The complete application: routes, auth, and the tower-http middleware stack.
 pub fn router(state: Arc<AppState>, limits: Limits) -> Router {
-    let (routes, doc) = api_router().split_for_parts();
+    let (routes, doc) = routes_and_document();
     let doc = Arc::new(doc);
     let request_id = HeaderName::from_static("x-request-id");
     routes
@@ -126,6 +186,8 @@ pub fn router(state: Arc<AppState>, limits: Limits) -> Router {
             StatusCode::REQUEST_TIMEOUT,
             limits.timeout,
         ))
+        // A bug in a handler answers 500 and is logged; it never drops the connection.
+        .layer(CatchPanicLayer::custom(respond::panicked))
         // Inside compression, so it sees (and may rewrite) uncompressed bodies.
         .layer(axum::middleware::from_fn(respond::finish))
         .layer(CompressionLayer::new())

@@ -98,3 +98,56 @@ async fn to_yaml(resp: Response) -> Response {
         None => Response::from_parts(parts, Body::from(bytes)),
     }
 }
+
+/// The answer to a request whose handler panicked: logged with the cause, a 500 for the client.
+pub fn panicked(cause: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    let what = cause
+        .downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| cause.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown cause".to_string());
+    tracing::error!(cause = %what, "request handler panicked");
+    ApiError::new(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        "internal error: the server log has the cause",
+    )
+    .into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn body_json(resp: Response) -> serde_json::Value {
+        let bytes = axum::body::to_bytes(resp.into_body(), 1 << 20)
+            .await
+            .expect("body");
+        serde_json::from_slice(&bytes).expect("json")
+    }
+
+    #[tokio::test]
+    async fn an_empty_timeout_becomes_a_problem_that_says_why() {
+        let out = problem_from(StatusCode::REQUEST_TIMEOUT.into_response()).await;
+        assert_eq!(out.status(), StatusCode::REQUEST_TIMEOUT);
+        assert_eq!(
+            out.headers()[header::CONTENT_TYPE],
+            "application/problem+json"
+        );
+        let body = body_json(out).await;
+        assert!(body["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("--request-timeout")));
+    }
+
+    #[tokio::test]
+    async fn a_panic_is_a_500_problem() {
+        let out = panicked(Box::new("boom"));
+        assert_eq!(out.status(), StatusCode::INTERNAL_SERVER_ERROR);
+        let body = body_json(out).await;
+        assert_eq!(body["status"], 500);
+        assert!(
+            !body["detail"].as_str().unwrap_or_default().contains("boom"),
+            "cause stays in the log"
+        );
+    }
+}
