@@ -15,24 +15,45 @@ fn chami() -> Command {
     c
 }
 
-#[tokio::test]
-async fn serve_answers_minted_tokens_and_stops_on_sigterm() {
-    let dir = tempfile::tempdir().expect("tmp");
-    let data = dir.path().to_str().expect("utf-8 path");
+/// Starts `chami serve` with `args`; returns the child and the first stderr line, which
+/// names the URL (and the CA when the core made its own).
+fn spawn_serve(args: &[&str]) -> (std::process::Child, String, String) {
     let mut child = chami()
-        .args(["serve", "--listen", "127.0.0.1:0", "--data-dir", data])
+        .arg("serve")
+        .args(["--listen", "127.0.0.1:0"])
+        .args(args)
         .stderr(Stdio::piped())
         .spawn()
         .expect("spawn chami serve");
-    // The first line on stderr names the URL and the CA.
     let stderr = child.stderr.take().expect("stderr");
-    let mut lines = BufReader::new(stderr).lines();
-    let line = lines.next().expect("a line").expect("utf-8");
+    let line = BufReader::new(stderr)
+        .lines()
+        .next()
+        .expect("a line")
+        .expect("utf-8");
     let url = line
         .split_whitespace()
         .find(|w| w.starts_with("https://"))
         .unwrap_or_else(|| panic!("no URL in {line:?}"))
         .to_string();
+    (child, url, line)
+}
+
+/// Sends `signal` to the child (via kill(1)).
+fn signal(child: &std::process::Child, signal: &str) {
+    let pid = child.id().to_string();
+    assert!(Command::new("kill")
+        .args([signal, &pid])
+        .status()
+        .expect("kill")
+        .success());
+}
+
+#[tokio::test]
+async fn serve_answers_minted_tokens_and_stops_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().to_str().expect("utf-8 path");
+    let (mut child, url, line) = spawn_serve(&["--data-dir", data]);
     assert!(line.contains("ca.pem"), "CA path printed: {line}");
 
     let out = chami()
@@ -70,12 +91,7 @@ async fn serve_answers_minted_tokens_and_stops_on_sigterm() {
         .expect("request");
     assert_eq!(resp.status(), StatusCode::OK);
 
-    let pid = child.id().to_string();
-    assert!(Command::new("kill")
-        .args(["-TERM", &pid])
-        .status()
-        .expect("kill")
-        .success());
+    signal(&child, "-TERM");
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {
         if let Some(s) = child.try_wait().expect("wait") {
@@ -133,4 +149,75 @@ fn bad_settings_fail_with_a_clear_message() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
+}
+
+/// A CA and a server certificate for 127.0.0.1 signed by it, written to `dir/<name>-*.pem`.
+fn operator_cert(dir: &std::path::Path, name: &str) -> (Vec<u8>, String, String) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, KeyPair};
+    let ca_key = KeyPair::generate().expect("ca key");
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).expect("ca params");
+    ca_params
+        .distinguished_name
+        .push(rcgen::DnType::CommonName, format!("{name} CA"));
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca = ca_params.self_signed(&ca_key).expect("ca cert");
+    let key = KeyPair::generate().expect("key");
+    let cert = CertificateParams::new(vec!["127.0.0.1".to_string()])
+        .expect("params")
+        .signed_by(&key, &ca, &ca_key)
+        .expect("cert");
+    let cert_path = dir.join(format!("{name}-cert.pem"));
+    let key_path = dir.join(format!("{name}-key.pem"));
+    std::fs::write(&cert_path, cert.pem()).expect("write cert");
+    std::fs::write(&key_path, key.serialize_pem()).expect("write key");
+    (
+        ca.pem().into_bytes(),
+        cert_path.display().to_string(),
+        key_path.display().to_string(),
+    )
+}
+
+async fn trusted_by(ca: &[u8], url: &str) -> bool {
+    // A new client each time: a fresh TLS handshake sees the current certificate.
+    common::client_for(ca)
+        .get(format!("{url}/healthz"))
+        .send()
+        .await
+        .is_ok()
+}
+
+#[tokio::test]
+async fn operator_certificates_are_used_and_reloaded_on_sighup() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let (ca1, cert, key) = operator_cert(dir.path(), "first");
+    let data = dir.path().join("data");
+    let data = data.to_str().expect("utf-8");
+    let (mut child, url, _) =
+        spawn_serve(&["--data-dir", data, "--tls-cert", &cert, "--tls-key", &key]);
+    assert!(
+        trusted_by(&ca1, &url).await,
+        "serves the operator's certificate"
+    );
+    assert!(
+        !dir.path().join("data/ca.pem").exists(),
+        "no CA of its own is made"
+    );
+
+    // Renewal: a certificate from another CA replaces the files, then SIGHUP.
+    let (ca2, cert2, key2) = operator_cert(dir.path(), "second");
+    std::fs::copy(&cert2, &cert).expect("replace cert");
+    std::fs::copy(&key2, &key).expect("replace key");
+    signal(&child, "-HUP");
+    let mut reloaded = false;
+    for _ in 0..50 {
+        if trusted_by(&ca2, &url).await {
+            reloaded = true;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(reloaded, "the renewed certificate was not picked up");
+    assert!(!trusted_by(&ca1, &url).await, "the old certificate is gone");
+    signal(&child, "-TERM");
+    assert!(child.wait().expect("wait").success());
 }
