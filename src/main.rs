@@ -11,7 +11,13 @@ use chami::config::{LogFormat, ServeArgs};
 
 /// OpenCHAMI-compatible HPC system management in one program.
 #[derive(Debug, Parser)]
-#[command(name = "chami", version, about, long_about = None)]
+#[command(
+    name = "chami",
+    version,
+    about,
+    long_about = None,
+    after_help = "Without a command, chami opens the full-screen console (not built yet: issue 7)."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -59,8 +65,9 @@ fn main() -> ExitCode {
         }
         Some(Command::Token(cmd)) => chami::cli::token::run(&cmd),
         Some(Command::Serve(args)) => {
-            init_logging(&cli.log, args.log_format);
-            runtime().and_then(|rt| rt.block_on(serve(args)))
+            let format = args.log_format;
+            init_logging(&cli.log, format);
+            runtime().and_then(|rt| rt.block_on(serve(args, format)))
         }
         Some(Command::Demo(args)) => {
             init_logging(&cli.log, LogFormat::Text);
@@ -82,17 +89,20 @@ fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
         .build()?)
 }
 
-async fn serve(args: ServeArgs) -> anyhow::Result<()> {
+async fn serve(args: ServeArgs, format: LogFormat) -> anyhow::Result<()> {
     let server = chami::server::start(&args).await?;
-    tracing::info!(url = %server.url(), data_dir = %server.data_dir.display(), "chami core listening");
-    if let Some(ca) = &server.ca {
-        eprintln!(
-            "chami: listening on {} (CA certificate: {})",
-            server.url(),
-            ca.display()
-        );
-    } else {
-        eprintln!("chami: listening on {}", server.url());
+    let ca = server.ca.as_ref().map(|p| p.display().to_string());
+    tracing::info!(url = %server.url(), data_dir = %server.data_dir.display(), ca, "chami core listening");
+    // In JSON mode the log line above is the whole announcement: collectors expect only JSON.
+    if format == LogFormat::Text {
+        match &server.ca {
+            Some(ca) => eprintln!(
+                "chami: listening on {} (CA certificate: {})",
+                server.url(),
+                ca.display()
+            ),
+            None => eprintln!("chami: listening on {}", server.url()),
+        }
     }
     server.run_until_signal().await
 }

@@ -240,6 +240,54 @@ mod tests {
         Xname::parse(s).expect("valid xname")
     }
 
+    async fn inventory() -> (Inventory, EventBus, tempfile::TempDir) {
+        let dir = tempfile::tempdir().expect("tmp");
+        let store = crate::store::SqliteStore::open(&dir.path().join("t.db"))
+            .await
+            .expect("store");
+        let bus = EventBus::default();
+        (Inventory::new(Arc::new(store), bus.clone()), bus, dir)
+    }
+
+    /// Every change is published with exactly the components it touched; no-ops publish nothing.
+    #[tokio::test]
+    async fn changes_are_published_on_the_bus() {
+        let (inv, bus, _dir) = inventory().await;
+        let mut rx = bus.subscribe();
+        let nodes = vec![
+            Component::new(x("x1c0s0b0n0"), crate::model::enums::State::Off),
+            Component::new(x("x1c0s0b0n1"), crate::model::enums::State::Ready),
+        ];
+        inv.upsert(nodes.clone(), false).await.expect("create");
+        let ids = vec![x("x1c0s0b0n0"), x("x1c0s0b0n1")];
+        assert_eq!(
+            *rx.recv().await.expect("event"),
+            Event::ComponentsChanged { ids: ids.clone() }
+        );
+        inv.upsert(nodes, false).await.expect("again");
+        let off = ComponentChange::State {
+            state: crate::model::enums::State::Off,
+            flag: crate::model::enums::Flag::Ok,
+        };
+        inv.update(&ids, off, false).await.expect("power off");
+        // The repeated create changed nothing; of the two nodes only the Ready one turned Off.
+        assert_eq!(
+            *rx.recv().await.expect("event"),
+            Event::ComponentsChanged {
+                ids: vec![ids[1].clone()]
+            }
+        );
+        inv.delete(&ids[0]).await.expect("delete");
+        assert_eq!(
+            *rx.recv().await.expect("event"),
+            Event::ComponentsDeleted {
+                ids: vec![ids[0].clone()],
+                all: false
+            }
+        );
+        assert!(rx.try_recv().is_err(), "nothing else was published");
+    }
+
     #[test]
     fn hierarchy_prefix_respects_number_boundaries() {
         assert!(is_at_or_below(&x("x1c0s1b0n0"), &x("x1c0s1")));
