@@ -204,7 +204,7 @@ async fn bad_filters_are_named() {
     assert_problem(
         &t.get("/hsm/v2/State/Components?state=Sleeping").await,
         StatusCode::BAD_REQUEST,
-        "Sleeping",
+        "bad query param: invalid state 'Sleeping'",
     );
     assert_problem(
         &t.get("/hsm/v2/State/Components?id=x1000c0q0").await,
@@ -214,7 +214,7 @@ async fn bad_filters_are_named() {
     assert_problem(
         &t.get("/hsm/v2/State/Components?id=x1000c0s[3-1]").await,
         StatusCode::BAD_REQUEST,
-        "bad id filter",
+        "bad query param: hostlist",
     );
     assert_problem(
         &t.get("/hsm/v2/State/Components?nid=three").await,
@@ -224,7 +224,7 @@ async fn bad_filters_are_named() {
     assert_problem(
         &t.get("/hsm/v2/State/Components?stat=Off").await,
         StatusCode::BAD_REQUEST,
-        "unknown query parameter 'stat'",
+        "bad query param: unknown parameter 'stat'",
     );
     assert_problem(
         &t.get("/hsm/v2/State/Components?group=blue").await,
@@ -273,7 +273,7 @@ async fn bad_writes_are_refused_and_change_nothing() {
     assert_problem(
         &t.post("/hsm/v2/State/Components", mixed).await,
         StatusCode::BAD_REQUEST,
-        "Components[1]: xname 'x1000c0s5b0n'",
+        "couldn't validate components: Components[1]: xname 'x1000c0s5b0n'",
     );
     assert_problem(
         &t.post(

@@ -228,7 +228,7 @@ async fn post_components(
         .enumerate()
         .map(|(i, c)| c.validate(&format!("Components[{i}]")))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(input_error)?;
+        .map_err(|e| ApiError::bad_request(format!("couldn't validate components: {e}")))?;
     st.core.inventory.upsert(comps, body.force).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -272,7 +272,10 @@ async fn put_component(
 ) -> Result<StatusCode, ApiError> {
     same_id(&id, body.component.id.as_deref())?;
     body.component.id = Some(id.to_string());
-    let comp = body.component.validate("Component").map_err(input_error)?;
+    let comp = body
+        .component
+        .validate("Component")
+        .map_err(|e| ApiError::bad_request(format!("couldn't validate component: {e}")))?;
     st.core.inventory.upsert(vec![comp], body.force).await?;
     Ok(StatusCode::NO_CONTENT)
 }

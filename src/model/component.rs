@@ -487,15 +487,12 @@ fn push<T>(
     Ok(())
 }
 
-/// A parser for an enum filter value whose errors name the parameter.
-fn enum_value<T: std::str::FromStr>(key: &'static str) -> impl Fn(&str) -> Result<T, InputError>
+/// Parses an enum filter value; the enum's error names the field and the valid values.
+fn enum_value<T: std::str::FromStr>(v: &str) -> Result<T, InputError>
 where
     T::Err: std::fmt::Display,
 {
-    move |v| {
-        v.parse()
-            .map_err(|e| InputError(format!("bad {key} filter: {e}")))
-    }
+    v.parse().map_err(|e| InputError(format!("{e}")))
 }
 
 fn parse_bool(key: &str, v: &str) -> Result<bool, InputError> {
@@ -503,7 +500,7 @@ fn parse_bool(key: &str, v: &str) -> Result<bool, InputError> {
         "true" | "1" | "t" | "yes" => Ok(true),
         "false" | "0" | "f" | "no" => Ok(false),
         _ => Err(InputError(format!(
-            "bad {key} filter: '{v}' is not a boolean (expected true or false)"
+            "{key} '{v}' is not a boolean (expected true or false)"
         ))),
     }
 }
@@ -511,12 +508,18 @@ fn parse_bool(key: &str, v: &str) -> Result<bool, InputError> {
 fn parse_nid(key: &str, v: &str) -> Result<i64, InputError> {
     v.trim()
         .parse::<i64>()
-        .map_err(|_| InputError(format!("bad {key} filter: '{v}' is not an integer NID")))
+        .map_err(|_| InputError(format!("{key} '{v}' is not an integer")))
 }
 
 impl FilterBuilder {
     /// Adds one `key=value` pair; unknown keys are refused so typos do not widen a query.
+    /// Errors start with SMD's "bad query param: ".
     pub fn add(&mut self, key: &str, value: &str) -> Result<(), InputError> {
+        self.add_pair(key, value)
+            .map_err(|e| InputError(format!("bad query param: {}", e.0)))
+    }
+
+    fn add_pair(&mut self, key: &str, value: &str) -> Result<(), InputError> {
         let key = key.to_ascii_lowercase();
         let f = &mut self.filter;
         match key.as_str() {
@@ -525,13 +528,13 @@ impl FilterBuilder {
                     f.ids.push(name);
                 }
             }
-            "type" => push(&mut f.kinds, value, enum_value("type"))?,
-            "state" => push(&mut f.states, value, enum_value("state"))?,
-            "flag" => push(&mut f.flags, value, enum_value("flag"))?,
-            "role" => push(&mut f.roles, value, enum_value("role"))?,
-            "subrole" => push(&mut f.subroles, value, enum_value("subrole"))?,
-            "arch" => push(&mut f.archs, value, enum_value("arch"))?,
-            "class" => push(&mut f.classes, value, enum_value("class"))?,
+            "type" => push(&mut f.kinds, value, enum_value)?,
+            "state" => push(&mut f.states, value, enum_value)?,
+            "flag" => push(&mut f.flags, value, enum_value)?,
+            "role" => push(&mut f.roles, value, enum_value)?,
+            "subrole" => push(&mut f.subroles, value, enum_value)?,
+            "arch" => push(&mut f.archs, value, enum_value)?,
+            "class" => push(&mut f.classes, value, enum_value)?,
             "enabled" => push(&mut f.enabled, value, |v| parse_bool("enabled", v))?,
             "softwarestatus" => push(&mut f.software_status, value, |v| Ok(v.to_lowercase()))?,
             "subtype" => push(&mut f.subtypes, value, |v| Ok(v.to_string()))?,
@@ -559,7 +562,7 @@ impl FilterBuilder {
             }
             _ => {
                 return Err(InputError(format!(
-                    "unknown query parameter '{key}': expected one of {}",
+                    "unknown parameter '{key}': expected one of {}",
                     FILTER_KEYS.join(", ")
                 )))
             }
@@ -583,13 +586,13 @@ fn split_neg(v: &str) -> (bool, &str) {
 /// Expands one `id` value: an xname, or (chami extension) a hostlist of xnames.
 pub fn expand_ids(value: &str) -> Result<Vec<Xname>, InputError> {
     let names = if hostlist::is_hostlist(value) {
-        hostlist::expand(value).map_err(|e| InputError(format!("bad id filter: {e}")))?
+        hostlist::expand(value).map_err(|e| InputError(e.to_string()))?
     } else {
         vec![value.trim().to_string()]
     };
     names
         .iter()
-        .map(|n| Xname::parse(n).map_err(|e| InputError(format!("bad id filter: {e}"))))
+        .map(|n| Xname::parse(n).map_err(|e| InputError(e.to_string())))
         .collect()
 }
 
