@@ -453,6 +453,15 @@ async fn single_patches() {
     );
     assert_eq!(t.get(node).await.1, before);
 
+    // An empty SoftwareStatus clears the field.
+    assert_eq!(
+        patch("SoftwareStatus", json!({"SoftwareStatus": ""}))
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+    assert!(t.get(node).await.1.get("SoftwareStatus").is_none());
+
     // Empty is only ever set with Force; with it the change is made.
     assert_eq!(
         patch("StateData", json!({"State": "Empty", "Force": true}))

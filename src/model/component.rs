@@ -152,7 +152,7 @@ pub enum ComponentChange {
     Flag(Flag),
     /// Set Enabled.
     Enabled(bool),
-    /// Set SoftwareStatus.
+    /// Set SoftwareStatus (the empty string clears it).
     SoftwareStatus(String),
     /// Set Role and SubRole (SubRole cleared when None).
     Role {
@@ -175,7 +175,7 @@ impl ComponentChange {
             }
             ComponentChange::Flag(f) => c.flag = Some(*f),
             ComponentChange::Enabled(e) => c.enabled = Some(*e),
-            ComponentChange::SoftwareStatus(s) => c.software_status = Some(s.clone()),
+            ComponentChange::SoftwareStatus(s) => c.software_status = non_empty(&Some(s.clone())),
             ComponentChange::Role { role, subrole } => {
                 c.role = Some(*role);
                 c.subrole = *subrole;

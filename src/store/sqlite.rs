@@ -346,9 +346,9 @@ impl Store for SqliteStore {
                 qb.push(" WHERE enabled IS NOT ").push_bind(*on);
             }
             ComponentChange::SoftwareStatus(s) => {
+                let s = Some(s.clone()).filter(|s| !s.is_empty());
                 qb.push("software_status = ").push_bind(s.clone());
-                qb.push(" WHERE software_status IS NOT ")
-                    .push_bind(s.clone());
+                qb.push(" WHERE software_status IS NOT ").push_bind(s);
             }
             ComponentChange::Role { role, subrole } => {
                 let sub = opt_str(subrole);
