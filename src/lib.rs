@@ -6,6 +6,7 @@
 pub mod api;
 pub mod cli;
 pub mod config;
+pub mod config_file;
 pub mod fsutil;
 pub mod model;
 pub mod server;

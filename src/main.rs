@@ -1,9 +1,11 @@
 //! The `chami` command: dispatches to the faces (server, demo, token tools).
 
+use std::ffi::OsString;
 use std::io::IsTerminal;
+use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use chami::cli::token::TokenCommand;
@@ -25,6 +27,31 @@ struct Cli {
     /// Log filter in RUST_LOG syntax (RUST_LOG wins when set).
     #[arg(long, env = "CHAMI_LOG", default_value = "info", global = true)]
     log: String,
+
+    /// TOML settings file: keys are flag names, `[serve]` etc. per command; flags and CHAMI_*
+    /// variables win over it (default: $XDG_CONFIG_HOME/chami/config.toml when it exists).
+    #[arg(long, env = "CHAMI_CONFIG", global = true)]
+    config: Option<PathBuf>,
+}
+
+/// Parses the command line, then fills in settings from the config file, if there is one.
+fn parse_cli() -> Result<Cli, String> {
+    let cmd = Cli::command();
+    let mut argv: Vec<OsString> = std::env::args_os().collect();
+    let first = cmd.clone().get_matches_from(&argv);
+    let path = match first.get_one::<PathBuf>("config") {
+        Some(p) => Some(p.clone()),
+        None => chami::config_file::default_path().filter(|p| p.exists()),
+    };
+    let matches = match path {
+        None => first,
+        Some(path) => {
+            argv.extend(chami::config_file::extra_args(&cmd, &first, &path)?);
+            cmd.try_get_matches_from(argv)
+                .map_err(|e| format!("{} (after applying {})", e.render(), path.display()))?
+        }
+    };
+    Cli::from_arg_matches(&matches).map_err(|e| e.to_string())
 }
 
 #[derive(Debug, Subcommand)]
@@ -54,7 +81,13 @@ fn init_logging(filter: &str, format: LogFormat) {
 }
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let cli = match parse_cli() {
+        Ok(cli) => cli,
+        Err(e) => {
+            eprintln!("chami: {e}");
+            return ExitCode::from(2);
+        }
+    };
     let result = match cli.command {
         None => {
             eprintln!(

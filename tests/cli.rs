@@ -9,9 +9,16 @@ use std::time::{Duration, Instant};
 
 use reqwest::StatusCode;
 
+/// The binary, isolated from the developer's own settings (CHAMI_* variables, config file).
 fn chami() -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_chami"));
-    c.env_remove("CHAMI_DATA_DIR").env("RUST_LOG", "warn");
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CHAMI_") || k.ends_with("_JWKS_URL") {
+            c.env_remove(k);
+        }
+    }
+    c.env("XDG_CONFIG_HOME", "/nonexistent/chami-test-config")
+        .env("RUST_LOG", "warn");
     c
 }
 
@@ -220,4 +227,42 @@ async fn operator_certificates_are_used_and_reloaded_on_sighup() {
     assert!(!trusted_by(&ca1, &url).await, "the old certificate is gone");
     signal(&child, "-TERM");
     assert!(child.wait().expect("wait").success());
+}
+
+#[tokio::test]
+async fn config_file_settings_apply_below_flags() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let data = dir.path().join("from-file");
+    let config = dir.path().join("config.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[serve]\ndata-dir = \"{}\"\nlisten = \"127.0.0.1:1\"\n",
+            data.display()
+        ),
+    )
+    .expect("write config");
+    let config = config.to_str().expect("utf-8");
+    // --listen on the command line beats the file's; data-dir comes from the file.
+    let (mut child, url, line) = spawn_serve(&["--config", config]);
+    assert!(!url.ends_with(":1"), "flag wins: {url}");
+    assert!(
+        line.contains(&format!("{}/ca.pem", data.display())),
+        "{line}"
+    );
+    signal(&child, "-TERM");
+    assert!(child.wait().expect("wait").success());
+
+    let bad = dir.path().join("bad.toml");
+    std::fs::write(&bad, "[serve]\nlisen = \"x\"\n").expect("write");
+    let out = chami()
+        .args(["serve", "--config", bad.to_str().expect("utf-8")])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.toml: unknown setting [serve] lisen"),
+        "{err}"
+    );
 }
