@@ -843,3 +843,46 @@ async fn errors_outside_handlers_are_problem_json_too() {
     assert_eq!(resp.status(), StatusCode::BAD_REQUEST);
     assert_eq!(resp.headers()["content-type"], "application/problem+json");
 }
+
+/// A write in flight when shutdown starts still completes, and is there after a restart.
+#[tokio::test]
+async fn shutdown_drains_a_write_in_flight() {
+    let t = TestServer::start().await;
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let body = reqwest::Body::wrap_stream(tokio_stream_from(rx));
+    let request = t
+        .client
+        .post(t.url("/hsm/v2/State/Components"))
+        .bearer_auth(&t.admin)
+        .header("content-type", "application/json")
+        .body(body)
+        .send();
+    let pending = tokio::spawn(request);
+    tx.send(Ok(br#"{"Components": [{"ID": "x1000c0s0b0n0", "#.to_vec()))
+        .await
+        .expect("first half");
+    // Give the request time to reach the server before shutdown begins (bounded wait).
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let TestServer { server, dir, .. } = t;
+    let shutdown = tokio::spawn(server.shutdown());
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    tx.send(Ok(br#""State": "Ready"}]}"#.to_vec()))
+        .await
+        .expect("second half");
+    drop(tx);
+    let resp = pending.await.expect("join").expect("request completes");
+    assert_eq!(resp.status(), StatusCode::NO_CONTENT);
+    shutdown.await.expect("join").expect("clean shutdown");
+    let t = TestServer::start_in(dir, |_| {}).await;
+    assert_eq!(
+        t.ids("/hsm/v2/State/Components").await,
+        vec!["x1000c0s0b0n0"]
+    );
+}
+
+/// A stream of body chunks from a channel.
+fn tokio_stream_from(
+    mut rx: tokio::sync::mpsc::Receiver<Result<Vec<u8>, std::io::Error>>,
+) -> impl futures::Stream<Item = Result<Vec<u8>, std::io::Error>> {
+    futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
+}
