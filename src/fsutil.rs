@@ -39,3 +39,43 @@ pub fn ensure_dir(dir: &Path) -> std::io::Result<()> {
     }
     Ok(())
 }
+
+/// Name of the lock file that keeps two cores off one data dir.
+pub const LOCK_FILE: &str = "chami.lock";
+
+/// An exclusive hold on a data dir; released when dropped (or when the process dies).
+#[derive(Debug)]
+pub struct DataDirLock {
+    _file: std::fs::File,
+}
+
+/// Takes the data dir for this process. A second core on the same dir would serve stale
+/// cached data, so it is refused with the holder's pid.
+pub fn lock_data_dir(dir: &Path) -> std::io::Result<DataDirLock> {
+    use std::io::{Read, Seek};
+    let path = dir.join(LOCK_FILE);
+    let mut file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)?;
+    match file.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let holder = holder.trim();
+            return Err(std::io::Error::other(format!(
+                "data dir {} is in use by another chami (pid {}); stop it or use another --data-dir",
+                dir.display(),
+                if holder.is_empty() { "unknown" } else { holder }
+            )));
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(e),
+    }
+    file.set_len(0)?;
+    file.rewind()?;
+    file.write_all(std::process::id().to_string().as_bytes())?;
+    Ok(DataDirLock { _file: file })
+}

@@ -37,6 +37,8 @@ pub struct Server {
     pub issuer: Arc<Issuer>,
     handle: Handle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    // Held until the server is dropped, after the listener has stopped.
+    _lock: fsutil::DataDirLock,
 }
 
 impl Server {
@@ -86,6 +88,8 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
     let data_dir = args.data_dir();
     fsutil::ensure_dir(&data_dir)
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
+    let lock = fsutil::lock_data_dir(&data_dir)
+        .with_context(|| format!("cannot lock data dir {}", data_dir.display()))?;
 
     let store = SqliteStore::open(&data_dir.join(DB_FILE))
         .await
@@ -180,6 +184,7 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         issuer,
         handle,
         task,
+        _lock: lock,
     })
 }
 

@@ -886,3 +886,17 @@ fn tokio_stream_from(
 ) -> impl futures::Stream<Item = Result<Vec<u8>, std::io::Error>> {
     futures::stream::poll_fn(move |cx| rx.poll_recv(cx))
 }
+
+#[tokio::test]
+async fn a_second_core_on_the_same_data_dir_is_refused() {
+    let t = TestServer::start().await;
+    let args =
+        chami::config::ServeArgs::for_data_dir(t.dir.path().to_path_buf(), common::loopback());
+    let err = chami::server::start(&args).await.err().expect("refused");
+    let text = format!("{err:#}");
+    assert!(text.contains("in use by another chami"), "{text}");
+    assert!(
+        text.contains(&format!("pid {}", std::process::id())),
+        "{text}"
+    );
+}
