@@ -25,6 +25,20 @@ fn inventory() -> Value {
     json!({"Components": comps})
 }
 
+/// Resident and peak resident memory of this process (server and client together), in MiB.
+fn memory_mib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map_or(0, |kb| kb / 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
 fn median(mut v: Vec<Duration>) -> Duration {
     v.sort();
     v[v.len() / 2]
@@ -96,6 +110,7 @@ fn main() -> anyhow::Result<()> {
         )
         .await?;
 
+        let (rss, peak) = memory_mib();
         println!("| operation | result |");
         println!("|---|---|");
         println!(
@@ -114,6 +129,16 @@ fn main() -> anyhow::Result<()> {
         println!(
             "| GET state=Off, 10,000 (median of {ROUNDS}) | {:.0} ms |",
             off.as_secs_f64() * 1e3
+        );
+        println!(
+            "| resident memory after the reads (server + client) | {rss} MiB (peak {peak} MiB) |"
+        );
+        server.shutdown().await?;
+        let t = Instant::now();
+        let server = chami::server::start(&args).await?;
+        println!(
+            "| restart with {NODES} components stored (load the cache) | {:.2} s |",
+            t.elapsed().as_secs_f64()
         );
         server.shutdown().await?;
         anyhow::Ok(())
