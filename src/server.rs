@@ -105,6 +105,13 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         &args.token_audience,
     )?);
     let verifier = match args.auth {
+        AuthMode::Off if !args.listen.ip().is_loopback() => {
+            anyhow::bail!(
+                "refusing --auth=off on {}: without auth anyone who can reach it is admin; \
+                 listen on 127.0.0.1 or ::1 for local development",
+                args.listen
+            );
+        }
         AuthMode::Off => {
             tracing::warn!(
                 "AUTH IS OFF: every request is treated as admin. Use --auth=off only for local development."

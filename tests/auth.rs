@@ -373,6 +373,21 @@ async fn client_credentials_grant_issues_working_tokens() {
 }
 
 #[tokio::test]
+async fn auth_off_is_refused_off_loopback() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let mut args = chami::config::ServeArgs::for_data_dir(
+        dir.path().to_path_buf(),
+        "0.0.0.0:0".parse().expect("addr"),
+    );
+    args.auth = chami::config::AuthMode::Off;
+    let err = chami::server::start(&args).await.err().expect("refused");
+    assert!(
+        format!("{err:#}").contains("refusing --auth=off on 0.0.0.0:0"),
+        "{err:#}"
+    );
+}
+
+#[tokio::test]
 async fn auth_off_accepts_requests_without_tokens() {
     let t = TestServer::start_with(|a| a.auth = chami::config::AuthMode::Off).await;
     let (status, _) = t.call(Method::GET, COMPONENTS, None, None).await;
