@@ -196,13 +196,13 @@ impl Verifier {
     }
 
     async fn refresh_rate_limited(&self, source: &JwksSource) -> Result<(), String> {
-        {
-            let mut last = source.last_attempt.lock().await;
-            if last.is_some_and(|t| t.elapsed() < MIN_REFRESH_GAP) {
-                return Ok(());
-            }
-            *last = Some(Instant::now());
+        // Held across the fetch on purpose (a tokio mutex, bounded by FETCH_TIMEOUT): callers
+        // that arrive meanwhile wait for this refresh instead of failing on a key it may bring.
+        let mut last = source.last_attempt.lock().await;
+        if last.is_some_and(|t| t.elapsed() < MIN_REFRESH_GAP) {
+            return Ok(());
         }
+        *last = Some(Instant::now());
         self.refresh(source).await
     }
 
