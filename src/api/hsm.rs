@@ -16,10 +16,10 @@ use super::error::{ApiError, Problem};
 use super::extract::{Body, QueryPairs, XnamePath};
 use super::AppState;
 use crate::model::component::{
-    expand_ids, parse_nid_ranges, Component, ComponentChange, ComponentFilter, ComponentInput,
-    FieldSelect, FilterBuilder, InputError,
+    Component, ComponentChange, ComponentInput, FieldSelect, InputError,
 };
 use crate::model::enums::{Arch, Class, Flag, NetType, Role, State as HmsState, SubRole};
+use crate::model::filter::{expand_ids, parse_nid_ranges, ComponentFilter, FilterBuilder};
 use crate::model::xname::{HmsType, Xname};
 
 type S = State<Arc<AppState>>;

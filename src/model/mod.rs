@@ -2,5 +2,6 @@
 
 pub mod component;
 pub mod enums;
+pub mod filter;
 pub mod hostlist;
 pub mod xname;

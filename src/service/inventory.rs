@@ -4,10 +4,9 @@ use std::sync::Arc;
 
 use super::events::{Event, EventBus};
 use super::ServiceError;
-use crate::model::component::{
-    default_nid, Component, ComponentChange, ComponentFilter, FieldSelect,
-};
+use crate::model::component::{default_nid, Component, ComponentChange, FieldSelect};
 use crate::model::enums::Role;
+use crate::model::filter::ComponentFilter;
 use crate::model::xname::{HmsType, Xname};
 use crate::store::{name_list, Store};
 

@@ -8,8 +8,9 @@ use async_trait::async_trait;
 use tokio::sync::Mutex;
 
 use super::{Store, StoreError};
-use crate::model::component::{Component, ComponentChange, ComponentFilter};
+use crate::model::component::{Component, ComponentChange};
 use crate::model::enums::{Flag, State};
+use crate::model::filter::ComponentFilter;
 use crate::model::xname::Xname;
 
 /// Caches every component of the wrapped store. Writes are serialized so the cache applies
@@ -180,8 +181,8 @@ impl Store for CachedStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::component::FilterBuilder;
     use crate::model::enums::{Arch, Role};
+    use crate::model::filter::FilterBuilder;
     use crate::store::SqliteStore;
 
     fn sample() -> Vec<Component> {

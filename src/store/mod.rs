@@ -5,8 +5,9 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 
-use crate::model::component::{Component, ComponentChange, ComponentFilter};
+use crate::model::component::{Component, ComponentChange};
 use crate::model::enums::State;
+use crate::model::filter::ComponentFilter;
 use crate::model::xname::Xname;
 
 pub use cache::CachedStore;

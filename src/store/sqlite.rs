@@ -9,8 +9,9 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
 
 use super::{name_list, Store, StoreError};
-use crate::model::component::{Component, ComponentChange, ComponentFilter, Match};
+use crate::model::component::{Component, ComponentChange};
 use crate::model::enums::State;
+use crate::model::filter::{ComponentFilter, Match};
 use crate::model::xname::Xname;
 
 /// Rows per multi-row INSERT; 15 columns each keeps well under SQLite's bind limit.
