@@ -110,6 +110,47 @@ fn main() -> anyhow::Result<()> {
         )
         .await?;
 
+        // Writes after the ingest: one node at a time, and a bulk change of 10,000.
+        let mut singles = Vec::new();
+        for i in 0..ROUNDS * 10 {
+            let t = Instant::now();
+            let resp = client
+                .patch(format!(
+                    "{url}/hsm/v2/State/Components/x1000c0s{}b0n0/FlagOnly",
+                    i % 8
+                ))
+                .bearer_auth(&token)
+                .json(&json!({"Flag": if i % 2 == 0 { "Warning" } else { "OK" }}))
+                .send()
+                .await?;
+            singles.push(t.elapsed());
+            anyhow::ensure!(
+                resp.status() == 204,
+                "single PATCH failed: {}",
+                resp.status()
+            );
+        }
+        let single = median(singles);
+        let ids: Vec<String> = (0..10_000)
+            .map(|i| {
+                let (cab, rest) = (1000 + i / 128, i % 128);
+                format!("x{cab}c{}s{}b0n{}", rest / 16, (rest % 16) / 2, rest % 2)
+            })
+            .collect();
+        let t = Instant::now();
+        let resp = client
+            .patch(format!("{url}/hsm/v2/State/Components/BulkStateData"))
+            .bearer_auth(&token)
+            .json(&json!({"ComponentIDs": ids, "State": "Off"}))
+            .send()
+            .await?;
+        let bulk = t.elapsed();
+        anyhow::ensure!(
+            resp.status() == 204,
+            "bulk PATCH failed: {}",
+            resp.text().await?
+        );
+
         let (rss, peak) = memory_mib();
         println!("| operation | result |");
         println!("|---|---|");
@@ -129,6 +170,15 @@ fn main() -> anyhow::Result<()> {
         println!(
             "| GET state=Off, 10,000 (median of {ROUNDS}) | {:.0} ms |",
             off.as_secs_f64() * 1e3
+        );
+        println!(
+            "| PATCH FlagOnly of one component (median of {}) | {:.1} ms |",
+            ROUNDS * 10,
+            single.as_secs_f64() * 1e3
+        );
+        println!(
+            "| PATCH BulkStateData of 10,000 components | {:.0} ms |",
+            bulk.as_secs_f64() * 1e3
         );
         println!(
             "| resident memory after the reads (server + client) | {rss} MiB (peak {peak} MiB) |"
