@@ -60,9 +60,14 @@ where
         .transpose()
 }
 
+/// An xname read back from the database.
+fn stored_xname(id: &str) -> Result<Xname, StoreError> {
+    Xname::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
 fn row_to_component(row: &sqlx::sqlite::SqliteRow) -> Result<Component, StoreError> {
     let id: String = row.try_get("id")?;
-    let id = Xname::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    let id = stored_xname(&id)?;
     Ok(Component {
         kind: id.kind(),
         state: parse("state", row.try_get("state")?)?,
@@ -261,7 +266,7 @@ impl Store for SqliteStore {
             qb.push(" RETURNING id");
             for row in qb.build().fetch_all(&mut *tx).await? {
                 let id: String = row.try_get(0)?;
-                changed.push(Xname::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+                changed.push(stored_xname(&id)?);
             }
         }
         tx.commit().await?;
@@ -307,8 +312,7 @@ impl Store for SqliteStore {
                 let ok = allowed.iter().any(|s| s.as_str() == current);
                 if !ok {
                     let id: String = row.try_get("id")?;
-                    refused
-                        .push(Xname::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+                    refused.push(stored_xname(&id)?);
                     from.get_or_insert(current);
                 }
             }
@@ -369,7 +373,7 @@ impl Store for SqliteStore {
         let mut changed = Vec::new();
         for row in qb.build().fetch_all(&mut *tx).await? {
             let id: String = row.try_get(0)?;
-            changed.push(Xname::parse(&id).map_err(|e| StoreError::Corrupt(e.to_string()))?);
+            changed.push(stored_xname(&id)?);
         }
         tx.commit().await?;
         changed.sort();
