@@ -68,6 +68,15 @@ struct JwksSource {
     last_attempt: Mutex<Option<Instant>>,
 }
 
+impl JwksSource {
+    /// The cached key for `kid`, if the cache is younger than `max_age`.
+    async fn key(&self, kid: &str, max_age: Duration) -> Option<DecodingKey> {
+        let cache = self.cache.read().await;
+        let young = cache.fetched.is_some_and(|t| t.elapsed() < max_age);
+        young.then(|| cache.keys.get(kid).cloned()).flatten()
+    }
+}
+
 /// Verifies bearer tokens and turns them into principals.
 pub struct Verifier {
     issuer: Option<Arc<Issuer>>,
@@ -159,40 +168,22 @@ impl Verifier {
                 return check(issuer.decoding_key());
             }
         }
+        // Fresh caches first, so a key from one source never sends another to the network.
         for source in &self.sources {
-            if let Some(result) = self.with_key(source, &kid, &check).await {
-                return result;
+            if let Some(key) = source.key(&kid, SOFT_TTL).await {
+                return check(&key);
+            }
+        }
+        for source in &self.sources {
+            if let Err(e) = self.refresh_rate_limited(source).await {
+                tracing::warn!(url = %source.url, error = %e, "JWKS refresh failed");
+            }
+            // A source that cannot be refreshed keeps its keys until the hard TTL.
+            if let Some(key) = source.key(&kid, HARD_TTL).await {
+                return check(&key);
             }
         }
         Err(TokenError(format!("token key id '{kid}' is not trusted")))
-    }
-
-    /// Runs `check` with the source's key for `kid`, refreshing the source when the key is
-    /// unknown or the cache is stale. None when the source does not have the key.
-    async fn with_key(
-        &self,
-        source: &JwksSource,
-        kid: &str,
-        check: &impl Fn(&DecodingKey) -> Result<Principal, TokenError>,
-    ) -> Option<Result<Principal, TokenError>> {
-        {
-            let cache = source.cache.read().await;
-            let fresh = cache.fetched.is_some_and(|t| t.elapsed() < SOFT_TTL);
-            if fresh {
-                if let Some(key) = cache.keys.get(kid) {
-                    return Some(check(key));
-                }
-            }
-        }
-        if let Err(e) = self.refresh_rate_limited(source).await {
-            tracing::warn!(url = %source.url, error = %e, "JWKS refresh failed");
-        }
-        let cache = source.cache.read().await;
-        let usable = cache.fetched.is_some_and(|t| t.elapsed() < HARD_TTL);
-        match cache.keys.get(kid) {
-            Some(key) if usable => Some(check(key)),
-            _ => None,
-        }
     }
 
     async fn refresh_rate_limited(&self, source: &JwksSource) -> Result<(), String> {
