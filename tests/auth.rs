@@ -393,3 +393,27 @@ async fn auth_off_accepts_requests_without_tokens() {
     let (status, _) = t.call(Method::GET, COMPONENTS, None, None).await;
     assert_eq!(status, StatusCode::OK);
 }
+
+#[tokio::test]
+async fn keys_from_several_jwks_urls_are_all_trusted() {
+    let (d1, d2) = (
+        tempfile::tempdir().expect("tmp"),
+        tempfile::tempdir().expect("tmp"),
+    );
+    let (a, b) = (outside_issuer(&d1), outside_issuer(&d2));
+    let url_a = jwks_server(Arc::new(Mutex::new(a.jwks()))).await;
+    let url_b = jwks_server(Arc::new(Mutex::new(b.jwks()))).await;
+    let t = TestServer::start_with(|s| {
+        s.jwks_urls = vec![url_a, url_b];
+        s.issuers = vec!["https://idp.example".into()];
+        s.audiences = vec!["chami-api".into()];
+    })
+    .await;
+    for idp in [&a, &b, &a] {
+        let token = outside_token(idp, &[Role::Viewer]);
+        assert_eq!(
+            t.call(Method::GET, COMPONENTS, Some(&token), None).await.0,
+            StatusCode::OK
+        );
+    }
+}
