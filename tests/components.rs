@@ -781,6 +781,26 @@ async fn oversized_bodies_are_refused_with_413() {
         StatusCode::PAYLOAD_TOO_LARGE,
         "--max-body",
     );
+    // The same without a Content-Length (a streamed body) is cut off while reading.
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let chunks = tokio::spawn(async move {
+        for _ in 0..4 {
+            if tx.send(Ok(vec![b' '; 600])).await.is_err() {
+                break;
+            }
+        }
+    });
+    let resp = t
+        .client
+        .post(t.url("/hsm/v2/State/Components"))
+        .bearer_auth(&t.admin)
+        .body(reqwest::Body::wrap_stream(tokio_stream_from(rx)))
+        .send()
+        .await
+        .expect("send");
+    assert_eq!(resp.status(), StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(resp.headers()["content-type"], "application/problem+json");
+    chunks.await.expect("sender");
     assert!(t.ids("/hsm/v2/State/Components").await.is_empty());
 }
 

@@ -16,6 +16,7 @@ use axum::routing::get;
 use axum::{Json, Router};
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::compression::CompressionLayer;
+use tower_http::limit::RequestBodyLimitLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::{DefaultOnResponse, TraceLayer};
@@ -188,11 +189,13 @@ pub fn router(state: Arc<AppState>, limits: Limits) -> Router {
         ))
         // A bug in a handler answers 500 and is logged; it never drops the connection.
         .layer(CatchPanicLayer::custom(respond::panicked))
-        // Inside compression, so it sees (and may rewrite) uncompressed bodies.
+        // One limit for every body: tower-http's, instead of axum's per-extractor default.
+        .layer(RequestBodyLimitLayer::new(limits.max_body))
+        .layer(axum::extract::DefaultBodyLimit::disable())
+        // Inside compression, so it sees (and may rewrite) uncompressed bodies, and outside the
+        // limit and timeout layers, so their plain-text answers become problem+json.
         .layer(axum::middleware::from_fn(respond::finish))
         .layer(CompressionLayer::new())
-        // Enforced by the body extractors, so an oversized body gets a problem+json 413.
-        .layer(axum::extract::DefaultBodyLimit::max(limits.max_body))
         .layer(PropagateRequestIdLayer::new(request_id.clone()))
         .layer(
             TraceLayer::new_for_http()

@@ -58,6 +58,9 @@ async fn problem_from(resp: Response) -> Response {
         (StatusCode::REQUEST_TIMEOUT, true) => {
             "the request took longer than the server allows (--request-timeout)".to_string()
         }
+        (StatusCode::PAYLOAD_TOO_LARGE, _) => {
+            "request body is larger than the server accepts (--max-body)".to_string()
+        }
         (_, true) => parts
             .status
             .canonical_reason()
