@@ -25,6 +25,13 @@ pub enum LogFormat {
     Json,
 }
 
+/// Default `--clock-skew`, seconds.
+pub const DEFAULT_CLOCK_SKEW: u64 = 120;
+/// Default `--max-body`, bytes.
+pub const DEFAULT_MAX_BODY: usize = 64 * 1024 * 1024;
+/// Default `--request-timeout`, seconds.
+pub const DEFAULT_REQUEST_TIMEOUT: u64 = 60;
+
 /// Options of the HTTPS core.
 #[derive(Debug, Clone, Args)]
 pub struct ServeArgs {
@@ -70,7 +77,7 @@ pub struct ServeArgs {
     pub audiences: Vec<String>,
 
     /// Allowed clock skew for token times, in seconds (at most 600).
-    #[arg(long, env = "CHAMI_CLOCK_SKEW", default_value_t = 120,
+    #[arg(long, env = "CHAMI_CLOCK_SKEW", default_value_t = DEFAULT_CLOCK_SKEW,
           value_parser = clap::value_parser!(u64).range(0..=600))]
     pub clock_skew: u64,
 
@@ -88,11 +95,11 @@ pub struct ServeArgs {
     pub oauth_clients: Option<PathBuf>,
 
     /// Largest accepted request body, in bytes.
-    #[arg(long, env = "CHAMI_MAX_BODY", default_value_t = 64 * 1024 * 1024)]
+    #[arg(long, env = "CHAMI_MAX_BODY", default_value_t = DEFAULT_MAX_BODY)]
     pub max_body: usize,
 
     /// Longest a request may take, in seconds.
-    #[arg(long, env = "CHAMI_REQUEST_TIMEOUT", default_value_t = 60)]
+    #[arg(long, env = "CHAMI_REQUEST_TIMEOUT", default_value_t = DEFAULT_REQUEST_TIMEOUT)]
     pub request_timeout: u64,
 
     /// Log format.
@@ -114,12 +121,12 @@ impl ServeArgs {
             jwks_ca_cert: None,
             issuers: Vec::new(),
             audiences: Vec::new(),
-            clock_skew: 120,
+            clock_skew: DEFAULT_CLOCK_SKEW,
             token_issuer: crate::service::issuer::DEFAULT_ISSUER.into(),
             token_audience: crate::service::issuer::DEFAULT_AUDIENCE.into(),
             oauth_clients: None,
-            max_body: 64 * 1024 * 1024,
-            request_timeout: 60,
+            max_body: DEFAULT_MAX_BODY,
+            request_timeout: DEFAULT_REQUEST_TIMEOUT,
             log_format: LogFormat::Text,
         }
     }

@@ -225,6 +225,16 @@ fn outside_token(idp: &Issuer, roles: &[Role]) -> String {
     .expect("mint")
 }
 
+/// A core that trusts the outside IdP (`outside_issuer`) through these JWKS URLs.
+async fn trusting(urls: Vec<String>) -> TestServer {
+    TestServer::start_with(|a| {
+        a.jwks_urls = urls;
+        a.issuers = vec!["https://idp.example".into()];
+        a.audiences = vec!["chami-api".into()];
+    })
+    .await
+}
+
 #[tokio::test]
 async fn jwks_keys_are_trusted_and_rotation_is_picked_up() {
     let (d1, d2) = (
@@ -234,12 +244,7 @@ async fn jwks_keys_are_trusted_and_rotation_is_picked_up() {
     let (first, second) = (outside_issuer(&d1), outside_issuer(&d2));
     let doc = Arc::new(Mutex::new(first.jwks()));
     let url = jwks_server(doc.clone()).await;
-    let t = TestServer::start_with(|a| {
-        a.jwks_urls = vec![url];
-        a.issuers = vec!["https://idp.example".into()];
-        a.audiences = vec!["chami-api".into()];
-    })
-    .await;
+    let t = trusting(vec![url]).await;
 
     let (status, _) = t
         .call(
@@ -403,12 +408,7 @@ async fn keys_from_several_jwks_urls_are_all_trusted() {
     let (a, b) = (outside_issuer(&d1), outside_issuer(&d2));
     let url_a = jwks_server(Arc::new(Mutex::new(a.jwks()))).await;
     let url_b = jwks_server(Arc::new(Mutex::new(b.jwks()))).await;
-    let t = TestServer::start_with(|s| {
-        s.jwks_urls = vec![url_a, url_b];
-        s.issuers = vec!["https://idp.example".into()];
-        s.audiences = vec!["chami-api".into()];
-    })
-    .await;
+    let t = trusting(vec![url_a, url_b]).await;
     for idp in [&a, &b, &a] {
         let token = outside_token(idp, &[Role::Viewer]);
         assert_eq!(

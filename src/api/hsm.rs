@@ -607,15 +607,15 @@ async fn query_by_nid(
             "missing NIDRanges: give at least one range such as \"0-24\"",
         ));
     }
-    let (filter, fields) = filter_from_body(&body, &["NIDRanges"])?;
-    let mut out = Vec::new();
-    for (lo, hi) in ranges {
-        let mut f = filter.clone();
-        f.nid_start = Some(lo);
-        f.nid_end = Some(hi);
-        out.extend(st.core.inventory.list(&f, fields).await?);
-    }
-    out.sort_by(|a, b| a.id.cmp(&b.id));
-    out.dedup_by(|a, b| a.id == b.id);
+    let (mut filter, fields) = filter_from_body(&body, &["NIDRanges"])?;
+    // One pass over the span of all ranges, then keep the NIDs inside any of them.
+    filter.nid_start = ranges.iter().map(|r| r.0).min();
+    filter.nid_end = ranges.iter().map(|r| r.1).max();
+    let mut out = st.core.inventory.list(&filter, FieldSelect::All).await?;
+    out.retain(|c| {
+        c.nid
+            .is_some_and(|n| ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&n)))
+    });
+    let out = out.into_iter().map(|c| c.select(fields)).collect();
     Ok(Json(ComponentArray { components: out }))
 }

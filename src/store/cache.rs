@@ -121,7 +121,7 @@ impl Store for CachedStore {
             for id in &changed {
                 let Some(new) = by_id.get(id) else { continue };
                 match map.get_mut(id) {
-                    Some(cached) => overwrite(cached, new),
+                    Some(cached) => overwrite(cached, &as_stored(new)),
                     None => {
                         map.insert(id.clone(), as_stored(new));
                     }
@@ -202,15 +202,19 @@ mod tests {
             .collect()
     }
 
+    async fn sql_store(dir: &tempfile::TempDir) -> Arc<dyn Store> {
+        Arc::new(
+            SqliteStore::open(&dir.path().join("t.db"))
+                .await
+                .expect("open"),
+        )
+    }
+
     /// The cache must answer every filter exactly as the SQL store does.
     #[tokio::test]
     async fn cache_and_sql_agree_on_every_filter() {
         let dir = tempfile::tempdir().expect("tmp");
-        let sql: Arc<dyn Store> = Arc::new(
-            SqliteStore::open(&dir.path().join("t.db"))
-                .await
-                .expect("open"),
-        );
+        let sql = sql_store(&dir).await;
         sql.upsert_components(&sample(), false).await.expect("seed");
         let cache = CachedStore::load(sql.clone()).await.expect("load");
         let queries: &[&[(&str, &str)]] = &[
@@ -243,11 +247,7 @@ mod tests {
     #[tokio::test]
     async fn writes_reach_both_layers() {
         let dir = tempfile::tempdir().expect("tmp");
-        let sql: Arc<dyn Store> = Arc::new(
-            SqliteStore::open(&dir.path().join("t.db"))
-                .await
-                .expect("open"),
-        );
+        let sql = sql_store(&dir).await;
         let cache = CachedStore::load(sql.clone()).await.expect("load");
         let comps = sample();
         cache
