@@ -5,6 +5,7 @@ pub mod events;
 pub mod inventory;
 pub mod issuer;
 pub mod jwt;
+pub mod secrets;
 
 use std::sync::Arc;
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use async_trait::async_trait;
 use tokio::sync::Mutex;
 
-use super::{Store, StoreError};
+use super::{ComponentStore, Store, StoreError};
 use crate::model::component::{Component, ComponentChange};
 use crate::model::enums::{Flag, State};
 use crate::model::filter::ComponentFilter;
@@ -70,7 +70,7 @@ fn overwrite(cached: &mut Component, new: &Component) {
 }
 
 #[async_trait]
-impl Store for CachedStore {
+impl ComponentStore for CachedStore {
     async fn ping(&self) -> Result<(), StoreError> {
         self.inner.ping().await
     }

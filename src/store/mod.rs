@@ -33,9 +33,15 @@ pub enum StoreError {
     Corrupt(String),
 }
 
-/// Persistent state of the core. Implementations must make each call atomic.
+/// Persistent state of the core: one trait per resource, each call atomic. Code holds an
+/// `Arc<dyn Store>`, on which every resource trait's methods can be called.
+pub trait Store: ComponentStore + Send + Sync + 'static {}
+
+impl<T: ComponentStore + Send + Sync + 'static> Store for T {}
+
+/// Components (`State/Components`).
 #[async_trait]
-pub trait Store: Send + Sync + 'static {
+pub trait ComponentStore: Send + Sync {
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 

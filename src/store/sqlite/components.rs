@@ -1,69 +1,20 @@
-//! The SQLite store: one file in the data dir, WAL mode, migrations embedded in the binary.
-
-use std::path::Path;
-use std::str::FromStr;
-use std::time::Duration;
+//! Components (`State/Components`) in SQLite.
 
 use async_trait::async_trait;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{QueryBuilder, Row, Sqlite, SqlitePool};
+use sqlx::{QueryBuilder, Row, Sqlite};
 
-use super::{name_list, Store, StoreError};
+use super::{id_array, parse, stored_xname, SqliteStore};
 use crate::model::component::{Component, ComponentChange};
 use crate::model::enums::State;
 use crate::model::filter::{ComponentFilter, Match};
 use crate::model::xname::Xname;
+use crate::store::{name_list, ComponentStore, StoreError};
 
 /// Rows per multi-row INSERT; 15 columns each keeps well under SQLite's bind limit.
 const INSERT_CHUNK: usize = 1000;
 
 const COLUMNS: &str = "id, type, state, flag, enabled, software_status, role, subrole, nid, \
                        subtype, net_type, arch, class, reservation_disabled, locked";
-
-/// SQLite-backed [`Store`].
-#[derive(Clone)]
-pub struct SqliteStore {
-    pool: SqlitePool,
-}
-
-impl SqliteStore {
-    /// Opens (creating if needed) the database file at `path` and runs migrations.
-    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .foreign_keys(true)
-            .busy_timeout(Duration::from_secs(10));
-        let pool = SqlitePoolOptions::new()
-            .max_connections(8)
-            .connect_with(options)
-            .await?;
-        sqlx::migrate!("./migrations/sqlite")
-            .run(&pool)
-            .await
-            .map_err(|e| StoreError::Database(e.into()))?;
-        Ok(SqliteStore { pool })
-    }
-}
-
-fn parse<T: FromStr>(col: &str, v: Option<String>) -> Result<Option<T>, StoreError>
-where
-    T::Err: std::fmt::Display,
-{
-    v.filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse()
-                .map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
-        })
-        .transpose()
-}
-
-/// An xname read back from the database.
-fn stored_xname(id: &str) -> Result<Xname, StoreError> {
-    Xname::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
 
 fn row_to_component(row: &sqlx::sqlite::SqliteRow) -> Result<Component, StoreError> {
     let id: String = row.try_get("id")?;
@@ -114,12 +65,6 @@ fn push_match_expr<T>(
         }
         qb.push("))");
     }
-}
-
-/// JSON array of xnames, bound as one parameter and read with `json_each` so any count fits.
-fn id_array(ids: &[Xname]) -> String {
-    serde_json::to_string(&ids.iter().map(Xname::as_str).collect::<Vec<_>>())
-        .unwrap_or_else(|_| "[]".to_string())
 }
 
 fn select_filtered(filter: &ComponentFilter) -> Result<QueryBuilder<'_, Sqlite>, StoreError> {
@@ -182,7 +127,7 @@ fn opt_str<T: ToString>(v: &Option<T>) -> Option<String> {
 }
 
 #[async_trait]
-impl Store for SqliteStore {
+impl ComponentStore for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())

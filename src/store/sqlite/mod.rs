@@ -1,0 +1,66 @@
+//! The SQLite store: one file in the data dir, WAL mode, migrations embedded in the binary.
+//! One module per resource, each implementing that resource's store trait.
+
+mod components;
+
+use std::path::Path;
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::SqlitePool;
+
+use super::StoreError;
+use crate::model::xname::Xname;
+
+/// SQLite-backed [`super::Store`].
+#[derive(Clone)]
+pub struct SqliteStore {
+    pool: SqlitePool,
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the database file at `path` and runs migrations.
+    pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(8)
+            .connect_with(options)
+            .await?;
+        sqlx::migrate!("./migrations/sqlite")
+            .run(&pool)
+            .await
+            .map_err(|e| StoreError::Database(e.into()))?;
+        Ok(SqliteStore { pool })
+    }
+}
+
+/// A stored text column parsed back into its type; empty or NULL is `None`.
+fn parse<T: FromStr>(col: &str, v: Option<String>) -> Result<Option<T>, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    v.filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
+        })
+        .transpose()
+}
+
+/// An xname read back from the database.
+fn stored_xname(id: &str) -> Result<Xname, StoreError> {
+    Xname::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// JSON array of strings, bound as one parameter and read with `json_each` so any count fits.
+fn id_array<T: AsRef<str>>(ids: &[T]) -> String {
+    serde_json::to_string(&ids.iter().map(AsRef::as_ref).collect::<Vec<&str>>())
+        .unwrap_or_else(|_| "[]".to_string())
+}
