@@ -1,5 +1,5 @@
-//! SMD's `/hsm/v2` API: service health and values, and `State/Components` with its PATCH
-//! sub-resources, bulk operations and queries. Handlers parse, call `service::inventory`, answer.
+//! `State/Components`: SMD's components with their PATCH sub-resources, bulk operations and
+//! queries.
 
 use std::sync::Arc;
 
@@ -12,25 +12,19 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::error::{ApiError, Problem};
-use super::extract::{Body, QueryPairs, XnamePath};
-use super::AppState;
+use super::{message, Message, S};
+use crate::api::error::{ApiError, Problem};
+use crate::api::extract::{Body, QueryPairs, XnamePath};
+use crate::api::AppState;
 use crate::model::component::{
     Component, ComponentChange, ComponentInput, FieldSelect, InputError,
 };
-use crate::model::enums::{Arch, Class, Flag, NetType, Role, State as HmsState, SubRole};
+use crate::model::enums::Flag;
 use crate::model::filter::{expand_ids, parse_nid_ranges, ComponentFilter, FilterBuilder};
-use crate::model::xname::{HmsType, Xname};
+use crate::model::xname::Xname;
 
-type S = State<Arc<AppState>>;
-
-/// The routes under `/hsm/v2`.
-pub fn routes() -> OpenApiRouter<Arc<AppState>> {
+pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new()
-        .routes(routes!(ready))
-        .routes(routes!(liveness))
-        .routes(routes!(values))
-        .routes(routes!(values_one))
         .routes(routes!(
             list_components,
             post_components,
@@ -55,22 +49,6 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(query_by_nid))
 }
 
-/// SMD's plain response (`Response_1.0.0`).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct Message {
-    /// Always 0 for success messages.
-    pub code: i32,
-    /// What happened.
-    pub message: String,
-}
-
-fn message(text: impl Into<String>) -> Json<Message> {
-    Json(Message {
-        code: 0,
-        message: text.into(),
-    })
-}
-
 /// A list of components (`ComponentArray_ComponentArray`).
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
 pub struct ComponentArray {
@@ -92,73 +70,6 @@ fn same_id(path: &Xname, given: Option<&str>) -> Result<(), ApiError> {
 
 fn input_error(e: InputError) -> ApiError {
     ApiError::bad_request(e.0)
-}
-
-// ---------------------------------------------------------------------------------------------
-// Service
-
-/// Readiness: 200 when the database answers.
-#[utoipa::path(get, path = "/service/ready", tag = "service",
-    responses((status = 200, body = Message), (status = 503, body = Problem)))]
-async fn ready(State(st): S) -> Result<Json<Message>, ApiError> {
-    st.core.store.ping().await.map_err(|e| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            format!("HSM's database is unhealthy: {e}"),
-        )
-    })?;
-    Ok(message("HSM is healthy"))
-}
-
-/// Liveness: 204 while the server takes requests.
-#[utoipa::path(get, path = "/service/liveness", tag = "service", responses((status = 204)))]
-async fn liveness() -> StatusCode {
-    StatusCode::NO_CONTENT
-}
-
-fn names<T: Copy + std::fmt::Display>(all: &[T]) -> Vec<String> {
-    all.iter().map(|v| v.to_string()).collect()
-}
-
-fn value_lists() -> Vec<(&'static str, &'static str, Vec<String>)> {
-    vec![
-        ("arch", "Arch", names(Arch::all())),
-        ("class", "Class", names(Class::all())),
-        ("flag", "Flag", names(Flag::all())),
-        ("nettype", "NetType", names(NetType::all())),
-        ("role", "Role", names(Role::all())),
-        ("subrole", "SubRole", names(SubRole::all())),
-        ("state", "State", names(HmsState::all())),
-        ("type", "Type", names(HmsType::all())),
-    ]
-}
-
-/// Every enumerated parameter and its valid values.
-#[utoipa::path(get, path = "/service/values", tag = "service",
-    responses((status = 200, description = "Valid values by parameter", body = Object)))]
-async fn values() -> Json<Value> {
-    let map: serde_json::Map<String, Value> = value_lists()
-        .into_iter()
-        .map(|(_, key, vals)| (key.to_string(), Value::from(vals)))
-        .collect();
-    Json(Value::Object(map))
-}
-
-/// Valid values of one parameter: arch, class, flag, nettype, role, subrole, state or type.
-#[utoipa::path(get, path = "/service/values/{parameter}", tag = "service",
-    params(("parameter" = String, Path, description = "arch, class, flag, nettype, role, subrole, state or type")),
-    responses((status = 200, body = Object), (status = 404, body = Problem)))]
-async fn values_one(Path(parameter): Path<String>) -> Result<Json<Value>, ApiError> {
-    let wanted = parameter.to_ascii_lowercase();
-    value_lists()
-        .into_iter()
-        .find(|(path, _, _)| *path == wanted)
-        .map(|(_, key, vals)| Json(serde_json::json!({ key: vals })))
-        .ok_or_else(|| {
-            ApiError::not_found(format!(
-                "no value list '{parameter}': expected arch, class, flag, nettype, role, subrole, state or type"
-            ))
-        })
 }
 
 // ---------------------------------------------------------------------------------------------
