@@ -3,5 +3,6 @@
 pub mod component;
 pub mod enums;
 pub mod filter;
+pub mod group;
 pub mod hostlist;
 pub mod xname;

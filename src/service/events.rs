@@ -26,6 +26,20 @@ pub enum Event {
         /// Whether every component was deleted.
         all: bool,
     },
+    /// A group was created, deleted, or its fields or members changed.
+    GroupChanged {
+        /// The group's label.
+        label: String,
+        /// Whether it was deleted.
+        deleted: bool,
+    },
+    /// A partition was created, deleted, or its fields or members changed.
+    PartitionChanged {
+        /// The partition's name.
+        name: String,
+        /// Whether it was deleted.
+        deleted: bool,
+    },
 }
 
 /// A cheap-to-clone handle on the broadcast channel.

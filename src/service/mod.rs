@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod events;
+pub mod groups;
 pub mod inventory;
 pub mod issuer;
 pub mod jwt;
@@ -48,6 +49,8 @@ pub struct Core {
     pub bus: events::EventBus,
     /// Components.
     pub inventory: inventory::Inventory,
+    /// Groups, partitions and memberships.
+    pub groups: groups::Groups,
 }
 
 impl Core {
@@ -56,6 +59,7 @@ impl Core {
         let bus = events::EventBus::default();
         Core {
             inventory: inventory::Inventory::new(store.clone(), bus.clone()),
+            groups: groups::Groups::new(store.clone(), bus.clone()),
             store,
             bus,
         }

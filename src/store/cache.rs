@@ -7,10 +7,11 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use async_trait::async_trait;
 use tokio::sync::Mutex;
 
-use super::{ComponentStore, Store, StoreError};
+use super::{ComponentStore, GroupStore, SetFilter, Store, StoreError};
 use crate::model::component::{Component, ComponentChange};
 use crate::model::enums::{Flag, State};
 use crate::model::filter::ComponentFilter;
+use crate::model::group::{Group, Membership, Partition, SetPatch};
 use crate::model::xname::Xname;
 
 /// Caches every component of the wrapped store. Writes are serialized so the cache applies
@@ -175,6 +176,65 @@ impl ComponentStore for CachedStore {
         let n = self.inner.delete_all_components().await?;
         self.write().clear();
         Ok(n)
+    }
+}
+
+/// Memberships are not cached: every call goes to the wrapped store.
+#[async_trait]
+impl GroupStore for CachedStore {
+    async fn groups(&self, filter: &SetFilter) -> Result<Vec<Group>, StoreError> {
+        self.inner.groups(filter).await
+    }
+    async fn group(&self, label: &str) -> Result<Option<Group>, StoreError> {
+        self.inner.group(label).await
+    }
+    async fn group_labels(&self) -> Result<Vec<String>, StoreError> {
+        self.inner.group_labels().await
+    }
+    async fn create_group(&self, group: &Group) -> Result<(), StoreError> {
+        self.inner.create_group(group).await
+    }
+    async fn update_group(&self, label: &str, patch: &SetPatch) -> Result<bool, StoreError> {
+        self.inner.update_group(label, patch).await
+    }
+    async fn delete_group(&self, label: &str) -> Result<bool, StoreError> {
+        self.inner.delete_group(label).await
+    }
+    async fn add_group_members(&self, label: &str, ids: &[Xname]) -> Result<(), StoreError> {
+        self.inner.add_group_members(label, ids).await
+    }
+    async fn set_group_members(&self, label: &str, ids: &[Xname]) -> Result<(), StoreError> {
+        self.inner.set_group_members(label, ids).await
+    }
+    async fn remove_group_member(&self, label: &str, id: &Xname) -> Result<(), StoreError> {
+        self.inner.remove_group_member(label, id).await
+    }
+    async fn partitions(&self, filter: &SetFilter) -> Result<Vec<Partition>, StoreError> {
+        self.inner.partitions(filter).await
+    }
+    async fn partition(&self, name: &str) -> Result<Option<Partition>, StoreError> {
+        self.inner.partition(name).await
+    }
+    async fn partition_names(&self) -> Result<Vec<String>, StoreError> {
+        self.inner.partition_names().await
+    }
+    async fn create_partition(&self, partition: &Partition) -> Result<(), StoreError> {
+        self.inner.create_partition(partition).await
+    }
+    async fn update_partition(&self, name: &str, patch: &SetPatch) -> Result<bool, StoreError> {
+        self.inner.update_partition(name, patch).await
+    }
+    async fn delete_partition(&self, name: &str) -> Result<bool, StoreError> {
+        self.inner.delete_partition(name).await
+    }
+    async fn add_partition_members(&self, name: &str, ids: &[Xname]) -> Result<(), StoreError> {
+        self.inner.add_partition_members(name, ids).await
+    }
+    async fn remove_partition_member(&self, name: &str, id: &Xname) -> Result<(), StoreError> {
+        self.inner.remove_partition_member(name, id).await
+    }
+    async fn memberships(&self, filter: &ComponentFilter) -> Result<Vec<Membership>, StoreError> {
+        self.inner.memberships(filter).await
     }
 }
 

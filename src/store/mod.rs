@@ -8,6 +8,7 @@ use async_trait::async_trait;
 use crate::model::component::{Component, ComponentChange};
 use crate::model::enums::State;
 use crate::model::filter::ComponentFilter;
+use crate::model::group::{Group, Membership, Partition, SetPatch};
 use crate::model::xname::Xname;
 
 pub use cache::CachedStore;
@@ -35,9 +36,9 @@ pub enum StoreError {
 
 /// Persistent state of the core: one trait per resource, each call atomic. Code holds an
 /// `Arc<dyn Store>`, on which every resource trait's methods can be called.
-pub trait Store: ComponentStore + Send + Sync + 'static {}
+pub trait Store: ComponentStore + GroupStore + Send + Sync + 'static {}
 
-impl<T: ComponentStore + Send + Sync + 'static> Store for T {}
+impl<T: ComponentStore + GroupStore + Send + Sync + 'static> Store for T {}
 
 /// Components (`State/Components`).
 #[async_trait]
@@ -80,6 +81,79 @@ pub trait ComponentStore: Send + Sync {
 
     /// Deletes every component; returns how many there were.
     async fn delete_all_components(&self) -> Result<u64, StoreError>;
+}
+
+/// Which groups or partitions to list: any of `names` (all when empty) having any of `tags`
+/// (any tags when empty).
+#[derive(Debug, Clone, Default)]
+pub struct SetFilter {
+    /// Labels or partition names, normalised.
+    pub names: Vec<String>,
+    /// Tags, normalised.
+    pub tags: Vec<String>,
+}
+
+/// Groups, partitions and memberships. Member lists come back in natural xname order.
+#[async_trait]
+pub trait GroupStore: Send + Sync {
+    /// Groups matching `filter`, by label.
+    async fn groups(&self, filter: &SetFilter) -> Result<Vec<Group>, StoreError>;
+
+    /// One group.
+    async fn group(&self, label: &str) -> Result<Option<Group>, StoreError>;
+
+    /// Every group label, sorted.
+    async fn group_labels(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Creates a group with its members: `Conflict` when the label exists or a member is
+    /// already in another group of the same exclusive label; `Invalid` for an unknown member.
+    async fn create_group(&self, group: &Group) -> Result<(), StoreError>;
+
+    /// Changes description and/or tags; false when there is no such group.
+    async fn update_group(&self, label: &str, patch: &SetPatch) -> Result<bool, StoreError>;
+
+    /// Deletes a group; false when there was none.
+    async fn delete_group(&self, label: &str) -> Result<bool, StoreError>;
+
+    /// Adds members, all or nothing (errors as for `create_group`; `NotFound` without the
+    /// group; `Conflict` for one already a member).
+    async fn add_group_members(&self, label: &str, ids: &[Xname]) -> Result<(), StoreError>;
+
+    /// Makes `ids` the group's exact member list, all or nothing (errors as for
+    /// `add_group_members`, except that current members are kept, not refused).
+    async fn set_group_members(&self, label: &str, ids: &[Xname]) -> Result<(), StoreError>;
+
+    /// Removes one member: `NotFound` when the group does not exist or lacks the member.
+    async fn remove_group_member(&self, label: &str, id: &Xname) -> Result<(), StoreError>;
+
+    /// Partitions matching `filter`, by name.
+    async fn partitions(&self, filter: &SetFilter) -> Result<Vec<Partition>, StoreError>;
+
+    /// One partition.
+    async fn partition(&self, name: &str) -> Result<Option<Partition>, StoreError>;
+
+    /// Every partition name, sorted.
+    async fn partition_names(&self) -> Result<Vec<String>, StoreError>;
+
+    /// Creates a partition with its members: `Conflict` when the name exists or a member is
+    /// already in another partition; `Invalid` for an unknown member.
+    async fn create_partition(&self, partition: &Partition) -> Result<(), StoreError>;
+
+    /// Changes description and/or tags; false when there is no such partition.
+    async fn update_partition(&self, name: &str, patch: &SetPatch) -> Result<bool, StoreError>;
+
+    /// Deletes a partition; false when there was none.
+    async fn delete_partition(&self, name: &str) -> Result<bool, StoreError>;
+
+    /// Adds members, all or nothing (errors as for `create_partition`; `NotFound` without
+    /// the partition).
+    async fn add_partition_members(&self, name: &str, ids: &[Xname]) -> Result<(), StoreError>;
+
+    /// Removes one member: `NotFound` when the partition does not exist or lacks the member.
+    async fn remove_partition_member(&self, name: &str, id: &Xname) -> Result<(), StoreError>;
+
+    /// The groups and partition of each component matching `filter`, in xname order.
+    async fn memberships(&self, filter: &ComponentFilter) -> Result<Vec<Membership>, StoreError>;
 }
 
 /// Names of xnames compactly for an error message (a hostlist, cut short when very long).

@@ -75,7 +75,7 @@ fn input_error(e: InputError) -> ApiError {
 // ---------------------------------------------------------------------------------------------
 // Components
 
-fn filter_from_pairs(
+pub(super) fn filter_from_pairs(
     pairs: &[(String, String)],
 ) -> Result<(ComponentFilter, FieldSelect), ApiError> {
     let mut b = FilterBuilder::default();

@@ -1,6 +1,7 @@
 //! SMD's `/hsm/v2` API, one module per resource. Handlers parse, call `service/`, answer.
 
 mod components;
+mod groups;
 mod service;
 
 use std::sync::Arc;
@@ -20,6 +21,7 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new()
         .merge(service::routes())
         .merge(components::routes())
+        .merge(groups::routes())
 }
 
 /// SMD's plain response (`Response_1.0.0`).

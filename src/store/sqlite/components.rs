@@ -67,36 +67,60 @@ fn push_match_expr<T>(
     }
 }
 
-fn select_filtered(filter: &ComponentFilter) -> Result<QueryBuilder<'_, Sqlite>, StoreError> {
-    if let Some(g) = filter.groups.first() {
-        return Err(StoreError::Invalid(format!("no such group '{g}'")));
+/// Appends a group or partition condition: in any of `names`, where `null` means in none.
+fn push_set_match<'a>(
+    qb: &mut QueryBuilder<'a, Sqlite>,
+    table: &str,
+    key: &str,
+    names: &'a [String],
+) {
+    if names.is_empty() {
+        return;
     }
-    if let Some(p) = filter.partitions.first() {
-        return Err(StoreError::Invalid(format!("no such partition '{p}'")));
+    let (nulls, named): (Vec<&String>, Vec<&String>) = names.iter().partition(|n| *n == "null");
+    qb.push(" AND (0");
+    if !named.is_empty() {
+        qb.push(format!(
+            " OR id IN (SELECT component_id FROM {table} WHERE {key} IN \
+             (SELECT value FROM json_each("
+        ))
+        .push_bind(id_array(&named))
+        .push(")))");
     }
-    let mut qb = QueryBuilder::new(format!("SELECT {COLUMNS} FROM components WHERE 1=1"));
+    if !nulls.is_empty() {
+        qb.push(format!(" OR id NOT IN (SELECT component_id FROM {table})"));
+    }
+    qb.push(")");
+}
+
+/// Appends `SELECT {columns} FROM components WHERE ...` for `filter` to `qb`.
+pub(super) fn select_filtered<'a>(
+    qb: &mut QueryBuilder<'a, Sqlite>,
+    filter: &'a ComponentFilter,
+    columns: &str,
+) -> Result<(), StoreError> {
+    qb.push(format!("SELECT {columns} FROM components WHERE 1=1"));
+    push_set_match(qb, "group_members", "label", &filter.groups);
+    push_set_match(qb, "partition_members", "name", &filter.partitions);
     if !filter.ids.is_empty() {
         qb.push(" AND id IN (SELECT value FROM json_each(");
         qb.push_bind(id_array(&filter.ids));
         qb.push("))");
     }
-    push_match(&mut qb, "type", &filter.kinds);
-    push_match(&mut qb, "state", &filter.states);
-    push_match(&mut qb, "flag", &filter.flags);
-    push_match_expr(&mut qb, "enabled", &filter.enabled, |b| {
+    push_match(qb, "type", &filter.kinds);
+    push_match(qb, "state", &filter.states);
+    push_match(qb, "flag", &filter.flags);
+    push_match_expr(qb, "enabled", &filter.enabled, |b| {
         if *b { "1" } else { "0" }.to_string()
     });
-    push_match_expr(
-        &mut qb,
-        "lower(software_status)",
-        &filter.software_status,
-        |s| s.clone(),
-    );
-    push_match(&mut qb, "role", &filter.roles);
-    push_match(&mut qb, "subrole", &filter.subroles);
-    push_match(&mut qb, "subtype", &filter.subtypes);
-    push_match(&mut qb, "arch", &filter.archs);
-    push_match(&mut qb, "class", &filter.classes);
+    push_match_expr(qb, "lower(software_status)", &filter.software_status, |s| {
+        s.clone()
+    });
+    push_match(qb, "role", &filter.roles);
+    push_match(qb, "subrole", &filter.subroles);
+    push_match(qb, "subtype", &filter.subtypes);
+    push_match(qb, "arch", &filter.archs);
+    push_match(qb, "class", &filter.classes);
     if !filter.nids.any_of.is_empty() {
         qb.push(" AND nid IN (");
         let mut sep = qb.separated(", ");
@@ -119,7 +143,7 @@ fn select_filtered(filter: &ComponentFilter) -> Result<QueryBuilder<'_, Sqlite>,
     if let Some(hi) = filter.nid_end {
         qb.push(" AND nid <= ").push_bind(hi);
     }
-    Ok(qb)
+    Ok(())
 }
 
 fn opt_str<T: ToString>(v: &Option<T>) -> Option<String> {
@@ -134,7 +158,8 @@ impl ComponentStore for SqliteStore {
     }
 
     async fn components(&self, filter: &ComponentFilter) -> Result<Vec<Component>, StoreError> {
-        let mut qb = select_filtered(filter)?;
+        let mut qb = QueryBuilder::new("");
+        select_filtered(&mut qb, filter, COLUMNS)?;
         let rows = qb.build().fetch_all(&self.pool).await?;
         let mut out = rows
             .iter()

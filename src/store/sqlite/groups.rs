@@ -1,0 +1,520 @@
+//! Groups, partitions and memberships in SQLite.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+
+use super::components::select_filtered;
+use super::{id_array, stored_xname, SqliteStore};
+use crate::model::filter::ComponentFilter;
+use crate::model::group::{Group, Members, Membership, Partition, SetPatch};
+use crate::model::xname::Xname;
+use crate::store::{name_list, GroupStore, SetFilter, StoreError};
+
+fn tags_json(tags: &[String]) -> String {
+    serde_json::to_string(tags).unwrap_or_else(|_| "[]".into())
+}
+
+fn tags_from(col: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(col).map_err(|e| StoreError::Corrupt(format!("tags: {e}")))
+}
+
+/// Appends the name and tag conditions of `filter` for a table whose key column is `key`.
+fn push_set_filter(qb: &mut QueryBuilder<'_, Sqlite>, key: &str, filter: &SetFilter) {
+    if !filter.names.is_empty() {
+        qb.push(format!(" AND {key} IN (SELECT value FROM json_each("))
+            .push_bind(id_array(&filter.names))
+            .push("))");
+    }
+    if !filter.tags.is_empty() {
+        qb.push(" AND EXISTS (SELECT 1 FROM json_each(tags) t WHERE t.value IN (SELECT value FROM json_each(")
+            .push_bind(id_array(&filter.tags))
+            .push(")))");
+    }
+}
+
+/// Members of each named set, from `table` keyed by `key`, in natural xname order.
+async fn members_of(
+    conn: &mut SqliteConnection,
+    table: &str,
+    key: &str,
+    names: &[String],
+) -> Result<BTreeMap<String, Vec<Xname>>, StoreError> {
+    let rows = sqlx::query(&format!(
+        "SELECT {key}, component_id FROM {table} \
+         WHERE {key} IN (SELECT value FROM json_each(?))"
+    ))
+    .bind(id_array(names))
+    .fetch_all(conn)
+    .await?;
+    let mut out: BTreeMap<String, Vec<Xname>> = BTreeMap::new();
+    for row in rows {
+        let name: String = row.try_get(0)?;
+        let id: String = row.try_get(1)?;
+        out.entry(name).or_default().push(stored_xname(&id)?);
+    }
+    for ids in out.values_mut() {
+        ids.sort();
+    }
+    Ok(out)
+}
+
+/// Fails with `Invalid` naming every id that is not a component.
+async fn require_components(conn: &mut SqliteConnection, ids: &[Xname]) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let rows = sqlx::query(
+        "SELECT value FROM json_each(?) WHERE value NOT IN (SELECT id FROM components)",
+    )
+    .bind(id_array(ids))
+    .fetch_all(conn)
+    .await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut missing = rows
+        .iter()
+        .map(|r| stored_xname(&r.try_get::<String, _>(0)?))
+        .collect::<Result<Vec<_>, _>>()?;
+    missing.sort();
+    Err(StoreError::Invalid(format!(
+        "no such component: {}",
+        name_list(&missing)
+    )))
+}
+
+/// Adds `ids` to group `label` (which exists, with exclusive label `exclusive`), all or nothing.
+async fn insert_group_members(
+    conn: &mut SqliteConnection,
+    label: &str,
+    exclusive: &str,
+    ids: &[Xname],
+) -> Result<(), StoreError> {
+    require_components(conn, ids).await?;
+    let ids_json = id_array(ids);
+    let already = sqlx::query(
+        "SELECT component_id FROM group_members WHERE label = ? \
+         AND component_id IN (SELECT value FROM json_each(?))",
+    )
+    .bind(label)
+    .bind(&ids_json)
+    .fetch_all(&mut *conn)
+    .await?;
+    if !already.is_empty() {
+        let ids = already
+            .iter()
+            .map(|r| stored_xname(&r.try_get::<String, _>(0)?))
+            .collect::<Result<Vec<_>, _>>()?;
+        return Err(StoreError::Conflict(format!(
+            "{} already a member of group '{label}'",
+            name_list(&ids)
+        )));
+    }
+    if !exclusive.is_empty() {
+        let taken = sqlx::query(
+            "SELECT component_id, label FROM group_members WHERE exclusive_group = ? \
+             AND component_id IN (SELECT value FROM json_each(?)) ORDER BY label",
+        )
+        .bind(exclusive)
+        .bind(&ids_json)
+        .fetch_all(&mut *conn)
+        .await?;
+        if let Some(first) = taken.first() {
+            let other: String = first.try_get(1)?;
+            let ids = taken
+                .iter()
+                .map(|r| stored_xname(&r.try_get::<String, _>(0)?))
+                .collect::<Result<Vec<_>, _>>()?;
+            return Err(StoreError::Conflict(format!(
+                "{} already in group '{other}', which shares exclusive group '{exclusive}' \
+                 with '{label}'; a component can be in only one of them",
+                name_list(&ids)
+            )));
+        }
+    }
+    let exclusive = Some(exclusive).filter(|e| !e.is_empty());
+    sqlx::query(
+        "INSERT INTO group_members (label, component_id, exclusive_group) \
+         SELECT ?, value, ? FROM json_each(?)",
+    )
+    .bind(label)
+    .bind(exclusive)
+    .bind(&ids_json)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The exclusive label of group `label` ('' when not exclusive); `NotFound` without the group.
+async fn exclusive_of(conn: &mut SqliteConnection, label: &str) -> Result<String, StoreError> {
+    let row = sqlx::query("SELECT exclusive_group FROM groups WHERE label = ?")
+        .bind(label)
+        .fetch_optional(conn)
+        .await?;
+    match row {
+        Some(row) => Ok(row.try_get(0)?),
+        None => Err(StoreError::NotFound(format!("no such group: {label}"))),
+    }
+}
+
+/// Adds `ids` to partition `name` (which exists), all or nothing.
+async fn insert_partition_members(
+    conn: &mut SqliteConnection,
+    name: &str,
+    ids: &[Xname],
+) -> Result<(), StoreError> {
+    require_components(conn, ids).await?;
+    let ids_json = id_array(ids);
+    let taken = sqlx::query(
+        "SELECT component_id, name FROM partition_members \
+         WHERE component_id IN (SELECT value FROM json_each(?)) ORDER BY name",
+    )
+    .bind(&ids_json)
+    .fetch_all(&mut *conn)
+    .await?;
+    if let Some(first) = taken.first() {
+        let other: String = first.try_get(1)?;
+        let ids = taken
+            .iter()
+            .map(|r| stored_xname(&r.try_get::<String, _>(0)?))
+            .collect::<Result<Vec<_>, _>>()?;
+        let text = if other == name {
+            format!("{} already a member of partition '{name}'", name_list(&ids))
+        } else {
+            format!(
+                "{} already in partition '{other}'; a component can be in only one partition",
+                name_list(&ids)
+            )
+        };
+        return Err(StoreError::Conflict(text));
+    }
+    sqlx::query(
+        "INSERT INTO partition_members (name, component_id) SELECT ?, value FROM json_each(?)",
+    )
+    .bind(name)
+    .bind(&ids_json)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Applies a description/tags patch to the row `key = name` of `table`; false when absent.
+async fn patch_set(
+    pool: &sqlx::SqlitePool,
+    table: &str,
+    key: &str,
+    name: &str,
+    patch: &SetPatch,
+) -> Result<bool, StoreError> {
+    let done = sqlx::query(&format!(
+        "UPDATE {table} SET description = coalesce(?, description), tags = coalesce(?, tags) \
+         WHERE {key} = ?"
+    ))
+    .bind(patch.description.as_deref())
+    .bind(patch.tags.as_deref().map(tags_json))
+    .bind(name)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
+}
+
+async fn delete_member(
+    pool: &sqlx::SqlitePool,
+    table: &str,
+    key: &str,
+    what: &str,
+    name: &str,
+    id: &Xname,
+) -> Result<(), StoreError> {
+    let mut tx = pool.begin().await?;
+    let exists = sqlx::query(&format!(
+        "SELECT 1 FROM {} WHERE {key} = ?",
+        if what == "group" {
+            "groups"
+        } else {
+            "partitions"
+        }
+    ))
+    .bind(name)
+    .fetch_optional(&mut *tx)
+    .await?;
+    if exists.is_none() {
+        return Err(StoreError::NotFound(format!("no such {what}: {name}")));
+    }
+    let done = sqlx::query(&format!(
+        "DELETE FROM {table} WHERE {key} = ? AND component_id = ?"
+    ))
+    .bind(name)
+    .bind(id.as_str())
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!(
+            "{id} is not a member of {what} '{name}'"
+        )));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+#[async_trait]
+impl GroupStore for SqliteStore {
+    async fn groups(&self, filter: &SetFilter) -> Result<Vec<Group>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let mut qb = QueryBuilder::new(
+            "SELECT label, description, tags, exclusive_group FROM groups WHERE 1=1",
+        );
+        push_set_filter(&mut qb, "label", filter);
+        qb.push(" ORDER BY label");
+        let rows = qb.build().fetch_all(&mut *conn).await?;
+        let labels = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut members = members_of(&mut conn, "group_members", "label", &labels).await?;
+        rows.iter()
+            .map(|r| {
+                let label: String = r.try_get(0)?;
+                Ok(Group {
+                    members: Members {
+                        ids: members.remove(&label).unwrap_or_default(),
+                    },
+                    label,
+                    description: r.try_get(1)?,
+                    tags: tags_from(&r.try_get::<String, _>(2)?)?,
+                    exclusive_group: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn group(&self, label: &str) -> Result<Option<Group>, StoreError> {
+        let filter = SetFilter {
+            names: vec![label.to_string()],
+            tags: Vec::new(),
+        };
+        Ok(self.groups(&filter).await?.into_iter().next())
+    }
+
+    async fn group_labels(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT label FROM groups ORDER BY label")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get(0).map_err(Into::into))
+            .collect()
+    }
+
+    async fn create_group(&self, group: &Group) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "INSERT INTO groups (label, description, tags, exclusive_group) VALUES (?, ?, ?, ?) \
+             ON CONFLICT(label) DO NOTHING",
+        )
+        .bind(&group.label)
+        .bind(&group.description)
+        .bind(tags_json(&group.tags))
+        .bind(&group.exclusive_group)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "group '{}' already exists",
+                group.label
+            )));
+        }
+        insert_group_members(
+            &mut tx,
+            &group.label,
+            &group.exclusive_group,
+            &group.members.ids,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn update_group(&self, label: &str, patch: &SetPatch) -> Result<bool, StoreError> {
+        patch_set(&self.pool, "groups", "label", label, patch).await
+    }
+
+    async fn delete_group(&self, label: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM groups WHERE label = ?")
+            .bind(label)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn add_group_members(&self, label: &str, ids: &[Xname]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let exclusive = exclusive_of(&mut tx, label).await?;
+        insert_group_members(&mut tx, label, &exclusive, ids).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_group_members(&self, label: &str, ids: &[Xname]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let exclusive = exclusive_of(&mut tx, label).await?;
+        let ids_json = id_array(ids);
+        sqlx::query(
+            "DELETE FROM group_members WHERE label = ? \
+             AND component_id NOT IN (SELECT value FROM json_each(?))",
+        )
+        .bind(label)
+        .bind(&ids_json)
+        .execute(&mut *tx)
+        .await?;
+        let rows = sqlx::query(
+            "SELECT value FROM json_each(?) WHERE value NOT IN \
+             (SELECT component_id FROM group_members WHERE label = ?)",
+        )
+        .bind(&ids_json)
+        .bind(label)
+        .fetch_all(&mut *tx)
+        .await?;
+        let new = rows
+            .iter()
+            .map(|r| stored_xname(&r.try_get::<String, _>(0)?))
+            .collect::<Result<Vec<_>, _>>()?;
+        insert_group_members(&mut tx, label, &exclusive, &new).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn remove_group_member(&self, label: &str, id: &Xname) -> Result<(), StoreError> {
+        delete_member(&self.pool, "group_members", "label", "group", label, id).await
+    }
+
+    async fn partitions(&self, filter: &SetFilter) -> Result<Vec<Partition>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let mut qb = QueryBuilder::new("SELECT name, description, tags FROM partitions WHERE 1=1");
+        push_set_filter(&mut qb, "name", filter);
+        qb.push(" ORDER BY name");
+        let rows = qb.build().fetch_all(&mut *conn).await?;
+        let names = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut members = members_of(&mut conn, "partition_members", "name", &names).await?;
+        rows.iter()
+            .map(|r| {
+                let name: String = r.try_get(0)?;
+                Ok(Partition {
+                    members: Members {
+                        ids: members.remove(&name).unwrap_or_default(),
+                    },
+                    name,
+                    description: r.try_get(1)?,
+                    tags: tags_from(&r.try_get::<String, _>(2)?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn partition(&self, name: &str) -> Result<Option<Partition>, StoreError> {
+        let filter = SetFilter {
+            names: vec![name.to_string()],
+            tags: Vec::new(),
+        };
+        Ok(self.partitions(&filter).await?.into_iter().next())
+    }
+
+    async fn partition_names(&self) -> Result<Vec<String>, StoreError> {
+        let rows = sqlx::query("SELECT name FROM partitions ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| r.try_get(0).map_err(Into::into))
+            .collect()
+    }
+
+    async fn create_partition(&self, partition: &Partition) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let done = sqlx::query(
+            "INSERT INTO partitions (name, description, tags) VALUES (?, ?, ?) \
+             ON CONFLICT(name) DO NOTHING",
+        )
+        .bind(&partition.name)
+        .bind(&partition.description)
+        .bind(tags_json(&partition.tags))
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "partition '{}' already exists",
+                partition.name
+            )));
+        }
+        insert_partition_members(&mut tx, &partition.name, &partition.members.ids).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn update_partition(&self, name: &str, patch: &SetPatch) -> Result<bool, StoreError> {
+        patch_set(&self.pool, "partitions", "name", name, patch).await
+    }
+
+    async fn delete_partition(&self, name: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM partitions WHERE name = ?")
+            .bind(name)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn add_partition_members(&self, name: &str, ids: &[Xname]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let found = sqlx::query("SELECT 1 FROM partitions WHERE name = ?")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if found.is_none() {
+            return Err(StoreError::NotFound(format!("no such partition: {name}")));
+        }
+        insert_partition_members(&mut tx, name, ids).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn remove_partition_member(&self, name: &str, id: &Xname) -> Result<(), StoreError> {
+        delete_member(
+            &self.pool,
+            "partition_members",
+            "name",
+            "partition",
+            name,
+            id,
+        )
+        .await
+    }
+
+    async fn memberships(&self, filter: &ComponentFilter) -> Result<Vec<Membership>, StoreError> {
+        let mut qb = QueryBuilder::new("WITH sel AS (");
+        select_filtered(&mut qb, filter, "id")?;
+        qb.push(
+            ") SELECT sel.id, \
+             (SELECT json_group_array(label) FROM group_members g WHERE g.component_id = sel.id), \
+             (SELECT name FROM partition_members p WHERE p.component_id = sel.id) FROM sel",
+        );
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut out = rows
+            .iter()
+            .map(|r| {
+                let mut labels: Vec<String> = serde_json::from_str(&r.try_get::<String, _>(1)?)
+                    .map_err(|e| StoreError::Corrupt(format!("group labels: {e}")))?;
+                labels.sort();
+                Ok(Membership {
+                    id: stored_xname(&r.try_get::<String, _>(0)?)?,
+                    group_labels: labels,
+                    partition_name: r.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+}
