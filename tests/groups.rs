@@ -486,3 +486,25 @@ async fn deleting_a_component_removes_its_memberships() {
     let (_, g) = t.get("/hsm/v2/groups/blue").await;
     assert_eq!(members(&g), Vec::<String>::new());
 }
+
+#[tokio::test]
+async fn unknown_group_or_partition_in_a_filter_is_named() {
+    let t = seeded().await;
+    t.post("/hsm/v2/groups", json!({"label": "blue"})).await;
+    assert_problem(
+        &t.get("/hsm/v2/State/Components?group=blue&group=bleu")
+            .await,
+        StatusCode::BAD_REQUEST,
+        "no such group 'bleu'",
+    );
+    assert_problem(
+        &t.get("/hsm/v2/memberships?partition=p7").await,
+        StatusCode::BAD_REQUEST,
+        "no such partition 'p7'",
+    );
+    // An existing but empty group is an empty answer, not an error.
+    assert_eq!(
+        t.ids("/hsm/v2/State/Components?group=blue").await,
+        Vec::<String>::new()
+    );
+}

@@ -93,6 +93,34 @@ fn push_set_match<'a>(
     qb.push(")");
 }
 
+/// Fails with `Invalid` when the filter names a group or partition that does not exist, so
+/// a typo is reported rather than answered with nothing.
+pub(super) async fn check_sets_exist(
+    pool: &sqlx::SqlitePool,
+    filter: &ComponentFilter,
+) -> Result<(), StoreError> {
+    for (names, table, key, what) in [
+        (&filter.groups, "groups", "label", "group"),
+        (&filter.partitions, "partitions", "name", "partition"),
+    ] {
+        let named: Vec<&String> = names.iter().filter(|n| *n != "null").collect();
+        if named.is_empty() {
+            continue;
+        }
+        let missing = sqlx::query(&format!(
+            "SELECT value FROM json_each(?) WHERE value NOT IN (SELECT {key} FROM {table})"
+        ))
+        .bind(id_array(&named))
+        .fetch_optional(pool)
+        .await?;
+        if let Some(row) = missing {
+            let name: String = row.try_get(0)?;
+            return Err(StoreError::Invalid(format!("no such {what} '{name}'")));
+        }
+    }
+    Ok(())
+}
+
 /// Appends `SELECT {columns} FROM components WHERE ...` for `filter` to `qb`.
 pub(super) fn select_filtered<'a>(
     qb: &mut QueryBuilder<'a, Sqlite>,
@@ -158,6 +186,7 @@ impl ComponentStore for SqliteStore {
     }
 
     async fn components(&self, filter: &ComponentFilter) -> Result<Vec<Component>, StoreError> {
+        check_sets_exist(&self.pool, filter).await?;
         let mut qb = QueryBuilder::new("");
         select_filtered(&mut qb, filter, COLUMNS)?;
         let rows = qb.build().fetch_all(&self.pool).await?;

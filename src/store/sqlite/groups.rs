@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
-use super::components::select_filtered;
+use super::components::{check_sets_exist, select_filtered};
 use super::{id_array, stored_xname, SqliteStore};
 use crate::model::filter::ComponentFilter;
 use crate::model::group::{Group, Members, Membership, Partition, SetPatch};
@@ -493,6 +493,7 @@ impl GroupStore for SqliteStore {
     }
 
     async fn memberships(&self, filter: &ComponentFilter) -> Result<Vec<Membership>, StoreError> {
+        check_sets_exist(&self.pool, filter).await?;
         let mut qb = QueryBuilder::new("WITH sel AS (");
         select_filtered(&mut qb, filter, "id")?;
         qb.push(
