@@ -37,6 +37,7 @@ pub struct Server {
     pub issuer: Arc<Issuer>,
     handle: Handle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
+    stop: StopSignals,
     // Held until the server is dropped, after the listener has stopped.
     _lock: fsutil::DataDirLock,
 }
@@ -55,31 +56,56 @@ impl Server {
     }
 
     /// Runs until SIGTERM or ctrl-c, then shuts down gracefully.
-    pub async fn run_until_signal(self) -> anyhow::Result<()> {
-        shutdown_signal().await;
+    pub async fn run_until_signal(mut self) -> anyhow::Result<()> {
+        self.stop.wait().await;
         tracing::info!("shutting down: draining requests");
         self.shutdown().await
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// SIGTERM and SIGINT handlers, installed when the server starts so a signal sent as soon as
+/// the ready line appears stops the server gracefully instead of killing it.
+struct StopSignals {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
+    term: Option<tokio::signal::unix::Signal>,
+    #[cfg(unix)]
+    int: Option<tokio::signal::unix::Signal>,
+}
+
+impl StopSignals {
+    fn install() -> StopSignals {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            StopSignals {
+                term: signal(SignalKind::terminate()).ok(),
+                int: signal(SignalKind::interrupt()).ok(),
             }
-            Err(_) => std::future::pending::<()>().await,
         }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
+        #[cfg(not(unix))]
+        StopSignals {}
+    }
+
+    async fn wait(&mut self) {
+        #[cfg(unix)]
+        {
+            async fn recv(s: &mut Option<tokio::signal::unix::Signal>) {
+                match s {
+                    Some(s) => {
+                        s.recv().await;
+                    }
+                    None => std::future::pending().await,
+                }
+            }
+            tokio::select! {
+                _ = recv(&mut self.term) => {},
+                _ = recv(&mut self.int) => {},
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            let _ = tokio::signal::ctrl_c().await;
+        }
     }
 }
 
@@ -191,31 +217,36 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         issuer,
         handle,
         task,
+        stop: StopSignals::install(),
         _lock: lock,
     })
 }
 
 /// Reloads the certificate and key on SIGHUP, so renewed certificates (acme.sh, step-ca) take
 /// effect without a restart; a bad file keeps the old certificate and is logged.
+/// The handler is installed before this returns, so a SIGHUP right after startup is not fatal.
 fn spawn_tls_reload(files: tls::TlsFiles, config: RustlsConfig) {
     #[cfg(unix)]
-    tokio::spawn(async move {
+    {
         use tokio::signal::unix::{signal, SignalKind};
         let Ok(mut hup) = signal(SignalKind::hangup()) else {
+            tracing::warn!("cannot listen for SIGHUP; TLS reload is off");
             return;
         };
-        while hup.recv().await.is_some() {
-            match tls::server_config(&files) {
-                Ok(c) => {
-                    config.reload_from_config(Arc::new(c));
-                    tracing::info!(cert = %files.cert.display(), "TLS certificate reloaded");
-                }
-                Err(e) => {
-                    tracing::error!(error = %e, "TLS reload failed; keeping the old certificate")
+        tokio::spawn(async move {
+            while hup.recv().await.is_some() {
+                match tls::server_config(&files) {
+                    Ok(c) => {
+                        config.reload_from_config(Arc::new(c));
+                        tracing::info!(cert = %files.cert.display(), "TLS certificate reloaded");
+                    }
+                    Err(e) => {
+                        tracing::error!(error = %e, "TLS reload failed; keeping the old certificate")
+                    }
                 }
             }
-        }
-    });
+        });
+    }
     #[cfg(not(unix))]
     let _ = (files, config);
 }
