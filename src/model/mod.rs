@@ -2,6 +2,7 @@
 
 pub mod component;
 pub mod enums;
+pub mod ethernet;
 pub mod filter;
 pub mod group;
 pub mod hostlist;

@@ -33,6 +33,13 @@ pub enum Event {
         /// Whether it was deleted.
         deleted: bool,
     },
+    /// An Ethernet interface was created, changed or deleted (`all` when every one went).
+    InterfaceChanged {
+        /// The interface ID (lowercase MAC); empty with `all`.
+        id: String,
+        /// Whether it was deleted.
+        deleted: bool,
+    },
     /// A partition was created, deleted, or its fields or members changed.
     PartitionChanged {
         /// The partition's name.

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod events;
 pub mod groups;
+pub mod interfaces;
 pub mod inventory;
 pub mod issuer;
 pub mod jwt;
@@ -51,6 +52,8 @@ pub struct Core {
     pub inventory: inventory::Inventory,
     /// Groups, partitions and memberships.
     pub groups: groups::Groups,
+    /// Component Ethernet interfaces.
+    pub interfaces: interfaces::Interfaces,
 }
 
 impl Core {
@@ -60,6 +63,7 @@ impl Core {
         Core {
             inventory: inventory::Inventory::new(store.clone(), bus.clone()),
             groups: groups::Groups::new(store.clone(), bus.clone()),
+            interfaces: interfaces::Interfaces::new(store.clone(), bus.clone()),
             store,
             bus,
         }

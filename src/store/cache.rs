@@ -7,9 +7,10 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use async_trait::async_trait;
 use tokio::sync::Mutex;
 
-use super::{ComponentStore, GroupStore, SetFilter, Store, StoreError};
+use super::{ComponentStore, GroupStore, InterfaceStore, SetFilter, Store, StoreError};
 use crate::model::component::{Component, ComponentChange};
 use crate::model::enums::{Flag, State};
+use crate::model::ethernet::{EthInterface, InterfaceChange, InterfaceFilter};
 use crate::model::filter::ComponentFilter;
 use crate::model::group::{Group, Membership, Partition, SetPatch};
 use crate::model::xname::Xname;
@@ -235,6 +236,34 @@ impl GroupStore for CachedStore {
     }
     async fn memberships(&self, filter: &ComponentFilter) -> Result<Vec<Membership>, StoreError> {
         self.inner.memberships(filter).await
+    }
+}
+
+/// Interfaces are not cached: every call goes to the wrapped store.
+#[async_trait]
+impl InterfaceStore for CachedStore {
+    async fn interfaces(&self, filter: &InterfaceFilter) -> Result<Vec<EthInterface>, StoreError> {
+        self.inner.interfaces(filter).await
+    }
+    async fn interface(&self, id: &str) -> Result<Option<EthInterface>, StoreError> {
+        self.inner.interface(id).await
+    }
+    async fn create_interface(&self, iface: &EthInterface) -> Result<(), StoreError> {
+        self.inner.create_interface(iface).await
+    }
+    async fn change_interface(
+        &self,
+        id: &str,
+        change: &InterfaceChange,
+        now: &str,
+    ) -> Result<EthInterface, StoreError> {
+        self.inner.change_interface(id, change, now).await
+    }
+    async fn delete_interface(&self, id: &str) -> Result<bool, StoreError> {
+        self.inner.delete_interface(id).await
+    }
+    async fn delete_all_interfaces(&self) -> Result<u64, StoreError> {
+        self.inner.delete_all_interfaces().await
     }
 }
 

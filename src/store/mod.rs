@@ -7,6 +7,7 @@ use async_trait::async_trait;
 
 use crate::model::component::{Component, ComponentChange};
 use crate::model::enums::State;
+use crate::model::ethernet::{EthInterface, InterfaceChange, InterfaceFilter};
 use crate::model::filter::ComponentFilter;
 use crate::model::group::{Group, Membership, Partition, SetPatch};
 use crate::model::xname::Xname;
@@ -36,9 +37,9 @@ pub enum StoreError {
 
 /// Persistent state of the core: one trait per resource, each call atomic. Code holds an
 /// `Arc<dyn Store>`, on which every resource trait's methods can be called.
-pub trait Store: ComponentStore + GroupStore + Send + Sync + 'static {}
+pub trait Store: ComponentStore + GroupStore + InterfaceStore + Send + Sync + 'static {}
 
-impl<T: ComponentStore + GroupStore + Send + Sync + 'static> Store for T {}
+impl<T: ComponentStore + GroupStore + InterfaceStore + Send + Sync + 'static> Store for T {}
 
 /// Components (`State/Components`).
 #[async_trait]
@@ -154,6 +155,34 @@ pub trait GroupStore: Send + Sync {
 
     /// The groups and partition of each component matching `filter`, in xname order.
     async fn memberships(&self, filter: &ComponentFilter) -> Result<Vec<Membership>, StoreError>;
+}
+
+/// Component Ethernet interfaces.
+#[async_trait]
+pub trait InterfaceStore: Send + Sync {
+    /// Interfaces matching `filter`, by ID.
+    async fn interfaces(&self, filter: &InterfaceFilter) -> Result<Vec<EthInterface>, StoreError>;
+
+    /// One interface.
+    async fn interface(&self, id: &str) -> Result<Option<EthInterface>, StoreError>;
+
+    /// Creates an interface: `Conflict` when its ID (MAC) exists.
+    async fn create_interface(&self, iface: &EthInterface) -> Result<(), StoreError>;
+
+    /// Applies `change` (stamped `now`) atomically and returns the result: `NotFound` without
+    /// the interface, `Invalid`/`Conflict`/`NotFound` as the change decides.
+    async fn change_interface(
+        &self,
+        id: &str,
+        change: &InterfaceChange,
+        now: &str,
+    ) -> Result<EthInterface, StoreError>;
+
+    /// Deletes one interface; false when there was none.
+    async fn delete_interface(&self, id: &str) -> Result<bool, StoreError>;
+
+    /// Deletes every interface; returns how many there were.
+    async fn delete_all_interfaces(&self) -> Result<u64, StoreError>;
 }
 
 /// Names of xnames compactly for an error message (a hostlist, cut short when very long).

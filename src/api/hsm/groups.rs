@@ -5,13 +5,13 @@ use std::sync::Arc;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::components::filter_from_pairs;
-use super::{message, Message, S};
+use super::{created, message, Message, ResourceUri, S};
 use crate::api::error::{ApiError, Problem};
 use crate::api::extract::{Body, QueryPairs, XnamePath};
 use crate::api::AppState;
@@ -38,21 +38,6 @@ pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(delete_partition_member))
         .routes(routes!(list_memberships))
         .routes(routes!(get_membership))
-}
-
-/// A path to a created resource (`ResourceURI.1.0.0`).
-#[derive(Debug, Serialize, Deserialize, ToSchema)]
-pub struct ResourceUri {
-    /// The resource's path from the API root.
-    #[serde(rename = "URI")]
-    pub uri: String,
-}
-
-fn created(uris: Vec<String>) -> (StatusCode, Json<Vec<ResourceUri>>) {
-    (
-        StatusCode::CREATED,
-        Json(uris.into_iter().map(|uri| ResourceUri { uri }).collect()),
-    )
 }
 
 /// Body naming one new member (`MemberID`).

@@ -2,11 +2,13 @@
 
 mod components;
 mod groups;
+mod interfaces;
 mod service;
 
 use std::sync::Arc;
 
 use axum::extract::State;
+use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -22,6 +24,7 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .merge(service::routes())
         .merge(components::routes())
         .merge(groups::routes())
+        .merge(interfaces::routes())
 }
 
 /// SMD's plain response (`Response_1.0.0`).
@@ -38,4 +41,19 @@ pub(super) fn message(text: impl Into<String>) -> Json<Message> {
         code: 0,
         message: text.into(),
     })
+}
+
+/// A path to a created resource (`ResourceURI.1.0.0`).
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct ResourceUri {
+    /// The resource's path from the API root.
+    #[serde(rename = "URI")]
+    pub uri: String,
+}
+
+pub(super) fn created(uris: Vec<String>) -> (StatusCode, Json<Vec<ResourceUri>>) {
+    (
+        StatusCode::CREATED,
+        Json(uris.into_iter().map(|uri| ResourceUri { uri }).collect()),
+    )
 }

@@ -3,6 +3,7 @@
 
 mod components;
 mod groups;
+mod interfaces;
 
 use std::path::Path;
 use std::str::FromStr;

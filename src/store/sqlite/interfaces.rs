@@ -1,0 +1,147 @@
+//! Component Ethernet interfaces in SQLite.
+
+use async_trait::async_trait;
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+
+use super::{id_array, SqliteStore};
+use crate::model::ethernet::{ChangeError, EthInterface, InterfaceChange, InterfaceFilter};
+use crate::store::{InterfaceStore, StoreError};
+
+const COLUMNS: &str = "id, description, mac_address, ip_addresses, last_update, component_id, type";
+
+fn row_to_interface(row: &sqlx::sqlite::SqliteRow) -> Result<EthInterface, StoreError> {
+    let ips: String = row.try_get("ip_addresses")?;
+    Ok(EthInterface {
+        id: row.try_get("id")?,
+        description: row.try_get("description")?,
+        mac_address: row.try_get("mac_address")?,
+        ip_addresses: serde_json::from_str(&ips)
+            .map_err(|e| StoreError::Corrupt(format!("ip_addresses: {e}")))?,
+        last_update: row.try_get("last_update")?,
+        component_id: row.try_get("component_id")?,
+        kind: row.try_get("type")?,
+    })
+}
+
+fn ips_json(iface: &EthInterface) -> String {
+    serde_json::to_string(&iface.ip_addresses).unwrap_or_else(|_| "[]".into())
+}
+
+async fn write(
+    conn: &mut SqliteConnection,
+    iface: &EthInterface,
+    insert: bool,
+) -> Result<u64, StoreError> {
+    let sql = if insert {
+        "INSERT INTO eth_interfaces (description, mac_address, ip_addresses, last_update, \
+         component_id, type, id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING"
+    } else {
+        "UPDATE eth_interfaces SET description = ?, mac_address = ?, ip_addresses = ?, \
+         last_update = ?, component_id = ?, type = ? WHERE id = ?"
+    };
+    let done = sqlx::query(sql)
+        .bind(&iface.description)
+        .bind(&iface.mac_address)
+        .bind(ips_json(iface))
+        .bind(&iface.last_update)
+        .bind(&iface.component_id)
+        .bind(&iface.kind)
+        .bind(&iface.id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+#[async_trait]
+impl InterfaceStore for SqliteStore {
+    async fn interfaces(&self, filter: &InterfaceFilter) -> Result<Vec<EthInterface>, StoreError> {
+        // Keys narrow in SQL; the filter then decides on every field.
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new(format!("SELECT {COLUMNS} FROM eth_interfaces WHERE 1=1"));
+        if !filter.ids.is_empty() {
+            qb.push(" AND id IN (SELECT value FROM json_each(")
+                .push_bind(id_array(&filter.ids))
+                .push("))");
+        }
+        if !filter.component_ids.is_empty() {
+            qb.push(" AND component_id IN (SELECT value FROM json_each(")
+                .push_bind(id_array(&filter.component_ids))
+                .push("))");
+        }
+        qb.push(" ORDER BY id");
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let iface = row_to_interface(row)?;
+            if filter.accepts(&iface) {
+                out.push(iface);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn interface(&self, id: &str) -> Result<Option<EthInterface>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM eth_interfaces WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(row_to_interface).transpose()
+    }
+
+    async fn create_interface(&self, iface: &EthInterface) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        if write(&mut conn, iface, true).await? == 0 {
+            return Err(StoreError::Conflict(format!(
+                "an Ethernet interface with MAC {} already exists (ID {})",
+                iface.mac_address, iface.id
+            )));
+        }
+        Ok(())
+    }
+
+    async fn change_interface(
+        &self,
+        id: &str,
+        change: &InterfaceChange,
+        now: &str,
+    ) -> Result<EthInterface, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM eth_interfaces WHERE id = ?"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound(format!(
+                "no such Ethernet interface: {id}"
+            )));
+        };
+        let mut iface = row_to_interface(&row)?;
+        change.apply(&mut iface, now).map_err(|e| match e {
+            ChangeError::Invalid(m) => StoreError::Invalid(m),
+            ChangeError::Conflict(m) => StoreError::Conflict(m),
+            ChangeError::NotFound(m) => StoreError::NotFound(m),
+        })?;
+        write(&mut tx, &iface, false).await?;
+        tx.commit().await?;
+        Ok(iface)
+    }
+
+    async fn delete_interface(&self, id: &str) -> Result<bool, StoreError> {
+        let done = sqlx::query("DELETE FROM eth_interfaces WHERE id = ?")
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn delete_all_interfaces(&self) -> Result<u64, StoreError> {
+        let done = sqlx::query("DELETE FROM eth_interfaces")
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected())
+    }
+}
