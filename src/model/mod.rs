@@ -1,9 +1,11 @@
 //! Plain types and validation: xnames, hostlists, SMD enums and components. No I/O.
 
 pub mod component;
+pub mod discovery;
 pub mod enums;
 pub mod ethernet;
 pub mod filter;
 pub mod group;
 pub mod hostlist;
+pub mod redfish;
 pub mod xname;

@@ -1,0 +1,472 @@
+//! What a Redfish endpoint describes: magellan's nested `Systems`/`Managers` (lowercase keys)
+//! turned into components, component endpoints, Ethernet interfaces and hardware records, as
+//! SMD's schema-version-1 ingestion does. Pure functions; the store writes the result in one
+//! transaction.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+
+use super::component::{Component, InputError};
+use super::enums::State;
+use super::ethernet::{normalize_ip, normalize_mac, EthInterface, IpMapping};
+use super::redfish::RedfishEndpoint;
+use super::xname::{HmsType, Xname};
+
+/// A NIC in magellan's payload.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Nic {
+    #[serde(default)]
+    pub uri: String,
+    #[serde(default)]
+    pub mac: String,
+    #[serde(default)]
+    pub ip: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub enabled: Option<bool>,
+}
+
+/// Power facts of a system in magellan's payload.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Power {
+    #[serde(default)]
+    pub state: String,
+    #[serde(default)]
+    pub power_control_ids: Vec<String>,
+}
+
+/// Links of a system in magellan's payload.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Links {
+    #[serde(default)]
+    pub chassis: Vec<String>,
+    #[serde(default)]
+    pub managers: Vec<String>,
+}
+
+/// A computer system in magellan's payload.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct System {
+    #[serde(default)]
+    pub uri: String,
+    #[serde(default)]
+    pub uuid: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub manufacturer: String,
+    #[serde(default)]
+    pub model: String,
+    #[serde(default)]
+    pub serial: String,
+    #[serde(default)]
+    pub bios_version: String,
+    #[serde(default)]
+    pub processor_count: Option<i64>,
+    #[serde(default)]
+    pub processor_type: String,
+    /// GiB, as magellan reports `MemorySummary.TotalSystemMemoryGiB`.
+    #[serde(default)]
+    pub memory_total: Option<f64>,
+    #[serde(default)]
+    pub ethernet_interfaces: Vec<Nic>,
+    #[serde(default)]
+    pub actions: Vec<String>,
+    #[serde(default)]
+    pub power: Power,
+    #[serde(default)]
+    pub links: Links,
+}
+
+/// A manager (the BMC itself) in magellan's payload.
+#[derive(Debug, Clone, Default, Deserialize)]
+pub struct Manager {
+    #[serde(default)]
+    pub uri: String,
+    #[serde(default)]
+    pub uuid: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub description: String,
+    #[serde(default)]
+    pub model: String,
+    #[serde(default, rename = "type")]
+    pub kind: String,
+    #[serde(default)]
+    pub firmware_version: String,
+    #[serde(default)]
+    pub ethernet_interfaces: Vec<Nic>,
+    #[serde(default)]
+    pub actions: Vec<String>,
+}
+
+/// A component endpoint (`ComponentEndpoint.1.0.0`): how to reach one component through its
+/// Redfish endpoint. Kept as the JSON SMD returns, keyed by the fields the core filters on.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ComponentEndpoint {
+    /// The component's xname.
+    #[serde(rename = "ID")]
+    #[schema(value_type = String)]
+    pub id: Xname,
+    /// Its HMS type.
+    #[serde(rename = "Type")]
+    pub kind: String,
+    /// Redfish type (`ComputerSystem`, `Manager`, `Chassis`, ...).
+    #[serde(rename = "RedfishType")]
+    pub redfish_type: String,
+    /// The Redfish endpoint it is reached through.
+    #[serde(rename = "RedfishEndpointID")]
+    #[schema(value_type = String)]
+    pub endpoint_id: Xname,
+    /// Every other SMD field (`OdataID`, `RedfishURL`, `RedfishSystemInfo`, ...).
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub rest: serde_json::Map<String, Value>,
+}
+
+/// A service endpoint (`ServiceEndpoint.1.0.0`): a Redfish service of an endpoint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ServiceEndpoint {
+    /// The Redfish endpoint offering it.
+    #[serde(rename = "RedfishEndpointID")]
+    #[schema(value_type = String)]
+    pub endpoint_id: Xname,
+    /// The service (`AccountService`, `UpdateService`, ...).
+    #[serde(rename = "RedfishType")]
+    pub redfish_type: String,
+    /// Every other SMD field (`OdataID`, `RedfishURL`, `ServiceInfo`, ...).
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub rest: serde_json::Map<String, Value>,
+}
+
+/// Hardware at a location (`HWInventory.1.0.0_HWInventoryByLocation`), as SMD returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Hardware {
+    /// The location's xname.
+    #[serde(rename = "ID")]
+    #[schema(value_type = String)]
+    pub id: Xname,
+    /// Every other SMD field (`Type`, `Status`, `PopulatedFRU`, `NodeLocationInfo`, ...).
+    #[serde(flatten)]
+    #[schema(value_type = Object)]
+    pub rest: serde_json::Map<String, Value>,
+}
+
+/// Everything one endpoint description yields, written together.
+#[derive(Debug, Clone, Default)]
+pub struct Described {
+    pub components: Vec<Component>,
+    pub component_endpoints: Vec<ComponentEndpoint>,
+    pub interfaces: Vec<EthInterface>,
+    pub hardware: Vec<Hardware>,
+}
+
+/// The path of a Redfish URI (`https://host:443/redfish/v1/x` -> `/redfish/v1/x`).
+pub fn uri_path(uri: &str) -> String {
+    let rest = uri
+        .split_once("://")
+        .map(|(_, r)| r.find('/').map_or("", |i| &r[i..]))
+        .unwrap_or(uri);
+    rest.to_string()
+}
+
+fn object(v: Value) -> serde_json::Map<String, Value> {
+    match v {
+        Value::Object(m) => m,
+        _ => serde_json::Map::new(),
+    }
+}
+
+fn nic_info(nics: &[Nic]) -> Vec<Value> {
+    nics.iter()
+        .map(|n| {
+            let mac = normalize_mac(&n.mac).map(|m| m.1).unwrap_or_default();
+            json!({
+                "@odata.id": uri_path(&n.uri),
+                "Description": if n.description.is_empty() { &n.name } else { &n.description },
+                "InterfaceEnabled": n.enabled.unwrap_or(true),
+                "MACAddress": mac,
+            })
+        })
+        .collect()
+}
+
+/// Interfaces for `owner` from NICs with a usable MAC; a bad MAC or IP is an error naming it.
+fn interfaces(
+    owner: &Xname,
+    nics: &[Nic],
+    now: &str,
+    out: &mut Vec<EthInterface>,
+) -> Result<(), InputError> {
+    for n in nics.iter().filter(|n| !n.mac.trim().is_empty()) {
+        let (id, mac) = normalize_mac(&n.mac)
+            .map_err(|e| InputError(format!("{} NIC {}: {}", owner, uri_path(&n.uri), e.0)))?;
+        if out.iter().any(|i| i.id == id) {
+            continue;
+        }
+        let ips = match n.ip.trim() {
+            "" => Vec::new(),
+            ip => vec![IpMapping {
+                ip_address: normalize_ip(ip)
+                    .map_err(|e| InputError(format!("{owner} NIC {mac}: {}", e.0)))?,
+                network: String::new(),
+            }],
+        };
+        out.push(EthInterface {
+            id,
+            description: if n.description.is_empty() {
+                n.name.clone()
+            } else {
+                n.description.clone()
+            },
+            mac_address: mac,
+            ip_addresses: ips,
+            last_update: now.to_string(),
+            component_id: owner.as_str().to_string(),
+            kind: owner.kind().to_string(),
+        });
+    }
+    Ok(())
+}
+
+/// What `ep`'s magellan description yields. Systems are deduplicated by UUID and become
+/// nodes `<bmc>n0`, `<bmc>n1`, ... in payload order; this needs a NodeBMC endpoint.
+pub fn describe(
+    ep: &RedfishEndpoint,
+    systems: &[System],
+    managers: &[Manager],
+    now: &str,
+) -> Result<Described, InputError> {
+    let mut out = Described::default();
+    let url = |path: &str| format!("{}{}", ep.fqdn, path);
+
+    let mut bmc = Component::new(ep.id.clone(), State::Ready);
+    bmc.enabled = Some(true);
+    out.components.push(bmc);
+    for m in managers {
+        let path = uri_path(&m.uri);
+        out.component_endpoints.push(ComponentEndpoint {
+            id: ep.id.clone(),
+            kind: ep.kind.clone(),
+            redfish_type: "Manager".into(),
+            endpoint_id: ep.id.clone(),
+            rest: object(json!({
+                "Domain": ep.domain, "FQDN": ep.fqdn, "Enabled": true,
+                "RedfishSubtype": m.kind, "UUID": m.uuid, "OdataID": path,
+                "RedfishEndpointFQDN": ep.fqdn, "RedfishURL": url(&path),
+                "MACAddr": ep.mac_addr,
+                "ComponentEndpointType": "ComponentEndpointManager",
+                "RedfishManagerInfo": {
+                    "Name": m.name,
+                    "Actions": {"#Manager.Reset": {
+                        "ResetType@Redfish.AllowableValues": m.actions,
+                        "target": format!("{path}/Actions/Manager.Reset"),
+                    }},
+                    "EthernetNICInfo": nic_info(&m.ethernet_interfaces),
+                },
+            })),
+        });
+        interfaces(&ep.id, &m.ethernet_interfaces, now, &mut out.interfaces)?;
+        if !m.model.is_empty() || !m.firmware_version.is_empty() {
+            out.hardware.push(Hardware {
+                id: ep.id.clone(),
+                rest: object(json!({
+                    "Type": ep.kind, "Ordinal": 0, "Status": "Populated",
+                    "HWInventoryByLocationType": "HWInvByLocNodeBMC",
+                    "NodeBMCLocationInfo": {"Name": m.name, "Description": m.description,
+                        "FirmwareVersion": m.firmware_version},
+                    "PopulatedFRU": {"Type": ep.kind, "HWInventoryByFRUType": "HWInvByFRUNodeBMC",
+                        "NodeBMCFRUInfo": {"Model": m.model}},
+                })),
+            });
+        }
+    }
+
+    let mut seen: Vec<&str> = Vec::new();
+    for s in systems {
+        if !s.uuid.is_empty() {
+            if seen.contains(&s.uuid.as_str()) {
+                continue;
+            }
+            seen.push(&s.uuid);
+        }
+        let k = out.components.len() - 1;
+        if ep.id.kind() != HmsType::NodeBmc {
+            return Err(InputError(format!(
+                "Systems given for {} ({}); nodes can only sit behind a NodeBMC",
+                ep.id, ep.kind
+            )));
+        }
+        let node = Xname::parse(&format!("{}n{k}", ep.id))
+            .map_err(|e| InputError(format!("node {k} of {}: {e}", ep.id)))?;
+        let state = match s.power.state.to_ascii_lowercase().as_str() {
+            "off" => State::Off,
+            _ => State::On,
+        };
+        let mut c = Component::new(node.clone(), state);
+        c.enabled = Some(true);
+        out.components.push(c);
+        let path = uri_path(&s.uri);
+        let power_url = s
+            .links
+            .chassis
+            .first()
+            .map(|c| format!("{}/Power", uri_path(c)))
+            .unwrap_or_default();
+        let first_mac = s
+            .ethernet_interfaces
+            .iter()
+            .find_map(|n| normalize_mac(&n.mac).ok())
+            .map(|m| m.1)
+            .unwrap_or_default();
+        out.component_endpoints.push(ComponentEndpoint {
+            id: node.clone(),
+            kind: "Node".into(),
+            redfish_type: "ComputerSystem".into(),
+            endpoint_id: ep.id.clone(),
+            rest: object(json!({
+                "Domain": ep.domain, "FQDN": ep.fqdn, "Enabled": true,
+                "RedfishSubtype": "Physical", "UUID": s.uuid, "OdataID": path,
+                "RedfishEndpointFQDN": ep.fqdn, "RedfishURL": url(&path),
+                "MACAddr": first_mac,
+                "ComponentEndpointType": "ComponentEndpointComputerSystem",
+                "RedfishSystemInfo": {
+                    "Name": s.name,
+                    "Actions": {"#ComputerSystem.Reset": {
+                        "ResetType@Redfish.AllowableValues": s.actions,
+                        "target": format!("{path}/Actions/ComputerSystem.Reset"),
+                    }},
+                    "EthernetNICInfo": nic_info(&s.ethernet_interfaces),
+                    "PowerURL": power_url,
+                    "PowerControl": s.power.power_control_ids.iter()
+                        .map(|id| json!({"@odata.id": uri_path(id)})).collect::<Vec<_>>(),
+                },
+            })),
+        });
+        interfaces(&node, &s.ethernet_interfaces, now, &mut out.interfaces)?;
+        out.hardware.push(Hardware {
+            id: node.clone(),
+            rest: object(json!({
+                "Type": "Node", "Ordinal": k, "Status": "Populated",
+                "HWInventoryByLocationType": "HWInvByLocNode",
+                "NodeLocationInfo": {
+                    "Id": path.rsplit('/').next().unwrap_or_default(),
+                    "Name": s.name,
+                    "ProcessorSummary": {"Count": s.processor_count, "Model": s.processor_type},
+                    "MemorySummary": {"TotalSystemMemoryGiB": s.memory_total},
+                },
+                "PopulatedFRU": {
+                    "FRUID": format!("Node.{}.{}", s.manufacturer, s.serial),
+                    "Type": "Node", "HWInventoryByFRUType": "HWInvByFRUNode",
+                    "NodeFRUInfo": {"Manufacturer": s.manufacturer, "Model": s.model,
+                        "SerialNumber": s.serial, "BiosVersion": s.bios_version,
+                        "SystemType": "Physical"},
+                },
+            })),
+        });
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::redfish::EndpointInput;
+
+    #[test]
+    fn uri_paths() {
+        assert_eq!(
+            uri_path("https://172.16.0.10:443/redfish/v1/Systems/1"),
+            "/redfish/v1/Systems/1"
+        );
+        assert_eq!(uri_path("/redfish/v1/Systems/1"), "/redfish/v1/Systems/1");
+        assert_eq!(uri_path("https://host"), "");
+    }
+
+    #[test]
+    fn magellan_body_yields_nodes_endpoints_interfaces_hardware() {
+        let body: EndpointInput = serde_json::from_value(json!({
+            "ID": "x1000c0s0b0", "FQDN": "172.16.0.10", "SchemaVersion": 1,
+            "Systems": [
+                {"uri": "https://172.16.0.10:443/redfish/v1/Systems/a", "uuid": "u-a",
+                 "name": "node000", "model": "R1", "serial": "S1", "processor_count": 2,
+                 "memory_total": 64.0, "actions": ["On", "ForceOff"],
+                 "power": {"state": "Off"},
+                 "links": {"chassis": ["/redfish/v1/Chassis/1"]},
+                 "ethernet_interfaces": [{"mac": "02:00:00:00:00:01", "ip": "10.0.0.5"}]},
+                {"uri": "https://172.16.0.10:443/redfish/v1/Systems/a", "uuid": "u-a"},
+                {"uri": "https://172.16.0.10:443/redfish/v1/Systems/b", "uuid": "u-b"}
+            ],
+            "Managers": [{"uri": "https://172.16.0.10:443/redfish/v1/Managers/bmc",
+                          "ethernet_interfaces": [{"mac": "02:00:00:aa:bb:cc", "ip": "172.16.0.10"}]}]
+        }))
+        .unwrap();
+        assert!(body.describes_hardware());
+        let (ep, _) = body.validate().unwrap();
+        let d = describe(&ep, &body.systems, &body.managers, "t").unwrap();
+        let ids: Vec<&str> = d.components.iter().map(|c| c.id.as_str()).collect();
+        assert_eq!(ids, ["x1000c0s0b0", "x1000c0s0b0n0", "x1000c0s0b0n1"]);
+        assert_eq!(d.components[1].state, Some(State::Off));
+        let ce = &d.component_endpoints[1];
+        assert_eq!(ce.redfish_type, "ComputerSystem");
+        assert_eq!(ce.rest["RedfishURL"], "172.16.0.10/redfish/v1/Systems/a");
+        assert_eq!(
+            ce.rest["RedfishSystemInfo"]["Actions"]["#ComputerSystem.Reset"]["target"],
+            "/redfish/v1/Systems/a/Actions/ComputerSystem.Reset"
+        );
+        assert_eq!(
+            ce.rest["RedfishSystemInfo"]["PowerURL"],
+            "/redfish/v1/Chassis/1/Power"
+        );
+        let macs: Vec<(&str, &str)> = d
+            .interfaces
+            .iter()
+            .map(|i| (i.id.as_str(), i.component_id.as_str()))
+            .collect();
+        assert_eq!(
+            macs,
+            [
+                ("020000aabbcc", "x1000c0s0b0"),
+                ("020000000001", "x1000c0s0b0n0")
+            ]
+        );
+        assert_eq!(
+            d.hardware[0].rest["NodeLocationInfo"]["ProcessorSummary"]["Count"],
+            2
+        );
+    }
+
+    #[test]
+    fn systems_behind_a_chassis_bmc_are_refused_and_bad_macs_named() {
+        let (ep, _) = EndpointInput {
+            id: Some("x1000c0b0".into()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        let e = describe(&ep, &[System::default()], &[], "t").unwrap_err();
+        assert!(e.0.contains("only sit behind a NodeBMC"), "{}", e.0);
+
+        let (ep, _) = EndpointInput {
+            id: Some("x1000c0s0b0".into()),
+            ..Default::default()
+        }
+        .validate()
+        .unwrap();
+        let bad = System {
+            ethernet_interfaces: vec![Nic {
+                mac: "02:00".into(),
+                ..Nic::default()
+            }],
+            ..System::default()
+        };
+        let e = describe(&ep, &[bad], &[], "t").unwrap_err();
+        assert!(e.0.contains("bad MAC address '02:00'"), "{}", e.0);
+    }
+}
