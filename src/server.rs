@@ -13,6 +13,7 @@ use crate::api::{self, AppState, Limits};
 use crate::config::{load_oauth_clients, AuthMode, ServeArgs};
 use crate::service::issuer::Issuer;
 use crate::service::jwt::{Verifier, VerifierConfig};
+use crate::service::secrets::SecretBox;
 use crate::service::Core;
 use crate::store::{CachedStore, SqliteStore};
 use crate::{fsutil, tls};
@@ -123,7 +124,8 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
     let store = CachedStore::load(Arc::new(store))
         .await
         .context("cannot load the component cache")?;
-    let core = Core::new(Arc::new(store));
+    let secrets = SecretBox::load_or_create(&data_dir).context("cannot load the secrets key")?;
+    let core = Core::new(Arc::new(store), Arc::new(secrets));
 
     let issuer = Arc::new(Issuer::load_or_create(
         &data_dir,

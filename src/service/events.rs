@@ -40,6 +40,13 @@ pub enum Event {
         /// Whether it was deleted.
         deleted: bool,
     },
+    /// A Redfish endpoint was created, changed or deleted (`id` empty when every one went).
+    EndpointChanged {
+        /// The endpoint's xname.
+        id: String,
+        /// Whether it was deleted.
+        deleted: bool,
+    },
     /// A partition was created, deleted, or its fields or members changed.
     PartitionChanged {
         /// The partition's name.

@@ -92,14 +92,7 @@ impl Inventory {
                 )));
             }
         }
-        for c in components.iter_mut().filter(|c| c.is_node()) {
-            if c.role.is_none() {
-                c.role = Some(Role::Compute);
-            }
-            if c.nid.is_none() {
-                c.nid = default_nid(&c.id);
-            }
-        }
+        apply_defaults(&mut components);
         let changed = self.store.upsert_components(&components, force).await?;
         if !changed.is_empty() {
             self.bus.publish(Event::ComponentsChanged {
@@ -193,6 +186,18 @@ impl Inventory {
             all: true,
         });
         Ok(n)
+    }
+}
+
+/// SMD's defaults for new components: nodes get Role Compute and a location-derived NID.
+pub fn apply_defaults(components: &mut [Component]) {
+    for c in components.iter_mut().filter(|c| c.is_node()) {
+        if c.role.is_none() {
+            c.role = Some(Role::Compute);
+        }
+        if c.nid.is_none() {
+            c.nid = default_nid(&c.id);
+        }
     }
 }
 

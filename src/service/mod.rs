@@ -1,6 +1,7 @@
 //! Domain logic: inventory rules, auth (verification, policy, the built-in issuer), events.
 
 pub mod auth;
+pub mod endpoints;
 pub mod events;
 pub mod groups;
 pub mod interfaces;
@@ -54,16 +55,19 @@ pub struct Core {
     pub groups: groups::Groups,
     /// Component Ethernet interfaces.
     pub interfaces: interfaces::Interfaces,
+    /// Redfish endpoints and what they describe.
+    pub endpoints: endpoints::Endpoints,
 }
 
 impl Core {
-    /// Builds the services over `store`.
-    pub fn new(store: Arc<dyn Store>) -> Core {
+    /// Builds the services over `store`; `secrets` seals BMC passwords.
+    pub fn new(store: Arc<dyn Store>, secrets: Arc<secrets::SecretBox>) -> Core {
         let bus = events::EventBus::default();
         Core {
             inventory: inventory::Inventory::new(store.clone(), bus.clone()),
             groups: groups::Groups::new(store.clone(), bus.clone()),
             interfaces: interfaces::Interfaces::new(store.clone(), bus.clone()),
+            endpoints: endpoints::Endpoints::new(store.clone(), bus.clone(), secrets),
             store,
             bus,
         }

@@ -7,12 +7,17 @@ use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use async_trait::async_trait;
 use tokio::sync::Mutex;
 
-use super::{ComponentStore, GroupStore, InterfaceStore, SetFilter, Store, StoreError};
+use super::{
+    ComponentEndpointFilter, ComponentStore, EndpointStore, EndpointWrite, GroupStore,
+    InterfaceStore, SetFilter, Store, StoreError,
+};
 use crate::model::component::{Component, ComponentChange};
+use crate::model::discovery::{ComponentEndpoint, Hardware, ServiceEndpoint};
 use crate::model::enums::{Flag, State};
 use crate::model::ethernet::{EthInterface, InterfaceChange, InterfaceFilter};
 use crate::model::filter::ComponentFilter;
 use crate::model::group::{Group, Membership, Partition, SetPatch};
+use crate::model::redfish::{EndpointFilter, RedfishEndpoint};
 use crate::model::xname::Xname;
 
 /// Caches every component of the wrapped store. Writes are serialized so the cache applies
@@ -264,6 +269,63 @@ impl InterfaceStore for CachedStore {
     }
     async fn delete_all_interfaces(&self) -> Result<u64, StoreError> {
         self.inner.delete_all_interfaces().await
+    }
+}
+
+/// Endpoints are not cached, but a write may create components: those are read back from
+/// the wrapped store into the cache before the write lock is released.
+#[async_trait]
+impl EndpointStore for CachedStore {
+    async fn endpoints(&self, filter: &EndpointFilter) -> Result<Vec<RedfishEndpoint>, StoreError> {
+        self.inner.endpoints(filter).await
+    }
+    async fn endpoint(&self, id: &Xname) -> Result<Option<RedfishEndpoint>, StoreError> {
+        self.inner.endpoint(id).await
+    }
+    async fn endpoint_password(&self, id: &Xname) -> Result<Option<String>, StoreError> {
+        self.inner.endpoint_password(id).await
+    }
+    async fn write_endpoints(
+        &self,
+        writes: &[EndpointWrite],
+        replace: bool,
+    ) -> Result<Vec<Xname>, StoreError> {
+        let _gate = self.writes.lock().await;
+        let created = self.inner.write_endpoints(writes, replace).await?;
+        if !created.is_empty() {
+            let filter = ComponentFilter {
+                ids: created.clone(),
+                ..ComponentFilter::default()
+            };
+            let fresh = self.inner.components(&filter).await?;
+            let mut map = self.write();
+            for c in fresh {
+                map.insert(c.id.clone(), c);
+            }
+        }
+        Ok(created)
+    }
+    async fn delete_endpoint(&self, id: &Xname) -> Result<bool, StoreError> {
+        self.inner.delete_endpoint(id).await
+    }
+    async fn delete_all_endpoints(&self) -> Result<u64, StoreError> {
+        self.inner.delete_all_endpoints().await
+    }
+    async fn component_endpoints(
+        &self,
+        filter: &ComponentEndpointFilter,
+    ) -> Result<Vec<ComponentEndpoint>, StoreError> {
+        self.inner.component_endpoints(filter).await
+    }
+    async fn service_endpoints(
+        &self,
+        endpoints: &[Xname],
+        redfish_types: &[String],
+    ) -> Result<Vec<ServiceEndpoint>, StoreError> {
+        self.inner.service_endpoints(endpoints, redfish_types).await
+    }
+    async fn hardware(&self, ids: &[Xname]) -> Result<Vec<Hardware>, StoreError> {
+        self.inner.hardware(ids).await
     }
 }
 

@@ -6,10 +6,12 @@ pub mod sqlite;
 use async_trait::async_trait;
 
 use crate::model::component::{Component, ComponentChange};
+use crate::model::discovery::{ComponentEndpoint, Described, Hardware, ServiceEndpoint};
 use crate::model::enums::State;
 use crate::model::ethernet::{EthInterface, InterfaceChange, InterfaceFilter};
 use crate::model::filter::ComponentFilter;
 use crate::model::group::{Group, Membership, Partition, SetPatch};
+use crate::model::redfish::{EndpointFilter, RedfishEndpoint};
 use crate::model::xname::Xname;
 
 pub use cache::CachedStore;
@@ -37,9 +39,15 @@ pub enum StoreError {
 
 /// Persistent state of the core: one trait per resource, each call atomic. Code holds an
 /// `Arc<dyn Store>`, on which every resource trait's methods can be called.
-pub trait Store: ComponentStore + GroupStore + InterfaceStore + Send + Sync + 'static {}
+pub trait Store:
+    ComponentStore + GroupStore + InterfaceStore + EndpointStore + Send + Sync + 'static
+{
+}
 
-impl<T: ComponentStore + GroupStore + InterfaceStore + Send + Sync + 'static> Store for T {}
+impl<T> Store for T where
+    T: ComponentStore + GroupStore + InterfaceStore + EndpointStore + Send + Sync + 'static
+{
+}
 
 /// Components (`State/Components`).
 #[async_trait]
@@ -183,6 +191,85 @@ pub trait InterfaceStore: Send + Sync {
 
     /// Deletes every interface; returns how many there were.
     async fn delete_all_interfaces(&self) -> Result<u64, StoreError>;
+}
+
+/// What happens to a stored endpoint password on a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PasswordWrite {
+    /// Keep what is stored (nothing for a new endpoint).
+    Keep,
+    /// Store this sealed value.
+    Set(String),
+}
+
+/// One Redfish endpoint to write, with what it describes.
+#[derive(Debug, Clone)]
+pub struct EndpointWrite {
+    /// The endpoint.
+    pub endpoint: RedfishEndpoint,
+    /// Its password, sealed.
+    pub password: PasswordWrite,
+    /// Components, component endpoints, interfaces and hardware it describes.
+    pub described: Described,
+}
+
+/// Which component endpoints to list: fields AND, values OR.
+#[derive(Debug, Clone, Default)]
+pub struct ComponentEndpointFilter {
+    /// Component xnames.
+    pub ids: Vec<Xname>,
+    /// Redfish endpoint xnames.
+    pub endpoints: Vec<Xname>,
+    /// HMS types.
+    pub kinds: Vec<String>,
+    /// Redfish types.
+    pub redfish_types: Vec<String>,
+}
+
+/// Redfish endpoints and what they describe.
+#[async_trait]
+pub trait EndpointStore: Send + Sync {
+    /// Endpoints matching `filter`, in xname order.
+    async fn endpoints(&self, filter: &EndpointFilter) -> Result<Vec<RedfishEndpoint>, StoreError>;
+
+    /// One endpoint.
+    async fn endpoint(&self, id: &Xname) -> Result<Option<RedfishEndpoint>, StoreError>;
+
+    /// The sealed password of an endpoint, when one is stored.
+    async fn endpoint_password(&self, id: &Xname) -> Result<Option<String>, StoreError>;
+
+    /// Writes endpoints and what they describe, all or nothing. Without `replace`, an
+    /// existing ID or FQDN, or an existing interface MAC, is `Conflict`; with it, endpoints,
+    /// component endpoints, interfaces and hardware are overwritten. Described components are
+    /// only created, never changed. Returns the components created.
+    async fn write_endpoints(
+        &self,
+        writes: &[EndpointWrite],
+        replace: bool,
+    ) -> Result<Vec<Xname>, StoreError>;
+
+    /// Deletes an endpoint with its component and service endpoints; false when absent.
+    async fn delete_endpoint(&self, id: &Xname) -> Result<bool, StoreError>;
+
+    /// Deletes every endpoint; returns how many there were.
+    async fn delete_all_endpoints(&self) -> Result<u64, StoreError>;
+
+    /// Component endpoints matching `filter`, in xname order.
+    async fn component_endpoints(
+        &self,
+        filter: &ComponentEndpointFilter,
+    ) -> Result<Vec<ComponentEndpoint>, StoreError>;
+
+    /// Service endpoints of the given endpoints (all when empty) and Redfish types (all when
+    /// empty).
+    async fn service_endpoints(
+        &self,
+        endpoints: &[Xname],
+        redfish_types: &[String],
+    ) -> Result<Vec<ServiceEndpoint>, StoreError>;
+
+    /// Hardware at the given locations (all when empty), in xname order.
+    async fn hardware(&self, ids: &[Xname]) -> Result<Vec<Hardware>, StoreError>;
 }
 
 /// Names of xnames compactly for an error message (a hostlist, cut short when very long).

@@ -1,6 +1,7 @@
 //! SMD's `/hsm/v2` API, one module per resource. Handlers parse, call `service/`, answer.
 
 mod components;
+mod endpoints;
 mod groups;
 mod interfaces;
 mod service;
@@ -25,6 +26,7 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .merge(components::routes())
         .merge(groups::routes())
         .merge(interfaces::routes())
+        .merge(endpoints::routes())
 }
 
 /// SMD's plain response (`Response_1.0.0`).

@@ -1,7 +1,7 @@
 //! Components (`State/Components`) in SQLite.
 
 use async_trait::async_trait;
-use sqlx::{QueryBuilder, Row, Sqlite};
+use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use super::{id_array, parse, stored_xname, SqliteStore};
 use crate::model::component::{Component, ComponentChange};
@@ -178,6 +178,60 @@ fn opt_str<T: ToString>(v: &Option<T>) -> Option<String> {
     v.as_ref().map(|x| x.to_string())
 }
 
+/// Inserts components on `conn` (inside the caller's transaction); existing ones are kept
+/// unless `force` (see [`ComponentStore::upsert_components`]). Returns the xnames created or
+/// changed.
+pub(super) async fn insert_components(
+    conn: &mut SqliteConnection,
+    components: &[Component],
+    force: bool,
+) -> Result<Vec<Xname>, StoreError> {
+    let mut changed = Vec::new();
+    for chunk in components.chunks(INSERT_CHUNK) {
+        let mut qb: QueryBuilder<Sqlite> =
+            QueryBuilder::new(format!("INSERT INTO components ({COLUMNS}) "));
+        qb.push_values(chunk, |mut b, c| {
+            b.push_bind(c.id.as_str().to_string())
+                .push_bind(c.kind.to_string())
+                .push_bind(opt_str(&c.state).unwrap_or_else(|| "Unknown".into()))
+                .push_bind(opt_str(&c.flag).unwrap_or_else(|| "OK".into()))
+                .push_bind(c.enabled.unwrap_or(true))
+                .push_bind(c.software_status.clone())
+                .push_bind(opt_str(&c.role))
+                .push_bind(opt_str(&c.subrole))
+                .push_bind(c.nid)
+                .push_bind(c.subtype.clone())
+                .push_bind(opt_str(&c.net_type))
+                .push_bind(opt_str(&c.arch))
+                .push_bind(opt_str(&c.class))
+                .push_bind(c.reservation_disabled)
+                .push_bind(c.locked);
+        });
+        if force {
+            // Only rows whose values differ count as changed, so events stay truthful.
+            qb.push(
+                " ON CONFLICT(id) DO UPDATE SET state = excluded.state, flag = excluded.flag, \
+                 subtype = coalesce(excluded.subtype, subtype), \
+                 net_type = coalesce(excluded.net_type, net_type), \
+                 arch = coalesce(excluded.arch, arch), class = coalesce(excluded.class, class) \
+                 WHERE state IS NOT excluded.state OR flag IS NOT excluded.flag \
+                 OR (excluded.subtype IS NOT NULL AND subtype IS NOT excluded.subtype) \
+                 OR (excluded.net_type IS NOT NULL AND net_type IS NOT excluded.net_type) \
+                 OR (excluded.arch IS NOT NULL AND arch IS NOT excluded.arch) \
+                 OR (excluded.class IS NOT NULL AND class IS NOT excluded.class)",
+            );
+        } else {
+            qb.push(" ON CONFLICT(id) DO NOTHING");
+        }
+        qb.push(" RETURNING id");
+        for row in qb.build().fetch_all(&mut *conn).await? {
+            let id: String = row.try_get(0)?;
+            changed.push(stored_xname(&id)?);
+        }
+    }
+    Ok(changed)
+}
+
 #[async_trait]
 impl ComponentStore for SqliteStore {
     async fn ping(&self) -> Result<(), StoreError> {
@@ -225,49 +279,7 @@ impl ComponentStore for SqliteStore {
         force: bool,
     ) -> Result<Vec<Xname>, StoreError> {
         let mut tx = self.pool.begin().await?;
-        let mut changed = Vec::new();
-        for chunk in components.chunks(INSERT_CHUNK) {
-            let mut qb: QueryBuilder<Sqlite> =
-                QueryBuilder::new(format!("INSERT INTO components ({COLUMNS}) "));
-            qb.push_values(chunk, |mut b, c| {
-                b.push_bind(c.id.as_str().to_string())
-                    .push_bind(c.kind.to_string())
-                    .push_bind(opt_str(&c.state).unwrap_or_else(|| "Unknown".into()))
-                    .push_bind(opt_str(&c.flag).unwrap_or_else(|| "OK".into()))
-                    .push_bind(c.enabled.unwrap_or(true))
-                    .push_bind(c.software_status.clone())
-                    .push_bind(opt_str(&c.role))
-                    .push_bind(opt_str(&c.subrole))
-                    .push_bind(c.nid)
-                    .push_bind(c.subtype.clone())
-                    .push_bind(opt_str(&c.net_type))
-                    .push_bind(opt_str(&c.arch))
-                    .push_bind(opt_str(&c.class))
-                    .push_bind(c.reservation_disabled)
-                    .push_bind(c.locked);
-            });
-            if force {
-                // Only rows whose values differ count as changed, so events stay truthful.
-                qb.push(
-                    " ON CONFLICT(id) DO UPDATE SET state = excluded.state, flag = excluded.flag, \
-                     subtype = coalesce(excluded.subtype, subtype), \
-                     net_type = coalesce(excluded.net_type, net_type), \
-                     arch = coalesce(excluded.arch, arch), class = coalesce(excluded.class, class) \
-                     WHERE state IS NOT excluded.state OR flag IS NOT excluded.flag \
-                     OR (excluded.subtype IS NOT NULL AND subtype IS NOT excluded.subtype) \
-                     OR (excluded.net_type IS NOT NULL AND net_type IS NOT excluded.net_type) \
-                     OR (excluded.arch IS NOT NULL AND arch IS NOT excluded.arch) \
-                     OR (excluded.class IS NOT NULL AND class IS NOT excluded.class)",
-                );
-            } else {
-                qb.push(" ON CONFLICT(id) DO NOTHING");
-            }
-            qb.push(" RETURNING id");
-            for row in qb.build().fetch_all(&mut *tx).await? {
-                let id: String = row.try_get(0)?;
-                changed.push(stored_xname(&id)?);
-            }
-        }
+        let changed = insert_components(&mut tx, components, force).await?;
         tx.commit().await?;
         Ok(changed)
     }

@@ -2,6 +2,7 @@
 //! One module per resource, each implementing that resource's store trait.
 
 mod components;
+mod endpoints;
 mod groups;
 mod interfaces;
 

@@ -1,0 +1,291 @@
+//! Redfish endpoints: SMD's rules, magellan's nested description, and BMC passwords sealed at
+//! rest. A password enters here, is sealed before it reaches the store, and leaves only through
+//! [`Endpoints::credentials`] for the code that talks to BMCs.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use super::events::{Event, EventBus};
+use super::inventory::apply_defaults;
+use super::secrets::SecretBox;
+use super::ServiceError;
+use crate::model::discovery::{describe, ComponentEndpoint, Described, Hardware, ServiceEndpoint};
+use crate::model::ethernet::now_rfc3339;
+use crate::model::redfish::{EndpointFilter, EndpointInput, EndpointPatch, RedfishEndpoint};
+use crate::model::xname::Xname;
+use crate::store::{ComponentEndpointFilter, EndpointWrite, PasswordWrite, Store};
+
+/// Redfish endpoint operations.
+#[derive(Clone)]
+pub struct Endpoints {
+    store: Arc<dyn Store>,
+    bus: EventBus,
+    secrets: Arc<SecretBox>,
+}
+
+/// A BMC's user name and password, opened for a Redfish call.
+pub struct Credentials {
+    /// User name.
+    pub user: String,
+    /// Password (empty when none is stored).
+    pub password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Credentials {{ user: {:?}, password: <hidden> }}",
+            self.user
+        )
+    }
+}
+
+fn bad(e: crate::model::component::InputError) -> ServiceError {
+    ServiceError::BadRequest(e.0)
+}
+
+fn no_such(id: &Xname) -> ServiceError {
+    ServiceError::NotFound(format!("no such Redfish endpoint: {id}"))
+}
+
+impl Endpoints {
+    /// Endpoints over a store, sealing passwords with `secrets`, publishing on `bus`.
+    pub fn new(store: Arc<dyn Store>, bus: EventBus, secrets: Arc<SecretBox>) -> Endpoints {
+        Endpoints {
+            store,
+            bus,
+            secrets,
+        }
+    }
+
+    /// Checks one body and prepares its write.
+    fn prepare(&self, input: &EndpointInput, now: &str) -> Result<EndpointWrite, ServiceError> {
+        let (endpoint, password) = input.validate().map_err(bad)?;
+        let password = match password {
+            None => PasswordWrite::Keep,
+            Some(p) => PasswordWrite::Set(
+                self.secrets
+                    .seal(&p, endpoint.id.as_str())
+                    .map_err(|e| ServiceError::Internal(e.to_string()))?,
+            ),
+        };
+        let mut described = if input.describes_hardware() {
+            describe(&endpoint, &input.systems, &input.managers, now).map_err(|e| {
+                ServiceError::BadRequest(format!("endpoint {}: {}", endpoint.id, e.0))
+            })?
+        } else {
+            Described::default()
+        };
+        apply_defaults(&mut described.components);
+        Ok(EndpointWrite {
+            endpoint,
+            password,
+            described,
+        })
+    }
+
+    fn published(&self, writes: &[EndpointWrite], created: Vec<Xname>) {
+        for w in writes {
+            self.bus.publish(Event::EndpointChanged {
+                id: w.endpoint.id.to_string(),
+                deleted: false,
+            });
+        }
+        if !created.is_empty() {
+            self.bus.publish(Event::ComponentsChanged { ids: created });
+        }
+    }
+
+    /// Creates endpoints, all or nothing; returns their xnames.
+    pub async fn create(&self, inputs: Vec<EndpointInput>) -> Result<Vec<Xname>, ServiceError> {
+        if inputs.is_empty() {
+            return Err(ServiceError::BadRequest(
+                "no Redfish endpoints in the body".into(),
+            ));
+        }
+        let now = now_rfc3339();
+        let writes = inputs
+            .iter()
+            .enumerate()
+            .map(|(i, input)| {
+                self.prepare(input, &now).map_err(|e| match e {
+                    ServiceError::BadRequest(m) if inputs.len() > 1 => {
+                        ServiceError::BadRequest(format!("RedfishEndpoints[{i}]: {m}"))
+                    }
+                    other => other,
+                })
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut ids = HashSet::new();
+        let mut fqdns = HashSet::new();
+        for w in &writes {
+            if !ids.insert(w.endpoint.id.clone()) {
+                return Err(ServiceError::BadRequest(format!(
+                    "endpoint {} appears more than once in the request",
+                    w.endpoint.id
+                )));
+            }
+            if !fqdns.insert(w.endpoint.fqdn.to_ascii_lowercase()) {
+                return Err(ServiceError::BadRequest(format!(
+                    "FQDN {} appears more than once in the request",
+                    w.endpoint.fqdn
+                )));
+            }
+        }
+        let created = self.store.write_endpoints(&writes, false).await?;
+        let out = writes.iter().map(|w| w.endpoint.id.clone()).collect();
+        self.published(&writes, created);
+        Ok(out)
+    }
+
+    /// Creates or overwrites the endpoint at `id` (PUT; magellan's `--force-update`). An
+    /// absent Password keeps the stored one.
+    pub async fn replace(
+        &self,
+        id: &Xname,
+        mut input: EndpointInput,
+    ) -> Result<RedfishEndpoint, ServiceError> {
+        match input.id.as_deref().filter(|s| !s.trim().is_empty()) {
+            None => input.id = Some(id.to_string()),
+            Some(given) if Xname::parse(given).is_ok_and(|g| &g == id) => {}
+            Some(given) => {
+                return Err(ServiceError::BadRequest(format!(
+                    "ID in URL ({id}) and body ({given}) do not match"
+                )))
+            }
+        }
+        let write = self.prepare(&input, &now_rfc3339())?;
+        let writes = [write];
+        let created = self.store.write_endpoints(&writes, true).await?;
+        let [write] = writes;
+        let out = write.endpoint.clone();
+        self.published(std::slice::from_ref(&write), created);
+        Ok(out)
+    }
+
+    /// Changes the given fields of an endpoint (PATCH).
+    pub async fn patch(
+        &self,
+        id: &Xname,
+        patch: EndpointPatch,
+    ) -> Result<RedfishEndpoint, ServiceError> {
+        let current = self.get(id).await?;
+        if let Some(given) = patch.id.as_deref().filter(|s| !s.trim().is_empty()) {
+            if !Xname::parse(given).is_ok_and(|g| &g == id) {
+                return Err(ServiceError::BadRequest(format!(
+                    "ID in URL ({id}) and body ({given}) do not match; an endpoint's ID cannot change"
+                )));
+            }
+        }
+        let mut write = self.prepare(&patch.over(&current), &now_rfc3339())?;
+        write.endpoint.discovery = current.discovery;
+        let writes = [write];
+        self.store.write_endpoints(&writes, true).await?;
+        let [write] = writes;
+        let out = write.endpoint.clone();
+        self.published(std::slice::from_ref(&write), Vec::new());
+        Ok(out)
+    }
+
+    /// Endpoints matching `filter`.
+    pub async fn list(
+        &self,
+        filter: &EndpointFilter,
+    ) -> Result<Vec<RedfishEndpoint>, ServiceError> {
+        Ok(self.store.endpoints(filter).await?)
+    }
+
+    /// Endpoints at or below any of `roots` (`s0` or `all`: every one).
+    pub async fn list_below(&self, root: &str) -> Result<Vec<RedfishEndpoint>, ServiceError> {
+        let all = self.store.endpoints(&EndpointFilter::default()).await?;
+        if root.eq_ignore_ascii_case("s0") || root.eq_ignore_ascii_case("all") {
+            return Ok(all);
+        }
+        let root = Xname::parse(root).map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        Ok(all
+            .into_iter()
+            .filter(|ep| {
+                let mut at = Some(ep.id.clone());
+                while let Some(x) = at {
+                    if x == root {
+                        return true;
+                    }
+                    at = x.parent();
+                }
+                false
+            })
+            .collect())
+    }
+
+    /// One endpoint.
+    pub async fn get(&self, id: &Xname) -> Result<RedfishEndpoint, ServiceError> {
+        self.store.endpoint(id).await?.ok_or_else(|| no_such(id))
+    }
+
+    /// The endpoint's user and opened password, for talking to the BMC.
+    pub async fn credentials(&self, id: &Xname) -> Result<Credentials, ServiceError> {
+        let ep = self.get(id).await?;
+        let password = match self.store.endpoint_password(id).await? {
+            None => String::new(),
+            Some(sealed) => self
+                .secrets
+                .open(&sealed, id.as_str())
+                .map_err(|e| ServiceError::Internal(format!("endpoint {id}: {e}")))?,
+        };
+        Ok(Credentials {
+            user: ep.user,
+            password,
+        })
+    }
+
+    /// Deletes an endpoint and its component and service endpoints; its components stay.
+    pub async fn delete(&self, id: &Xname) -> Result<(), ServiceError> {
+        if !self.store.delete_endpoint(id).await? {
+            return Err(no_such(id));
+        }
+        self.bus.publish(Event::EndpointChanged {
+            id: id.to_string(),
+            deleted: true,
+        });
+        Ok(())
+    }
+
+    /// Deletes every endpoint; NotFound when there were none (as SMD answers).
+    pub async fn delete_all(&self) -> Result<u64, ServiceError> {
+        let n = self.store.delete_all_endpoints().await?;
+        if n == 0 {
+            return Err(ServiceError::NotFound("no entries to delete".into()));
+        }
+        self.bus.publish(Event::EndpointChanged {
+            id: String::new(),
+            deleted: true,
+        });
+        Ok(n)
+    }
+
+    /// Component endpoints matching `filter`.
+    pub async fn component_endpoints(
+        &self,
+        filter: &ComponentEndpointFilter,
+    ) -> Result<Vec<ComponentEndpoint>, ServiceError> {
+        Ok(self.store.component_endpoints(filter).await?)
+    }
+
+    /// Service endpoints of the given endpoints and Redfish types (all when empty).
+    pub async fn service_endpoints(
+        &self,
+        endpoints: &[Xname],
+        redfish_types: &[String],
+    ) -> Result<Vec<ServiceEndpoint>, ServiceError> {
+        Ok(self
+            .store
+            .service_endpoints(endpoints, redfish_types)
+            .await?)
+    }
+
+    /// Hardware at the given locations (all when empty).
+    pub async fn hardware(&self, ids: &[Xname]) -> Result<Vec<Hardware>, ServiceError> {
+        Ok(self.store.hardware(ids).await?)
+    }
+}
