@@ -1,0 +1,38 @@
+//! The demo cluster seeds every inventory resource consistently.
+
+mod common;
+
+use common::TestServer;
+use reqwest::StatusCode;
+
+#[tokio::test]
+async fn demo_seed_fills_every_inventory_resource() {
+    let t = TestServer::start().await;
+    chami::cli::demo::seed(&t.server.core, 300)
+        .await
+        .expect("seed");
+    let nodes = t.ids("/hsm/v2/State/Components?type=Node").await;
+    assert_eq!(nodes.len(), 300);
+    let (_, eps) = t.get("/hsm/v2/Inventory/RedfishEndpoints").await;
+    assert_eq!(eps["RedfishEndpoints"].as_array().unwrap().len(), 150);
+    let (_, ifs) = t.get("/hsm/v2/Inventory/EthernetInterfaces").await;
+    assert_eq!(ifs.as_array().unwrap().len(), 300);
+    let (status, hw) = t.get("/hsm/v2/Inventory/Hardware/x1000c0s0b0n1").await;
+    assert_eq!(status, StatusCode::OK, "{hw}");
+    assert_eq!(
+        hw["PopulatedFRU"]["NodeFRUInfo"]["SerialNumber"],
+        "CX0000001"
+    );
+    // Demo states survive endpoint ingestion (existing components are kept).
+    let (_, n0) = t.get("/hsm/v2/State/Components/x1000c0s0b0n0").await;
+    assert_eq!(n0["State"], "Off");
+    assert_eq!(n0["Role"], "Management");
+    // Exclusive queues split the compute nodes; p1 holds the first half.
+    let batch = t.ids("/hsm/v2/State/Components?group=batch").await;
+    let debug = t.ids("/hsm/v2/State/Components?group=debug").await;
+    let compute = t.ids("/hsm/v2/State/Components?group=compute").await;
+    assert_eq!(batch.len() + debug.len(), compute.len());
+    assert!(batch.iter().all(|b| !debug.contains(b)));
+    let p1 = t.ids("/hsm/v2/State/Components?partition=p1").await;
+    assert_eq!(p1.len(), 150);
+}
