@@ -444,3 +444,55 @@ async fn bad_bodies_are_named_and_store_nothing() {
     let (_, comps) = t.get("/hsm/v2/State/Components").await;
     assert_eq!(comps, json!({"Components": []}));
 }
+
+#[tokio::test]
+async fn service_endpoints_are_empty_until_discovery_and_named_when_missing() {
+    let t = TestServer::start().await;
+    t.post(BASE, magellan()).await;
+    let (status, body) = t.get("/hsm/v2/Inventory/ServiceEndpoints").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body, json!({"ServiceEndpoints": []}), "magellan sends no services");
+    assert_problem(
+        &t.get("/hsm/v2/Inventory/ServiceEndpoints/UpdateService").await,
+        StatusCode::NOT_FOUND,
+        "no service endpoints for UpdateService",
+    );
+    assert_problem(
+        &t.get("/hsm/v2/Inventory/ServiceEndpoints/UpdateService/RedfishEndpoints/x1000c0s0b0")
+            .await,
+        StatusCode::NOT_FOUND,
+        "no UpdateService service endpoint for x1000c0s0b0",
+    );
+    assert_problem(
+        &t.get("/hsm/v2/Inventory/ServiceEndpoints?redfish_ep=bogus").await,
+        StatusCode::BAD_REQUEST,
+        "redfish_ep",
+    );
+    assert_problem(
+        &t.get("/hsm/v2/Inventory/ComponentEndpoints?kind=x").await,
+        StatusCode::BAD_REQUEST,
+        "unknown parameter 'kind'",
+    );
+}
+
+#[tokio::test]
+async fn openapi_document_lists_the_inventory_paths() {
+    let t = TestServer::start().await;
+    let (status, doc) = t.get("/openapi.json").await;
+    assert_eq!(status, StatusCode::OK);
+    for path in [
+        "/hsm/v2/Inventory/RedfishEndpoints",
+        "/hsm/v2/Inventory/RedfishEndpoints/{xname}",
+        "/hsm/v2/Inventory/ComponentEndpoints",
+        "/hsm/v2/Inventory/ServiceEndpoints",
+        "/hsm/v2/Inventory/EthernetInterfaces/{ethInterfaceID}/IPAddresses",
+        "/hsm/v2/Inventory/Hardware/{xname}",
+        "/hsm/v2/groups/{group_label}/members/{xname_id}",
+        "/hsm/v2/partitions/names",
+        "/hsm/v2/memberships/{xname}",
+    ] {
+        assert!(doc["paths"].get(path).is_some(), "missing {path}");
+    }
+    let schema = doc["components"]["schemas"]["RedfishEndpoint"].to_string();
+    assert!(!schema.contains("Password"), "the returned shape has no password: {schema}");
+}
