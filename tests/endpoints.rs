@@ -451,9 +451,14 @@ async fn service_endpoints_are_empty_until_discovery_and_named_when_missing() {
     t.post(BASE, magellan()).await;
     let (status, body) = t.get("/hsm/v2/Inventory/ServiceEndpoints").await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    assert_eq!(body, json!({"ServiceEndpoints": []}), "magellan sends no services");
+    assert_eq!(
+        body,
+        json!({"ServiceEndpoints": []}),
+        "magellan sends no services"
+    );
     assert_problem(
-        &t.get("/hsm/v2/Inventory/ServiceEndpoints/UpdateService").await,
+        &t.get("/hsm/v2/Inventory/ServiceEndpoints/UpdateService")
+            .await,
         StatusCode::NOT_FOUND,
         "no service endpoints for UpdateService",
     );
@@ -464,7 +469,8 @@ async fn service_endpoints_are_empty_until_discovery_and_named_when_missing() {
         "no UpdateService service endpoint for x1000c0s0b0",
     );
     assert_problem(
-        &t.get("/hsm/v2/Inventory/ServiceEndpoints?redfish_ep=bogus").await,
+        &t.get("/hsm/v2/Inventory/ServiceEndpoints?redfish_ep=bogus")
+            .await,
         StatusCode::BAD_REQUEST,
         "redfish_ep",
     );
@@ -494,5 +500,8 @@ async fn openapi_document_lists_the_inventory_paths() {
         assert!(doc["paths"].get(path).is_some(), "missing {path}");
     }
     let schema = doc["components"]["schemas"]["RedfishEndpoint"].to_string();
-    assert!(!schema.contains("Password"), "the returned shape has no password: {schema}");
+    assert!(
+        !schema.contains("Password"),
+        "the returned shape has no password: {schema}"
+    );
 }

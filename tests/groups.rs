@@ -155,7 +155,7 @@ async fn group_bad_input_is_named_and_changes_nothing() {
         &t.post("/hsm/v2/groups", json!({"label": "has space"}))
             .await,
         StatusCode::BAD_REQUEST,
-        "group label 'has space'",
+        "couldn't validate group: group label 'has space'",
     );
     assert_problem(
         &t.post(
@@ -241,6 +241,11 @@ async fn exclusive_groups_refuse_shared_members_atomically() {
                    "members": {"ids": ["x1000c0s1b0n0", "x1000c0s0b0n0"]}}),
         )
         .await;
+    assert_problem(
+        &got,
+        StatusCode::CONFLICT,
+        "operation would conflict with an existing member in another exclusive group",
+    );
     assert_problem(&got, StatusCode::CONFLICT, "exclusive group 'colors'");
     assert_eq!(t.get("/hsm/v2/groups/blue").await.0, StatusCode::NOT_FOUND);
 

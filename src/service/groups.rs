@@ -73,7 +73,9 @@ impl Groups {
 
     /// Creates a group; returns its normalised label.
     pub async fn create(&self, group: Group) -> Result<String, ServiceError> {
-        let group = group.normalized().map_err(bad)?;
+        let group = group
+            .normalized()
+            .map_err(|e| ServiceError::BadRequest(format!("couldn't validate group: {}", e.0)))?;
         self.store.create_group(&group).await?;
         self.group_changed(&group.label, false);
         Ok(group.label)
@@ -172,7 +174,9 @@ impl Groups {
 
     /// Creates a partition; returns its normalised name.
     pub async fn create_partition(&self, partition: Partition) -> Result<String, ServiceError> {
-        let partition = partition.normalized().map_err(bad)?;
+        let partition = partition.normalized().map_err(|e| {
+            ServiceError::BadRequest(format!("couldn't validate partition: {}", e.0))
+        })?;
         self.store.create_partition(&partition).await?;
         self.partition_changed(&partition.name, false);
         Ok(partition.name)

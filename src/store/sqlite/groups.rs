@@ -128,7 +128,8 @@ async fn insert_group_members(
                 .map(|r| stored_xname(&r.try_get::<String, _>(0)?))
                 .collect::<Result<Vec<_>, _>>()?;
             return Err(StoreError::Conflict(format!(
-                "{} already in group '{other}', which shares exclusive group '{exclusive}' \
+                "operation would conflict with an existing member in another exclusive group: \
+                 {} already in group '{other}', which shares exclusive group '{exclusive}' \
                  with '{label}'; a component can be in only one of them",
                 name_list(&ids)
             )));
@@ -184,7 +185,8 @@ async fn insert_partition_members(
             format!("{} already a member of partition '{name}'", name_list(&ids))
         } else {
             format!(
-                "{} already in partition '{other}'; a component can be in only one partition",
+                "operation would conflict with an existing member in another partition: \
+                 {} already in partition '{other}'; a component can be in only one partition",
                 name_list(&ids)
             )
         };
@@ -321,7 +323,8 @@ impl GroupStore for SqliteStore {
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::Conflict(format!(
-                "group '{}' already exists",
+                "operation would conflict with an existing group that has the same label: \
+                 group '{}' already exists",
                 group.label
             )));
         }
@@ -445,7 +448,8 @@ impl GroupStore for SqliteStore {
         .await?;
         if done.rows_affected() == 0 {
             return Err(StoreError::Conflict(format!(
-                "partition '{}' already exists",
+                "operation would conflict with an existing partition that has the same name: \
+                 partition '{}' already exists",
                 partition.name
             )));
         }
