@@ -321,21 +321,20 @@ impl EndpointInput {
             new.clone()
                 .or_else(|| Some(old.to_string()).filter(|s| !s.is_empty()))
         };
+        // A new FQDN re-derives host and domain; a new host or domain keeps the other part
+        // and re-derives the FQDN.
         let naming = self.hostname.is_some() || self.domain.is_some() || self.fqdn.is_some();
+        let keep = |new: &Option<String>, old: &str| match (new, &self.fqdn) {
+            (Some(v), _) => Some(v.clone()),
+            (None, Some(_)) => None,
+            (None, None) => Some(old.to_string()).filter(|s| !s.is_empty()),
+        };
         EndpointInput {
             id: Some(current.id.as_str().to_string()),
             kind: None,
             name: pick(&self.name, &current.name),
-            hostname: if naming {
-                self.hostname.clone()
-            } else {
-                pick(&None, &current.hostname)
-            },
-            domain: if naming {
-                self.domain.clone()
-            } else {
-                pick(&None, &current.domain)
-            },
+            hostname: keep(&self.hostname, &current.hostname),
+            domain: keep(&self.domain, &current.domain),
             fqdn: if naming {
                 self.fqdn.clone()
             } else {
@@ -529,6 +528,15 @@ mod tests {
             (ep.fqdn.as_str(), ep.ip_address.as_str()),
             ("10.0.0.2", "10.0.0.2")
         );
+        let (named, _) =
+            input(serde_json::json!({"ID": "x3000c0s1b0", "Hostname": "bmc1", "Domain": "mgmt"}))
+                .validate()
+                .unwrap();
+        let (ep, _) = input(serde_json::json!({"Hostname": "bmc2"}))
+            .over(&named)
+            .validate()
+            .unwrap();
+        assert_eq!(ep.fqdn, "bmc2.mgmt", "the domain is kept");
     }
 
     #[test]
