@@ -1,10 +1,12 @@
 //! chami: OpenCHAMI's inventory (SMD), boot (BSS), power (PCS) and tenants as one program.
 //!
-//! Layers, top to bottom: faces (`cli`), `api` (axum routers), `service` (domain rules),
-//! `store` (SQL behind one trait), `model` (plain types, no I/O).
+//! Layers, top to bottom: faces (`tui`, `cli`) that reach the core only through `client`
+//! (HTTPS), `api` (axum routers), `service` (domain rules), `store` (SQL behind one trait),
+//! `model` (plain types, no I/O).
 
 pub mod api;
 pub mod cli;
+pub mod client;
 pub mod config;
 pub mod config_file;
 pub mod fsutil;
@@ -13,3 +15,4 @@ pub mod server;
 pub mod service;
 pub mod store;
 pub mod tls;
+pub mod tui;

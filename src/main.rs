@@ -18,11 +18,15 @@ use chami::config::{LogFormat, ServeArgs};
     version,
     about,
     long_about = None,
-    after_help = "Without a command, chami opens the full-screen console (not built yet: issue 7)."
+    after_help = "Without a command, chami opens the full-screen console: over a core it starts \
+                  on the data dir, or attached to --server URL."
 )]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+
+    #[command(flatten)]
+    console: chami::cli::console::ConsoleArgs,
 
     /// Log filter in RUST_LOG syntax (RUST_LOG wins when set).
     #[arg(long, env = "CHAMI_LOG", default_value = "info", global = true)]
@@ -61,8 +65,7 @@ enum Command {
     /// Tokens from the built-in issuer.
     #[command(subcommand)]
     Token(TokenCommand),
-    /// Start a throw-away core with a simulated inventory and print how to reach it.
-    /// (The full-screen console over it is not built yet: issue 7.)
+    /// The console over a throw-away core with a simulated cluster (--headless: just the core).
     Demo(chami::cli::demo::DemoArgs),
 }
 
@@ -80,6 +83,29 @@ fn init_logging(filter: &str, format: LogFormat) {
     }
 }
 
+/// The console owns the screen: its log goes to a file, never to the terminal.
+fn init_file_logging(filter: &str) -> anyhow::Result<()> {
+    let path = chami::cli::console::log_path();
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| anyhow::anyhow!("cannot create the log dir {}: {e}", dir.display()))?;
+    }
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .map_err(|e| anyhow::anyhow!("cannot open the log {}: {e}", path.display()))?;
+    let filter = EnvFilter::try_from_default_env()
+        .or_else(|_| EnvFilter::try_new(filter))
+        .unwrap_or_else(|_| EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .init();
+    Ok(())
+}
+
 fn main() -> ExitCode {
     let cli = match parse_cli() {
         Ok(cli) => cli,
@@ -90,11 +116,11 @@ fn main() -> ExitCode {
     };
     let result = match cli.command {
         None => {
-            eprintln!(
-                "chami: the full-screen console is not built yet (issue 7).\n\
-                 Try `chami demo` for a core with a simulated cluster, or `chami serve --help`."
-            );
-            return ExitCode::from(2);
+            if let Err(e) = init_file_logging(&cli.log) {
+                eprintln!("chami: {e:#}");
+                return ExitCode::FAILURE;
+            }
+            runtime().and_then(|rt| rt.block_on(chami::cli::console::run(cli.console)))
         }
         Some(Command::Token(cmd)) => chami::cli::token::run(&cmd),
         Some(Command::Serve(args)) => {
@@ -103,8 +129,16 @@ fn main() -> ExitCode {
             runtime().and_then(|rt| rt.block_on(serve(args, format)))
         }
         Some(Command::Demo(args)) => {
-            init_logging(&cli.log, LogFormat::Text);
-            runtime().and_then(|rt| rt.block_on(chami::cli::demo::run(args)))
+            let logged = if args.headless {
+                init_logging(&cli.log, LogFormat::Text);
+                Ok(())
+            } else {
+                init_file_logging(&cli.log)
+            };
+            match logged {
+                Ok(()) => runtime().and_then(|rt| rt.block_on(chami::cli::demo::run(args))),
+                Err(e) => Err(e),
+            }
         }
     };
     match result {

@@ -1,7 +1,6 @@
 //! `chami demo`: a throw-away core over a temp data dir with a simulated cluster's inventory.
 
 use std::net::SocketAddr;
-use std::time::Duration;
 
 use clap::Args;
 
@@ -13,8 +12,6 @@ use crate::model::group::{Group, Members, Partition};
 use crate::model::redfish::EndpointInput;
 use crate::model::xname::Xname;
 use crate::server;
-use crate::service::auth;
-use crate::service::issuer::MintRequest;
 use crate::service::Core;
 
 /// Options of `chami demo`.
@@ -26,6 +23,11 @@ pub struct DemoArgs {
     /// Address to listen on (port 0 picks a free one).
     #[arg(long, default_value = "127.0.0.1:0")]
     pub listen: SocketAddr,
+    /// No console: print how to reach the core with curl and wait for ctrl-c.
+    #[arg(long)]
+    pub headless: bool,
+    #[command(flatten)]
+    pub look: crate::cli::console::LookArgs,
 }
 
 /// The demo cluster's components: cabinets of 8 chassis x 8 slots x 2 nodes, each slot with
@@ -235,18 +237,20 @@ pub async fn seed(core: &Core, nodes: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// Runs the demo core until ctrl-c.
+/// Runs the console over a demo core (or, headless, the core alone until ctrl-c).
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let dir = tempfile::Builder::new().prefix("chami-demo-").tempdir()?;
     let serve = ServeArgs::for_data_dir(dir.path().to_path_buf(), args.listen);
     let server = server::start(&serve).await?;
     seed(&server.core, args.nodes).await?;
-    let token = server.issuer.mint(&MintRequest {
-        subject: "demo-admin".into(),
-        roles: vec![auth::Role::Admin],
-        tenant: None,
-        ttl: Duration::from_secs(12 * 3600),
-    })?;
+    let token = crate::cli::console::local_admin_token(&server, "demo-admin")?;
+    if !args.headless {
+        let opts = crate::cli::console::options(&args.look)?;
+        let client = crate::cli::console::local_client(&server, &token)?;
+        let result = crate::tui::run(client, opts).await;
+        server.shutdown().await?;
+        return result;
+    }
     let url = server.url();
     let ca = server.ca.clone().unwrap_or_default();
     println!("chami demo: {} nodes at {url}", args.nodes);

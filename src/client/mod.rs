@@ -1,0 +1,295 @@
+//! A typed HTTPS client of chami's own API (reqwest + rustls). The faces (console, CLI) reach
+//! the core only through this, whether it runs in-process or on another machine.
+
+use std::time::Duration;
+
+use reqwest::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::model::component::Component;
+use crate::model::discovery::{ComponentEndpoint, Hardware};
+use crate::model::ethernet::EthInterface;
+use crate::model::group::Membership;
+use crate::model::redfish::RedfishEndpoint;
+
+/// How long one request may take before it is reported as failed.
+pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// Why a call failed, in words for an operator.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ClientError {
+    /// The core could not be reached (refused, timed out, TLS failed).
+    #[error("cannot reach {url}: {detail}")]
+    Unreachable {
+        /// The core's base URL.
+        url: String,
+        /// What went wrong.
+        detail: String,
+    },
+    /// The core answered with an error (the problem's detail, or the body).
+    #[error("{status}: {detail}")]
+    Api {
+        /// HTTP status.
+        status: u16,
+        /// The problem detail.
+        detail: String,
+    },
+    /// The answer could not be read.
+    #[error("unexpected answer from the core: {0}")]
+    Decode(String),
+    /// The client could not be set up (bad CA file, bad URL).
+    #[error("{0}")]
+    Setup(String),
+}
+
+impl ClientError {
+    /// True when the core did not answer at all.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, ClientError::Unreachable { .. })
+    }
+}
+
+/// A client for one core, with one bearer token.
+#[derive(Clone)]
+pub struct Client {
+    http: reqwest::Client,
+    base: String,
+    token: String,
+}
+
+impl std::fmt::Debug for Client {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Client({})", self.base)
+    }
+}
+
+/// Everything the core knows about one node, for the detail view.
+#[derive(Debug, Clone, Default)]
+pub struct NodeDetail {
+    /// The component.
+    pub component: Option<Component>,
+    /// Its groups and partition.
+    pub membership: Option<Membership>,
+    /// How it is reached over Redfish.
+    pub endpoint: Option<ComponentEndpoint>,
+    /// The Redfish endpoint (BMC) behind it.
+    pub redfish: Option<RedfishEndpoint>,
+    /// Its Ethernet interfaces.
+    pub interfaces: Vec<EthInterface>,
+    /// Its hardware record.
+    pub hardware: Option<Hardware>,
+}
+
+impl Client {
+    /// A client of the core at `base` (`https://host:port`), trusting `ca_pem` when given
+    /// (else the system roots), authenticating with `token`.
+    pub fn new(base: &str, token: &str, ca_pem: Option<&[u8]>) -> Result<Client, ClientError> {
+        let mut b = reqwest::Client::builder()
+            .use_rustls_tls()
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(Duration::from_secs(5));
+        if let Some(pem) = ca_pem {
+            let cert = reqwest::Certificate::from_pem(pem)
+                .map_err(|e| ClientError::Setup(format!("bad CA certificate: {e}")))?;
+            b = b.add_root_certificate(cert);
+        }
+        let http = b
+            .build()
+            .map_err(|e| ClientError::Setup(format!("cannot build the HTTPS client: {e}")))?;
+        Ok(Client {
+            http,
+            base: base.trim_end_matches('/').to_string(),
+            token: token.to_string(),
+        })
+    }
+
+    /// The core's base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    async fn call(&self, method: Method, path: &str) -> Result<(StatusCode, String), ClientError> {
+        let resp = self
+            .http
+            .request(method, format!("{}{path}", self.base))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .map_err(|e| ClientError::Unreachable {
+                url: self.base.clone(),
+                detail: describe_reqwest(&e),
+            })?;
+        let status = resp.status();
+        let text = resp.text().await.map_err(|e| ClientError::Unreachable {
+            url: self.base.clone(),
+            detail: describe_reqwest(&e),
+        })?;
+        Ok((status, text))
+    }
+
+    /// GETs `path` and decodes the JSON answer; a non-2xx is an `Api` error.
+    pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
+        let (status, text) = self.call(Method::GET, path).await?;
+        if !status.is_success() {
+            return Err(api_error(status, &text));
+        }
+        serde_json::from_str(&text).map_err(|e| ClientError::Decode(format!("{path}: {e}")))
+    }
+
+    /// Like [`Client::get`], but a 404 is `None`.
+    pub async fn get_optional<T: DeserializeOwned>(
+        &self,
+        path: &str,
+    ) -> Result<Option<T>, ClientError> {
+        match self.get(path).await {
+            Ok(v) => Ok(Some(v)),
+            Err(ClientError::Api { status: 404, .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Every component (`State/Components`), in natural xname order.
+    pub async fn components(&self) -> Result<Vec<Component>, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Array {
+            #[serde(rename = "Components")]
+            components: Vec<Component>,
+        }
+        let a: Array = self.get("/hsm/v2/State/Components").await?;
+        Ok(a.components)
+    }
+
+    /// Every component's groups and partition.
+    pub async fn memberships(&self) -> Result<Vec<Membership>, ClientError> {
+        self.get("/hsm/v2/memberships").await
+    }
+
+    /// Who the token says we are: `(subject, roles)` from its claims (for display only; the
+    /// core decides what is allowed).
+    pub fn identity(&self) -> (String, Vec<String>) {
+        token_identity(&self.token)
+    }
+
+    /// Everything known about one node; parts that do not exist are left empty.
+    pub async fn node_detail(&self, xname: &str) -> Result<NodeDetail, ClientError> {
+        let component = self
+            .get_optional(&format!("/hsm/v2/State/Components/{xname}"))
+            .await?;
+        let membership = self
+            .get_optional(&format!("/hsm/v2/memberships/{xname}"))
+            .await?;
+        let endpoint: Option<ComponentEndpoint> = self
+            .get_optional(&format!("/hsm/v2/Inventory/ComponentEndpoints/{xname}"))
+            .await?;
+        let redfish = match &endpoint {
+            Some(ce) => {
+                self.get_optional(&format!(
+                    "/hsm/v2/Inventory/RedfishEndpoints/{}",
+                    ce.endpoint_id
+                ))
+                .await?
+            }
+            None => None,
+        };
+        let interfaces = self
+            .get(&format!(
+                "/hsm/v2/Inventory/EthernetInterfaces?ComponentID={xname}"
+            ))
+            .await?;
+        let hardware = self
+            .get_optional(&format!("/hsm/v2/Inventory/Hardware/{xname}"))
+            .await?;
+        Ok(NodeDetail {
+            component,
+            membership,
+            endpoint,
+            redfish,
+            interfaces,
+            hardware,
+        })
+    }
+}
+
+/// The problem detail of an error answer, or its body.
+fn api_error(status: StatusCode, text: &str) -> ClientError {
+    let detail = serde_json::from_str::<Value>(text)
+        .ok()
+        .and_then(|v| v.get("detail").and_then(Value::as_str).map(String::from))
+        .unwrap_or_else(|| text.chars().take(300).collect());
+    ClientError::Api {
+        status: status.as_u16(),
+        detail,
+    }
+}
+
+/// A reqwest error in plain words, with its innermost cause.
+fn describe_reqwest(e: &reqwest::Error) -> String {
+    let mut cause: &dyn std::error::Error = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    if e.is_timeout() {
+        format!("timed out ({cause})")
+    } else {
+        cause.to_string()
+    }
+}
+
+/// `(sub, roles)` read from a JWT's payload without verifying it (display only).
+pub fn token_identity(token: &str) -> (String, Vec<String>) {
+    use base64::Engine;
+    let claims = token
+        .split('.')
+        .nth(1)
+        .and_then(|p| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(p.trim_end_matches('='))
+                .ok()
+        })
+        .and_then(|b| serde_json::from_slice::<Value>(&b).ok())
+        .unwrap_or(Value::Null);
+    let sub = claims
+        .get("sub")
+        .and_then(Value::as_str)
+        .unwrap_or("unknown")
+        .to_string();
+    let roles = claims
+        .get("roles")
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default();
+    (sub, roles)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn identity_from_a_token_payload() {
+        use base64::Engine;
+        let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(br#"{"sub":"alice","roles":["operator","viewer"]}"#);
+        let (sub, roles) = token_identity(&format!("h.{payload}.s"));
+        assert_eq!(sub, "alice");
+        assert_eq!(roles, ["operator", "viewer"]);
+        assert_eq!(token_identity("garbage").0, "unknown");
+    }
+
+    #[test]
+    fn problem_detail_is_preferred() {
+        let e = api_error(
+            StatusCode::NOT_FOUND,
+            r#"{"detail":"no such xname: x1","status":404}"#,
+        );
+        assert_eq!(e.to_string(), "404: no such xname: x1");
+        let e = api_error(StatusCode::BAD_GATEWAY, "upstream down");
+        assert_eq!(e.to_string(), "502: upstream down");
+    }
+}

@@ -1,0 +1,165 @@
+//! The full-screen console. One state (`state::App`), a pure `update::update`, a pure
+//! `ui::draw`; this module owns the terminal and the I/O: a thread reads keys, tokio tasks call
+//! the core through `client::Client`, and everything comes back as `update::Msg` on one channel.
+
+pub mod filter;
+pub mod keymap;
+pub mod state;
+pub mod theme;
+pub mod ui;
+pub mod update;
+
+use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use tokio::sync::mpsc;
+
+use crate::client::Client;
+use keymap::Keymap;
+use state::App;
+use theme::Theme;
+use update::{update, Command, Msg};
+
+/// How often time advances in the console (refresh checks, redraw coalescing).
+const TICK: Duration = Duration::from_millis(250);
+
+/// How the console looks and behaves.
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// Colours.
+    pub theme: Theme,
+    /// Keys.
+    pub keymap: Keymap,
+    /// Hide every mutating action and show `[RO]`.
+    pub read_only: bool,
+    /// A problem found while loading settings, shown at start.
+    pub banner: Option<String>,
+}
+
+/// Runs the console over `client` until the operator quits. The terminal is restored on
+/// return and on panic.
+pub async fn run(client: Client, opts: Options) -> anyhow::Result<()> {
+    let mut terminal = ratatui::init();
+    let result = run_loop(&mut terminal, client, opts).await;
+    ratatui::restore();
+    result
+}
+
+async fn run_loop(
+    terminal: &mut ratatui::DefaultTerminal,
+    client: Client,
+    opts: Options,
+) -> anyhow::Result<()> {
+    let mut app = App::new(
+        client.base_url(),
+        client.identity(),
+        opts.read_only,
+        opts.keymap,
+    );
+    if let Some(b) = opts.banner {
+        app.message = Some((b, true));
+    }
+    let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
+    let stop = Arc::new(AtomicBool::new(false));
+    let input = spawn_input(tx.clone(), stop.clone());
+    let mut tick = tokio::time::interval(TICK);
+    let result = loop {
+        let msg = tokio::select! {
+            Some(m) = rx.recv() => m,
+            _ = tick.tick() => Msg::Tick(Instant::now()),
+        };
+        let mut commands = update(&mut app, msg);
+        // Take everything already queued before drawing: one frame per batch.
+        while let Ok(m) = rx.try_recv() {
+            commands.extend(update(&mut app, m));
+        }
+        for c in commands {
+            run_command(c, &client, &tx);
+        }
+        if app.quit {
+            break Ok(());
+        }
+        if app.dirty {
+            let mut page = app.page;
+            if let Err(e) = terminal.draw(|f| page = ui::draw(f, &app, &opts.theme)) {
+                break Err(anyhow::anyhow!("cannot draw: {e}"));
+            }
+            app.dirty = false;
+            if page != app.page {
+                app.page = page;
+                app.scroll_to_cursor();
+                app.dirty = true;
+            }
+        }
+    };
+    stop.store(true, Ordering::Relaxed);
+    let _ = input.join();
+    result
+}
+
+/// Reads terminal events on a thread of its own until `stop`.
+fn spawn_input(
+    tx: mpsc::UnboundedSender<Msg>,
+    stop: Arc<AtomicBool>,
+) -> std::thread::JoinHandle<()> {
+    std::thread::spawn(move || {
+        while !stop.load(Ordering::Relaxed) {
+            match event::poll(Duration::from_millis(100)) {
+                Ok(true) => {}
+                Ok(false) => continue,
+                Err(_) => break,
+            }
+            let msg = match event::read() {
+                Ok(Event::Key(k)) if k.kind == KeyEventKind::Press => Msg::Key(k),
+                Ok(Event::Resize(..)) => Msg::Resize,
+                Ok(_) => continue,
+                Err(_) => break,
+            };
+            if tx.send(msg).is_err() {
+                break;
+            }
+        }
+    })
+}
+
+/// The wall-clock time for "stale since" (UTC, `HH:MM:SS`).
+fn clock() -> String {
+    let now = time::OffsetDateTime::now_utc();
+    format!("{:02}:{:02}:{:02}Z", now.hour(), now.minute(), now.second())
+}
+
+fn run_command(cmd: Command, client: &Client, tx: &mpsc::UnboundedSender<Msg>) {
+    match cmd {
+        Command::FetchInventory => {
+            let (client, tx) = (client.clone(), tx.clone());
+            tokio::spawn(async move {
+                let result = tokio::try_join!(client.components(), client.memberships());
+                let _ = tx.send(Msg::Inventory {
+                    result,
+                    at: clock(),
+                });
+            });
+        }
+        Command::FetchDetail(xname) => {
+            let (client, tx) = (client.clone(), tx.clone());
+            tokio::spawn(async move {
+                let result = client.node_detail(&xname).await.map(Box::new);
+                let _ = tx.send(Msg::Detail { xname, result });
+            });
+        }
+        Command::Copy(text) => copy_osc52(&text),
+    }
+}
+
+/// Puts `text` on the terminal's clipboard with OSC 52 (works over ssh; tmux needs
+/// `set-clipboard on`).
+fn copy_osc52(text: &str) {
+    use base64::Engine;
+    let b64 = base64::engine::general_purpose::STANDARD.encode(text);
+    let mut out = std::io::stdout();
+    let _ = write!(out, "\x1b]52;c;{b64}\x07");
+    let _ = out.flush();
+}

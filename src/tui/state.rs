@@ -1,0 +1,455 @@
+//! The console's one state: inventory rows, the visible (filtered, sorted) order, cursor and
+//! marks keyed by xname, the view stack, and what the header shows about the connection.
+
+use std::collections::{BTreeSet, HashMap};
+use std::time::{Duration, Instant};
+
+use super::filter::Filter;
+use super::keymap::Keymap;
+use crate::client::NodeDetail;
+use crate::model::component::Component;
+use crate::model::group::Membership;
+
+/// One inventory row, as text ready to show, filter and sort.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub xname: String,
+    pub kind: String,
+    pub state: String,
+    pub flag: String,
+    pub enabled: bool,
+    pub role: String,
+    pub subrole: String,
+    pub nid: String,
+    pub arch: String,
+    pub class: String,
+    pub groups: Vec<String>,
+    pub partition: String,
+    /// Lowercase text of every field, for substring filters.
+    pub search: String,
+}
+
+impl Row {
+    /// A row from a component and its membership.
+    pub fn new(c: &Component, m: Option<&Membership>) -> Row {
+        let s = |v: Option<String>| v.unwrap_or_default();
+        Row {
+            xname: c.id.to_string(),
+            kind: c.kind.to_string(),
+            state: s(c.state.map(|v| v.to_string())),
+            flag: s(c.flag.map(|v| v.to_string())),
+            enabled: c.enabled.unwrap_or(true),
+            role: s(c.role.map(|v| v.to_string())),
+            subrole: s(c.subrole.map(|v| v.to_string())),
+            nid: s(c.nid.map(|v| v.to_string())),
+            arch: s(c.arch.map(|v| v.to_string())),
+            class: s(c.class.map(|v| v.to_string())),
+            groups: m.map(|m| m.group_labels.clone()).unwrap_or_default(),
+            partition: m.map(|m| m.partition_name.clone()).unwrap_or_default(),
+            search: String::new(),
+        }
+        .indexed()
+    }
+
+    /// The row with its search text filled in.
+    pub fn indexed(mut self) -> Row {
+        self.search = [
+            self.xname.as_str(),
+            &self.kind,
+            &self.state,
+            &self.flag,
+            &self.role,
+            &self.subrole,
+            &self.nid,
+            &self.arch,
+            &self.class,
+            &self.groups.join(","),
+            &self.partition,
+        ]
+        .join(" ")
+        .to_ascii_lowercase();
+        self
+    }
+
+    /// Lowercase text of every field.
+    pub fn search_text(&self) -> &str {
+        &self.search
+    }
+}
+
+/// A sortable column of the inventory table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Column {
+    Xname,
+    Type,
+    State,
+    Flag,
+    Enabled,
+    Role,
+    SubRole,
+    Nid,
+    Arch,
+    Groups,
+}
+
+impl Column {
+    /// Every column, left to right.
+    pub const ALL: [Column; 10] = [
+        Column::Xname,
+        Column::Type,
+        Column::State,
+        Column::Flag,
+        Column::Enabled,
+        Column::Role,
+        Column::SubRole,
+        Column::Nid,
+        Column::Arch,
+        Column::Groups,
+    ];
+
+    /// The header text.
+    pub fn title(self) -> &'static str {
+        match self {
+            Column::Xname => "XNAME",
+            Column::Type => "TYPE",
+            Column::State => "STATE",
+            Column::Flag => "FLAG",
+            Column::Enabled => "EN",
+            Column::Role => "ROLE",
+            Column::SubRole => "SUBROLE",
+            Column::Nid => "NID",
+            Column::Arch => "ARCH",
+            Column::Groups => "GROUPS",
+        }
+    }
+
+    /// The key that sorts by this column (after `s`, or shifted alone).
+    pub fn key(self) -> char {
+        match self {
+            Column::Xname => 'x',
+            Column::Type => 't',
+            Column::State => 's',
+            Column::Flag => 'f',
+            Column::Enabled => 'e',
+            Column::Role => 'r',
+            Column::SubRole => 'u',
+            Column::Nid => 'n',
+            Column::Arch => 'a',
+            Column::Groups => 'g',
+        }
+    }
+
+    /// The column a sort key names.
+    pub fn from_key(c: char) -> Option<Column> {
+        Column::ALL
+            .into_iter()
+            .find(|col| col.key() == c.to_ascii_lowercase())
+    }
+
+    /// Width when shown, and priority (lower collapses last) at narrow widths.
+    pub fn width_priority(self) -> (u16, u8) {
+        match self {
+            Column::Xname => (16, 0),
+            Column::State => (8, 1),
+            Column::Role => (11, 2),
+            Column::Nid => (6, 3),
+            Column::Type => (8, 4),
+            Column::Flag => (7, 5),
+            Column::Groups => (18, 6),
+            Column::Enabled => (3, 7),
+            Column::Arch => (5, 8),
+            Column::SubRole => (8, 9),
+        }
+    }
+}
+
+/// Compares two rows by a column; xnames in natural order break ties.
+pub fn compare(a: &Row, b: &Row, col: Column) -> std::cmp::Ordering {
+    let by_xname = || natural(&a.xname, &b.xname);
+    let first = match col {
+        Column::Xname => return by_xname(),
+        Column::Type => a.kind.cmp(&b.kind),
+        Column::State => a.state.cmp(&b.state),
+        Column::Flag => a.flag.cmp(&b.flag),
+        Column::Enabled => a.enabled.cmp(&b.enabled),
+        Column::Role => a.role.cmp(&b.role),
+        Column::SubRole => a.subrole.cmp(&b.subrole),
+        Column::Nid => {
+            let n = |r: &Row| r.nid.parse::<i64>().unwrap_or(i64::MAX);
+            n(a).cmp(&n(b))
+        }
+        Column::Arch => a.arch.cmp(&b.arch),
+        Column::Groups => a.groups.cmp(&b.groups),
+    };
+    first.then_with(by_xname)
+}
+
+/// Natural order of xnames: digit runs compare as numbers (`s2` before `s10`).
+pub fn natural(a: &str, b: &str) -> std::cmp::Ordering {
+    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
+    loop {
+        match (x.first(), y.first()) {
+            (None, None) => return std::cmp::Ordering::Equal,
+            (None, _) => return std::cmp::Ordering::Less,
+            (_, None) => return std::cmp::Ordering::Greater,
+            (Some(p), Some(q)) if p.is_ascii_digit() && q.is_ascii_digit() => {
+                let dx = x.iter().take_while(|c| c.is_ascii_digit()).count();
+                let dy = y.iter().take_while(|c| c.is_ascii_digit()).count();
+                let (nx, ny) = (trim_zeros(&x[..dx]), trim_zeros(&y[..dy]));
+                let ord = nx.len().cmp(&ny.len()).then_with(|| nx.cmp(ny));
+                if ord != std::cmp::Ordering::Equal {
+                    return ord;
+                }
+                x = &x[dx..];
+                y = &y[dy..];
+            }
+            (Some(p), Some(q)) => {
+                if p != q {
+                    return p.cmp(q);
+                }
+                x = &x[1..];
+                y = &y[1..];
+            }
+        }
+    }
+}
+
+fn trim_zeros(d: &[u8]) -> &[u8] {
+    let n = d.iter().take_while(|c| **c == b'0').count();
+    &d[n.min(d.len().saturating_sub(1))..]
+}
+
+/// A screen of the console.
+#[derive(Debug, Clone, PartialEq)]
+pub enum View {
+    /// The component table.
+    Inventory,
+    /// Everything about one node.
+    Detail {
+        /// The node.
+        xname: String,
+        /// Lines scrolled past.
+        scroll: u16,
+    },
+}
+
+impl View {
+    /// The crumb shown for this view.
+    pub fn crumb(&self) -> String {
+        match self {
+            View::Inventory => "nodes".into(),
+            View::Detail { xname, .. } => xname.clone(),
+        }
+    }
+}
+
+/// What the console knows about its connection to the core.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Conn {
+    /// Waiting for the first answer.
+    Connecting,
+    /// The last refresh succeeded.
+    Connected,
+    /// The last refresh failed; data is from `since` (when there was any).
+    Stale {
+        /// When the data shown was last fresh.
+        since: Option<String>,
+        /// Why the refresh failed.
+        error: String,
+    },
+}
+
+/// What the keyboard is typing into, if anything.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Input {
+    /// Keys are commands.
+    None,
+    /// `/` filter text.
+    Filter(String),
+    /// `:` command text.
+    Command(String),
+    /// `s` was pressed: the next key picks a sort column.
+    SortPending,
+}
+
+/// The node detail as loaded, or why it could not be.
+#[derive(Debug, Clone)]
+pub enum DetailData {
+    /// Being fetched.
+    Loading,
+    /// Fetched.
+    Loaded(Box<NodeDetail>),
+    /// The fetch failed.
+    Failed(String),
+}
+
+/// The whole console state; `update` changes it, `ui::draw` shows it.
+#[derive(Debug, Clone)]
+pub struct App {
+    /// The core's URL, for the header.
+    pub url: String,
+    /// Who we are and with which roles.
+    pub identity: (String, Vec<String>),
+    /// Whether mutating actions are hidden.
+    pub read_only: bool,
+    /// Keys to actions.
+    pub keymap: Keymap,
+    /// Connection state.
+    pub conn: Conn,
+    /// Every row, in natural xname order, as last fetched.
+    pub rows: Vec<Row>,
+    /// Indexes into `rows` that pass the filter, in the shown order.
+    pub visible: Vec<usize>,
+    /// The applied filter and its text.
+    pub filter: Filter,
+    pub filter_text: String,
+    /// The filter text before `/` was pressed, restored by `esc`.
+    pub filter_before: Option<String>,
+    /// Sort column and direction.
+    pub sort: (Column, bool),
+    /// The xname under the cursor.
+    pub cursor: Option<String>,
+    /// The xname the operator last put the cursor on: while a filter hides it the cursor
+    /// sits on a neighbour, and it comes back when the row shows again.
+    pub pinned: Option<String>,
+    /// Marked xnames.
+    pub marks: BTreeSet<String>,
+    /// Where a `V` range starts.
+    pub anchor: Option<String>,
+    /// First visible row of the table.
+    pub offset: usize,
+    /// Rows the table can show (set by the renderer's last layout).
+    pub page: usize,
+    /// The view stack; the last is shown.
+    pub views: Vec<View>,
+    /// Typing state.
+    pub input: Input,
+    /// Help overlay shown.
+    pub help: bool,
+    /// One line for the operator (errors, confirmations).
+    pub message: Option<(String, bool)>,
+    /// Loaded node details by xname.
+    pub details: HashMap<String, DetailData>,
+    /// Local time of the last successful fetch.
+    pub last_fresh: Option<String>,
+    /// When the inventory was last fetched; a fetch is in flight when `fetching`.
+    pub last_fetch: Option<Instant>,
+    pub fetching: bool,
+    /// How often the inventory refreshes.
+    pub refresh: Duration,
+    /// Whether anything changed since the last draw.
+    pub dirty: bool,
+    /// Set when the console should exit.
+    pub quit: bool,
+}
+
+impl App {
+    /// A fresh console for the core at `url`.
+    pub fn new(url: &str, identity: (String, Vec<String>), read_only: bool, keymap: Keymap) -> App {
+        App {
+            url: url.to_string(),
+            identity,
+            read_only,
+            keymap,
+            conn: Conn::Connecting,
+            rows: Vec::new(),
+            visible: Vec::new(),
+            filter: Filter::default(),
+            filter_text: String::new(),
+            filter_before: None,
+            sort: (Column::Xname, false),
+            cursor: None,
+            pinned: None,
+            marks: BTreeSet::new(),
+            anchor: None,
+            offset: 0,
+            page: 20,
+            views: vec![View::Inventory],
+            input: Input::None,
+            help: false,
+            message: None,
+            details: HashMap::new(),
+            last_fresh: None,
+            last_fetch: None,
+            fetching: false,
+            refresh: Duration::from_secs(5),
+            dirty: true,
+            quit: false,
+        }
+    }
+
+    /// The view shown.
+    pub fn view(&self) -> &View {
+        self.views.last().unwrap_or(&View::Inventory)
+    }
+
+    /// Position of the cursor in `visible`.
+    pub fn cursor_index(&self) -> Option<usize> {
+        let x = self.cursor.as_deref()?;
+        self.visible.iter().position(|&i| self.rows[i].xname == x)
+    }
+
+    /// The row under the cursor.
+    pub fn cursor_row(&self) -> Option<&Row> {
+        self.cursor_index().map(|i| &self.rows[self.visible[i]])
+    }
+
+    /// Recomputes the visible rows from filter and sort; the cursor stays on its xname if it is
+    /// still visible, else moves to the nearest row.
+    pub fn recompute(&mut self) {
+        let before = self.cursor_index();
+        let mut visible: Vec<usize> = (0..self.rows.len())
+            .filter(|&i| self.filter.accepts(&self.rows[i]))
+            .collect();
+        let (col, desc) = self.sort;
+        if col != Column::Xname || desc {
+            visible.sort_by(|&a, &b| {
+                let o = compare(&self.rows[a], &self.rows[b], col);
+                if desc {
+                    o.reverse()
+                } else {
+                    o
+                }
+            });
+        }
+        self.visible = visible;
+        let shown = |x: &str| self.visible.iter().any(|&i| self.rows[i].xname == x);
+        if let Some(p) = self.pinned.clone().filter(|p| shown(p)) {
+            self.cursor = Some(p);
+        } else if !self.cursor.as_deref().is_some_and(shown) {
+            let at = before
+                .unwrap_or(0)
+                .min(self.visible.len().saturating_sub(1));
+            self.cursor = self.visible.get(at).map(|&i| self.rows[i].xname.clone());
+        }
+        self.scroll_to_cursor();
+        self.dirty = true;
+    }
+
+    /// Keeps the cursor within the shown page.
+    pub fn scroll_to_cursor(&mut self) {
+        let Some(i) = self.cursor_index() else {
+            self.offset = 0;
+            return;
+        };
+        let page = self.page.max(1);
+        if i < self.offset {
+            self.offset = i;
+        } else if i >= self.offset + page {
+            self.offset = i + 1 - page;
+        }
+        let max_offset = self.visible.len().saturating_sub(page);
+        self.offset = self.offset.min(max_offset);
+    }
+
+    /// Replaces the rows with a fresh fetch, keeping filter, sort, cursor and marks.
+    pub fn set_inventory(&mut self, comps: &[Component], members: &[Membership]) {
+        let by_id: HashMap<&str, &Membership> =
+            members.iter().map(|m| (m.id.as_str(), m)).collect();
+        self.rows = comps
+            .iter()
+            .map(|c| Row::new(c, by_id.get(c.id.as_str()).copied()))
+            .collect();
+        self.recompute();
+    }
+}

@@ -1,0 +1,474 @@
+//! Drawing: a pure function of the state. Only the visible rows of the table are built.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::{Modifier, Style};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Cell, Clear, Paragraph, Row as TableRow, Table, Wrap};
+use ratatui::Frame;
+use serde_json::Value;
+
+use super::filter::field_names;
+use super::keymap::Action;
+use super::state::{App, Column, Conn, DetailData, Input, Row, View};
+use super::theme::Theme;
+use super::update::COMMANDS;
+
+/// Draws the whole console; returns how many table rows fit (the page size).
+pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> usize {
+    let [header, crumbs, body, status, hints] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(frame.area());
+    draw_header(frame, header, app, theme);
+    draw_crumbs(frame, crumbs, app, theme);
+    let page = match app.view() {
+        View::Inventory => draw_table(frame, body, app, theme),
+        View::Detail { xname, scroll } => {
+            draw_detail(frame, body, app, theme, xname, *scroll);
+            app.page
+        }
+    };
+    draw_status(frame, status, app, theme);
+    draw_hints(frame, hints, app, theme);
+    if app.help {
+        draw_help(frame, app, theme);
+    }
+    page
+}
+
+fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let (sub, roles) = &app.identity;
+    let conn = match &app.conn {
+        Conn::Connecting => Span::styled("connecting…", theme.dim()),
+        Conn::Connected => Span::styled("● connected", Style::default().fg(theme.ok)),
+        Conn::Stale { since, error } => Span::styled(
+            match since {
+                Some(t) => format!("✗ stale since {t}: {error}"),
+                None => format!("✗ unreachable: {error}"),
+            },
+            theme.error(),
+        ),
+    };
+    let mut spans = vec![
+        Span::styled(" chami ", theme.accent().add_modifier(Modifier::REVERSED)),
+        Span::raw(" "),
+        Span::raw(app.url.clone()),
+        Span::raw("  "),
+        Span::styled(format!("{sub} [{}]", roles.join(",")), theme.dim()),
+        Span::raw("  "),
+    ];
+    if app.read_only {
+        spans.push(Span::styled("[RO] ", theme.error()));
+    }
+    spans.push(conn);
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_crumbs(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let crumbs: Vec<String> = app.views.iter().map(View::crumb).collect();
+    let mut spans = vec![Span::styled(
+        format!(" {} ", crumbs.join(" › ")),
+        theme.accent(),
+    )];
+    if *app.view() == View::Inventory {
+        spans.push(Span::raw(format!(
+            " {}/{}",
+            app.visible.len(),
+            app.rows.len()
+        )));
+        let (col, desc) = app.sort;
+        spans.push(Span::styled(
+            format!("  sort:{}{}", col.title(), if desc { "↓" } else { "↑" }),
+            theme.dim(),
+        ));
+        if !app.filter_text.is_empty() {
+            spans.push(Span::raw(format!("  /{}", app.filter_text)));
+        }
+    }
+    spans.push(Span::styled(
+        format!("  marks:{}", app.marks.len()),
+        if app.marks.is_empty() {
+            theme.dim()
+        } else {
+            theme.mark()
+        },
+    ));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The columns that fit in `width`, left to right, dropping the least important first.
+pub fn columns_for(width: u16) -> Vec<Column> {
+    let mut by_priority = Column::ALL.to_vec();
+    by_priority.sort_by_key(|c| c.width_priority().1);
+    let mut used = 2u16; // the mark gutter
+    let mut keep = Vec::new();
+    for c in by_priority {
+        let w = c.width_priority().0 + 1;
+        if used + w <= width || keep.is_empty() {
+            used += w;
+            keep.push(c);
+        }
+    }
+    Column::ALL
+        .into_iter()
+        .filter(|c| keep.contains(c))
+        .collect()
+}
+
+fn cell(row: &Row, col: Column, theme: &Theme) -> Cell<'static> {
+    match col {
+        Column::Xname => Cell::from(row.xname.clone()),
+        Column::Type => Cell::from(row.kind.clone()),
+        Column::State => Cell::from(Span::styled(row.state.clone(), theme.state(&row.state))),
+        Column::Flag => Cell::from(Span::styled(
+            row.flag.clone(),
+            if row.flag == "OK" {
+                Style::default()
+            } else {
+                Style::default().fg(theme.warn)
+            },
+        )),
+        Column::Enabled => Cell::from(if row.enabled { "✓" } else { "✗" }),
+        Column::Role => Cell::from(row.role.clone()),
+        Column::SubRole => Cell::from(row.subrole.clone()),
+        Column::Nid => Cell::from(row.nid.clone()),
+        Column::Arch => Cell::from(row.arch.clone()),
+        Column::Groups => Cell::from(row.groups.join(",")),
+    }
+}
+
+fn draw_table(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize {
+    let cols = columns_for(area.width);
+    let page = area.height.saturating_sub(1) as usize;
+    if app.rows.is_empty() {
+        let text = match &app.conn {
+            Conn::Connecting => "Loading the inventory…".to_string(),
+            Conn::Stale { .. } => "No data: the core did not answer (see the header).".to_string(),
+            Conn::Connected => "The inventory is empty. Add components with `POST /hsm/v2/State/Components` or discover BMCs.".to_string(),
+        };
+        frame.render_widget(
+            Paragraph::new(text)
+                .style(theme.dim())
+                .wrap(Wrap { trim: true }),
+            area,
+        );
+        return page;
+    }
+    let (sort_col, desc) = app.sort;
+    let header = TableRow::new(std::iter::once(Cell::from(" ")).chain(cols.iter().map(|c| {
+        let mark = if *c == sort_col {
+            if desc {
+                "↓"
+            } else {
+                "↑"
+            }
+        } else {
+            ""
+        };
+        Cell::from(format!("{}{mark}", c.title()))
+    })))
+    .style(theme.accent());
+    let cursor = app.cursor.as_deref();
+    let end = (app.offset + page).min(app.visible.len());
+    let rows = app.visible[app.offset.min(end)..end].iter().map(|&i| {
+        let row = &app.rows[i];
+        let marked = app.marks.contains(&row.xname);
+        let gutter = Cell::from(if marked { "*" } else { " " });
+        let mut r =
+            TableRow::new(std::iter::once(gutter).chain(cols.iter().map(|c| cell(row, *c, theme))));
+        if marked {
+            r = r.style(theme.mark());
+        }
+        if Some(row.xname.as_str()) == cursor {
+            r = r.style(theme.cursor());
+        }
+        r
+    });
+    let widths: Vec<Constraint> = std::iter::once(Constraint::Length(1))
+        .chain(cols.iter().map(|c| {
+            if *c == Column::Groups {
+                Constraint::Min(c.width_priority().0)
+            } else {
+                Constraint::Length(c.width_priority().0)
+            }
+        }))
+        .collect();
+    frame.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(1),
+        area,
+    );
+    page
+}
+
+fn kv(lines: &mut Vec<Line<'static>>, theme: &Theme, key: &str, value: impl Into<String>) {
+    let value = value.into();
+    if value.is_empty() {
+        return;
+    }
+    lines.push(Line::from(vec![
+        Span::styled(format!("  {key:<18}"), theme.dim()),
+        Span::raw(value),
+    ]));
+}
+
+fn section(lines: &mut Vec<Line<'static>>, theme: &Theme, title: &str) {
+    lines.push(Line::default());
+    lines.push(Line::styled(title.to_string(), theme.accent()));
+}
+
+fn json_str(v: &Value, path: &[&str]) -> String {
+    let mut at = v;
+    for p in path {
+        at = &at[*p];
+    }
+    match at {
+        Value::Null => String::new(),
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
+}
+
+fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, xname: &str, scroll: u16) {
+    let mut lines: Vec<Line<'static>> = Vec::new();
+    match app.details.get(xname) {
+        None | Some(DetailData::Loading) => lines.push(Line::styled("Loading…", theme.dim())),
+        Some(DetailData::Failed(e)) => lines.push(Line::styled(
+            format!("Cannot load {xname}: {e}"),
+            theme.error(),
+        )),
+        Some(DetailData::Loaded(d)) => {
+            section(&mut lines, theme, "Component");
+            match &d.component {
+                None => lines.push(Line::styled("  not in the inventory", theme.error())),
+                Some(c) => {
+                    let v = serde_json::to_value(c).unwrap_or(Value::Null);
+                    for k in [
+                        "ID",
+                        "Type",
+                        "State",
+                        "Flag",
+                        "Enabled",
+                        "SoftwareStatus",
+                        "Role",
+                        "SubRole",
+                        "NID",
+                        "Subtype",
+                        "NetType",
+                        "Arch",
+                        "Class",
+                    ] {
+                        kv(&mut lines, theme, k, json_str(&v, &[k]));
+                    }
+                }
+            }
+            section(&mut lines, theme, "Membership");
+            let (groups, partition) = match &d.membership {
+                Some(m) => (m.group_labels.join(", "), m.partition_name.clone()),
+                None => (String::new(), String::new()),
+            };
+            kv(
+                &mut lines,
+                theme,
+                "Groups",
+                if groups.is_empty() {
+                    "none".into()
+                } else {
+                    groups
+                },
+            );
+            kv(
+                &mut lines,
+                theme,
+                "Partition",
+                if partition.is_empty() {
+                    "none".into()
+                } else {
+                    partition
+                },
+            );
+            section(&mut lines, theme, "Redfish");
+            match (&d.endpoint, &d.redfish) {
+                (Some(ce), ep) => {
+                    let v = serde_json::to_value(ce).unwrap_or(Value::Null);
+                    kv(&mut lines, theme, "Endpoint", ce.endpoint_id.to_string());
+                    kv(&mut lines, theme, "URL", json_str(&v, &["RedfishURL"]));
+                    kv(&mut lines, theme, "Redfish type", ce.redfish_type.clone());
+                    kv(&mut lines, theme, "UUID", json_str(&v, &["UUID"]));
+                    let actions = &v["RedfishSystemInfo"]["Actions"]["#ComputerSystem.Reset"]
+                        ["ResetType@Redfish.AllowableValues"];
+                    if let Some(a) = actions.as_array() {
+                        let names: Vec<&str> = a.iter().filter_map(Value::as_str).collect();
+                        kv(&mut lines, theme, "Reset types", names.join(" "));
+                    }
+                    if let Some(ep) = ep {
+                        kv(&mut lines, theme, "BMC FQDN", ep.fqdn.clone());
+                        kv(&mut lines, theme, "BMC user", ep.user.clone());
+                        kv(
+                            &mut lines,
+                            theme,
+                            "Discovery",
+                            ep.discovery.last_status.clone(),
+                        );
+                    }
+                }
+                (None, _) => lines.push(Line::styled("  no component endpoint", theme.dim())),
+            }
+            section(&mut lines, theme, "Interfaces");
+            if d.interfaces.is_empty() {
+                lines.push(Line::styled("  none", theme.dim()));
+            }
+            for i in &d.interfaces {
+                let ips: Vec<String> = i
+                    .ip_addresses
+                    .iter()
+                    .map(|m| {
+                        if m.network.is_empty() {
+                            m.ip_address.clone()
+                        } else {
+                            format!("{} ({})", m.ip_address, m.network)
+                        }
+                    })
+                    .collect();
+                kv(&mut lines, theme, &i.mac_address, ips.join(", "));
+            }
+            section(&mut lines, theme, "Hardware");
+            match &d.hardware {
+                None => lines.push(Line::styled("  no hardware record", theme.dim())),
+                Some(h) => {
+                    let v = serde_json::to_value(h).unwrap_or(Value::Null);
+                    let fru = &["PopulatedFRU", "NodeFRUInfo"];
+                    let f = |k: &str| json_str(&v, &[fru[0], fru[1], k]);
+                    kv(&mut lines, theme, "Manufacturer", f("Manufacturer"));
+                    kv(&mut lines, theme, "Model", f("Model"));
+                    kv(&mut lines, theme, "Serial", f("SerialNumber"));
+                    kv(&mut lines, theme, "BIOS", f("BiosVersion"));
+                    let loc = |a: &str, b: &str| json_str(&v, &["NodeLocationInfo", a, b]);
+                    let cpus = loc("ProcessorSummary", "Count");
+                    let model = loc("ProcessorSummary", "Model");
+                    kv(
+                        &mut lines,
+                        theme,
+                        "Processors",
+                        format!("{cpus} × {model}")
+                            .trim_matches([' ', '×'])
+                            .to_string(),
+                    );
+                    let mem = loc("MemorySummary", "TotalSystemMemoryGiB");
+                    if !mem.is_empty() {
+                        kv(&mut lines, theme, "Memory", format!("{mem} GiB"));
+                    }
+                }
+            }
+            section(&mut lines, theme, "Boot and power");
+            lines.push(Line::styled(
+                "  boot parameters and live power state come with the boot (5) and power (4) issues",
+                theme.dim(),
+            ));
+        }
+    }
+    let block = Block::default()
+        .borders(Borders::TOP)
+        .title(Span::styled(format!(" {xname} "), theme.accent()));
+    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
+}
+
+fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let line = match &app.input {
+        Input::Filter(t) => Line::from(vec![
+            Span::styled("/", theme.accent()),
+            Span::raw(t.clone()),
+            Span::raw("▏"),
+        ]),
+        Input::Command(t) => Line::from(vec![
+            Span::styled(":", theme.accent()),
+            Span::raw(t.clone()),
+            Span::raw("▏"),
+        ]),
+        Input::SortPending => Line::styled(
+            format!(
+                "sort by: {}",
+                Column::ALL
+                    .iter()
+                    .map(|c| format!("{} {}", c.key(), c.title().to_lowercase()))
+                    .collect::<Vec<_>>()
+                    .join("  ")
+            ),
+            theme.accent(),
+        ),
+        Input::None => match &app.message {
+            Some((m, true)) => Line::styled(m.clone(), theme.error()),
+            Some((m, false)) => Line::raw(m.clone()),
+            None => Line::default(),
+        },
+    };
+    frame.render_widget(Paragraph::new(line), area);
+}
+
+fn draw_hints(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    let mut spans = Vec::new();
+    for b in app.keymap.bindings.iter().filter(|b| b.hint) {
+        if let Some(k) = b.keys.first() {
+            spans.push(Span::styled(format!(" {k}"), theme.accent()));
+            spans.push(Span::styled(format!(" {}", b.name), theme.dim()));
+        }
+    }
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) {
+    let area = frame.area();
+    let w = area.width.saturating_sub(4).min(76);
+    let h = area.height.saturating_sub(2).min(34);
+    let popup = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
+    let mut lines = vec![Line::styled("Keys", theme.accent())];
+    for b in &app.keymap.bindings {
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("  {:<14}", app.keymap.keys_of(b.action)),
+                theme.accent(),
+            ),
+            Span::raw(b.help),
+        ]));
+    }
+    lines.push(Line::default());
+    lines.push(Line::styled("Filter (/)", theme.accent()));
+    lines.push(Line::raw(
+        "  words AND; field=a,b  !word  x1000c0s[0-3]b0n[0-1]  text",
+    ));
+    lines.push(Line::raw(format!(
+        "  fields: {}",
+        field_names().collect::<Vec<_>>().join(" ")
+    )));
+    lines.push(Line::default());
+    lines.push(Line::styled("Commands (:)", theme.accent()));
+    lines.push(Line::raw(format!(
+        "  {}",
+        COMMANDS
+            .iter()
+            .map(|(n, _, _)| *n)
+            .collect::<Vec<_>>()
+            .join(" ")
+    )));
+    lines.push(Line::styled(
+        format!("  {} closes this", app.keymap.keys_of(Action::Back)),
+        theme.dim(),
+    ));
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::default()
+                .borders(Borders::ALL)
+                .title(Span::styled(" help ", theme.accent())),
+        ),
+        popup,
+    );
+}
