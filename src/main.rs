@@ -95,6 +95,12 @@ fn init_file_logging(filter: &str) -> anyhow::Result<()> {
         .append(true)
         .open(&path)
         .map_err(|e| anyhow::anyhow!("cannot open the log {}: {e}", path.display()))?;
+    // The console polls the core every few seconds: one log line per request is noise there.
+    let filter = if filter == "info" {
+        "info,tower_http=warn"
+    } else {
+        filter
+    };
     let filter = EnvFilter::try_from_default_env()
         .or_else(|_| EnvFilter::try_new(filter))
         .unwrap_or_else(|_| EnvFilter::new("info"));

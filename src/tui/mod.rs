@@ -42,6 +42,7 @@ pub struct Options {
 /// Runs the console over `client` until the operator quits. The terminal is restored on
 /// return and on panic.
 pub async fn run(client: Client, opts: Options) -> anyhow::Result<()> {
+    tracing::info!(core = client.base_url(), "console started");
     let mut terminal = ratatui::init();
     let result = run_loop(&mut terminal, client, opts).await;
     ratatui::restore();

@@ -45,10 +45,11 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let conn = match &app.conn {
         Conn::Connecting => Span::styled("connecting…", theme.dim()),
         Conn::Connected => Span::styled("● connected", Style::default().fg(theme.ok)),
-        Conn::Stale { since, error } => Span::styled(
+        // The reason goes on the status line, where it has the width to be read.
+        Conn::Stale { since, .. } => Span::styled(
             match since {
-                Some(t) => format!("✗ stale since {t}: {error}"),
-                None => format!("✗ unreachable: {error}"),
+                Some(t) => format!("✗ stale since {t}"),
+                None => "✗ unreachable".to_string(),
             },
             theme.error(),
         ),
@@ -402,7 +403,10 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Input::None => match &app.message {
             Some((m, true)) => Line::styled(m.clone(), theme.error()),
             Some((m, false)) => Line::raw(m.clone()),
-            None => Line::default(),
+            None => match &app.conn {
+                Conn::Stale { error, .. } => Line::styled(error.clone(), theme.error()),
+                _ => Line::default(),
+            },
         },
     };
     frame.render_widget(Paragraph::new(line), area);

@@ -1,0 +1,135 @@
+//! End to end in a real terminal: `chami demo` in tmux, driven with `send-keys` and read with
+//! `capture-pane`. It needs tmux, so it is ignored by `cargo test` and run by `.ci/run`
+//! (`cargo test --test console_tmux -- --ignored`), which installs tmux first. Asked for
+//! without tmux, it fails and says so.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+struct Session {
+    name: String,
+}
+
+impl Session {
+    fn tmux(&self, args: &[&str]) -> std::process::Output {
+        Command::new("tmux").args(args).output().expect("tmux runs")
+    }
+
+    fn keys(&self, keys: &[&str]) {
+        let mut args = vec!["send-keys", "-t", &self.name];
+        args.extend_from_slice(keys);
+        assert!(self.tmux(&args).status.success(), "send-keys {keys:?}");
+    }
+
+    fn screen(&self) -> String {
+        String::from_utf8_lossy(&self.tmux(&["capture-pane", "-p", "-t", &self.name]).stdout)
+            .into_owned()
+    }
+
+    /// Waits (at most `secs`) until the screen satisfies `ok`; returns it.
+    fn wait_for(&self, what: &str, secs: u64, ok: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let s = self.screen();
+            if ok(&s) {
+                return s;
+            }
+            if Instant::now() > deadline {
+                panic!("timed out waiting for {what}; the screen was:\n{s}");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn alive(&self) -> bool {
+        self.tmux(&["has-session", "-t", &self.name])
+            .status
+            .success()
+    }
+}
+
+impl Drop for Session {
+    fn drop(&mut self) {
+        let _ = Command::new("tmux")
+            .args(["kill-session", "-t", &self.name])
+            .output();
+    }
+}
+
+#[test]
+#[ignore = "needs tmux: .ci/run installs it and runs this with --ignored"]
+fn demo_filter_mark_detail_help_quit() {
+    let has_tmux = Command::new("tmux")
+        .arg("-V")
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        has_tmux,
+        "tmux is not installed (apt-get install tmux); this test needs it"
+    );
+
+    let home = tempfile::tempdir().expect("tmp");
+    let bin = env!("CARGO_BIN_EXE_chami");
+    let name = format!("chami-e2e-{}", std::process::id());
+    let cmd = format!(
+        "env -u NO_COLOR XDG_STATE_HOME={h}/state XDG_CONFIG_HOME={h}/config {bin} demo --nodes 64",
+        h = home.path().display()
+    );
+    let s = Session { name };
+    let out = s.tmux(&[
+        "new-session",
+        "-d",
+        "-s",
+        &s.name,
+        "-x",
+        "120",
+        "-y",
+        "40",
+        &cmd,
+    ]);
+    assert!(out.status.success(), "tmux new-session: {out:?}");
+
+    let first = s.wait_for("the inventory", 60, |t| {
+        t.contains("● connected") && t.contains("x1000c0s0b0n0")
+    });
+    assert!(first.contains("96/96"), "64 nodes and 32 BMCs:\n{first}");
+
+    s.keys(&["/", "state=off", "Enter"]);
+    let filtered = s.wait_for("the filter", 10, |t| t.contains("/state=off"));
+    let rows: Vec<&str> = filtered.lines().filter(|l| l.contains("x1000c")).collect();
+    assert!(!rows.is_empty(), "{filtered}");
+    assert!(
+        rows.iter().all(|r| r.contains("Off")),
+        "only Off rows:\n{filtered}"
+    );
+
+    s.keys(&["Space"]);
+    s.wait_for("a mark", 10, |t| t.contains("marks:1"));
+
+    s.keys(&["Enter"]);
+    let detail = s.wait_for("the node detail", 20, |t| {
+        t.contains("Membership") && t.contains("Hardware")
+    });
+    assert!(
+        detail.contains("Serial"),
+        "hardware from the demo's Redfish data:\n{detail}"
+    );
+
+    s.keys(&["Escape", "?"]);
+    s.wait_for("the help overlay", 10, |t| {
+        t.contains("help") && t.contains("mark all filtered rows")
+    });
+
+    s.keys(&["Escape", "q"]);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while s.alive() {
+        assert!(Instant::now() < deadline, "q did not quit:\n{}", s.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    let log =
+        std::fs::read_to_string(home.path().join("state/chami/chami.log")).unwrap_or_default();
+    assert!(
+        log.contains("console started"),
+        "the console logs to its file, not the screen: {log:?}"
+    );
+}

@@ -1,0 +1,209 @@
+//! Snapshots of each console view on ratatui's TestBackend, at 80x24 and 160x48: the
+//! inventory, an empty inventory, an unreachable core, node detail, help, and NO_COLOR.
+
+use chami::client::{ClientError, NodeDetail};
+use chami::model::component::Component;
+use chami::model::enums::{Arch, Role, State};
+use chami::model::group::Membership;
+use chami::tui::keymap::Keymap;
+use chami::tui::state::App;
+use chami::tui::theme::Theme;
+use chami::tui::ui;
+use chami::tui::update::{update, Msg};
+use ratatui::backend::TestBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::Modifier;
+use ratatui::Terminal;
+
+fn inventory(n: usize) -> (Vec<Component>, Vec<Membership>) {
+    let comps = (0..n)
+        .map(|i| {
+            let mut c = Component::new(
+                format!("x1000c{}s{}b0n{}", i / 32, (i % 32) / 2, i % 2)
+                    .parse()
+                    .unwrap(),
+                match i % 7 {
+                    0 => State::Off,
+                    3 => State::Standby,
+                    _ => State::Ready,
+                },
+            );
+            c.role = Some(if i < 2 {
+                Role::Management
+            } else {
+                Role::Compute
+            });
+            c.nid = Some(i as i64 + 1);
+            c.arch = Some(Arch::X86);
+            c
+        })
+        .collect();
+    let members = vec![Membership {
+        id: "x1000c0s0b0n1".parse().unwrap(),
+        group_labels: vec!["blue".into(), "compute".into()],
+        partition_name: "p1".into(),
+    }];
+    (comps, members)
+}
+
+fn app(n: usize) -> App {
+    let mut app = App::new(
+        "https://127.0.0.1:8443",
+        ("alice".into(), vec!["operator".into()]),
+        false,
+        Keymap::default(),
+    );
+    update(
+        &mut app,
+        Msg::Inventory {
+            result: Ok(inventory(n)),
+            at: "12:00:00Z".into(),
+        },
+    );
+    app
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)));
+}
+
+fn render(app: &mut App, w: u16, h: u16, theme: &Theme) -> Terminal<TestBackend> {
+    let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
+    // Twice, as the event loop does: the first frame tells the state its page size.
+    for _ in 0..2 {
+        let mut page = app.page;
+        t.draw(|f| page = ui::draw(f, app, theme)).unwrap();
+        app.page = page;
+        app.scroll_to_cursor();
+    }
+    t
+}
+
+fn theme() -> Theme {
+    Theme::named("default").unwrap()
+}
+
+#[test]
+fn inventory_at_both_sizes() {
+    let mut a = app(40);
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Char(' '));
+    insta::assert_snapshot!(
+        "inventory_80x24",
+        render(&mut a, 80, 24, &theme()).backend()
+    );
+    insta::assert_snapshot!(
+        "inventory_160x48",
+        render(&mut a, 160, 48, &theme()).backend()
+    );
+}
+
+#[test]
+fn filtered_and_sorted() {
+    let mut a = app(40);
+    key(&mut a, KeyCode::Char('/'));
+    for c in "state=off,standby".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    key(&mut a, KeyCode::Enter);
+    key(&mut a, KeyCode::Char('s'));
+    key(&mut a, KeyCode::Char('n'));
+    key(&mut a, KeyCode::Char('N'));
+    insta::assert_snapshot!("filtered_80x24", render(&mut a, 80, 24, &theme()).backend());
+}
+
+#[test]
+fn empty_inventory() {
+    let mut a = app(0);
+    insta::assert_snapshot!("empty_80x24", render(&mut a, 80, 24, &theme()).backend());
+}
+
+#[test]
+fn unreachable_core_keeps_the_old_rows_and_says_since_when() {
+    let mut a = app(6);
+    update(
+        &mut a,
+        Msg::Inventory {
+            result: Err(ClientError::Unreachable {
+                url: "https://127.0.0.1:8443".into(),
+                detail: "connection refused".into(),
+            }),
+            at: "12:00:05Z".into(),
+        },
+    );
+    insta::assert_snapshot!(
+        "unreachable_80x24",
+        render(&mut a, 80, 24, &theme()).backend()
+    );
+    let mut never = App::new(
+        "https://core:8443",
+        ("bob".into(), vec![]),
+        true,
+        Keymap::default(),
+    );
+    update(
+        &mut never,
+        Msg::Inventory {
+            result: Err(ClientError::Unreachable {
+                url: "https://core:8443".into(),
+                detail: "dns error: no such host".into(),
+            }),
+            at: "12:00:05Z".into(),
+        },
+    );
+    insta::assert_snapshot!(
+        "never_reached_read_only_80x24",
+        render(&mut never, 80, 24, &theme()).backend()
+    );
+}
+
+#[test]
+fn node_detail_and_help() {
+    let mut a = app(4);
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Enter);
+    let (comps, members) = inventory(4);
+    update(
+        &mut a,
+        Msg::Detail {
+            xname: "x1000c0s0b0n1".into(),
+            result: Ok(Box::new(NodeDetail {
+                component: comps.into_iter().nth(1),
+                membership: members.into_iter().next(),
+                ..NodeDetail::default()
+            })),
+        },
+    );
+    insta::assert_snapshot!("detail_80x24", render(&mut a, 80, 24, &theme()).backend());
+    key(&mut a, KeyCode::Esc);
+    key(&mut a, KeyCode::Char('?'));
+    insta::assert_snapshot!("help_160x48", render(&mut a, 160, 48, &theme()).backend());
+}
+
+#[test]
+fn no_color_shows_cursor_and_marks_without_colour() {
+    let mut a = app(10);
+    key(&mut a, KeyCode::Char(' ')); // mark row 0, cursor to row 1
+    let mono = Theme::monochrome();
+    let t = render(&mut a, 80, 24, &mono);
+    insta::assert_snapshot!("no_color_80x24", t.backend());
+    let buf = t.backend().buffer();
+    // Row 0 of the table is screen line 3 (header, crumbs, table header); the cursor is line 4.
+    let marked = &buf[(0, 3)];
+    assert_eq!(marked.symbol(), "*", "marks carry a symbol");
+    assert!(marked.modifier.contains(Modifier::BOLD), "marks are bold");
+    let cursor = &buf[(2, 4)];
+    assert!(
+        cursor.modifier.contains(Modifier::REVERSED),
+        "the cursor is reversed, not only coloured"
+    );
+    for y in 0..24 {
+        for x in 0..80 {
+            let c = &buf[(x, y)];
+            assert!(
+                c.fg == ratatui::style::Color::Reset && c.bg == ratatui::style::Color::Reset,
+                "no colour at ({x},{y}): {c:?}"
+            );
+        }
+    }
+}
