@@ -266,3 +266,39 @@ async fn config_file_settings_apply_below_flags() {
         "{err}"
     );
 }
+
+#[test]
+fn console_startup_errors_are_named_before_the_screen_is_taken() {
+    // --server without a token.
+    let out = chami()
+        .args(["--server", "https://127.0.0.1:9"])
+        .output()
+        .expect("run");
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--server needs a token"), "{err}");
+
+    // A token file that does not exist.
+    let out = chami()
+        .args([
+            "--server",
+            "https://127.0.0.1:9",
+            "--token-file",
+            "/nonexistent/tok",
+        ])
+        .output()
+        .expect("run");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("cannot read --token-file /nonexistent/tok"),
+        "{err}"
+    );
+
+    // An unknown theme, for the console and for the demo.
+    for args in [&["--theme", "neon"][..], &["demo", "--theme", "neon"][..]] {
+        let out = chami().args(args).output().expect("run");
+        assert!(!out.status.success());
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("unknown theme 'neon'"), "{args:?}: {err}");
+    }
+}

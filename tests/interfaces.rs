@@ -106,13 +106,14 @@ async fn round_trip_with_normalised_ids() {
         StatusCode::CONFLICT,
         "already has IP address 10.100.0.7",
     );
-    let (status, i) = t
+    let (status, m) = t
         .patch(
             &format!("{BASE}/a4bf012b7310/IPAddresses/10.100.0.7"),
             json!({"Network": "CHN"}),
         )
         .await;
-    assert_eq!(status, StatusCode::OK, "{i}");
+    assert_eq!(status, StatusCode::OK, "{m}");
+    assert_eq!(m, json!({"IPAddress": "10.100.0.7", "Network": "CHN"}));
     let (_, ips) = t.get(&format!("{BASE}/a4bf012b7310/IPAddresses")).await;
     assert_eq!(
         ips,

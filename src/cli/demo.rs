@@ -239,13 +239,13 @@ pub async fn seed(core: &Core, nodes: u32) -> anyhow::Result<()> {
 
 /// Runs the console over a demo core (or, headless, the core alone until ctrl-c).
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
+    let opts = crate::cli::console::options(&args.look)?;
     let dir = tempfile::Builder::new().prefix("chami-demo-").tempdir()?;
     let serve = ServeArgs::for_data_dir(dir.path().to_path_buf(), args.listen);
     let server = server::start(&serve).await?;
     seed(&server.core, args.nodes).await?;
     let token = crate::cli::console::local_admin_token(&server, "demo-admin")?;
     if !args.headless {
-        let opts = crate::cli::console::options(&args.look)?;
         let client = crate::cli::console::local_client(&server, &token)?;
         let result = crate::tui::run(client, opts).await;
         server.shutdown().await?;

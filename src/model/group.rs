@@ -21,8 +21,8 @@ pub struct Members {
 pub struct Group {
     /// Unique label, lowercase.
     pub label: String,
-    /// Free text.
-    #[serde(default, skip_serializing_if = "String::is_empty")]
+    /// Free text (always present, as SMD writes it).
+    #[serde(default)]
     pub description: String,
     /// Free-form tags, lowercase.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

@@ -170,23 +170,31 @@ struct NetworkPatch {
     path = "/Inventory/EthernetInterfaces/{ethInterfaceID}/IPAddresses/{ipAddress}",
     tag = "ethernet", params(("ethInterfaceID" = String, Path), ("ipAddress" = String, Path)),
     request_body = NetworkPatch,
-    responses((status = 200, body = EthInterface), (status = 400, body = Problem),
+    responses((status = 200, body = IpMapping), (status = 400, body = Problem),
         (status = 404, body = Problem)))]
 async fn patch_ip(
     State(st): S,
     Path((raw, ip)): Path<(String, String)>,
     Body(body): Body<NetworkPatch>,
-) -> Result<Json<EthInterface>, ApiError> {
+) -> Result<Json<IpMapping>, ApiError> {
     let id = id_path(&raw)?;
     let network = body
         .network
         .ok_or_else(|| ApiError::bad_request("nothing to change: give Network"))?;
-    Ok(Json(
-        st.core
-            .interfaces
-            .change(&id, InterfaceChange::SetNetwork { ip, network })
-            .await?,
-    ))
+    let canonical =
+        crate::model::ethernet::normalize_ip(&ip).map_err(|e| ApiError::bad_request(e.0))?;
+    let iface = st
+        .core
+        .interfaces
+        .change(&id, InterfaceChange::SetNetwork { ip, network })
+        .await?;
+    // As SMD answers: the changed mapping.
+    iface
+        .ip_addresses
+        .into_iter()
+        .find(|m| m.ip_address == canonical)
+        .map(Json)
+        .ok_or_else(|| ApiError::not_found(format!("interface {id} has no IP address {canonical}")))
 }
 
 /// Remove an IP address.

@@ -108,7 +108,8 @@ async fn insert_group_members(
             .map(|r| stored_xname(&r.try_get::<String, _>(0)?))
             .collect::<Result<Vec<_>, _>>()?;
         return Err(StoreError::Conflict(format!(
-            "{} already a member of group '{label}'",
+            "operation would conflict with an existing member in the same group: \
+             {} already a member of group '{label}'",
             name_list(&ids)
         )));
     }
