@@ -23,8 +23,12 @@ use state::App;
 use theme::Theme;
 use update::{update, Command, Msg};
 
-/// How often time advances in the console (refresh checks, redraw coalescing).
+/// How often time advances in the console (refresh checks).
 const TICK: Duration = Duration::from_millis(250);
+
+/// The shortest time between two frames (about 60 per second); a frame is drawn only when
+/// the state changed.
+const FRAME: Duration = Duration::from_millis(16);
 
 /// How the console looks and behaves.
 #[derive(Debug, Clone)]
@@ -67,21 +71,28 @@ async fn run_loop(
     let stop = Arc::new(AtomicBool::new(false));
     let input = spawn_input(tx.clone(), stop.clone());
     let mut tick = tokio::time::interval(TICK);
+    let mut frames = tokio::time::interval(FRAME);
+    frames.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     let result = loop {
         let msg = tokio::select! {
-            Some(m) = rx.recv() => m,
-            _ = tick.tick() => Msg::Tick(Instant::now()),
+            Some(m) = rx.recv() => Some(m),
+            _ = tick.tick() => Some(Msg::Tick(Instant::now())),
+            _ = frames.tick() => None,
         };
-        let mut commands = update(&mut app, msg);
-        // Take everything already queued before drawing: one frame per batch.
-        while let Ok(m) = rx.try_recv() {
-            commands.extend(update(&mut app, m));
-        }
-        for c in commands {
-            run_command(c, &client, &tx);
-        }
-        if app.quit {
-            break Ok(());
+        if let Some(msg) = msg {
+            let mut commands = update(&mut app, msg);
+            while let Ok(m) = rx.try_recv() {
+                commands.extend(update(&mut app, m));
+            }
+            for c in commands {
+                run_command(c, &client, &tx);
+            }
+            if app.quit {
+                break Ok(());
+            }
+            // Drawing waits for the next frame tick: at most one frame per tick, however
+            // fast keys and answers arrive.
+            continue;
         }
         if app.dirty {
             let mut page = app.page;
