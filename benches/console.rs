@@ -73,9 +73,10 @@ fn press(app: &mut App, code: KeyCode) {
 }
 
 fn frame(app: &mut App, term: &mut Terminal<TestBackend>, theme: &Theme) {
-    let mut page = app.page;
-    term.draw(|f| page = ui::draw(f, app, theme)).expect("draw");
-    app.page = page;
+    let mut fit = None;
+    term.draw(|f| fit = Some(ui::draw(f, app, theme)))
+        .expect("draw");
+    app.fitted(fit.expect("drawn"));
 }
 
 /// Resident memory of this process, in MiB.

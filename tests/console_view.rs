@@ -71,9 +71,9 @@ fn render(app: &mut App, w: u16, h: u16, theme: &Theme) -> Terminal<TestBackend>
     let mut t = Terminal::new(TestBackend::new(w, h)).unwrap();
     // Twice, as the event loop does: the first frame tells the state its page size.
     for _ in 0..2 {
-        let mut page = app.page;
-        t.draw(|f| page = ui::draw(f, app, theme)).unwrap();
-        app.page = page;
+        let mut fit = None;
+        t.draw(|f| fit = Some(ui::draw(f, app, theme))).unwrap();
+        app.fitted(fit.expect("drawn"));
         app.scroll_to_cursor();
     }
     t

@@ -95,15 +95,14 @@ async fn run_loop(
             continue;
         }
         if app.dirty {
-            let mut page = app.page;
-            if let Err(e) = terminal.draw(|f| page = ui::draw(f, &app, &opts.theme)) {
+            let mut fit = None;
+            if let Err(e) = terminal.draw(|f| fit = Some(ui::draw(f, &app, &opts.theme))) {
                 break Err(anyhow::anyhow!("cannot draw: {e}"));
             }
             app.dirty = false;
-            if page != app.page {
-                app.page = page;
-                app.scroll_to_cursor();
-                app.dirty = true;
+            if let Some(fit) = fit {
+                // A new layout (first frame, resize) may move the cursor's page: draw again.
+                app.dirty = app.fitted(fit);
             }
         }
     };

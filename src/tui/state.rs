@@ -320,6 +320,8 @@ pub struct App {
     pub offset: usize,
     /// Rows the table can show (set by the renderer's last layout).
     pub page: usize,
+    /// How far the detail view can scroll (set by the renderer's last layout).
+    pub detail_max_scroll: u16,
     /// The view stack; the last is shown.
     pub views: Vec<View>,
     /// Typing state.
@@ -364,6 +366,7 @@ impl App {
             anchor: None,
             offset: 0,
             page: 20,
+            detail_max_scroll: 0,
             views: vec![View::Inventory],
             input: Input::None,
             help: false,
@@ -424,6 +427,18 @@ impl App {
         }
         self.scroll_to_cursor();
         self.dirty = true;
+    }
+
+    /// Takes in what the last frame's layout fit; true when that changed anything.
+    pub fn fitted(&mut self, fit: super::ui::Fit) -> bool {
+        let changed = fit.page != self.page || fit.detail_max_scroll != self.detail_max_scroll;
+        self.page = fit.page;
+        self.detail_max_scroll = fit.detail_max_scroll;
+        if let Some(View::Detail { scroll, .. }) = self.views.last_mut() {
+            *scroll = (*scroll).min(fit.detail_max_scroll);
+        }
+        self.scroll_to_cursor();
+        changed
     }
 
     /// Keeps the cursor within the shown page.

@@ -13,8 +13,17 @@ use super::state::{App, Column, Conn, DetailData, Input, Row, View};
 use super::theme::Theme;
 use super::update::COMMANDS;
 
-/// Draws the whole console; returns how many table rows fit (the page size).
-pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> usize {
+/// What the last frame's layout tells the state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Fit {
+    /// How many table rows fit (the page size).
+    pub page: usize,
+    /// How far the detail view can scroll before its last line leaves the screen.
+    pub detail_max_scroll: u16,
+}
+
+/// Draws the whole console; returns what fit.
+pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Fit {
     let [header, crumbs, body, status, hints] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
@@ -25,19 +34,22 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> usize {
     .areas(frame.area());
     draw_header(frame, header, app, theme);
     draw_crumbs(frame, crumbs, app, theme);
-    let page = match app.view() {
-        View::Inventory => draw_table(frame, body, app, theme),
-        View::Detail { xname, scroll } => {
-            draw_detail(frame, body, app, theme, xname, *scroll);
-            app.page
-        }
+    let fit = match app.view() {
+        View::Inventory => Fit {
+            page: draw_table(frame, body, app, theme),
+            detail_max_scroll: app.detail_max_scroll,
+        },
+        View::Detail { xname, scroll } => Fit {
+            page: app.page,
+            detail_max_scroll: draw_detail(frame, body, app, theme, xname, *scroll),
+        },
     };
     draw_status(frame, status, app, theme);
     draw_hints(frame, hints, app, theme);
     if app.help {
         draw_help(frame, app, theme);
     }
-    page
+    fit
 }
 
 fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
@@ -233,7 +245,15 @@ fn json_str(v: &Value, path: &[&str]) -> String {
     }
 }
 
-fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, xname: &str, scroll: u16) {
+/// Draws the node detail; returns how far it can scroll.
+fn draw_detail(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    theme: &Theme,
+    xname: &str,
+    scroll: u16,
+) -> u16 {
     let mut lines: Vec<Line<'static>> = Vec::new();
     match app.details.get(xname) {
         None | Some(DetailData::Loading) => lines.push(Line::styled("Loading…", theme.dim())),
@@ -374,7 +394,15 @@ fn draw_detail(frame: &mut Frame, area: Rect, app: &App, theme: &Theme, xname: &
     let block = Block::default()
         .borders(Borders::TOP)
         .title(Span::styled(format!(" {xname} "), theme.accent()));
-    frame.render_widget(Paragraph::new(lines).block(block).scroll((scroll, 0)), area);
+    // The block's top border takes one line.
+    let max = (lines.len() as u16).saturating_sub(area.height.saturating_sub(1));
+    frame.render_widget(
+        Paragraph::new(lines)
+            .block(block)
+            .scroll((scroll.min(max), 0)),
+        area,
+    );
+    max
 }
 
 fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {

@@ -407,15 +407,18 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
 }
 
 fn move_cursor(app: &mut App, action: Action) {
+    let max = app.detail_max_scroll;
+    let page = app.page.max(1) as u16;
     if let Some(View::Detail { scroll, .. }) = app.views.last_mut() {
         *scroll = match action {
             Action::Up => scroll.saturating_sub(1),
             Action::Down => scroll.saturating_add(1),
-            Action::PageUp => scroll.saturating_sub(10),
-            Action::PageDown => scroll.saturating_add(10),
+            Action::PageUp => scroll.saturating_sub(page),
+            Action::PageDown => scroll.saturating_add(page),
             Action::Top => 0,
-            _ => u16::MAX / 2,
-        };
+            _ => max,
+        }
+        .min(max);
         return;
     }
     if app.visible.is_empty() {
@@ -621,6 +624,18 @@ mod tests {
             press(&mut app, KeyCode::Char('y')),
             [Command::Copy("x1000c0s0b0n0".into())]
         );
+        // Scrolling the detail stops at its last line.
+        app.detail_max_scroll = 5;
+        press(&mut app, KeyCode::End);
+        let scroll = |app: &App| match app.view() {
+            View::Detail { scroll, .. } => *scroll,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(scroll(&app), 5);
+        press(&mut app, KeyCode::Down);
+        assert_eq!(scroll(&app), 5);
+        press(&mut app, KeyCode::Up);
+        assert_eq!(scroll(&app), 4);
         press(&mut app, KeyCode::Esc);
         assert_eq!(*app.view(), View::Inventory);
         press(&mut app, KeyCode::Char('?'));
