@@ -120,6 +120,15 @@ fn demo_filter_mark_detail_help_quit() {
         t.contains("help") && t.contains("mark all filtered rows")
     });
 
+    s.keys(&["Escape", ":", "groups", "Enter"]);
+    s.wait_for("the groups list", 10, |t| {
+        t.contains("LABEL") && t.contains("batch")
+    });
+    s.keys(&["Enter"]);
+    s.wait_for("the inventory filtered by group", 10, |t| {
+        t.contains("/group=arm")
+    });
+
     s.keys(&["Escape", "q"]);
     let deadline = Instant::now() + Duration::from_secs(15);
     while s.alive() {

@@ -207,3 +207,42 @@ fn no_color_shows_cursor_and_marks_without_colour() {
         }
     }
 }
+
+#[test]
+fn groups_list() {
+    use chami::model::group::{Group, Members};
+    use chami::tui::state::{ListData, ListKind};
+    let mut a = app(4);
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char(':'), KeyModifiers::NONE)),
+    );
+    for c in "groups".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    key(&mut a, KeyCode::Enter);
+    let g = |label: &str, excl: &str, n: usize| Group {
+        label: label.into(),
+        description: format!("the {label} nodes"),
+        tags: vec!["demo".into()],
+        exclusive_group: excl.into(),
+        members: Members {
+            ids: (0..n)
+                .map(|i| format!("x1000c0s{i}b0n0").parse().unwrap())
+                .collect(),
+        },
+    };
+    update(
+        &mut a,
+        Msg::List {
+            kind: ListKind::Groups,
+            result: Ok(ListData::groups(&[
+                g("batch", "queues", 3),
+                g("compute", "", 12),
+                g("debug", "queues", 2),
+            ])),
+        },
+    );
+    key(&mut a, KeyCode::Down);
+    insta::assert_snapshot!("groups_80x24", render(&mut a, 80, 24, &theme()).backend());
+}

@@ -10,7 +10,7 @@ use serde_json::Value;
 use crate::model::component::Component;
 use crate::model::discovery::{ComponentEndpoint, Hardware};
 use crate::model::ethernet::EthInterface;
-use crate::model::group::Membership;
+use crate::model::group::{Group, Membership, Partition};
 use crate::model::redfish::RedfishEndpoint;
 
 /// How long one request may take before it is reported as failed.
@@ -163,6 +163,27 @@ impl Client {
     /// Every component's groups and partition.
     pub async fn memberships(&self) -> Result<Vec<Membership>, ClientError> {
         self.get("/hsm/v2/memberships").await
+    }
+
+    /// Every group.
+    pub async fn groups(&self) -> Result<Vec<Group>, ClientError> {
+        self.get("/hsm/v2/groups").await
+    }
+
+    /// Every partition.
+    pub async fn partitions(&self) -> Result<Vec<Partition>, ClientError> {
+        self.get("/hsm/v2/partitions").await
+    }
+
+    /// Every Redfish endpoint (never with passwords).
+    pub async fn endpoints(&self) -> Result<Vec<RedfishEndpoint>, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Array {
+            #[serde(rename = "RedfishEndpoints")]
+            endpoints: Vec<RedfishEndpoint>,
+        }
+        let a: Array = self.get("/hsm/v2/Inventory/RedfishEndpoints").await?;
+        Ok(a.endpoints)
     }
 
     /// Who the token says we are: `(subject, roles)` from its claims (for display only; the

@@ -14,7 +14,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use ratatui::crossterm::event::{self, Event, KeyEventKind};
+use ratatui::crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use tokio::sync::mpsc;
 
 use crate::client::Client;
@@ -124,7 +124,18 @@ fn spawn_input(
                 Err(_) => break,
             }
             let msg = match event::read() {
-                Ok(Event::Key(k)) if k.kind == KeyEventKind::Press => Msg::Key(k),
+                Ok(Event::Key(mut k)) if k.kind == KeyEventKind::Press => {
+                    // Esc and a quick next key arrive as one Alt chord; the console binds no
+                    // Alt chords, so it is the two keys the operator pressed.
+                    if k.modifiers.contains(KeyModifiers::ALT) {
+                        let esc = KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE);
+                        if tx.send(Msg::Key(esc)).is_err() {
+                            break;
+                        }
+                        k.modifiers.remove(KeyModifiers::ALT);
+                    }
+                    Msg::Key(k)
+                }
                 Ok(Event::Resize(..)) => Msg::Resize,
                 Ok(_) => continue,
                 Err(_) => break,
@@ -159,6 +170,22 @@ fn run_command(cmd: Command, client: &Client, tx: &mpsc::UnboundedSender<Msg>) {
             tokio::spawn(async move {
                 let result = client.node_detail(&xname).await.map(Box::new);
                 let _ = tx.send(Msg::Detail { xname, result });
+            });
+        }
+        Command::FetchList(kind) => {
+            let (client, tx) = (client.clone(), tx.clone());
+            tokio::spawn(async move {
+                use state::{ListData, ListKind};
+                let result = match kind {
+                    ListKind::Groups => client.groups().await.map(|g| ListData::groups(&g)),
+                    ListKind::Partitions => {
+                        client.partitions().await.map(|p| ListData::partitions(&p))
+                    }
+                    ListKind::Endpoints => {
+                        client.endpoints().await.map(|e| ListData::endpoints(&e))
+                    }
+                };
+                let _ = tx.send(Msg::List { kind, result });
             });
         }
         Command::Copy(text) => copy_osc52(&text),

@@ -224,6 +224,14 @@ fn trim_zeros(d: &[u8]) -> &[u8] {
 pub enum View {
     /// The component table.
     Inventory,
+    /// A list of groups, partitions or Redfish endpoints; `enter` filters the inventory by
+    /// the chosen one.
+    List {
+        /// Which list.
+        kind: ListKind,
+        /// The row under the cursor.
+        cursor: usize,
+    },
     /// Everything about one node.
     Detail {
         /// The node.
@@ -233,11 +241,108 @@ pub enum View {
     },
 }
 
+/// The lists the console shows besides the inventory.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ListKind {
+    Groups,
+    Partitions,
+    Endpoints,
+}
+
+impl ListKind {
+    /// The `:` command that opens it.
+    pub fn name(self) -> &'static str {
+        match self {
+            ListKind::Groups => "groups",
+            ListKind::Partitions => "partitions",
+            ListKind::Endpoints => "endpoints",
+        }
+    }
+}
+
+/// The rows of a list view, as text: a key (what `enter` filters by) and the cells.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ListData {
+    /// Column titles.
+    pub titles: Vec<&'static str>,
+    /// `(filter for the inventory, cells)` per row.
+    pub rows: Vec<(String, Vec<String>)>,
+}
+
+impl ListData {
+    /// Groups: `enter` filters the inventory by `group=<label>`.
+    pub fn groups(groups: &[crate::model::group::Group]) -> ListData {
+        ListData {
+            titles: vec!["LABEL", "MEMBERS", "EXCLUSIVE", "TAGS", "DESCRIPTION"],
+            rows: groups
+                .iter()
+                .map(|g| {
+                    (
+                        format!("group={}", g.label),
+                        vec![
+                            g.label.clone(),
+                            g.members.ids.len().to_string(),
+                            g.exclusive_group.clone(),
+                            g.tags.join(","),
+                            g.description.clone(),
+                        ],
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Partitions: `enter` filters the inventory by `partition=<name>`.
+    pub fn partitions(parts: &[crate::model::group::Partition]) -> ListData {
+        ListData {
+            titles: vec!["NAME", "MEMBERS", "TAGS", "DESCRIPTION"],
+            rows: parts
+                .iter()
+                .map(|p| {
+                    (
+                        format!("partition={}", p.name),
+                        vec![
+                            p.name.clone(),
+                            p.members.ids.len().to_string(),
+                            p.tags.join(","),
+                            p.description.clone(),
+                        ],
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Redfish endpoints: `enter` filters the inventory to the BMC and what is below it.
+    pub fn endpoints(eps: &[crate::model::redfish::RedfishEndpoint]) -> ListData {
+        ListData {
+            titles: vec!["ID", "TYPE", "FQDN", "USER", "ENABLED", "DISCOVERY"],
+            rows: eps
+                .iter()
+                .map(|e| {
+                    (
+                        e.id.to_string(),
+                        vec![
+                            e.id.to_string(),
+                            e.kind.clone(),
+                            e.fqdn.clone(),
+                            e.user.clone(),
+                            if e.enabled { "yes" } else { "no" }.to_string(),
+                            e.discovery.last_status.clone(),
+                        ],
+                    )
+                })
+                .collect(),
+        }
+    }
+}
+
 impl View {
     /// The crumb shown for this view.
     pub fn crumb(&self) -> String {
         match self {
             View::Inventory => "nodes".into(),
+            View::List { kind, .. } => kind.name().into(),
             View::Detail { xname, .. } => xname.clone(),
         }
     }
@@ -332,6 +437,8 @@ pub struct App {
     pub message: Option<(String, bool)>,
     /// Loaded node details by xname.
     pub details: HashMap<String, DetailData>,
+    /// Loaded lists by kind, or why the last load failed (absent while loading).
+    pub lists: HashMap<ListKind, Result<ListData, String>>,
     /// Local time of the last successful fetch.
     pub last_fresh: Option<String>,
     /// When the inventory was last fetched; a fetch is in flight when `fetching`.
@@ -372,6 +479,7 @@ impl App {
             help: false,
             message: None,
             details: HashMap::new(),
+            lists: HashMap::new(),
             last_fresh: None,
             last_fetch: None,
             fetching: false,

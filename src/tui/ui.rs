@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::filter::field_names;
 use super::keymap::Action;
-use super::state::{App, Column, Conn, DetailData, Input, Row, View};
+use super::state::{App, Column, Conn, DetailData, Input, ListKind, Row, View};
 use super::theme::Theme;
 use super::update::COMMANDS;
 
@@ -37,6 +37,10 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Fit {
     let fit = match app.view() {
         View::Inventory => Fit {
             page: draw_table(frame, body, app, theme),
+            detail_max_scroll: app.detail_max_scroll,
+        },
+        View::List { kind, cursor } => Fit {
+            page: draw_list(frame, body, app, theme, *kind, *cursor),
             detail_max_scroll: app.detail_max_scroll,
         },
         View::Detail { xname, scroll } => Fit {
@@ -243,6 +247,81 @@ fn json_str(v: &Value, path: &[&str]) -> String {
         Value::String(s) => s.clone(),
         other => other.to_string(),
     }
+}
+
+/// Draws a list view (groups, partitions, endpoints); returns how many rows fit.
+fn draw_list(
+    frame: &mut Frame,
+    area: Rect,
+    app: &App,
+    theme: &Theme,
+    kind: ListKind,
+    cursor: usize,
+) -> usize {
+    let page = area.height.saturating_sub(1) as usize;
+    let list = match app.lists.get(&kind) {
+        None => {
+            frame.render_widget(Paragraph::new("Loading…").style(theme.dim()), area);
+            return page;
+        }
+        Some(Err(e)) => {
+            frame.render_widget(
+                Paragraph::new(format!("Cannot load the {}: {e}", kind.name()))
+                    .style(theme.error())
+                    .wrap(Wrap { trim: true }),
+                area,
+            );
+            return page;
+        }
+        Some(Ok(list)) => list,
+    };
+    if list.rows.is_empty() {
+        frame.render_widget(
+            Paragraph::new(format!("No {} yet.", kind.name())).style(theme.dim()),
+            area,
+        );
+        return page;
+    }
+    let offset = (cursor + 1).saturating_sub(page.max(1));
+    let header = TableRow::new(list.titles.iter().map(|t| Cell::from(*t))).style(theme.accent());
+    let rows = list
+        .rows
+        .iter()
+        .enumerate()
+        .skip(offset)
+        .take(page)
+        .map(|(i, (_, cells))| {
+            let r = TableRow::new(cells.iter().map(|c| Cell::from(c.clone())));
+            if i == cursor {
+                r.style(theme.cursor())
+            } else {
+                r
+            }
+        });
+    // Widths from the content, capped so the last column takes what is left.
+    let n = list.titles.len();
+    let widths: Vec<Constraint> = (0..n)
+        .map(|c| {
+            let w = list
+                .rows
+                .iter()
+                .map(|(_, cells)| cells.get(c).map_or(0, |s| s.chars().count()))
+                .chain(std::iter::once(list.titles[c].len()))
+                .max()
+                .unwrap_or(4)
+                .min(40) as u16;
+            if c + 1 == n {
+                Constraint::Min(w)
+            } else {
+                Constraint::Length(w)
+            }
+        })
+        .collect();
+    frame.render_widget(
+        Table::new(rows, widths).header(header).column_spacing(2),
+        area,
+    );
+    page
 }
 
 /// Draws the node detail; returns how far it can scroll.

@@ -7,7 +7,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::filter::Filter;
 use super::keymap::Action;
-use super::state::{App, Column, Conn, DetailData, Input, View};
+use super::state::{App, Column, Conn, DetailData, Input, ListData, ListKind, View};
 use crate::client::{ClientError, NodeDetail};
 use crate::model::component::Component;
 use crate::model::group::Membership;
@@ -26,6 +26,11 @@ pub enum Msg {
         result: Result<(Vec<Component>, Vec<Membership>), ClientError>,
         at: String,
     },
+    /// A list (groups, partitions, endpoints) arrived.
+    List {
+        kind: ListKind,
+        result: Result<ListData, ClientError>,
+    },
     /// A node's detail arrived.
     Detail {
         xname: String,
@@ -40,6 +45,8 @@ pub enum Command {
     FetchInventory,
     /// Fetch everything about one node.
     FetchDetail(String),
+    /// Fetch a list.
+    FetchList(ListKind),
     /// Put text on the clipboard (OSC 52).
     Copy(String),
 }
@@ -47,21 +54,9 @@ pub enum Command {
 /// The `:` commands and the views they open; `None` means the view is not built yet.
 pub const COMMANDS: &[(&str, &[&str], Option<&str>)] = &[
     ("nodes", &["n", "no", "inventory", "components"], None),
-    (
-        "groups",
-        &["g", "group"],
-        Some("comes with a later console slice (issue 7)"),
-    ),
-    (
-        "partitions",
-        &["p", "partition"],
-        Some("comes with a later console slice (issue 7)"),
-    ),
-    (
-        "endpoints",
-        &["e", "ep", "redfish"],
-        Some("comes with a later console slice (issue 7)"),
-    ),
+    ("groups", &["g", "group"], None),
+    ("partitions", &["p", "partition"], None),
+    ("endpoints", &["e", "ep", "redfish", "bmcs"], None),
     (
         "power",
         &["pw"],
@@ -110,6 +105,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
                     };
                 }
             }
+            app.dirty = true;
+            Vec::new()
+        }
+        Msg::List { kind, result } => {
+            app.lists.insert(kind, result.map_err(|e| e.to_string()));
             app.dirty = true;
             Vec::new()
         }
@@ -290,6 +290,11 @@ fn run_command(app: &mut App, text: &str) -> Vec<Command> {
             app.views.truncate(1);
             app.message = None;
         }
+        Some((name, _, None)) if list_kind(name).is_some() => {
+            if let Some(kind) = list_kind(name) {
+                return open_list(app, kind);
+            }
+        }
         Some((name, _, Some(why))) => say(app, format!("the {name} view {why}"), false),
         Some(_) => {}
         None => say(
@@ -299,6 +304,19 @@ fn run_command(app: &mut App, text: &str) -> Vec<Command> {
         ),
     }
     Vec::new()
+}
+
+fn list_kind(name: &str) -> Option<ListKind> {
+    [ListKind::Groups, ListKind::Partitions, ListKind::Endpoints]
+        .into_iter()
+        .find(|k| k.name() == name)
+}
+
+fn open_list(app: &mut App, kind: ListKind) -> Vec<Command> {
+    app.views.truncate(1);
+    app.views.push(View::List { kind, cursor: 0 });
+    app.message = None;
+    vec![Command::FetchList(kind)]
 }
 
 fn act(app: &mut App, action: Action) -> Vec<Command> {
@@ -334,6 +352,9 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
             }
         }
         Action::Refresh => {
+            if let View::List { kind, .. } = app.view() {
+                return vec![Command::FetchList(*kind)];
+            }
             if !app.fetching {
                 app.fetching = true;
                 return vec![Command::FetchInventory];
@@ -343,6 +364,7 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
             let x = match app.view() {
                 View::Detail { xname, .. } => Some(xname.clone()),
                 View::Inventory => app.cursor.clone(),
+                View::List { .. } => None,
             };
             if let Some(x) = x {
                 say(app, format!("copied {x}"), false);
@@ -356,6 +378,18 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
         | Action::Top
         | Action::Bottom => move_cursor(app, action),
         Action::Open => {
+            if let View::List { kind, cursor } = app.view().clone() {
+                let key = match app.lists.get(&kind) {
+                    Some(Ok(list)) => list.rows.get(cursor).map(|(k, _)| k.clone()),
+                    _ => None,
+                };
+                if let Some(key) = key {
+                    app.views.truncate(1);
+                    app.pinned = None;
+                    apply_filter(app, &key);
+                }
+                return Vec::new();
+            }
             if let Some(x) = app
                 .cursor
                 .clone()
@@ -407,6 +441,26 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
 }
 
 fn move_cursor(app: &mut App, action: Action) {
+    if let Some(View::List { kind, cursor }) = app.views.last().cloned() {
+        let n = match app.lists.get(&kind) {
+            Some(Ok(l)) => l.rows.len(),
+            _ => 0,
+        };
+        let last = n.saturating_sub(1);
+        let page = app.page.max(1);
+        let to = match action {
+            Action::Up => cursor.saturating_sub(1),
+            Action::Down => (cursor + 1).min(last),
+            Action::PageUp => cursor.saturating_sub(page),
+            Action::PageDown => (cursor + page).min(last),
+            Action::Top => 0,
+            _ => last,
+        };
+        if let Some(View::List { cursor, .. }) = app.views.last_mut() {
+            *cursor = to;
+        }
+        return;
+    }
     let max = app.detail_max_scroll;
     let page = app.page.max(1) as u16;
     if let Some(View::Detail { scroll, .. }) = app.views.last_mut() {
@@ -670,6 +724,70 @@ mod tests {
         typed(&mut app, "q");
         press(&mut app, KeyCode::Enter);
         assert!(app.quit);
+    }
+
+    #[test]
+    fn list_views_open_move_and_filter_the_inventory() {
+        use crate::model::group::{Group, Members};
+        let mut app = app_with(10);
+        press(&mut app, KeyCode::Char(':'));
+        typed(&mut app, "g");
+        let cmds = press(&mut app, KeyCode::Enter);
+        assert_eq!(cmds, [Command::FetchList(ListKind::Groups)]);
+        assert_eq!(app.view().crumb(), "groups");
+        let group = |label: &str| Group {
+            label: label.into(),
+            description: String::new(),
+            tags: vec![],
+            exclusive_group: String::new(),
+            members: Members::default(),
+        };
+        update(
+            &mut app,
+            Msg::List {
+                kind: ListKind::Groups,
+                result: Ok(ListData::groups(&[group("blue"), group("red")])),
+            },
+        );
+        press(&mut app, KeyCode::Down);
+        press(&mut app, KeyCode::Down);
+        assert_eq!(
+            app.view(),
+            &View::List {
+                kind: ListKind::Groups,
+                cursor: 1
+            },
+            "stops at the last row"
+        );
+        assert_eq!(
+            update(
+                &mut app,
+                Msg::Key(KeyEvent::new(KeyCode::Char('r'), KeyModifiers::CONTROL))
+            ),
+            [Command::FetchList(ListKind::Groups)]
+        );
+        press(&mut app, KeyCode::Up);
+        press(&mut app, KeyCode::Enter);
+        assert_eq!(*app.view(), View::Inventory);
+        assert_eq!(app.filter_text, "group=blue");
+        assert_eq!(shown(&app), ["x1000c0s0b0n1"]);
+        // A failed load is kept as its reason.
+        press(&mut app, KeyCode::Char(':'));
+        typed(&mut app, "endpoints");
+        press(&mut app, KeyCode::Enter);
+        update(
+            &mut app,
+            Msg::List {
+                kind: ListKind::Endpoints,
+                result: Err(ClientError::Api {
+                    status: 403,
+                    detail: "no".into(),
+                }),
+            },
+        );
+        assert!(matches!(app.lists.get(&ListKind::Endpoints), Some(Err(e)) if e.contains("403")));
+        press(&mut app, KeyCode::Esc);
+        assert_eq!(*app.view(), View::Inventory);
     }
 
     #[test]
