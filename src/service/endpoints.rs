@@ -196,7 +196,7 @@ impl Endpoints {
         Ok(self.store.endpoints(filter).await?)
     }
 
-    /// Endpoints at or below any of `roots` (`s0` or `all`: every one).
+    /// Endpoints at or below `root` (`s0` or `all`: every one).
     pub async fn list_below(&self, root: &str) -> Result<Vec<RedfishEndpoint>, ServiceError> {
         let all = self.store.endpoints(&EndpointFilter::default()).await?;
         if root.eq_ignore_ascii_case("s0") || root.eq_ignore_ascii_case("all") {
