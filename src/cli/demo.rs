@@ -3,6 +3,7 @@
 use std::net::SocketAddr;
 
 use clap::Args;
+use serde::Deserialize;
 
 use crate::config::ServeArgs;
 use crate::model::component::Component;
@@ -30,200 +31,294 @@ pub struct DemoArgs {
     pub look: crate::cli::console::LookArgs,
 }
 
-/// The demo cluster's components: cabinets of 8 chassis x 8 slots x 2 nodes, each slot with
-/// its NodeBMC; states and roles vary the way a real machine room's do.
-pub fn demo_inventory(nodes: u32) -> Vec<Component> {
-    let mut out = Vec::with_capacity(nodes as usize * 3 / 2);
-    for i in 0..nodes {
-        let (cab, rest) = (1000 + i / 128, i % 128);
-        let (chassis, slot, node) = (rest / 16, (rest % 16) / 2, rest % 2);
-        let bmc = format!("x{cab}c{chassis}s{slot}b0");
-        if node == 0 {
-            if let Ok(id) = Xname::parse(&bmc) {
-                out.push(Component::new(id, State::Ready));
-            }
+/// The demo cluster's description (`assets/demo-cluster.toml`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DemoCluster {
+    layout: Layout,
+    states: States,
+    roles: Roles,
+    hardware: Hardware,
+    groups: Vec<GroupSpec>,
+    partition: PartitionSpec,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Layout {
+    first_cabinet: u32,
+    chassis_per_cabinet: u32,
+    slots_per_chassis: u32,
+    nodes_per_slot: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct States {
+    cycle: u32,
+    #[serde(rename = "Off", default)]
+    off: Vec<u32>,
+    #[serde(rename = "Standby", default)]
+    standby: Vec<u32>,
+    #[serde(rename = "On", default)]
+    on: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Roles {
+    management_first: u32,
+    application_every: u32,
+    arm_every: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Hardware {
+    manufacturer: String,
+    x86_model: String,
+    x86_cpu: String,
+    arm_model: String,
+    arm_cpu: String,
+    cpus: i64,
+    memory_gib: f64,
+    big_memory_gib: f64,
+    big_memory_every: u32,
+    bmc_model: String,
+    bmc_firmware: String,
+    bmc_user: String,
+    bmc_password: String,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct GroupSpec {
+    label: String,
+    description: String,
+    #[serde(default)]
+    exclusive: String,
+    role: Option<Role>,
+    arch: Option<Arch>,
+    nid_parity: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PartitionSpec {
+    name: String,
+    description: String,
+    share: f64,
+}
+
+/// Where node `i` sits: `(bmc xname, node number in its slot)`.
+struct Place {
+    bmc: String,
+    node: u32,
+}
+
+impl DemoCluster {
+    /// The description built into the binary.
+    pub fn built_in() -> anyhow::Result<DemoCluster> {
+        toml::from_str(include_str!("../../assets/demo-cluster.toml"))
+            .map_err(|e| anyhow::anyhow!("assets/demo-cluster.toml: {e}"))
+    }
+
+    fn place(&self, i: u32) -> Place {
+        let l = &self.layout;
+        let per_slot = l.nodes_per_slot.max(1);
+        let per_chassis = l.slots_per_chassis.max(1) * per_slot;
+        let per_cabinet = l.chassis_per_cabinet.max(1) * per_chassis;
+        let (cab, rest) = (l.first_cabinet + i / per_cabinet, i % per_cabinet);
+        let (chassis, rest) = (rest / per_chassis, rest % per_chassis);
+        Place {
+            bmc: format!("x{cab}c{chassis}s{}b0", rest / per_slot),
+            node: rest % per_slot,
         }
-        let Ok(id) = Xname::parse(&format!("{bmc}n{node}")) else {
-            continue;
-        };
-        // A fixed pattern, not random: the same demo every time.
-        let state = match i % 23 {
-            0 | 7 => State::Off,
-            3 => State::Standby,
-            11 => State::On,
-            _ => State::Ready,
-        };
-        let mut c = Component::new(id, state);
-        c.role = Some(if i < 4 {
-            Role::Management
-        } else if i % 64 == 5 {
-            Role::Application
+    }
+
+    fn state(&self, i: u32) -> State {
+        let s = &self.states;
+        let k = i % s.cycle.max(1);
+        if s.off.contains(&k) {
+            State::Off
+        } else if s.standby.contains(&k) {
+            State::Standby
+        } else if s.on.contains(&k) {
+            State::On
         } else {
-            Role::Compute
-        });
-        c.arch = Some(if i % 16 == 15 { Arch::Arm } else { Arch::X86 });
-        c.class = Some(Class::River);
-        c.nid = Some(i as i64 + 1);
-        out.push(c);
-    }
-    out
-}
-
-/// Redfish endpoints for the demo's BMCs as magellan would describe them, so component
-/// endpoints, Ethernet interfaces and hardware exist for every node. MACs and IPs follow the
-/// node index: node i has MAC 02:00:00:xx:xx:xx and IP 10.100.x.y.
-pub fn demo_endpoints(nodes: u32) -> Vec<EndpointInput> {
-    let mut by_bmc: Vec<(String, Vec<System>)> = Vec::new();
-    for i in 0..nodes {
-        let (cab, rest) = (1000 + i / 128, i % 128);
-        let (chassis, slot) = (rest / 16, (rest % 16) / 2);
-        let bmc = format!("x{cab}c{chassis}s{slot}b0");
-        if by_bmc.last().is_none_or(|(b, _)| *b != bmc) {
-            by_bmc.push((bmc.clone(), Vec::new()));
+            State::Ready
         }
-        let b = i.to_be_bytes();
-        let system = System {
-            uri: format!("/redfish/v1/Systems/Node{}", i % 2),
-            uuid: format!("00000000-0000-4000-8000-{i:012x}"),
-            name: format!("nid{:06}", i + 1),
-            manufacturer: "Contoso".into(),
-            model: if i % 16 == 15 { "CX-ARM2" } else { "CX-3500" }.into(),
-            serial: format!("CX{i:07}"),
-            bios_version: "1.4.2".into(),
-            processor_count: Some(2),
-            processor_type: if i % 16 == 15 {
-                "Neoverse V2"
-            } else {
-                "Xeon 6960P"
+    }
+
+    fn is_arm(&self, i: u32) -> bool {
+        let every = self.roles.arm_every.max(1);
+        i % every == every - 1
+    }
+
+    /// The components of an `nodes`-node cluster: nodes and their NodeBMCs.
+    pub fn inventory(&self, nodes: u32) -> Vec<Component> {
+        let mut out = Vec::with_capacity(nodes as usize * 3 / 2);
+        for i in 0..nodes {
+            let p = self.place(i);
+            if p.node == 0 {
+                if let Ok(id) = Xname::parse(&p.bmc) {
+                    out.push(Component::new(id, State::Ready));
+                }
             }
-            .into(),
-            memory_total: Some(if i % 8 == 0 { 1024.0 } else { 512.0 }),
-            ethernet_interfaces: vec![Nic {
-                uri: format!("/redfish/v1/Systems/Node{}/EthernetInterfaces/1", i % 2),
-                mac: format!("02:00:00:{:02x}:{:02x}:{:02x}", b[1], b[2], b[3]),
-                ip: format!("10.100.{}.{}", (i / 250) % 256, i % 250 + 1),
-                name: "HSN0".into(),
-                ..Nic::default()
-            }],
-            actions: [
-                "On",
-                "ForceOff",
-                "GracefulShutdown",
-                "GracefulRestart",
-                "ForceRestart",
-            ]
-            .map(String::from)
-            .to_vec(),
-            links: Links {
-                chassis: vec![format!("/redfish/v1/Chassis/Node{}", i % 2)],
-                managers: vec!["/redfish/v1/Managers/BMC".into()],
-            },
-            ..System::default()
-        };
-        if let Some((_, systems)) = by_bmc.last_mut() {
-            systems.push(system);
+            let Ok(id) = Xname::parse(&format!("{}n{}", p.bmc, p.node)) else {
+                continue;
+            };
+            let mut c = Component::new(id, self.state(i));
+            c.role = Some(if i < self.roles.management_first {
+                Role::Management
+            } else if i % self.roles.application_every.max(1) == 5 {
+                Role::Application
+            } else {
+                Role::Compute
+            });
+            c.arch = Some(if self.is_arm(i) { Arch::Arm } else { Arch::X86 });
+            c.class = Some(Class::River);
+            c.nid = Some(i as i64 + 1);
+            out.push(c);
         }
+        out
     }
-    by_bmc
-        .into_iter()
-        .enumerate()
-        .map(|(k, (bmc, systems))| EndpointInput {
-            id: Some(bmc),
-            fqdn: Some(format!("10.254.{}.{}", k / 250, k % 250 + 1)),
-            user: Some("root".into()),
-            password: Some("demo-password".into()),
-            schema_version: Some(1),
-            systems,
-            managers: vec![Manager {
-                uri: "/redfish/v1/Managers/BMC".into(),
-                name: "BMC".into(),
-                model: "Contoso BMC 2".into(),
-                firmware_version: "2.18".into(),
-                actions: vec!["ForceRestart".into()],
-                ..Manager::default()
-            }],
-            ..EndpointInput::default()
-        })
-        .collect()
-}
 
-/// Groups and a partition over the demo nodes: roles as groups, an exclusive pair of
-/// scheduler queues, and the first half of the machine in partition p1.
-pub fn demo_groups(nodes: &[Component]) -> (Vec<Group>, Partition) {
-    let ids = |keep: &dyn Fn(&Component) -> bool| Members {
-        ids: nodes
+    /// Redfish endpoints for the BMCs as magellan would describe them, so component
+    /// endpoints, Ethernet interfaces and hardware exist for every node. Node i has MAC
+    /// 02:00:00:xx:xx:xx and IP 10.100.x.y; BMC k has IP 10.254.x.y.
+    pub fn endpoints(&self, nodes: u32) -> Vec<EndpointInput> {
+        let hw = &self.hardware;
+        let mut by_bmc: Vec<(String, Vec<System>)> = Vec::new();
+        for i in 0..nodes {
+            let p = self.place(i);
+            if by_bmc.last().is_none_or(|(b, _)| *b != p.bmc) {
+                by_bmc.push((p.bmc.clone(), Vec::new()));
+            }
+            let b = i.to_be_bytes();
+            let arm = self.is_arm(i);
+            let every = hw.big_memory_every.max(1);
+            let system = System {
+                uri: format!("/redfish/v1/Systems/Node{}", p.node),
+                uuid: format!("00000000-0000-4000-8000-{i:012x}"),
+                name: format!("nid{:06}", i + 1),
+                manufacturer: hw.manufacturer.clone(),
+                model: if arm { &hw.arm_model } else { &hw.x86_model }.clone(),
+                serial: format!("CX{i:07}"),
+                bios_version: "1.4.2".into(),
+                processor_count: Some(hw.cpus),
+                processor_type: if arm { &hw.arm_cpu } else { &hw.x86_cpu }.clone(),
+                memory_total: Some(if i % every == 0 {
+                    hw.big_memory_gib
+                } else {
+                    hw.memory_gib
+                }),
+                ethernet_interfaces: vec![Nic {
+                    uri: format!("/redfish/v1/Systems/Node{}/EthernetInterfaces/1", p.node),
+                    mac: format!("02:00:00:{:02x}:{:02x}:{:02x}", b[1], b[2], b[3]),
+                    ip: format!("10.100.{}.{}", (i / 250) % 256, i % 250 + 1),
+                    name: "HSN0".into(),
+                    ..Nic::default()
+                }],
+                actions: [
+                    "On",
+                    "ForceOff",
+                    "GracefulShutdown",
+                    "GracefulRestart",
+                    "ForceRestart",
+                ]
+                .map(String::from)
+                .to_vec(),
+                links: Links {
+                    chassis: vec![format!("/redfish/v1/Chassis/Node{}", p.node)],
+                    managers: vec!["/redfish/v1/Managers/BMC".into()],
+                },
+                ..System::default()
+            };
+            if let Some((_, systems)) = by_bmc.last_mut() {
+                systems.push(system);
+            }
+        }
+        by_bmc
+            .into_iter()
+            .enumerate()
+            .map(|(k, (bmc, systems))| EndpointInput {
+                id: Some(bmc),
+                fqdn: Some(format!("10.254.{}.{}", k / 250, k % 250 + 1)),
+                user: Some(hw.bmc_user.clone()),
+                password: Some(hw.bmc_password.clone()),
+                schema_version: Some(1),
+                systems,
+                managers: vec![Manager {
+                    uri: "/redfish/v1/Managers/BMC".into(),
+                    name: "BMC".into(),
+                    model: hw.bmc_model.clone(),
+                    firmware_version: hw.bmc_firmware.clone(),
+                    actions: vec!["ForceRestart".into()],
+                    ..Manager::default()
+                }],
+                ..EndpointInput::default()
+            })
+            .collect()
+    }
+
+    /// The groups and the partition over `components`.
+    pub fn groups(&self, components: &[Component]) -> (Vec<Group>, Partition) {
+        let nodes: Vec<&Component> = components.iter().filter(|c| c.is_node()).collect();
+        let groups = self
+            .groups
             .iter()
-            .filter(|c| c.is_node() && keep(c))
-            .map(|c| c.id.clone())
-            .collect(),
-    };
-    let group = |label: &str, description: &str, exclusive: &str, members: Members| Group {
-        label: label.into(),
-        description: description.into(),
-        tags: Vec::new(),
-        exclusive_group: exclusive.into(),
-        members,
-    };
-    let half = nodes.iter().filter(|c| c.is_node()).count() / 2;
-    let first_half: Vec<Xname> = nodes
-        .iter()
-        .filter(|c| c.is_node())
-        .take(half.max(1))
-        .map(|c| c.id.clone())
-        .collect();
-    (
-        vec![
-            group(
-                "compute",
-                "compute nodes",
-                "",
-                ids(&|c| c.role == Some(Role::Compute)),
-            ),
-            group(
-                "management",
-                "management nodes",
-                "",
-                ids(&|c| c.role == Some(Role::Management)),
-            ),
-            group("arm", "Arm nodes", "", ids(&|c| c.arch == Some(Arch::Arm))),
-            group(
-                "batch",
-                "batch queue",
-                "queues",
-                ids(&|c| c.role == Some(Role::Compute) && c.nid.is_some_and(|n| n % 2 == 0)),
-            ),
-            group(
-                "debug",
-                "debug queue",
-                "queues",
-                ids(&|c| c.role == Some(Role::Compute) && c.nid.is_some_and(|n| n % 2 == 1)),
-            ),
-        ],
-        Partition {
-            name: "p1".into(),
-            description: "first half of the machine".into(),
+            .map(|g| Group {
+                label: g.label.clone(),
+                description: g.description.clone(),
+                tags: Vec::new(),
+                exclusive_group: g.exclusive.clone(),
+                members: Members {
+                    ids: nodes
+                        .iter()
+                        .filter(|c| g.role.is_none_or(|r| c.role == Some(r)))
+                        .filter(|c| g.arch.is_none_or(|a| c.arch == Some(a)))
+                        .filter(|c| match g.nid_parity.as_deref() {
+                            Some("even") => c.nid.is_some_and(|n| n % 2 == 0),
+                            Some("odd") => c.nid.is_some_and(|n| n % 2 == 1),
+                            _ => true,
+                        })
+                        .map(|c| c.id.clone())
+                        .collect(),
+                },
+            })
+            .collect();
+        let share = self.partition.share.clamp(0.0, 1.0);
+        let take = ((nodes.len() as f64 * share) as usize).max(1);
+        let partition = Partition {
+            name: self.partition.name.clone(),
+            description: self.partition.description.clone(),
             tags: Vec::new(),
-            members: Members { ids: first_half },
-        },
-    )
+            members: Members {
+                ids: nodes.iter().take(take).map(|c| c.id.clone()).collect(),
+            },
+        };
+        (groups, partition)
+    }
 }
 
 /// Seeds a core with the demo cluster: components, Redfish endpoints (with interfaces and
 /// hardware), groups and a partition.
 pub async fn seed(core: &Core, nodes: u32) -> anyhow::Result<()> {
-    let components = demo_inventory(nodes);
+    let cluster = DemoCluster::built_in()?;
+    let components = cluster.inventory(nodes);
     core.inventory
         .upsert(components.clone(), false)
         .await
         .map_err(|e| anyhow::anyhow!("seeding the demo components: {e}"))?;
-    let endpoints = demo_endpoints(nodes);
+    let endpoints = cluster.endpoints(nodes);
     for chunk in endpoints.chunks(500) {
         core.endpoints
             .create(chunk.to_vec())
             .await
             .map_err(|e| anyhow::anyhow!("seeding the demo Redfish endpoints: {e}"))?;
     }
-    let (groups, partition) = demo_groups(&components);
+    let (groups, partition) = cluster.groups(&components);
     for g in groups {
         core.groups
             .create(g)
@@ -267,4 +362,36 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!();
     println!("Press ctrl-c to stop.");
     server.run_until_signal().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_built_in_description_lays_out_cabinets_and_patterns() {
+        let c = DemoCluster::built_in().expect("assets/demo-cluster.toml parses");
+        let comps = c.inventory(130);
+        let nodes: Vec<&Component> = comps.iter().filter(|c| c.is_node()).collect();
+        assert_eq!(nodes.len(), 130);
+        assert_eq!(comps.len(), 130 + 65, "one NodeBMC per two nodes");
+        assert_eq!(nodes[0].id.as_str(), "x1000c0s0b0n0");
+        assert_eq!(nodes[127].id.as_str(), "x1000c7s7b0n1");
+        assert_eq!(
+            nodes[128].id.as_str(),
+            "x1001c0s0b0n0",
+            "128 nodes per cabinet"
+        );
+        assert_eq!(nodes[0].state, Some(State::Off));
+        assert_eq!(nodes[3].state, Some(State::Standby));
+        assert_eq!(nodes[11].state, Some(State::On));
+        assert_eq!(nodes[0].role, Some(Role::Management));
+        assert_eq!(nodes[69].role, Some(Role::Application));
+        assert_eq!(nodes[15].arch, Some(Arch::Arm));
+        let (groups, p) = c.groups(&comps);
+        let labels: Vec<&str> = groups.iter().map(|g| g.label.as_str()).collect();
+        assert_eq!(labels, ["compute", "management", "arm", "batch", "debug"]);
+        assert_eq!(p.members.ids.len(), 65);
+        assert_eq!(c.endpoints(130).len(), 65);
+    }
 }
