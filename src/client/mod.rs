@@ -43,13 +43,6 @@ pub enum ClientError {
     Setup(String),
 }
 
-impl ClientError {
-    /// True when the core did not answer at all.
-    pub fn is_unreachable(&self) -> bool {
-        matches!(self, ClientError::Unreachable { .. })
-    }
-}
-
 /// A client for one core, with one bearer token.
 #[derive(Clone)]
 pub struct Client {
@@ -192,17 +185,21 @@ impl Client {
         token_identity(&self.token)
     }
 
-    /// Everything known about one node; parts that do not exist are left empty.
+    /// Everything known about one node; parts that do not exist are left empty. The calls
+    /// run together, so a remote core costs two round trips, not six.
     pub async fn node_detail(&self, xname: &str) -> Result<NodeDetail, ClientError> {
-        let component = self
-            .get_optional(&format!("/hsm/v2/State/Components/{xname}"))
-            .await?;
-        let membership = self
-            .get_optional(&format!("/hsm/v2/memberships/{xname}"))
-            .await?;
-        let endpoint: Option<ComponentEndpoint> = self
-            .get_optional(&format!("/hsm/v2/Inventory/ComponentEndpoints/{xname}"))
-            .await?;
+        let component = format!("/hsm/v2/State/Components/{xname}");
+        let membership = format!("/hsm/v2/memberships/{xname}");
+        let endpoint = format!("/hsm/v2/Inventory/ComponentEndpoints/{xname}");
+        let interfaces = format!("/hsm/v2/Inventory/EthernetInterfaces?ComponentID={xname}");
+        let hardware = format!("/hsm/v2/Inventory/Hardware/{xname}");
+        let (component, membership, endpoint, interfaces, hardware) = tokio::try_join!(
+            self.get_optional(&component),
+            self.get_optional(&membership),
+            self.get_optional::<ComponentEndpoint>(&endpoint),
+            self.get(&interfaces),
+            self.get_optional(&hardware),
+        )?;
         let redfish = match &endpoint {
             Some(ce) => {
                 self.get_optional(&format!(
@@ -213,14 +210,6 @@ impl Client {
             }
             None => None,
         };
-        let interfaces = self
-            .get(&format!(
-                "/hsm/v2/Inventory/EthernetInterfaces?ComponentID={xname}"
-            ))
-            .await?;
-        let hardware = self
-            .get_optional(&format!("/hsm/v2/Inventory/Hardware/{xname}"))
-            .await?;
         Ok(NodeDetail {
             component,
             membership,

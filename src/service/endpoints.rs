@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::events::{Event, EventBus};
-use super::inventory::apply_defaults;
+use super::inventory::{apply_defaults, is_at_or_below};
 use super::secrets::SecretBox;
 use super::ServiceError;
 use crate::model::discovery::{describe, ComponentEndpoint, Described, Hardware, ServiceEndpoint};
@@ -156,12 +156,10 @@ impl Endpoints {
             }
         }
         let write = self.prepare(&input, &now_rfc3339())?;
-        let writes = [write];
-        let created = self.store.write_endpoints(&writes, true).await?;
-        let [write] = writes;
-        let out = write.endpoint.clone();
-        self.published(std::slice::from_ref(&write), created);
-        Ok(out)
+        let writes = std::slice::from_ref(&write);
+        let created = self.store.write_endpoints(writes, true).await?;
+        self.published(writes, created);
+        Ok(write.endpoint)
     }
 
     /// Changes the given fields of an endpoint (PATCH).
@@ -180,12 +178,10 @@ impl Endpoints {
         }
         let mut write = self.prepare(&patch.over(&current), &now_rfc3339())?;
         write.endpoint.discovery = current.discovery;
-        let writes = [write];
-        self.store.write_endpoints(&writes, true).await?;
-        let [write] = writes;
-        let out = write.endpoint.clone();
-        self.published(std::slice::from_ref(&write), Vec::new());
-        Ok(out)
+        let writes = std::slice::from_ref(&write);
+        self.store.write_endpoints(writes, true).await?;
+        self.published(writes, Vec::new());
+        Ok(write.endpoint)
     }
 
     /// Endpoints matching `filter`.
@@ -205,16 +201,7 @@ impl Endpoints {
         let root = Xname::parse(root).map_err(|e| ServiceError::BadRequest(e.to_string()))?;
         Ok(all
             .into_iter()
-            .filter(|ep| {
-                let mut at = Some(ep.id.clone());
-                while let Some(x) = at {
-                    if x == root {
-                        return true;
-                    }
-                    at = x.parent();
-                }
-                false
-            })
+            .filter(|ep| is_at_or_below(&ep.id, &root))
             .collect())
     }
 

@@ -226,7 +226,7 @@ fn nodes_only(ids: &[Xname], field: &str) -> Result<(), ServiceError> {
 }
 
 /// Whether `id` is `root` or inside it (`x1c0s1` holds `x1c0s1b0n0` but not `x1c0s10`).
-fn is_at_or_below(id: &Xname, root: &Xname) -> bool {
+pub(crate) fn is_at_or_below(id: &Xname, root: &Xname) -> bool {
     let (id, root) = (id.as_str(), root.as_str());
     id == root
         || (id.starts_with(root)

@@ -102,6 +102,16 @@ pub struct SetFilter {
     pub tags: Vec<String>,
 }
 
+impl SetFilter {
+    /// The set with this (normalised) name.
+    pub fn named(name: &str) -> SetFilter {
+        SetFilter {
+            names: vec![name.to_string()],
+            tags: Vec::new(),
+        }
+    }
+}
+
 /// Groups, partitions and memberships. Member lists come back in natural xname order.
 #[async_trait]
 pub trait GroupStore: Send + Sync {

@@ -128,7 +128,7 @@ impl Term {
             Term::Field(field, values) => {
                 let any = |v: &str| values.iter().any(|x| x.eq_ignore_ascii_case(v));
                 match field {
-                    Field::Xname => any(&row.xname),
+                    Field::Xname => any(row.xname.as_str()),
                     Field::Type => any(&row.kind),
                     Field::State => any(&row.state),
                     Field::Flag => any(&row.flag),
@@ -152,7 +152,7 @@ mod tests {
 
     fn row(xname: &str, state: &str, role: &str, groups: &[&str]) -> Row {
         Row {
-            xname: xname.into(),
+            xname: xname.parse().unwrap(),
             kind: "Node".into(),
             state: state.into(),
             flag: "OK".into(),

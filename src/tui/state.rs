@@ -9,11 +9,12 @@ use super::keymap::Keymap;
 use crate::client::NodeDetail;
 use crate::model::component::Component;
 use crate::model::group::Membership;
+use crate::model::xname::Xname;
 
 /// One inventory row, as text ready to show, filter and sort.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Row {
-    pub xname: String,
+    pub xname: Xname,
     pub kind: String,
     pub state: String,
     pub flag: String,
@@ -34,7 +35,7 @@ impl Row {
     pub fn new(c: &Component, m: Option<&Membership>) -> Row {
         let s = |v: Option<String>| v.unwrap_or_default();
         Row {
-            xname: c.id.to_string(),
+            xname: c.id.clone(),
             kind: c.kind.to_string(),
             state: s(c.state.map(|v| v.to_string())),
             flag: s(c.flag.map(|v| v.to_string())),
@@ -165,7 +166,8 @@ impl Column {
 
 /// Compares two rows by a column; xnames in natural order break ties.
 pub fn compare(a: &Row, b: &Row, col: Column) -> std::cmp::Ordering {
-    let by_xname = || natural(&a.xname, &b.xname);
+    // Xname orders naturally (`s2` before `s10`).
+    let by_xname = || a.xname.cmp(&b.xname);
     let first = match col {
         Column::Xname => return by_xname(),
         Column::Type => a.kind.cmp(&b.kind),
@@ -182,41 +184,6 @@ pub fn compare(a: &Row, b: &Row, col: Column) -> std::cmp::Ordering {
         Column::Groups => a.groups.cmp(&b.groups),
     };
     first.then_with(by_xname)
-}
-
-/// Natural order of xnames: digit runs compare as numbers (`s2` before `s10`).
-pub fn natural(a: &str, b: &str) -> std::cmp::Ordering {
-    let (mut x, mut y) = (a.as_bytes(), b.as_bytes());
-    loop {
-        match (x.first(), y.first()) {
-            (None, None) => return std::cmp::Ordering::Equal,
-            (None, _) => return std::cmp::Ordering::Less,
-            (_, None) => return std::cmp::Ordering::Greater,
-            (Some(p), Some(q)) if p.is_ascii_digit() && q.is_ascii_digit() => {
-                let dx = x.iter().take_while(|c| c.is_ascii_digit()).count();
-                let dy = y.iter().take_while(|c| c.is_ascii_digit()).count();
-                let (nx, ny) = (trim_zeros(&x[..dx]), trim_zeros(&y[..dy]));
-                let ord = nx.len().cmp(&ny.len()).then_with(|| nx.cmp(ny));
-                if ord != std::cmp::Ordering::Equal {
-                    return ord;
-                }
-                x = &x[dx..];
-                y = &y[dy..];
-            }
-            (Some(p), Some(q)) => {
-                if p != q {
-                    return p.cmp(q);
-                }
-                x = &x[1..];
-                y = &y[1..];
-            }
-        }
-    }
-}
-
-fn trim_zeros(d: &[u8]) -> &[u8] {
-    let n = d.iter().take_while(|c| **c == b'0').count();
-    &d[n.min(d.len().saturating_sub(1))..]
 }
 
 /// A screen of the console.
@@ -497,12 +464,9 @@ impl App {
     /// Position of the cursor in `visible`.
     pub fn cursor_index(&self) -> Option<usize> {
         let x = self.cursor.as_deref()?;
-        self.visible.iter().position(|&i| self.rows[i].xname == x)
-    }
-
-    /// The row under the cursor.
-    pub fn cursor_row(&self) -> Option<&Row> {
-        self.cursor_index().map(|i| &self.rows[self.visible[i]])
+        self.visible
+            .iter()
+            .position(|&i| self.rows[i].xname.as_str() == x)
     }
 
     /// Recomputes the visible rows from filter and sort; the cursor stays on its xname if it is
@@ -524,14 +488,21 @@ impl App {
             });
         }
         self.visible = visible;
-        let shown = |x: &str| self.visible.iter().any(|&i| self.rows[i].xname == x);
+        let shown = |x: &str| {
+            self.visible
+                .iter()
+                .any(|&i| self.rows[i].xname.as_str() == x)
+        };
         if let Some(p) = self.pinned.clone().filter(|p| shown(p)) {
             self.cursor = Some(p);
         } else if !self.cursor.as_deref().is_some_and(shown) {
             let at = before
                 .unwrap_or(0)
                 .min(self.visible.len().saturating_sub(1));
-            self.cursor = self.visible.get(at).map(|&i| self.rows[i].xname.clone());
+            self.cursor = self
+                .visible
+                .get(at)
+                .map(|&i| self.rows[i].xname.to_string());
         }
         self.scroll_to_cursor();
         self.dirty = true;

@@ -138,7 +138,7 @@ pub fn columns_for(width: u16) -> Vec<Column> {
 
 fn cell(row: &Row, col: Column, theme: &Theme) -> Cell<'static> {
     match col {
-        Column::Xname => Cell::from(row.xname.clone()),
+        Column::Xname => Cell::from(row.xname.to_string()),
         Column::Type => Cell::from(row.kind.clone()),
         Column::State => Cell::from(Span::styled(row.state.clone(), theme.state(&row.state))),
         Column::Flag => Cell::from(Span::styled(
@@ -193,7 +193,7 @@ fn draw_table(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) -> usize 
     let end = (app.offset + page).min(app.visible.len());
     let rows = app.visible[app.offset.min(end)..end].iter().map(|&i| {
         let row = &app.rows[i];
-        let marked = app.marks.contains(&row.xname);
+        let marked = app.marks.contains(row.xname.as_str());
         let gutter = Cell::from(if marked { "*" } else { " " });
         let mut r =
             TableRow::new(std::iter::once(gutter).chain(cols.iter().map(|c| cell(row, *c, theme))));

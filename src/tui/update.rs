@@ -416,23 +416,27 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
             let (Some(a), Some(c)) = (app.anchor.clone(), app.cursor_index()) else {
                 return Vec::new();
             };
-            if let Some(ai) = app.visible.iter().position(|&i| app.rows[i].xname == a) {
+            if let Some(ai) = app
+                .visible
+                .iter()
+                .position(|&i| app.rows[i].xname.as_str() == a)
+            {
                 let (lo, hi) = (ai.min(c), ai.max(c));
                 for &i in &app.visible[lo..=hi] {
-                    app.marks.insert(app.rows[i].xname.clone());
+                    app.marks.insert(app.rows[i].xname.to_string());
                 }
             }
         }
         Action::MarkAll => {
             for &i in &app.visible {
-                app.marks.insert(app.rows[i].xname.clone());
+                app.marks.insert(app.rows[i].xname.to_string());
             }
         }
         Action::InvertMarks => {
             for &i in &app.visible {
-                let x = &app.rows[i].xname;
+                let x = app.rows[i].xname.as_str();
                 if !app.marks.remove(x) {
-                    app.marks.insert(x.clone());
+                    app.marks.insert(x.to_string());
                 }
             }
         }
@@ -489,7 +493,7 @@ fn move_cursor(app: &mut App, action: Action) {
         Action::Top => 0,
         _ => last,
     };
-    app.cursor = Some(app.rows[app.visible[to]].xname.clone());
+    app.cursor = Some(app.rows[app.visible[to]].xname.to_string());
     app.pinned = app.cursor.clone();
     app.scroll_to_cursor();
 }

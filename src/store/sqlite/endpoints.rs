@@ -6,6 +6,7 @@ use serde::Serialize;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use super::components::insert_components;
+use super::interfaces::{write, Write};
 use super::{id_array, SqliteStore};
 use crate::model::discovery::{ComponentEndpoint, Hardware, ServiceEndpoint};
 use crate::model::ethernet::EthInterface;
@@ -91,29 +92,13 @@ async fn put_interfaces(
     ifaces: &[EthInterface],
     replace: bool,
 ) -> Result<(), StoreError> {
+    let mode = if replace {
+        Write::Upsert
+    } else {
+        Write::Insert
+    };
     for i in ifaces {
-        let ips = doc(&i.ip_addresses)?;
-        let sql = if replace {
-            "INSERT INTO eth_interfaces (id, description, mac_address, ip_addresses, last_update, \
-             component_id, type) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO UPDATE SET \
-             description = excluded.description, mac_address = excluded.mac_address, \
-             ip_addresses = excluded.ip_addresses, last_update = excluded.last_update, \
-             component_id = excluded.component_id, type = excluded.type"
-        } else {
-            "INSERT INTO eth_interfaces (id, description, mac_address, ip_addresses, last_update, \
-             component_id, type) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING"
-        };
-        let done = sqlx::query(sql)
-            .bind(&i.id)
-            .bind(&i.description)
-            .bind(&i.mac_address)
-            .bind(ips)
-            .bind(&i.last_update)
-            .bind(&i.component_id)
-            .bind(&i.kind)
-            .execute(&mut *conn)
-            .await?;
-        if done.rows_affected() == 0 {
+        if write(conn, i, mode).await? == 0 {
             return Err(StoreError::Conflict(format!(
                 "an Ethernet interface with MAC {} already exists; PUT the endpoint to overwrite it",
                 i.mac_address

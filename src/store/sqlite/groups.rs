@@ -12,6 +12,32 @@ use crate::model::group::{Group, Members, Membership, Partition, SetPatch};
 use crate::model::xname::Xname;
 use crate::store::{name_list, GroupStore, SetFilter, StoreError};
 
+/// The tables of one kind of named set.
+struct Sets {
+    /// The sets: `groups` or `partitions`.
+    table: &'static str,
+    /// Their members.
+    members: &'static str,
+    /// The column naming a set in both.
+    key: &'static str,
+    /// The word for one, in messages.
+    what: &'static str,
+}
+
+const GROUPS: Sets = Sets {
+    table: "groups",
+    members: "group_members",
+    key: "label",
+    what: "group",
+};
+
+const PARTITIONS: Sets = Sets {
+    table: "partitions",
+    members: "partition_members",
+    key: "name",
+    what: "partition",
+};
+
 fn tags_json(tags: &[String]) -> String {
     serde_json::to_string(tags).unwrap_or_else(|_| "[]".into())
 }
@@ -37,10 +63,10 @@ fn push_set_filter(qb: &mut QueryBuilder<'_, Sqlite>, key: &str, filter: &SetFil
 /// Members of each named set, from `table` keyed by `key`, in natural xname order.
 async fn members_of(
     conn: &mut SqliteConnection,
-    table: &str,
-    key: &str,
+    sets: &Sets,
     names: &[String],
 ) -> Result<BTreeMap<String, Vec<Xname>>, StoreError> {
+    let (table, key) = (sets.members, sets.key);
     let rows = sqlx::query(&format!(
         "SELECT {key}, component_id FROM {table} \
          WHERE {key} IN (SELECT value FROM json_each(?))"
@@ -206,11 +232,11 @@ async fn insert_partition_members(
 /// Applies a description/tags patch to the row `key = name` of `table`; false when absent.
 async fn patch_set(
     pool: &sqlx::SqlitePool,
-    table: &str,
-    key: &str,
+    sets: &Sets,
     name: &str,
     patch: &SetPatch,
 ) -> Result<bool, StoreError> {
+    let (table, key) = (sets.table, sets.key);
     let done = sqlx::query(&format!(
         "UPDATE {table} SET description = coalesce(?, description), tags = coalesce(?, tags) \
          WHERE {key} = ?"
@@ -225,29 +251,22 @@ async fn patch_set(
 
 async fn delete_member(
     pool: &sqlx::SqlitePool,
-    table: &str,
-    key: &str,
-    what: &str,
+    sets: &Sets,
     name: &str,
     id: &Xname,
 ) -> Result<(), StoreError> {
+    let (key, what) = (sets.key, sets.what);
     let mut tx = pool.begin().await?;
-    let exists = sqlx::query(&format!(
-        "SELECT 1 FROM {} WHERE {key} = ?",
-        if what == "group" {
-            "groups"
-        } else {
-            "partitions"
-        }
-    ))
-    .bind(name)
-    .fetch_optional(&mut *tx)
-    .await?;
+    let exists = sqlx::query(&format!("SELECT 1 FROM {} WHERE {key} = ?", sets.table))
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
     if exists.is_none() {
         return Err(StoreError::NotFound(format!("no such {what}: {name}")));
     }
     let done = sqlx::query(&format!(
-        "DELETE FROM {table} WHERE {key} = ? AND component_id = ?"
+        "DELETE FROM {} WHERE {key} = ? AND component_id = ?",
+        sets.members
     ))
     .bind(name)
     .bind(id.as_str())
@@ -260,6 +279,29 @@ async fn delete_member(
     }
     tx.commit().await?;
     Ok(())
+}
+
+/// Every name of one kind of set, sorted.
+async fn set_names(pool: &sqlx::SqlitePool, sets: &Sets) -> Result<Vec<String>, StoreError> {
+    let key = sets.key;
+    let rows = sqlx::query(&format!("SELECT {key} FROM {} ORDER BY {key}", sets.table))
+        .fetch_all(pool)
+        .await?;
+    rows.iter()
+        .map(|r| r.try_get(0).map_err(Into::into))
+        .collect()
+}
+
+/// Deletes one set (its memberships go with it); false when there was none.
+async fn delete_set(pool: &sqlx::SqlitePool, sets: &Sets, name: &str) -> Result<bool, StoreError> {
+    let done = sqlx::query(&format!(
+        "DELETE FROM {} WHERE {} = ?",
+        sets.table, sets.key
+    ))
+    .bind(name)
+    .execute(pool)
+    .await?;
+    Ok(done.rows_affected() > 0)
 }
 
 #[async_trait]
@@ -276,7 +318,7 @@ impl GroupStore for SqliteStore {
             .iter()
             .map(|r| r.try_get::<String, _>(0))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut members = members_of(&mut conn, "group_members", "label", &labels).await?;
+        let mut members = members_of(&mut conn, &GROUPS, &labels).await?;
         rows.iter()
             .map(|r| {
                 let label: String = r.try_get(0)?;
@@ -294,20 +336,15 @@ impl GroupStore for SqliteStore {
     }
 
     async fn group(&self, label: &str) -> Result<Option<Group>, StoreError> {
-        let filter = SetFilter {
-            names: vec![label.to_string()],
-            tags: Vec::new(),
-        };
-        Ok(self.groups(&filter).await?.into_iter().next())
+        Ok(self
+            .groups(&SetFilter::named(label))
+            .await?
+            .into_iter()
+            .next())
     }
 
     async fn group_labels(&self) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query("SELECT label FROM groups ORDER BY label")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| r.try_get(0).map_err(Into::into))
-            .collect()
+        set_names(&self.pool, &GROUPS).await
     }
 
     async fn create_group(&self, group: &Group) -> Result<(), StoreError> {
@@ -341,15 +378,11 @@ impl GroupStore for SqliteStore {
     }
 
     async fn update_group(&self, label: &str, patch: &SetPatch) -> Result<bool, StoreError> {
-        patch_set(&self.pool, "groups", "label", label, patch).await
+        patch_set(&self.pool, &GROUPS, label, patch).await
     }
 
     async fn delete_group(&self, label: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM groups WHERE label = ?")
-            .bind(label)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        delete_set(&self.pool, &GROUPS, label).await
     }
 
     async fn add_group_members(&self, label: &str, ids: &[Xname]) -> Result<(), StoreError> {
@@ -390,7 +423,7 @@ impl GroupStore for SqliteStore {
     }
 
     async fn remove_group_member(&self, label: &str, id: &Xname) -> Result<(), StoreError> {
-        delete_member(&self.pool, "group_members", "label", "group", label, id).await
+        delete_member(&self.pool, &GROUPS, label, id).await
     }
 
     async fn partitions(&self, filter: &SetFilter) -> Result<Vec<Partition>, StoreError> {
@@ -403,7 +436,7 @@ impl GroupStore for SqliteStore {
             .iter()
             .map(|r| r.try_get::<String, _>(0))
             .collect::<Result<Vec<_>, _>>()?;
-        let mut members = members_of(&mut conn, "partition_members", "name", &names).await?;
+        let mut members = members_of(&mut conn, &PARTITIONS, &names).await?;
         rows.iter()
             .map(|r| {
                 let name: String = r.try_get(0)?;
@@ -420,20 +453,15 @@ impl GroupStore for SqliteStore {
     }
 
     async fn partition(&self, name: &str) -> Result<Option<Partition>, StoreError> {
-        let filter = SetFilter {
-            names: vec![name.to_string()],
-            tags: Vec::new(),
-        };
-        Ok(self.partitions(&filter).await?.into_iter().next())
+        Ok(self
+            .partitions(&SetFilter::named(name))
+            .await?
+            .into_iter()
+            .next())
     }
 
     async fn partition_names(&self) -> Result<Vec<String>, StoreError> {
-        let rows = sqlx::query("SELECT name FROM partitions ORDER BY name")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| r.try_get(0).map_err(Into::into))
-            .collect()
+        set_names(&self.pool, &PARTITIONS).await
     }
 
     async fn create_partition(&self, partition: &Partition) -> Result<(), StoreError> {
@@ -460,15 +488,11 @@ impl GroupStore for SqliteStore {
     }
 
     async fn update_partition(&self, name: &str, patch: &SetPatch) -> Result<bool, StoreError> {
-        patch_set(&self.pool, "partitions", "name", name, patch).await
+        patch_set(&self.pool, &PARTITIONS, name, patch).await
     }
 
     async fn delete_partition(&self, name: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM partitions WHERE name = ?")
-            .bind(name)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        delete_set(&self.pool, &PARTITIONS, name).await
     }
 
     async fn add_partition_members(&self, name: &str, ids: &[Xname]) -> Result<(), StoreError> {
@@ -486,15 +510,7 @@ impl GroupStore for SqliteStore {
     }
 
     async fn remove_partition_member(&self, name: &str, id: &Xname) -> Result<(), StoreError> {
-        delete_member(
-            &self.pool,
-            "partition_members",
-            "name",
-            "partition",
-            name,
-            id,
-        )
-        .await
+        delete_member(&self.pool, &PARTITIONS, name, id).await
     }
 
     async fn memberships(&self, filter: &ComponentFilter) -> Result<Vec<Membership>, StoreError> {

@@ -27,19 +27,39 @@ fn ips_json(iface: &EthInterface) -> String {
     serde_json::to_string(&iface.ip_addresses).unwrap_or_else(|_| "[]".into())
 }
 
-async fn write(
+/// How [`write`] treats an interface whose ID is already stored.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Write {
+    /// Insert; an existing ID is left alone (0 rows written).
+    Insert,
+    /// Insert, or overwrite an existing ID.
+    Upsert,
+    /// Overwrite an existing ID only.
+    Update,
+}
+
+/// Writes one interface on `conn`; returns the rows written.
+pub(super) async fn write(
     conn: &mut SqliteConnection,
     iface: &EthInterface,
-    insert: bool,
+    mode: Write,
 ) -> Result<u64, StoreError> {
-    let sql = if insert {
-        "INSERT INTO eth_interfaces (description, mac_address, ip_addresses, last_update, \
-         component_id, type, id) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT(id) DO NOTHING"
-    } else {
-        "UPDATE eth_interfaces SET description = ?, mac_address = ?, ip_addresses = ?, \
-         last_update = ?, component_id = ?, type = ? WHERE id = ?"
+    const INSERT: &str = "INSERT INTO eth_interfaces (description, mac_address, ip_addresses, \
+                          last_update, component_id, type, id) VALUES (?, ?, ?, ?, ?, ?, ?)";
+    let sql = match mode {
+        Write::Insert => format!("{INSERT} ON CONFLICT(id) DO NOTHING"),
+        Write::Upsert => format!(
+            "{INSERT} ON CONFLICT(id) DO UPDATE SET description = excluded.description, \
+             mac_address = excluded.mac_address, ip_addresses = excluded.ip_addresses, \
+             last_update = excluded.last_update, component_id = excluded.component_id, \
+             type = excluded.type"
+        ),
+        Write::Update => "UPDATE eth_interfaces SET description = ?, mac_address = ?, \
+                          ip_addresses = ?, last_update = ?, component_id = ?, type = ? \
+                          WHERE id = ?"
+            .to_string(),
     };
-    let done = sqlx::query(sql)
+    let done = sqlx::query(&sql)
         .bind(&iface.description)
         .bind(&iface.mac_address)
         .bind(ips_json(iface))
@@ -92,7 +112,7 @@ impl InterfaceStore for SqliteStore {
 
     async fn create_interface(&self, iface: &EthInterface) -> Result<(), StoreError> {
         let mut conn = self.pool.acquire().await?;
-        if write(&mut conn, iface, true).await? == 0 {
+        if write(&mut conn, iface, Write::Insert).await? == 0 {
             return Err(StoreError::Conflict(format!(
                 "an Ethernet interface with MAC {} already exists (ID {})",
                 iface.mac_address, iface.id
@@ -125,7 +145,7 @@ impl InterfaceStore for SqliteStore {
             ChangeError::Conflict(m) => StoreError::Conflict(m),
             ChangeError::NotFound(m) => StoreError::NotFound(m),
         })?;
-        write(&mut tx, &iface, false).await?;
+        write(&mut tx, &iface, Write::Update).await?;
         tx.commit().await?;
         Ok(iface)
     }
