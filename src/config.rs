@@ -105,6 +105,20 @@ pub struct ServeArgs {
     /// Log format.
     #[arg(long, env = "CHAMI_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
+
+    /// Also serve `/boot/v1/bootscript` and `/boot/v1/service/status` (only those) over plain
+    /// HTTP on this address, for iPXE without TLS.
+    #[arg(long, env = "CHAMI_BOOT_HTTP_LISTEN")]
+    pub boot_http_listen: Option<SocketAddr>,
+
+    /// Base URL nodes chain back to in boot scripts, e.g. `http://10.0.0.1:8081/boot/v1/bootscript`
+    /// (default: the URL the request came in on).
+    #[arg(long, env = "CHAMI_BOOT_CHAIN_URL")]
+    pub boot_chain_url: Option<String>,
+
+    /// Cloud-init data source address added to kernel params as `ds=nocloud-net;s=<addr>/`.
+    #[arg(long, env = "CHAMI_BOOT_CLOUD_INIT_URL")]
+    pub boot_cloud_init_url: Option<String>,
 }
 
 impl ServeArgs {
@@ -128,6 +142,9 @@ impl ServeArgs {
             max_body: DEFAULT_MAX_BODY,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             log_format: LogFormat::Text,
+            boot_http_listen: None,
+            boot_chain_url: None,
+            boot_cloud_init_url: None,
         }
     }
 

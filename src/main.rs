@@ -60,8 +60,8 @@ fn parse_cli() -> Result<Cli, String> {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the headless HTTPS core (SMD, auth; BSS, PCS and tenants as they land).
-    Serve(ServeArgs),
+    /// Run the headless HTTPS core (SMD, BSS, auth; PCS and tenants as they land).
+    Serve(Box<ServeArgs>),
     /// Tokens from the built-in issuer.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -132,7 +132,7 @@ fn main() -> ExitCode {
         Some(Command::Serve(args)) => {
             let format = args.log_format;
             init_logging(&cli.log, format);
-            runtime().and_then(|rt| rt.block_on(serve(args, format)))
+            runtime().and_then(|rt| rt.block_on(serve(*args, format)))
         }
         Some(Command::Demo(args)) => {
             let logged = if args.headless {

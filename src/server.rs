@@ -11,6 +11,7 @@ use axum_server::Handle;
 
 use crate::api::{self, AppState, Limits};
 use crate::config::{load_oauth_clients, AuthMode, ServeArgs};
+use crate::service::boot::script::ScriptConfig;
 use crate::service::issuer::Issuer;
 use crate::service::jwt::{Verifier, VerifierConfig};
 use crate::service::secrets::SecretBox;
@@ -36,6 +37,9 @@ pub struct Server {
     pub core: Core,
     /// The built-in issuer, for minting local tokens.
     pub issuer: Arc<Issuer>,
+    /// The plain-HTTP boot listener's address, when one was asked for.
+    pub boot_addr: Option<SocketAddr>,
+    boot_http: Option<BootListener>,
     handle: Handle,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     stop: StopSignals,
@@ -51,6 +55,10 @@ impl Server {
 
     /// Stops accepting, lets in-flight requests finish, and waits for the listener to end.
     pub async fn shutdown(self) -> anyhow::Result<()> {
+        if let Some(boot) = self.boot_http {
+            let _ = boot.stop.send(());
+            boot.task.await.context("boot listener task panicked")??;
+        }
         self.handle.graceful_shutdown(Some(DRAIN));
         self.task.await.context("server task panicked")??;
         Ok(())
@@ -62,6 +70,53 @@ impl Server {
         tracing::info!("shutting down: draining requests");
         self.shutdown().await
     }
+}
+
+/// The plain-HTTP boot listener's task and its stop signal.
+struct BootListener {
+    task: tokio::task::JoinHandle<std::io::Result<()>>,
+    stop: tokio::sync::oneshot::Sender<()>,
+}
+
+/// A URL flag that ends up in boot scripts: http(s), no spaces or control characters.
+fn script_url(flag: &str, v: &Option<String>) -> anyhow::Result<Option<String>> {
+    let Some(v) = v else { return Ok(None) };
+    let v = v.trim().trim_end_matches('/');
+    let scheme_ok = v.starts_with("http://") || v.starts_with("https://");
+    if !scheme_ok || v.chars().any(|c| c.is_whitespace() || c.is_control()) {
+        anyhow::bail!("{flag} '{v}' must be an http:// or https:// URL without spaces");
+    }
+    Ok(Some(v.to_string()))
+}
+
+/// Starts the plain-HTTP listener for boot scripts.
+async fn start_boot_http(
+    addr: SocketAddr,
+    state: Arc<AppState>,
+    limits: Limits,
+) -> anyhow::Result<(SocketAddr, BootListener)> {
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on --boot-http-listen {addr}"))?;
+    let bound = listener.local_addr()?;
+    let app = api::bss::plain_routes(state)
+        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
+            axum::http::StatusCode::REQUEST_TIMEOUT,
+            limits.timeout,
+        ))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
+            api::respond::panicked,
+        ));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    tracing::info!(addr = %bound, "boot scripts over plain HTTP");
+    Ok((bound, BootListener { task, stop }))
 }
 
 /// SIGTERM and SIGINT handlers, installed when the server starts so a signal sent as soon as
@@ -126,6 +181,13 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         .context("cannot load the component cache")?;
     let secrets = SecretBox::load_or_create(&data_dir).context("cannot load the secrets key")?;
     let core = Core::new(Arc::new(store), Arc::new(secrets));
+    core.boot
+        .start(ScriptConfig {
+            chain_base: script_url("--boot-chain-url", &args.boot_chain_url)?,
+            cloud_init: script_url("--boot-cloud-init-url", &args.boot_cloud_init_url)?,
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot load boot parameters: {e}"))?;
 
     let issuer = Arc::new(Issuer::load_or_create(
         &data_dir,
@@ -194,13 +256,18 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         issuer: issuer.clone(),
         oauth_clients,
     });
-    let app = api::router(
-        state,
-        Limits {
-            max_body: args.max_body,
-            timeout: Duration::from_secs(args.request_timeout),
-        },
-    );
+    let limits = Limits {
+        max_body: args.max_body,
+        timeout: Duration::from_secs(args.request_timeout),
+    };
+    let (boot_addr, boot_http) = match args.boot_http_listen {
+        Some(addr) => {
+            let (a, l) = start_boot_http(addr, state.clone(), limits).await?;
+            (Some(a), Some(l))
+        }
+        None => (None, None),
+    };
+    let app = api::router(state, limits);
 
     let listener = std::net::TcpListener::bind(args.listen)
         .with_context(|| format!("cannot listen on {}", args.listen))?;
@@ -217,6 +284,8 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         data_dir,
         core,
         issuer,
+        boot_addr,
+        boot_http,
         handle,
         task,
         stop: StopSignals::install(),

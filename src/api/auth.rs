@@ -33,6 +33,9 @@ pub(crate) fn is_public(path: &str) -> bool {
             | "/.well-known/jwks.json"
             | "/oauth/token"
             | "/openapi.json"
+            | "/boot/v1/bootscript"
+            | "/boot/v1/service/status"
+            | "/boot/v1/service/version"
     )
 }
 

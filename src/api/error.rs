@@ -85,6 +85,7 @@ impl From<ServiceError> for ApiError {
             ServiceError::BadRequest(m) => ApiError::bad_request(m),
             ServiceError::NotFound(m) => ApiError::not_found(m),
             ServiceError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
+            ServiceError::Precondition(m) => ApiError::new(StatusCode::PRECONDITION_FAILED, m),
             ServiceError::Internal(m) => {
                 tracing::error!(error = %m, "internal error");
                 ApiError::new(

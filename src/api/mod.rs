@@ -2,6 +2,7 @@
 //! document. Handlers stay thin: parse, authorize, call `service/`, map errors.
 
 pub mod auth;
+pub mod bss;
 pub mod error;
 pub mod extract;
 pub mod hsm;
@@ -149,6 +150,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 fn api_router() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/hsm/v2", hsm::routes())
+        .nest("/boot/v1", bss::routes())
         .merge(auth::routes())
 }
 

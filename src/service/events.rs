@@ -1,6 +1,7 @@
 //! The event bus: every change the core makes is published here for live views and caches.
 
-use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use serde::Serialize;
 use tokio::sync::broadcast;
@@ -54,18 +55,38 @@ pub enum Event {
         /// Whether it was deleted.
         deleted: bool,
     },
+    /// Boot parameter entries were written or deleted.
+    BootChanged {
+        /// The entries' names.
+        names: Vec<String>,
+    },
+}
+
+/// An event with its place in the order of publication (1, 2, ...).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Published {
+    /// Sequence number; a subscriber that has handled `seq` has seen every earlier event.
+    pub seq: u64,
+    /// The change.
+    #[serde(flatten)]
+    pub event: Event,
 }
 
 /// A cheap-to-clone handle on the broadcast channel.
 #[derive(Clone)]
 pub struct EventBus {
-    tx: broadcast::Sender<Arc<Event>>,
+    tx: broadcast::Sender<Arc<Published>>,
+    // Numbering and sending happen under one lock, so subscribers see sequence order.
+    order: Arc<Mutex<u64>>,
+    last: Arc<AtomicU64>,
 }
 
 impl Default for EventBus {
     fn default() -> Self {
         EventBus {
             tx: broadcast::channel(CAPACITY).0,
+            order: Arc::new(Mutex::new(0)),
+            last: Arc::new(AtomicU64::new(0)),
         }
     }
 }
@@ -73,11 +94,19 @@ impl Default for EventBus {
 impl EventBus {
     /// Publishes an event; having no subscribers is not an error.
     pub fn publish(&self, event: Event) {
-        let _ = self.tx.send(Arc::new(event));
+        let mut seq = self.order.lock().unwrap_or_else(|p| p.into_inner());
+        *seq += 1;
+        let _ = self.tx.send(Arc::new(Published { seq: *seq, event }));
+        self.last.store(*seq, Ordering::Release);
     }
 
     /// A new subscription that sees events published from now on.
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Event>> {
+    pub fn subscribe(&self) -> broadcast::Receiver<Arc<Published>> {
         self.tx.subscribe()
+    }
+
+    /// The sequence number of the latest event published (0 before the first).
+    pub fn last_seq(&self) -> u64 {
+        self.last.load(Ordering::Acquire)
     }
 }

@@ -265,7 +265,7 @@ mod tests {
         inv.upsert(nodes.clone(), false).await.expect("create");
         let ids = vec![x("x1c0s0b0n0"), x("x1c0s0b0n1")];
         assert_eq!(
-            *rx.recv().await.expect("event"),
+            rx.recv().await.expect("event").event,
             Event::ComponentsChanged { ids: ids.clone() }
         );
         inv.upsert(nodes, false).await.expect("again");
@@ -276,14 +276,14 @@ mod tests {
         inv.update(&ids, off, false).await.expect("power off");
         // The repeated create changed nothing; of the two nodes only the Ready one turned Off.
         assert_eq!(
-            *rx.recv().await.expect("event"),
+            rx.recv().await.expect("event").event,
             Event::ComponentsChanged {
                 ids: vec![ids[1].clone()]
             }
         );
         inv.delete(&ids[0]).await.expect("delete");
         assert_eq!(
-            *rx.recv().await.expect("event"),
+            rx.recv().await.expect("event").event,
             Event::ComponentsDeleted {
                 ids: vec![ids[0].clone()],
                 all: false

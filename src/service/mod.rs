@@ -1,6 +1,7 @@
 //! Domain logic: inventory rules, auth (verification, policy, the built-in issuer), events.
 
 pub mod auth;
+pub mod boot;
 pub mod endpoints;
 pub mod events;
 pub mod groups;
@@ -26,6 +27,9 @@ pub enum ServiceError {
     /// The request conflicts with current state; nothing changed.
     #[error("{0}")]
     Conflict(String),
+    /// The caller's `If-Match` no longer matches; nothing changed.
+    #[error("{0}")]
+    Precondition(String),
     /// The core failed; the detail is logged, not sent.
     #[error("{0}")]
     Internal(String),
@@ -57,6 +61,8 @@ pub struct Core {
     pub interfaces: interfaces::Interfaces,
     /// Redfish endpoints and what they describe.
     pub endpoints: endpoints::Endpoints,
+    /// Boot parameters and scripts.
+    pub boot: boot::Boot,
 }
 
 impl Core {
@@ -68,6 +74,7 @@ impl Core {
             groups: groups::Groups::new(store.clone(), bus.clone()),
             interfaces: interfaces::Interfaces::new(store.clone(), bus.clone()),
             endpoints: endpoints::Endpoints::new(store.clone(), bus.clone(), secrets),
+            boot: boot::Boot::new(store.clone(), bus.clone()),
             store,
             bus,
         }

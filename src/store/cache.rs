@@ -8,9 +8,10 @@ use async_trait::async_trait;
 use tokio::sync::Mutex;
 
 use super::{
-    ComponentEndpointFilter, ComponentStore, EndpointStore, EndpointWrite, GroupStore,
-    InterfaceStore, SetFilter, Store, StoreError,
+    BootChange, BootStore, ComponentEndpointFilter, ComponentStore, EndpointStore, EndpointWrite,
+    GroupStore, InterfaceStore, SetFilter, Store, StoreError,
 };
+use crate::model::boot::{BootEntry, BootVersion};
 use crate::model::component::{Component, ComponentChange};
 use crate::model::discovery::{ComponentEndpoint, Hardware, ServiceEndpoint};
 use crate::model::enums::{Flag, State};
@@ -274,6 +275,35 @@ impl InterfaceStore for CachedStore {
 
 /// Endpoints are not cached, but a write may create components: those are read back from
 /// the wrapped store into the cache before the write lock is released.
+#[async_trait]
+impl BootStore for CachedStore {
+    async fn boot_entries(&self, names: Option<&[String]>) -> Result<Vec<BootEntry>, StoreError> {
+        self.inner.boot_entries(names).await
+    }
+    async fn write_boot(
+        &self,
+        changes: &[BootChange],
+        at: &str,
+        by: &str,
+    ) -> Result<Vec<BootEntry>, StoreError> {
+        self.inner.write_boot(changes, at, by).await
+    }
+    async fn boot_history(
+        &self,
+        name: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<BootVersion>, StoreError> {
+        self.inner.boot_history(name, limit).await
+    }
+    async fn boot_version(
+        &self,
+        name: &str,
+        version: u64,
+    ) -> Result<Option<BootVersion>, StoreError> {
+        self.inner.boot_version(name, version).await
+    }
+}
+
 #[async_trait]
 impl EndpointStore for CachedStore {
     async fn endpoints(&self, filter: &EndpointFilter) -> Result<Vec<RedfishEndpoint>, StoreError> {

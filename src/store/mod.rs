@@ -5,6 +5,7 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 
+use crate::model::boot::{BootData, BootEntry, BootOp, BootVersion};
 use crate::model::component::{Component, ComponentChange};
 use crate::model::discovery::{ComponentEndpoint, Described, Hardware, ServiceEndpoint};
 use crate::model::enums::State;
@@ -35,17 +36,27 @@ pub enum StoreError {
     /// A stored value could not be read back.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
+    /// What the write expected to find has changed since it was read; nothing was changed.
+    #[error("{0}")]
+    Stale(String),
 }
 
 /// Persistent state of the core: one trait per resource, each call atomic. Code holds an
 /// `Arc<dyn Store>`, on which every resource trait's methods can be called.
 pub trait Store:
-    ComponentStore + GroupStore + InterfaceStore + EndpointStore + Send + Sync + 'static
+    ComponentStore + GroupStore + InterfaceStore + EndpointStore + BootStore + Send + Sync + 'static
 {
 }
 
 impl<T> Store for T where
-    T: ComponentStore + GroupStore + InterfaceStore + EndpointStore + Send + Sync + 'static
+    T: ComponentStore
+        + GroupStore
+        + InterfaceStore
+        + EndpointStore
+        + BootStore
+        + Send
+        + Sync
+        + 'static
 {
 }
 
@@ -280,6 +291,51 @@ pub trait EndpointStore: Send + Sync {
 
     /// Hardware at the given locations (all when empty), in xname order.
     async fn hardware(&self, ids: &[Xname]) -> Result<Vec<Hardware>, StoreError>;
+}
+
+/// One entry to write: compare-and-set on its version.
+#[derive(Debug, Clone)]
+pub struct BootChange {
+    /// The entry's name.
+    pub name: String,
+    /// The version the writer read (0: it expects no entry).
+    pub expect: u64,
+    /// The new data and referral token; `None` deletes the entry.
+    pub after: Option<(BootData, String)>,
+    /// What kind of write this is, for the history.
+    pub op: BootOp,
+}
+
+/// Boot parameters and their history.
+#[async_trait]
+pub trait BootStore: Send + Sync {
+    /// Entries with these names (all when `None`), by name.
+    async fn boot_entries(&self, names: Option<&[String]>) -> Result<Vec<BootEntry>, StoreError>;
+
+    /// Applies every change or none: when any entry's current version (0 when absent) is not
+    /// the one expected, `Stale` naming it. Each write gets the next version of its name
+    /// (versions never repeat, across deletes) and a history record. Returns the entries
+    /// written, deleted ones left out.
+    async fn write_boot(
+        &self,
+        changes: &[BootChange],
+        at: &str,
+        by: &str,
+    ) -> Result<Vec<BootEntry>, StoreError>;
+
+    /// History of one entry (every entry when `None`), newest first, at most `limit`.
+    async fn boot_history(
+        &self,
+        name: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<BootVersion>, StoreError>;
+
+    /// One version of an entry.
+    async fn boot_version(
+        &self,
+        name: &str,
+        version: u64,
+    ) -> Result<Option<BootVersion>, StoreError>;
 }
 
 /// Names of xnames compactly for an error message (a hostlist, cut short when very long).

@@ -1,6 +1,7 @@
 //! The SQLite store: one file in the data dir, WAL mode, migrations embedded in the binary.
 //! One module per resource, each implementing that resource's store trait.
 
+mod boot;
 mod components;
 mod endpoints;
 mod groups;

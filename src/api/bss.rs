@@ -1,0 +1,527 @@
+//! BSS's `/boot/v1` API: boot parameters (with ETags, history and undo), iPXE boot scripts,
+//! hosts, dumpstate, endpoint history and service status.
+
+use std::sync::Arc;
+
+use axum::body::Bytes;
+use axum::extract::{Extension, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::error::{ApiError, Problem};
+use super::extract::{Body, QueryPairs};
+use super::AppState;
+use crate::model::boot::{BootParams, BootVersion};
+use crate::service::auth::Principal;
+use crate::service::boot::script::{Outcome, Request, Selector};
+use crate::service::boot::{BootQuery, Written};
+
+type S = State<Arc<AppState>>;
+
+/// The routes under `/boot/v1` on the HTTPS listener.
+pub fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(list, post, put, patch, delete))
+        .routes(routes!(history))
+        .routes(routes!(restore))
+        .routes(routes!(bootscript))
+        .routes(routes!(hosts, hosts_refresh))
+        .routes(routes!(dumpstate))
+        .routes(routes!(endpoint_history))
+        .routes(routes!(status))
+        .routes(routes!(version))
+        .routes(routes!(status_hsm))
+        .routes(routes!(status_storage))
+        .routes(routes!(status_all))
+}
+
+/// The plain-HTTP listener's routes: the bootscript and service status only (iPXE rarely
+/// speaks TLS); everything else is 404.
+pub fn plain_routes(state: Arc<AppState>) -> Router {
+    Router::new()
+        .route(
+            "/boot/v1/bootscript",
+            axum::routing::get(
+                |st: S, headers: HeaderMap, QueryPairs(q): QueryPairs| async move {
+                    script_response(&st, &headers, &q, "http").await
+                },
+            ),
+        )
+        .route("/boot/v1/service/status", axum::routing::get(status))
+        .fallback(|uri: axum::http::Uri| async move {
+            ApiError::not_found(format!(
+                "no such path on the boot listener: {} (it serves only /boot/v1/bootscript and /boot/v1/service/status)",
+                uri.path()
+            ))
+        })
+        .with_state(state)
+}
+
+fn who(p: &Option<Extension<Principal>>) -> &str {
+    p.as_ref()
+        .map_or("anonymous", |Extension(p)| p.subject.as_str())
+}
+
+fn if_match(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
+    headers
+        .get(header::IF_MATCH)
+        .map(|v| {
+            v.to_str()
+                .map_err(|_| ApiError::bad_request("If-Match header is not text"))
+        })
+        .transpose()
+}
+
+fn with_etag(mut resp: Response, tag: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(tag) {
+        resp.headers_mut().insert(header::ETAG, v);
+    }
+    resp
+}
+
+fn written(status: StatusCode, w: &Written, body: Option<Value>) -> Response {
+    let mut resp = match body {
+        Some(b) => (status, Json(b)).into_response(),
+        None => status.into_response(),
+    };
+    if let Some(t) = w
+        .token
+        .as_deref()
+        .and_then(|t| HeaderValue::from_str(t).ok())
+    {
+        resp.headers_mut().insert("bss-referral-token", t);
+    }
+    with_etag(resp, &w.etag)
+}
+
+/// `name`, `mac`, `nid` from the query (repeated or comma-separated), added to a body filter.
+fn boot_query(q: &[(String, String)], body: Option<BootParams>) -> Result<BootQuery, ApiError> {
+    let mut out = BootQuery::default();
+    if let Some(b) = body {
+        out.names = b.hosts;
+        out.macs = b.macs;
+        out.nids = b.nids;
+    }
+    for (k, v) in q {
+        for item in v.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match k.as_str() {
+                "name" => out.names.push(item.to_string()),
+                "mac" => out.macs.push(item.to_string()),
+                "nid" => out.nids.push(item.parse().map_err(|_| {
+                    ApiError::bad_request(format!("Bad Request - Invalid nid '{item}'"))
+                })?),
+                _ => {}
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The raw body of a GET, which may carry a filter (ochami-rs sends its host list that way).
+struct RawBody(Bytes);
+
+impl<St: Send + Sync> axum::extract::FromRequest<St> for RawBody {
+    type Rejection = ApiError;
+
+    async fn from_request(req: axum::extract::Request, state: &St) -> Result<Self, ApiError> {
+        Bytes::from_request(req, state)
+            .await
+            .map(RawBody)
+            .map_err(|e| {
+                ApiError::new(
+                    e.status(),
+                    format!("could not read request body: {}", e.body_text()),
+                )
+            })
+    }
+}
+
+/// An optional JSON body on a GET; ignored when unreadable but the query says what to get.
+fn optional_body(bytes: &Bytes, has_query: bool) -> Result<Option<BootParams>, ApiError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    match serde_json::from_slice::<Option<BootParams>>(bytes) {
+        Ok(b) => Ok(b),
+        Err(_) if has_query => Ok(None),
+        Err(e) => Err(ApiError::bad_request(format!(
+            "Failed to interpret request body: {e}"
+        ))),
+    }
+}
+
+/// Boot parameters: all, or by `name`, `mac` or `nid` (also accepted as a JSON body).
+#[utoipa::path(get, path = "/bootparameters", tag = "bss",
+    params(("name" = Option<String>, Query, description = "xname, Default, role, Unknown-<arch> or group label; repeatable or comma-separated"),
+        ("mac" = Option<String>, Query), ("nid" = Option<i64>, Query)),
+    responses((status = 200, body = Vec<BootParams>, description = "With an ETag over the entries returned"),
+        (status = 400, body = Problem), (status = 404, body = Problem)))]
+async fn list(
+    State(st): S,
+    QueryPairs(q): QueryPairs,
+    RawBody(bytes): RawBody,
+) -> Result<Response, ApiError> {
+    let body = optional_body(&bytes, !q.is_empty())?;
+    let empty_body = body
+        .as_ref()
+        .is_some_and(|b| b.hosts.is_empty() && b.macs.is_empty() && b.nids.is_empty());
+    let query = boot_query(&q, body)?;
+    if query.is_empty() && empty_body && q.is_empty() {
+        // A body naming nothing; ochami-rs sends `null` for "all", which reads as no body.
+        return Err(ApiError::bad_request("No specified data requested"));
+    }
+    let entries = st.core.boot.list(&query).await?;
+    let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
+    let tag = crate::service::boot::Boot::etag_of(&names, &entries);
+    let params: Vec<BootParams> = entries.iter().map(|e| e.to_params()).collect();
+    Ok(with_etag(Json(params).into_response(), &tag))
+}
+
+/// Create boot parameters for nodes (hosts, macs or nids) or tags; 409 when any exists.
+#[utoipa::path(post, path = "/bootparameters", tag = "bss", request_body = BootParams,
+    params(("If-Match" = Option<String>, Header)),
+    responses((status = 201, description = "Created; BSS-Referral-Token and ETag headers"),
+        (status = 400, body = Problem), (status = 409, body = Problem), (status = 412, body = Problem)))]
+async fn post(
+    State(st): S,
+    p: Option<Extension<Principal>>,
+    headers: HeaderMap,
+    Body(body): Body<BootParams>,
+) -> Result<Response, ApiError> {
+    let w = st
+        .core
+        .boot
+        .create(&body, if_match(&headers)?, who(&p))
+        .await?;
+    Ok(written(StatusCode::CREATED, &w, None))
+}
+
+/// Set boot parameters whole (omitted fields are cleared), creating entries as needed.
+#[utoipa::path(put, path = "/bootparameters", tag = "bss", request_body = BootParams,
+    params(("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = BootParams, description = "What was set, with its names in hosts"),
+        (status = 400, body = Problem), (status = 412, body = Problem)))]
+async fn put(
+    State(st): S,
+    p: Option<Extension<Principal>>,
+    headers: HeaderMap,
+    Body(body): Body<BootParams>,
+) -> Result<Response, ApiError> {
+    let w = st
+        .core
+        .boot
+        .replace(&body, if_match(&headers)?, who(&p))
+        .await?;
+    let mut out = w.entries.first().map(|e| e.to_params()).unwrap_or_default();
+    out.hosts = w.entries.iter().map(|e| e.name.clone()).collect();
+    Ok(written(
+        StatusCode::OK,
+        &w,
+        Some(serde_json::to_value(out).unwrap_or(Value::Null)),
+    ))
+}
+
+/// Change existing boot parameters: non-empty fields replace, cloud-init merges.
+#[utoipa::path(patch, path = "/bootparameters", tag = "bss", request_body = BootParams,
+    params(("If-Match" = Option<String>, Header)),
+    responses((status = 200, description = "Changed; ETag header"),
+        (status = 400, body = Problem), (status = 404, body = Problem), (status = 412, body = Problem)))]
+async fn patch(
+    State(st): S,
+    p: Option<Extension<Principal>>,
+    headers: HeaderMap,
+    Body(body): Body<BootParams>,
+) -> Result<Response, ApiError> {
+    let w = st
+        .core
+        .boot
+        .update(&body, if_match(&headers)?, who(&p))
+        .await?;
+    Ok(written(StatusCode::OK, &w, None))
+}
+
+/// Delete boot parameters named in the body.
+#[utoipa::path(delete, path = "/bootparameters", tag = "bss", request_body = BootParams,
+    params(("If-Match" = Option<String>, Header)),
+    responses((status = 200, description = "Deleted"),
+        (status = 400, body = Problem), (status = 404, body = Problem), (status = 412, body = Problem)))]
+async fn delete(
+    State(st): S,
+    p: Option<Extension<Principal>>,
+    headers: HeaderMap,
+    Body(body): Body<BootParams>,
+) -> Result<Response, ApiError> {
+    let w = st
+        .core
+        .boot
+        .delete(&body, if_match(&headers)?, who(&p))
+        .await?;
+    Ok(written(StatusCode::OK, &w, None))
+}
+
+/// Every write to boot parameters, newest first: who, when, what, and the entry after it
+/// (chami).
+#[utoipa::path(get, path = "/bootparameters/history", tag = "bss",
+    params(("name" = Option<String>, Query, description = "One entry; all when absent"),
+        ("limit" = Option<u32>, Query, description = "At most this many (default 100, at most 10000)")),
+    responses((status = 200, body = Vec<BootVersion>), (status = 400, body = Problem)))]
+async fn history(
+    State(st): S,
+    QueryPairs(q): QueryPairs,
+) -> Result<Json<Vec<BootVersion>>, ApiError> {
+    let mut name = None;
+    let mut limit = 100u32;
+    for (k, v) in &q {
+        match k.as_str() {
+            "name" => name = Some(v.as_str()),
+            "limit" => {
+                limit = v
+                    .parse()
+                    .ok()
+                    .filter(|n| (1..=10_000).contains(n))
+                    .ok_or_else(|| {
+                        ApiError::bad_request(format!(
+                            "limit '{v}' must be a whole number from 1 to 10000"
+                        ))
+                    })?
+            }
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "unknown query parameter '{other}': use name or limit"
+                )))
+            }
+        }
+    }
+    Ok(Json(st.core.boot.history(name, limit).await?))
+}
+
+/// Which version to bring back.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct RestoreRequest {
+    /// The entry's name.
+    name: String,
+    /// A version from its history.
+    version: u64,
+}
+
+/// Bring back a previous version of an entry as a new version (undo; chami).
+#[utoipa::path(post, path = "/bootparameters/restore", tag = "bss", request_body = RestoreRequest,
+    params(("If-Match" = Option<String>, Header)),
+    responses((status = 200, body = Vec<BootParams>, description = "The entry now (empty when the version was a delete)"),
+        (status = 400, body = Problem), (status = 404, body = Problem), (status = 412, body = Problem)))]
+async fn restore(
+    State(st): S,
+    p: Option<Extension<Principal>>,
+    headers: HeaderMap,
+    Body(body): Body<RestoreRequest>,
+) -> Result<Response, ApiError> {
+    let w = st
+        .core
+        .boot
+        .restore(&body.name, body.version, if_match(&headers)?, who(&p))
+        .await?;
+    let out: Vec<BootParams> = w.entries.iter().map(|e| e.to_params()).collect();
+    Ok(written(
+        StatusCode::OK,
+        &w,
+        Some(serde_json::to_value(out).unwrap_or(Value::Null)),
+    ))
+}
+
+/// A `Host` header safe to echo into a script (host, IPv4, [IPv6], optional port).
+fn safe_host(headers: &HeaderMap) -> Option<&str> {
+    let h = headers.get(header::HOST)?.to_str().ok()?;
+    let ok = !h.is_empty()
+        && h.len() <= 255
+        && h.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':' | b'[' | b']'));
+    ok.then_some(h)
+}
+
+async fn script_response(
+    st: &AppState,
+    headers: &HeaderMap,
+    q: &[(String, String)],
+    scheme: &str,
+) -> Response {
+    let get = |key: &str| q.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let int = |key: &str, default: i64| {
+        get(key)
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(default)
+    };
+    let mac_buf;
+    let selector = if let Some(m) = get("mac").filter(|m| !m.is_empty()) {
+        match crate::model::ethernet::normalize_mac(m) {
+            Ok((_, canonical)) => {
+                mac_buf = canonical;
+                Selector::Mac(&mac_buf)
+            }
+            Err(e) => return ApiError::bad_request(e.0).into_response(),
+        }
+    } else if let Some(n) = get("name").filter(|n| !n.is_empty()) {
+        if crate::model::xname::Xname::parse(n).is_err() {
+            return ApiError::bad_request(format!("name '{n}' is not a node xname"))
+                .into_response();
+        }
+        Selector::Name(n)
+    } else if let Some(n) = get("nid")
+        .and_then(|n| n.trim().parse::<i64>().ok())
+        .filter(|n| *n >= 0)
+    {
+        Selector::Nid(n)
+    } else {
+        return ApiError::bad_request("Need a mac=, name=, or nid= parameter").into_response();
+    };
+    let arch = get("arch").unwrap_or("");
+    if arch.len() > 32
+        || !arch
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+    {
+        return ApiError::bad_request(format!("arch '{arch}' is not an iPXE architecture name"))
+            .into_response();
+    }
+    let Some(host) = safe_host(headers) else {
+        return ApiError::bad_request("the Host header is missing or not a host name")
+            .into_response();
+    };
+    let base = format!("{scheme}://{host}/boot/v1/bootscript");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs() as i64)
+        .unwrap_or(0);
+    let req = Request {
+        selector,
+        retry: int("retry", 0),
+        arch,
+        ts: int("ts", now),
+        base: &base,
+        json: int("json", 0) != 0,
+    };
+    st.core
+        .boot
+        .bootscript(&req, |outcome| match outcome {
+            Outcome::Script { body, json, .. } => {
+                let ct = if json {
+                    "application/json; charset=UTF-8"
+                } else {
+                    "text/plain; charset=UTF-8"
+                };
+                ([(header::CONTENT_TYPE, ct)], body).into_response()
+            }
+            Outcome::NotConfigured(why) => ApiError::not_found(why).into_response(),
+        })
+        .await
+}
+
+/// The iPXE script for the node with this MAC, name or NID (public: nodes boot without
+/// tokens). Also on the plain-HTTP boot listener.
+#[utoipa::path(get, path = "/bootscript", tag = "bss",
+    params(("mac" = Option<String>, Query), ("name" = Option<String>, Query),
+        ("nid" = Option<i64>, Query), ("retry" = Option<i64>, Query),
+        ("arch" = Option<String>, Query), ("ts" = Option<i64>, Query),
+        ("json" = Option<i64>, Query, description = "Non-zero: BSS's JSON form")),
+    responses((status = 200, body = String, content_type = "text/plain"),
+        (status = 400, body = Problem), (status = 404, body = Problem)))]
+async fn bootscript(State(st): S, headers: HeaderMap, QueryPairs(q): QueryPairs) -> Response {
+    script_response(&st, &headers, &q, "https").await
+}
+
+/// Node components as BSS sees them, all or by `name`, `mac`, `nid`.
+#[utoipa::path(get, path = "/hosts", tag = "bss",
+    params(("name" = Option<String>, Query), ("mac" = Option<String>, Query), ("nid" = Option<i64>, Query)),
+    responses((status = 200, body = Vec<Object>), (status = 400, body = Problem), (status = 404, body = Problem)))]
+async fn hosts(State(st): S, QueryPairs(q): QueryPairs) -> Result<Json<Vec<Value>>, ApiError> {
+    let query = boot_query(&q, None)?;
+    Ok(Json(st.core.boot.hosts(&query).await?))
+}
+
+/// Asks BSS to refresh its view of inventory; chami's is always current, so this only
+/// answers 204.
+#[utoipa::path(post, path = "/hosts", tag = "bss", responses((status = 204)))]
+async fn hosts_refresh() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+/// Every node and boot entry (`Components`, `Params`).
+#[utoipa::path(get, path = "/dumpstate", tag = "bss", responses((status = 200, body = Object)))]
+async fn dumpstate(State(st): S) -> Result<Json<Value>, ApiError> {
+    Ok(Json(st.core.boot.dump().await?))
+}
+
+/// When each node last fetched its boot script.
+#[utoipa::path(get, path = "/endpoint-history", tag = "bss",
+    params(("name" = Option<String>, Query), ("endpoint" = Option<String>, Query, description = "bootscript")),
+    responses((status = 200, body = Vec<Object>)))]
+async fn endpoint_history(State(st): S, QueryPairs(q): QueryPairs) -> Json<Vec<Value>> {
+    let get = |key: &str| q.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    Json(st.core.boot.endpoint_history(get("name"), get("endpoint")))
+}
+
+/// `{"bss-status":"running"}`.
+#[utoipa::path(get, path = "/service/status", tag = "bss", responses((status = 200, body = Object)))]
+async fn status() -> Json<Value> {
+    Json(json!({"bss-status": "running"}))
+}
+
+/// `{"bss-version": ...}`.
+#[utoipa::path(get, path = "/service/version", tag = "bss", responses((status = 200, body = Object)))]
+async fn version() -> Json<Value> {
+    Json(json!({"bss-version": env!("CARGO_PKG_VERSION")}))
+}
+
+/// Inventory is in the same process, so always connected.
+#[utoipa::path(get, path = "/service/hsm", tag = "bss", responses((status = 200, body = Object)))]
+async fn status_hsm() -> Json<Value> {
+    Json(json!({"bss-status-hsm": "connected"}))
+}
+
+async fn storage(st: &AppState) -> (bool, Value) {
+    let ok = st.core.store.ping().await.is_ok();
+    (
+        ok,
+        json!({"name": "sqlite", "status": if ok { "connected" } else { "error" }}),
+    )
+}
+
+/// Whether the database answers.
+#[utoipa::path(get, path = "/service/storage/status", tag = "bss",
+    responses((status = 200, body = Object), (status = 500, body = Object)))]
+async fn status_storage(State(st): S) -> (StatusCode, Json<Value>) {
+    let (ok, v) = storage(&st).await;
+    let code = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    };
+    (code, Json(json!({"bss-storage-backend": v})))
+}
+
+/// Version, status, inventory and storage in one answer.
+#[utoipa::path(get, path = "/service/status/all", tag = "bss",
+    responses((status = 200, body = Object), (status = 500, body = Object)))]
+async fn status_all(State(st): S) -> (StatusCode, Json<Value>) {
+    let (ok, v) = storage(&st).await;
+    let code = if ok {
+        StatusCode::OK
+    } else {
+        StatusCode::INTERNAL_SERVER_ERROR
+    };
+    (
+        code,
+        Json(json!({
+            "bss-version": env!("CARGO_PKG_VERSION"),
+            "bss-status": "running",
+            "bss-status-hsm": "connected",
+            "bss-storage-backend": v,
+        })),
+    )
+}
