@@ -93,20 +93,16 @@ fn script_url(flag: &str, v: &Option<String>) -> anyhow::Result<Option<String>> 
 async fn start_boot_http(
     addr: SocketAddr,
     state: Arc<AppState>,
-    limits: Limits,
 ) -> anyhow::Result<(SocketAddr, BootListener)> {
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .with_context(|| format!("cannot listen on --boot-http-listen {addr}"))?;
     let bound = listener.local_addr()?;
-    let app = api::bss::plain_routes(state)
-        .layer(tower_http::timeout::TimeoutLayer::with_status_code(
-            axum::http::StatusCode::REQUEST_TIMEOUT,
-            limits.timeout,
-        ))
-        .layer(tower_http::catch_panic::CatchPanicLayer::custom(
-            api::respond::panicked,
-        ));
+    // No timeout layer: this path never waits longer than the index catch-up (2 s), and a
+    // timer per request costs a boot storm throughput.
+    let app = api::bss::plain_routes(state).layer(
+        tower_http::catch_panic::CatchPanicLayer::custom(api::respond::panicked),
+    );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
         axum::serve(listener, app)
@@ -262,7 +258,7 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
     };
     let (boot_addr, boot_http) = match args.boot_http_listen {
         Some(addr) => {
-            let (a, l) = start_boot_http(addr, state.clone(), limits).await?;
+            let (a, l) = start_boot_http(addr, state.clone()).await?;
             (Some(a), Some(l))
         }
         None => (None, None),

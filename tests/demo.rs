@@ -35,4 +35,20 @@ async fn demo_seed_fills_every_inventory_resource() {
     assert!(batch.iter().all(|b| !debug.contains(b)));
     let p1 = t.ids("/hsm/v2/State/Components?partition=p1").await;
     assert_eq!(p1.len(), 150);
+    // Every node boots: x86 compute from Default, Arm from its group, management by role.
+    for (mac, want) in [
+        ("02:00:00:00:00:10", "x86_64/initrd.img"),
+        ("02:00:00:00:00:0f", "aarch64/initrd.img"),
+        ("02:00:00:00:00:00", "x86_64/initrd-mgmt.img"),
+    ] {
+        let resp = t
+            .client
+            .get(t.url(&format!("/boot/v1/bootscript?mac={mac}")))
+            .send()
+            .await
+            .expect("bootscript");
+        assert_eq!(resp.status(), StatusCode::OK, "{mac}");
+        let text = resp.text().await.unwrap();
+        assert!(text.contains(want), "{mac}: {text}");
+    }
 }

@@ -19,6 +19,7 @@ use super::extract::{Body, QueryPairs};
 use super::AppState;
 use crate::model::boot::{BootParams, BootVersion};
 use crate::service::auth::Principal;
+use crate::service::boot::index::mac_bits;
 use crate::service::boot::script::{Outcome, Request, Selector};
 use crate::service::boot::{BootQuery, Written};
 
@@ -47,11 +48,9 @@ pub fn plain_routes(state: Arc<AppState>) -> Router {
     Router::new()
         .route(
             "/boot/v1/bootscript",
-            axum::routing::get(
-                |st: S, headers: HeaderMap, QueryPairs(q): QueryPairs| async move {
-                    script_response(&st, &headers, &q, "http").await
-                },
-            ),
+            axum::routing::get(|st: S, req: axum::extract::Request| async move {
+                script_response(&st, req.headers(), req.uri().query(), "http").await
+            }),
         )
         .route("/boot/v1/service/status", axum::routing::get(status))
         .fallback(|uri: axum::http::Uri| async move {
@@ -345,34 +344,55 @@ fn safe_host(headers: &HeaderMap) -> Option<&str> {
     ok.then_some(h)
 }
 
+/// `aa:bb:cc:dd:ee:ff` for 48 bits, written into `buf`.
+fn canonical_mac(bits: u64, buf: &mut [u8; 17]) -> &str {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    for i in 0..6 {
+        let byte = (bits >> (40 - 8 * i)) & 0xff;
+        buf[3 * i] = HEX[(byte >> 4) as usize];
+        buf[3 * i + 1] = HEX[(byte & 0xf) as usize];
+        if i < 5 {
+            buf[3 * i + 2] = b':';
+        }
+    }
+    std::str::from_utf8(buf).unwrap_or_default()
+}
+
+/// Answers a bootscript request; the hot path of a boot storm, so the query is read in place
+/// and the script is the only allocation of any size.
 async fn script_response(
     st: &AppState,
     headers: &HeaderMap,
-    q: &[(String, String)],
+    query: Option<&str>,
     scheme: &str,
 ) -> Response {
-    let get = |key: &str| q.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str());
+    let pairs = || form_urlencoded::parse(query.unwrap_or("").as_bytes());
+    let get = |key: &str| pairs().find(|(k, _)| k == key).map(|(_, v)| v);
     let int = |key: &str, default: i64| {
         get(key)
             .and_then(|v| v.trim().parse().ok())
             .unwrap_or(default)
     };
-    let mac_buf;
-    let selector = if let Some(m) = get("mac").filter(|m| !m.is_empty()) {
-        match crate::model::ethernet::normalize_mac(m) {
-            Ok((_, canonical)) => {
-                mac_buf = canonical;
-                Selector::Mac(&mac_buf)
+    let (mac, name, nid, arch) = (get("mac"), get("name"), get("nid"), get("arch"));
+    let mut mac_buf = [0u8; 17];
+    let selector = if let Some(m) = mac.as_deref().filter(|m| !m.is_empty()) {
+        match mac_bits(m) {
+            Some(bits) => Selector::Mac(canonical_mac(bits, &mut mac_buf)),
+            None => {
+                let why = crate::model::ethernet::normalize_mac(m).err();
+                return ApiError::bad_request(
+                    why.map_or_else(|| format!("bad MAC '{m}'"), |e| e.0),
+                )
+                .into_response();
             }
-            Err(e) => return ApiError::bad_request(e.0).into_response(),
         }
-    } else if let Some(n) = get("name").filter(|n| !n.is_empty()) {
+    } else if let Some(n) = name.as_deref().filter(|n| !n.is_empty()) {
         if crate::model::xname::Xname::parse(n).is_err() {
             return ApiError::bad_request(format!("name '{n}' is not a node xname"))
                 .into_response();
         }
         Selector::Name(n)
-    } else if let Some(n) = get("nid")
+    } else if let Some(n) = nid
         .and_then(|n| n.trim().parse::<i64>().ok())
         .filter(|n| *n >= 0)
     {
@@ -380,7 +400,7 @@ async fn script_response(
     } else {
         return ApiError::bad_request("Need a mac=, name=, or nid= parameter").into_response();
     };
-    let arch = get("arch").unwrap_or("");
+    let arch = arch.as_deref().unwrap_or("");
     if arch.len() > 32
         || !arch
             .bytes()
@@ -431,8 +451,8 @@ async fn script_response(
         ("json" = Option<i64>, Query, description = "Non-zero: BSS's JSON form")),
     responses((status = 200, body = String, content_type = "text/plain"),
         (status = 400, body = Problem), (status = 404, body = Problem)))]
-async fn bootscript(State(st): S, headers: HeaderMap, QueryPairs(q): QueryPairs) -> Response {
-    script_response(&st, &headers, &q, "https").await
+async fn bootscript(State(st): S, req: axum::extract::Request) -> Response {
+    script_response(&st, req.headers(), req.uri().query(), "https").await
 }
 
 /// Node components as BSS sees them, all or by `name`, `mac`, `nid`.
@@ -524,4 +544,21 @@ async fn status_all(State(st): S) -> (StatusCode, Json<Value>) {
             "bss-storage-backend": v,
         })),
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn canonical_mac_round_trips() {
+        let mut buf = [0u8; 17];
+        assert_eq!(
+            canonical_mac(0xa4bf_012b_7310, &mut buf),
+            "a4:bf:01:2b:73:10"
+        );
+        assert_eq!(canonical_mac(0, &mut buf), "00:00:00:00:00:00");
+        let bits = mac_bits("A4-BF-01-2B-73-10").unwrap();
+        assert_eq!(canonical_mac(bits, &mut buf), "a4:bf:01:2b:73:10");
+    }
 }

@@ -27,6 +27,9 @@ pub struct DemoArgs {
     /// No console: print how to reach the core with curl and wait for ctrl-c.
     #[arg(long)]
     pub headless: bool,
+    /// Also serve boot scripts over plain HTTP here (as `chami serve --boot-http-listen`).
+    #[arg(long)]
+    pub boot_http_listen: Option<SocketAddr>,
     #[command(flatten)]
     pub look: crate::cli::console::LookArgs,
 }
@@ -41,6 +44,8 @@ pub struct DemoCluster {
     hardware: Hardware,
     groups: Vec<GroupSpec>,
     partition: PartitionSpec,
+    #[serde(default)]
+    boot: Vec<crate::model::boot::BootParams>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -329,6 +334,12 @@ pub async fn seed(core: &Core, nodes: u32) -> anyhow::Result<()> {
         .create_partition(partition)
         .await
         .map_err(|e| anyhow::anyhow!("seeding the demo partition: {e}"))?;
+    for b in &cluster.boot {
+        core.boot
+            .replace(b, None, "demo")
+            .await
+            .map_err(|e| anyhow::anyhow!("seeding the demo boot parameters {:?}: {e}", b.hosts))?;
+    }
     Ok(())
 }
 
@@ -336,7 +347,8 @@ pub async fn seed(core: &Core, nodes: u32) -> anyhow::Result<()> {
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let opts = crate::cli::console::options(&args.look)?;
     let dir = tempfile::Builder::new().prefix("chami-demo-").tempdir()?;
-    let serve = ServeArgs::for_data_dir(dir.path().to_path_buf(), args.listen);
+    let mut serve = ServeArgs::for_data_dir(dir.path().to_path_buf(), args.listen);
+    serve.boot_http_listen = args.boot_http_listen;
     let server = server::start(&serve).await?;
     seed(&server.core, args.nodes).await?;
     let token = crate::cli::console::local_admin_token(&server, "demo-admin")?;
@@ -359,6 +371,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     println!("       '{url}/hsm/v2/State/Components?id=x1000c0s[0-3]b0n[0-1]&stateonly=true'");
     println!("  curl --cacert $CHAMI_CA -H \"Authorization: Bearer $CHAMI_TOKEN\" \\");
     println!("       '{url}/hsm/v2/memberships?group=debug&partition=p1'");
+    println!("  curl --cacert $CHAMI_CA '{url}/boot/v1/bootscript?mac=02:00:00:00:00:10'");
+    if let Some(addr) = server.boot_addr {
+        println!("  curl 'http://{addr}/boot/v1/bootscript?mac=02:00:00:00:00:10'");
+    }
     println!();
     println!("Press ctrl-c to stop.");
     server.run_until_signal().await
@@ -393,5 +409,7 @@ mod tests {
         assert_eq!(labels, ["compute", "management", "arm", "batch", "debug"]);
         assert_eq!(p.members.ids.len(), 65);
         assert_eq!(c.endpoints(130).len(), 65);
+        let boot: Vec<&str> = c.boot.iter().map(|b| b.hosts[0].as_str()).collect();
+        assert_eq!(boot, ["Default", "arm", "Management", "Unknown-x86_64"]);
     }
 }
