@@ -377,6 +377,18 @@ async fn nodes_fall_back_to_group_then_role_then_default() {
         assert_eq!(status, StatusCode::OK, "{node}: {text}");
         assert_eq!(kernel_of(&text), want, "{node}: {text}");
     }
+    // The console's node detail asks which entry applies.
+    let (status, eff) = t.get(&format!("{BP}/effective?name=x3000c0s2b0n0")).await;
+    assert_eq!(status, StatusCode::OK, "{eff}");
+    assert_eq!(
+        (eff["source"].as_str(), eff["kernel"].as_str()),
+        (Some("gpu"), Some("http://s/gpu"))
+    );
+    assert_problem(
+        &t.get(&format!("{BP}/effective?name=x9000c0s1b0n0")).await,
+        StatusCode::NOT_FOUND,
+        "no node x9000c0s1b0n0 in inventory",
+    );
     // Take the group's entry away: its member falls through to its role.
     let (status, body) = t
         .call(

@@ -170,11 +170,19 @@ fn node_detail_and_help() {
             result: Ok(Box::new(NodeDetail {
                 component: comps.into_iter().nth(1),
                 membership: members.into_iter().next(),
+                boot: Some(serde_json::json!({
+                    "source": "Compute", "kernel": "http://10.100.0.1/boot/vmlinuz",
+                    "initrd": "http://10.100.0.1/boot/initrd.img", "params": "console=ttyS0 ip=dhcp"
+                })),
                 ..NodeDetail::default()
             })),
         },
     );
     insta::assert_snapshot!("detail_80x24", render(&mut a, 80, 24, &theme()).backend());
+    insta::assert_snapshot!(
+        "detail_boot_100x50",
+        render(&mut a, 100, 50, &theme()).backend()
+    );
     key(&mut a, KeyCode::Esc);
     key(&mut a, KeyCode::Char('?'));
     insta::assert_snapshot!("help_160x48", render(&mut a, 160, 48, &theme()).backend());

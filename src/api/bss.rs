@@ -30,6 +30,7 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new()
         .routes(routes!(list, post, put, patch, delete))
         .routes(routes!(history))
+        .routes(routes!(effective))
         .routes(routes!(restore))
         .routes(routes!(bootscript))
         .routes(routes!(hosts, hosts_refresh))
@@ -298,6 +299,26 @@ async fn history(
         }
     }
     Ok(Json(st.core.boot.history(name, limit).await?))
+}
+
+/// The entry a node boots from, as the next boot would see it, with `source` naming it
+/// (chami).
+#[utoipa::path(get, path = "/bootparameters/effective", tag = "bss",
+    params(("name" = String, Query, description = "A node xname")),
+    responses((status = 200, body = Object, description = "BootParams plus `source`, the entry's name"),
+        (status = 400, body = Problem), (status = 404, body = Problem)))]
+async fn effective(State(st): S, QueryPairs(q): QueryPairs) -> Result<Json<Value>, ApiError> {
+    let name = q
+        .iter()
+        .find(|(k, _)| k == "name")
+        .map(|(_, v)| v.as_str())
+        .ok_or_else(|| ApiError::bad_request("name=<node xname> is required"))?;
+    let entry = st.core.boot.effective(name).await?;
+    let mut v = serde_json::to_value(entry.to_params()).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut v {
+        m.insert("source".into(), Value::String(entry.name.clone()));
+    }
+    Ok(Json(v))
 }
 
 /// Which version to bring back.

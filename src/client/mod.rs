@@ -72,6 +72,8 @@ pub struct NodeDetail {
     pub interfaces: Vec<EthInterface>,
     /// Its hardware record.
     pub hardware: Option<Hardware>,
+    /// The boot parameters it boots from, with `source` naming the entry.
+    pub boot: Option<Value>,
 }
 
 impl Client {
@@ -193,12 +195,14 @@ impl Client {
         let endpoint = format!("/hsm/v2/Inventory/ComponentEndpoints/{xname}");
         let interfaces = format!("/hsm/v2/Inventory/EthernetInterfaces?ComponentID={xname}");
         let hardware = format!("/hsm/v2/Inventory/Hardware/{xname}");
-        let (component, membership, endpoint, interfaces, hardware) = tokio::try_join!(
+        let boot = format!("/boot/v1/bootparameters/effective?name={xname}");
+        let (component, membership, endpoint, interfaces, hardware, boot) = tokio::try_join!(
             self.get_optional(&component),
             self.get_optional(&membership),
             self.get_optional::<ComponentEndpoint>(&endpoint),
             self.get(&interfaces),
             self.get_optional(&hardware),
+            self.get_optional(&boot),
         )?;
         let redfish = match &endpoint {
             Some(ce) => {
@@ -217,6 +221,7 @@ impl Client {
             redfish,
             interfaces,
             hardware,
+            boot,
         })
     }
 }

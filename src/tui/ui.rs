@@ -463,9 +463,25 @@ fn draw_detail(
                     }
                 }
             }
-            section(&mut lines, theme, "Boot and power");
+            section(&mut lines, theme, "Boot");
+            match &d.boot {
+                None => lines.push(Line::styled(
+                    "  no boot parameters apply (none of its own, its groups', its role's, or Default)",
+                    theme.dim(),
+                )),
+                Some(b) => {
+                    let from = json_str(b, &["source"]);
+                    let own = d.component.as_ref().is_some_and(|c| c.id.as_str() == from);
+                    let from = if own { format!("{from} (its own)") } else { from };
+                    kv(&mut lines, theme, "From", from);
+                    kv(&mut lines, theme, "Kernel", json_str(b, &["kernel"]));
+                    kv(&mut lines, theme, "Initrd", json_str(b, &["initrd"]));
+                    kv(&mut lines, theme, "Params", json_str(b, &["params"]));
+                }
+            }
+            section(&mut lines, theme, "Power");
             lines.push(Line::styled(
-                "  boot parameters and live power state come with the boot (5) and power (4) issues",
+                "  live power state and transitions come with the power issue (4)",
                 theme.dim(),
             ));
         }

@@ -102,6 +102,24 @@ impl Boot {
         answer(outcome)
     }
 
+    /// The entry a node boots from (its own, a group's, its role's or `Default`), from the
+    /// index as the next boot would see it; `NotFound` when inventory has no such node or
+    /// nothing applies.
+    pub async fn effective(&self, name: &str) -> Result<BootEntry, ServiceError> {
+        let id = crate::model::xname::Xname::parse(name)
+            .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        self.index.caught_up(self.bus.last_seq()).await;
+        let snap = self.index.snapshot();
+        let node = snap
+            .by_name(&id)
+            .ok_or_else(|| ServiceError::NotFound(format!("no node {id} in inventory")))?;
+        snap.effective(node).map(|e| (**e).clone()).ok_or_else(|| {
+            ServiceError::NotFound(format!(
+                "{id} has no boot parameters: none of its own, its groups', its role's, or Default"
+            ))
+        })
+    }
+
     /// Last bootscript fetch per node, as BSS's endpoint history (`name`, `endpoint` filter).
     pub fn endpoint_history(&self, name: Option<&str>, endpoint: Option<&str>) -> Vec<Value> {
         if endpoint.is_some_and(|e| !e.eq_ignore_ascii_case("bootscript")) {
