@@ -11,6 +11,7 @@ pub mod config;
 pub mod config_file;
 pub mod fsutil;
 pub mod model;
+pub mod redfish;
 pub mod server;
 pub mod service;
 pub mod store;

@@ -67,6 +67,8 @@ enum Command {
     Token(TokenCommand),
     /// The console over a throw-away core with a simulated cluster (--headless: just the core).
     Demo(chami::cli::demo::DemoArgs),
+    /// A simulated Redfish BMC fleet on loopback addresses 127.10.x.y, until ctrl-c.
+    Sim(chami::cli::sim::SimArgs),
 }
 
 fn init_logging(filter: &str, format: LogFormat) {
@@ -133,6 +135,10 @@ fn main() -> ExitCode {
             let format = args.log_format;
             init_logging(&cli.log, format);
             runtime().and_then(|rt| rt.block_on(serve(*args, format)))
+        }
+        Some(Command::Sim(args)) => {
+            init_logging(&cli.log, LogFormat::Text);
+            runtime().and_then(|rt| rt.block_on(chami::cli::sim::run(args)))
         }
         Some(Command::Demo(args)) => {
             let logged = if args.headless {

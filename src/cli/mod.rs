@@ -1,5 +1,6 @@
-//! The command-line faces: the console's startup, the demo, and token tools.
+//! The command-line faces: the console's startup, the demo, the BMC simulator and token tools.
 
 pub mod console;
 pub mod demo;
+pub mod sim;
 pub mod token;
