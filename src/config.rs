@@ -119,6 +119,23 @@ pub struct ServeArgs {
     /// Cloud-init data source address added to kernel params as `ds=nocloud-net;s=<addr>/`.
     #[arg(long, env = "CHAMI_BOOT_CLOUD_INIT_URL")]
     pub boot_cloud_init_url: Option<String>,
+
+    /// CA certificate (PEM) that signed the BMCs' certificates (default: the system roots).
+    #[arg(long, env = "CHAMI_REDFISH_CA_CERT")]
+    pub redfish_ca_cert: Option<PathBuf>,
+
+    /// Accept any BMC certificate (self-signed BMCs). Off unless given.
+    #[arg(long, env = "CHAMI_REDFISH_INSECURE")]
+    pub redfish_insecure: bool,
+
+    /// Seconds a BMC gets to answer one Redfish request.
+    #[arg(long, env = "CHAMI_REDFISH_TIMEOUT", default_value_t = 10,
+          value_parser = clap::value_parser!(u64).range(1..=600))]
+    pub redfish_timeout: u64,
+
+    /// Port BMCs serve HTTPS on.
+    #[arg(long, env = "CHAMI_REDFISH_PORT", default_value_t = 443)]
+    pub redfish_port: u16,
 }
 
 impl ServeArgs {
@@ -145,6 +162,10 @@ impl ServeArgs {
             boot_http_listen: None,
             boot_chain_url: None,
             boot_cloud_init_url: None,
+            redfish_ca_cert: None,
+            redfish_insecure: false,
+            redfish_timeout: 10,
+            redfish_port: 443,
         }
     }
 

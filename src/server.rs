@@ -12,6 +12,7 @@ use axum_server::Handle;
 use crate::api::{self, AppState, Limits};
 use crate::config::{load_oauth_clients, AuthMode, ServeArgs};
 use crate::service::boot::script::ScriptConfig;
+use crate::service::discovery::Trust;
 use crate::service::issuer::Issuer;
 use crate::service::jwt::{Verifier, VerifierConfig};
 use crate::service::secrets::SecretBox;
@@ -184,6 +185,21 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         })
         .await
         .map_err(|e| anyhow::anyhow!("cannot load boot parameters: {e}"))?;
+    let redfish_ca = match &args.redfish_ca_cert {
+        Some(p) => Some(Arc::new(std::fs::read(p).with_context(|| {
+            format!("cannot read --redfish-ca-cert {}", p.display())
+        })?)),
+        None => None,
+    };
+    core.discovery.configure(Trust {
+        ca_pem: redfish_ca,
+        insecure: args.redfish_insecure,
+        timeout: Duration::from_secs(args.redfish_timeout),
+        port: args.redfish_port,
+    });
+    if args.redfish_insecure {
+        tracing::warn!("--redfish-insecure: BMC certificates are not checked");
+    }
 
     let issuer = Arc::new(Issuer::load_or_create(
         &data_dir,

@@ -226,6 +226,22 @@ impl Endpoints {
         })
     }
 
+    /// Records a discovery outcome on an endpoint.
+    pub async fn set_discovery(
+        &self,
+        id: &Xname,
+        info: &crate::model::redfish::DiscoveryInfo,
+    ) -> Result<(), ServiceError> {
+        if !self.store.set_discovery(id, info).await? {
+            return Err(no_such(id));
+        }
+        self.bus.publish(Event::EndpointChanged {
+            id: id.to_string(),
+            deleted: false,
+        });
+        Ok(())
+    }
+
     /// Deletes an endpoint and its component and service endpoints; its components stay.
     pub async fn delete(&self, id: &Xname) -> Result<(), ServiceError> {
         if !self.store.delete_endpoint(id).await? {

@@ -2,6 +2,7 @@
 
 pub mod auth;
 pub mod boot;
+pub mod discovery;
 pub mod endpoints;
 pub mod events;
 pub mod groups;
@@ -63,17 +64,21 @@ pub struct Core {
     pub endpoints: endpoints::Endpoints,
     /// Boot parameters and scripts.
     pub boot: boot::Boot,
+    /// Redfish discovery.
+    pub discovery: discovery::Discovery,
 }
 
 impl Core {
     /// Builds the services over `store`; `secrets` seals BMC passwords.
     pub fn new(store: Arc<dyn Store>, secrets: Arc<secrets::SecretBox>) -> Core {
         let bus = events::EventBus::default();
+        let endpoints = endpoints::Endpoints::new(store.clone(), bus.clone(), secrets);
         Core {
+            discovery: discovery::Discovery::new(store.clone(), endpoints.clone()),
             inventory: inventory::Inventory::new(store.clone(), bus.clone()),
             groups: groups::Groups::new(store.clone(), bus.clone()),
             interfaces: interfaces::Interfaces::new(store.clone(), bus.clone()),
-            endpoints: endpoints::Endpoints::new(store.clone(), bus.clone(), secrets),
+            endpoints,
             boot: boot::Boot::new(store.clone(), bus.clone()),
             store,
             bus,

@@ -315,6 +315,13 @@ impl EndpointStore for CachedStore {
     async fn endpoint_password(&self, id: &Xname) -> Result<Option<String>, StoreError> {
         self.inner.endpoint_password(id).await
     }
+    async fn set_discovery(
+        &self,
+        id: &Xname,
+        info: &crate::model::redfish::DiscoveryInfo,
+    ) -> Result<bool, StoreError> {
+        self.inner.set_discovery(id, info).await
+    }
     async fn write_endpoints(
         &self,
         writes: &[EndpointWrite],

@@ -269,6 +269,13 @@ pub trait EndpointStore: Send + Sync {
         replace: bool,
     ) -> Result<Vec<Xname>, StoreError>;
 
+    /// Records a discovery outcome on an endpoint; false when absent.
+    async fn set_discovery(
+        &self,
+        id: &Xname,
+        info: &crate::model::redfish::DiscoveryInfo,
+    ) -> Result<bool, StoreError>;
+
     /// Deletes an endpoint with its component and service endpoints; false when absent.
     async fn delete_endpoint(&self, id: &Xname) -> Result<bool, StoreError>;
 

@@ -1,6 +1,7 @@
 //! SMD's `/hsm/v2` API, one module per resource. Handlers parse, call `service/`, answer.
 
 mod components;
+mod discover;
 mod endpoints;
 mod groups;
 mod interfaces;
@@ -27,6 +28,7 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .merge(groups::routes())
         .merge(interfaces::routes())
         .merge(endpoints::routes())
+        .merge(discover::routes())
 }
 
 /// SMD's plain response (`Response_1.0.0`).

@@ -189,6 +189,22 @@ impl EndpointStore for SqliteStore {
         Ok(created)
     }
 
+    async fn set_discovery(
+        &self,
+        id: &Xname,
+        info: &crate::model::redfish::DiscoveryInfo,
+    ) -> Result<bool, StoreError> {
+        let info = serde_json::to_string(info).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let done = sqlx::query(
+            "UPDATE rf_endpoints SET doc = json_set(doc, '$.DiscoveryInfo', json(?)) WHERE id = ?",
+        )
+        .bind(info)
+        .bind(id.as_str())
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
     async fn delete_endpoint(&self, id: &Xname) -> Result<bool, StoreError> {
         let done = sqlx::query("DELETE FROM rf_endpoints WHERE id = ?")
             .bind(id.as_str())

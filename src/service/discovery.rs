@@ -1,0 +1,363 @@
+//! Discovery: walk Redfish endpoints (service root, Systems with their NICs and reset types,
+//! Managers) and fill inventory from what they report, as SMD's discovery does, recording each
+//! endpoint's progress in its `DiscoveryInfo.LastDiscoveryStatus`.
+
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use super::endpoints::Endpoints;
+use super::ServiceError;
+use crate::model::discovery::{Manager, Nic, Power, System};
+use crate::model::ethernet::now_rfc3339;
+use crate::model::redfish::{DiscoveryInfo, EndpointFilter, EndpointInput, RedfishEndpoint};
+use crate::model::xname::Xname;
+use crate::redfish::client::{Endpoint, ErrorKind, RedfishClient, RedfishError};
+use crate::store::Store;
+
+/// Endpoints walked at once.
+const CONCURRENCY: usize = 32;
+
+/// How the core reaches and trusts BMCs.
+#[derive(Debug, Clone)]
+pub struct Trust {
+    /// CA (PEM) that signed BMC certificates; `None`: the system roots.
+    pub ca_pem: Option<Arc<Vec<u8>>>,
+    /// Accept any BMC certificate.
+    pub insecure: bool,
+    /// Time allowed per Redfish request.
+    pub timeout: Duration,
+    /// Port BMCs answer HTTPS on (443 unless a site says otherwise).
+    pub port: u16,
+}
+
+impl Default for Trust {
+    fn default() -> Self {
+        Trust {
+            ca_pem: None,
+            insecure: false,
+            timeout: crate::redfish::client::DEFAULT_TIMEOUT,
+            port: 443,
+        }
+    }
+}
+
+/// The state of the last discovery run, as SMD's `DiscoveryStatus`.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct DiscoveryStatus {
+    /// Always 0: one discovery runs at a time.
+    #[serde(rename = "ID")]
+    pub id: u32,
+    /// `NotStarted`, `InProgress` or `Complete`.
+    #[serde(rename = "Status")]
+    pub status: String,
+    /// When it last changed (RFC 3339).
+    #[serde(rename = "LastUpdateTime")]
+    pub last_update: String,
+    /// Per-endpoint outcomes of the last run.
+    #[serde(rename = "Details")]
+    #[schema(value_type = Object)]
+    pub details: Value,
+}
+
+/// Discovery over the endpoints service and a Redfish client.
+#[derive(Clone)]
+pub struct Discovery {
+    store: Arc<dyn Store>,
+    endpoints: Endpoints,
+    redfish: RedfishClient,
+    trust: Arc<OnceLock<Trust>>,
+    status: Arc<Mutex<DiscoveryStatus>>,
+}
+
+fn status_of(e: &RedfishError) -> &'static str {
+    match e.kind {
+        ErrorKind::Decode => "EPResponseFailedDecode",
+        ErrorKind::Auth => "VerificationFailed",
+        _ => "HTTPsGetFailed",
+    }
+}
+
+fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn text(v: &Value, key: &str) -> String {
+    v[key].as_str().unwrap_or_default().to_string()
+}
+
+impl Discovery {
+    /// Discovery writing through `endpoints`; call [`Discovery::configure`] before running.
+    pub fn new(store: Arc<dyn Store>, endpoints: Endpoints) -> Discovery {
+        Discovery {
+            store,
+            endpoints,
+            redfish: RedfishClient::new(),
+            trust: Arc::new(OnceLock::new()),
+            status: Arc::new(Mutex::new(DiscoveryStatus {
+                id: 0,
+                status: "NotStarted".into(),
+                last_update: now_rfc3339(),
+                details: Value::Object(Default::default()),
+            })),
+        }
+    }
+
+    /// Sets how BMCs are reached (once; later calls are ignored).
+    pub fn configure(&self, trust: Trust) {
+        let _ = self.trust.set(trust);
+    }
+
+    /// The Redfish client, shared with the power engine.
+    pub fn client(&self) -> &RedfishClient {
+        &self.redfish
+    }
+
+    fn trust(&self) -> Trust {
+        self.trust.get().cloned().unwrap_or_default()
+    }
+
+    /// How to call the BMC behind `ep`, with its opened credentials.
+    pub async fn endpoint_for(&self, ep: &RedfishEndpoint) -> Result<Endpoint, ServiceError> {
+        let creds = self.endpoints.credentials(&ep.id).await?;
+        let trust = self.trust();
+        let host = if ep.fqdn.contains(':') && !ep.fqdn.starts_with('[') {
+            format!("[{}]", ep.fqdn)
+        } else {
+            ep.fqdn.clone()
+        };
+        let mut e = Endpoint::new(
+            &format!("https://{host}:{}", trust.port),
+            &creds.user,
+            &creds.password,
+        );
+        e.ca_pem = trust.ca_pem;
+        e.insecure = trust.insecure;
+        e.timeout = trust.timeout;
+        Ok(e)
+    }
+
+    /// The last run's status.
+    pub fn status(&self) -> DiscoveryStatus {
+        self.status
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+
+    fn set_status(&self, status: &str, details: Option<Value>) {
+        let mut s = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        s.status = status.into();
+        s.last_update = now_rfc3339();
+        if let Some(d) = details {
+            s.details = d;
+        }
+    }
+
+    /// The endpoints to walk: those named (each must exist), or every enabled one.
+    pub async fn targets(&self, ids: &[Xname]) -> Result<Vec<RedfishEndpoint>, ServiceError> {
+        if ids.is_empty() {
+            return Ok(self
+                .endpoints
+                .list(&EndpointFilter::default())
+                .await?
+                .into_iter()
+                .filter(|e| e.enabled)
+                .collect());
+        }
+        let mut out = Vec::new();
+        let mut missing = Vec::new();
+        for id in ids {
+            match self.store.endpoint(id).await? {
+                Some(e) => out.push(e),
+                None => missing.push(id.to_string()),
+            }
+        }
+        if !missing.is_empty() {
+            return Err(ServiceError::NotFound(format!(
+                "no such Redfish endpoint: {}; register it first (POST /hsm/v2/Inventory/RedfishEndpoints)",
+                missing.join(", ")
+            )));
+        }
+        Ok(out)
+    }
+
+    /// Walks every target and ingests what it reports; returns each endpoint's outcome.
+    /// One endpoint failing does not stop the others.
+    pub async fn run(&self, targets: Vec<RedfishEndpoint>) -> Vec<(Xname, String, String)> {
+        self.set_status("InProgress", None);
+        let results: Vec<(Xname, String, String)> = stream::iter(targets)
+            .map(|ep| async move {
+                let id = ep.id.clone();
+                let (status, why) = self.discover_one(ep).await;
+                (id, status, why)
+            })
+            .buffer_unordered(CONCURRENCY)
+            .collect()
+            .await;
+        let details: serde_json::Map<String, Value> = results
+            .iter()
+            .map(|(id, s, why)| {
+                (
+                    id.to_string(),
+                    serde_json::json!({"LastDiscoveryStatus": s, "Error": why}),
+                )
+            })
+            .collect();
+        self.set_status("Complete", Some(Value::Object(details)));
+        results
+    }
+
+    async fn discover_one(&self, ep: RedfishEndpoint) -> (String, String) {
+        let started = now_rfc3339();
+        self.record(&ep.id, "DiscoveryStarted", &started, "").await;
+        match self.walk(&ep).await {
+            Ok((systems, managers, version)) => {
+                let input = EndpointInput {
+                    id: Some(ep.id.to_string()),
+                    kind: Some(ep.kind.clone()),
+                    name: Some(ep.name.clone()).filter(|s| !s.is_empty()),
+                    hostname: Some(ep.hostname.clone()),
+                    domain: Some(ep.domain.clone()),
+                    fqdn: Some(ep.fqdn.clone()),
+                    enabled: Some(ep.enabled),
+                    uuid: Some(ep.uuid.clone()),
+                    user: Some(ep.user.clone()),
+                    mac_addr: Some(ep.mac_addr.clone()).filter(|s| !s.is_empty()),
+                    ip_address: Some(ep.ip_address.clone()).filter(|s| !s.is_empty()),
+                    rediscover_on_update: Some(ep.rediscover_on_update),
+                    schema_version: Some(1),
+                    systems,
+                    managers,
+                    ..EndpointInput::default()
+                };
+                match self.endpoints.replace(&ep.id, input).await {
+                    Ok(_) => {
+                        self.record(&ep.id, "DiscoverOK", &started, &version).await;
+                        ("DiscoverOK".into(), String::new())
+                    }
+                    Err(e) => {
+                        tracing::warn!(endpoint = %ep.id, error = %e, "discovery could not store");
+                        self.record(&ep.id, "StoreFailed", &started, &version).await;
+                        ("StoreFailed".into(), e.to_string())
+                    }
+                }
+            }
+            Err((status, why)) => {
+                tracing::warn!(endpoint = %ep.id, status, error = %why, "discovery failed");
+                self.record(&ep.id, status, &started, "").await;
+                (status.to_string(), why)
+            }
+        }
+    }
+
+    async fn record(&self, id: &Xname, status: &str, at: &str, version: &str) {
+        let info = DiscoveryInfo {
+            last_attempt: at.to_string(),
+            last_status: status.to_string(),
+            redfish_version: version.to_string(),
+        };
+        if let Err(e) = self.endpoints.set_discovery(id, &info).await {
+            tracing::warn!(endpoint = %id, error = %e, "cannot record discovery status");
+        }
+    }
+
+    /// Reads what the BMC reports, in magellan's shapes.
+    async fn walk(
+        &self,
+        ep: &RedfishEndpoint,
+    ) -> Result<(Vec<System>, Vec<Manager>, String), (&'static str, String)> {
+        let target = self
+            .endpoint_for(ep)
+            .await
+            .map_err(|e| ("EndpointInvalid", e.to_string()))?;
+        let c = &self.redfish;
+        let fail = |e: RedfishError| (status_of(&e), e.to_string());
+        let child = |e: RedfishError| ("ChildVerificationFailed", e.to_string());
+        let root = c.service_root(&target).await.map_err(fail)?;
+        let version = text(&root, "RedfishVersion");
+        let mut systems = Vec::new();
+        if let Some(path) = root["Systems"]["@odata.id"].as_str() {
+            for uri in c.members(&target, path).await.map_err(fail)? {
+                let s = c.get(&target, &uri).await.map_err(child)?;
+                let mut nics = Vec::new();
+                if let Some(p) = s["EthernetInterfaces"]["@odata.id"].as_str() {
+                    for n in c.members(&target, p).await.map_err(child)? {
+                        nics.push(nic(&c.get(&target, &n).await.map_err(child)?, &n));
+                    }
+                }
+                let reset = &s["Actions"]["#ComputerSystem.Reset"];
+                systems.push(System {
+                    uri: uri.clone(),
+                    uuid: text(&s, "UUID"),
+                    name: text(&s, "Name"),
+                    manufacturer: text(&s, "Manufacturer"),
+                    model: text(&s, "Model"),
+                    serial: text(&s, "SerialNumber"),
+                    bios_version: text(&s, "BiosVersion"),
+                    processor_count: s["ProcessorSummary"]["Count"].as_i64(),
+                    processor_type: text(&s["ProcessorSummary"], "Model"),
+                    memory_total: s["MemorySummary"]["TotalSystemMemoryGiB"].as_f64(),
+                    ethernet_interfaces: nics,
+                    actions: strings(&reset["ResetType@Redfish.AllowableValues"]),
+                    power: Power {
+                        state: text(&s, "PowerState"),
+                        power_control_ids: Vec::new(),
+                    },
+                    ..System::default()
+                });
+            }
+        }
+        let mut managers = Vec::new();
+        if let Some(path) = root["Managers"]["@odata.id"].as_str() {
+            for uri in c.members(&target, path).await.map_err(fail)? {
+                let m = c.get(&target, &uri).await.map_err(child)?;
+                let mut nics = Vec::new();
+                if let Some(p) = m["EthernetInterfaces"]["@odata.id"].as_str() {
+                    for n in c.members(&target, p).await.map_err(child)? {
+                        nics.push(nic(&c.get(&target, &n).await.map_err(child)?, &n));
+                    }
+                }
+                managers.push(Manager {
+                    uri: uri.clone(),
+                    uuid: text(&m, "UUID"),
+                    name: text(&m, "Name"),
+                    description: text(&m, "Description"),
+                    model: text(&m, "Model"),
+                    kind: text(&m, "ManagerType"),
+                    firmware_version: text(&m, "FirmwareVersion"),
+                    ethernet_interfaces: nics,
+                    actions: strings(
+                        &m["Actions"]["#Manager.Reset"]["ResetType@Redfish.AllowableValues"],
+                    ),
+                });
+            }
+        }
+        Ok((systems, managers, version))
+    }
+}
+
+fn nic(v: &Value, uri: &str) -> Nic {
+    Nic {
+        uri: uri.to_string(),
+        mac: text(v, "MACAddress"),
+        ip: v["IPv4Addresses"][0]["Address"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string(),
+        name: text(v, "Name"),
+        description: text(v, "Description"),
+        enabled: v["InterfaceEnabled"].as_bool(),
+    }
+}

@@ -1,0 +1,185 @@
+//! Discovery against the simulated BMC fleet over HTTPS: registered endpoints are walked and
+//! fill components (with NIDs), component endpoints with reset types, and interfaces; failing
+//! BMCs are marked with SMD's statuses and do not stop the others.
+
+mod common;
+
+use std::time::Duration;
+
+use chami::redfish::sim::{Faults, Fleet, SimConfig};
+use chami::service::auth::Role;
+use common::{assert_problem, TestServer};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+const EPS: &str = "/hsm/v2/Inventory/RedfishEndpoints";
+
+async fn setup() -> (Fleet, TestServer) {
+    let fleet = Fleet::start(SimConfig {
+        bmcs: 4,
+        nodes_per_bmc: 2,
+        power_delay: Duration::from_millis(50),
+        ..SimConfig::default()
+    })
+    .await
+    .expect("fleet");
+    let ca = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(ca.path(), fleet.ca_pem()).unwrap();
+    let port = fleet.port;
+    let ca_path = ca.path().to_path_buf();
+    let t = TestServer::start_with(move |a| {
+        a.redfish_ca_cert = Some(ca_path);
+        a.redfish_port = port;
+        a.redfish_timeout = 1;
+    })
+    .await;
+    drop(ca);
+    (fleet, t)
+}
+
+async fn wait_complete(t: &TestServer) -> Value {
+    for _ in 0..200 {
+        let (status, body) = t.get("/hsm/v2/Inventory/DiscoveryStatus/0").await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        if body["Status"] == "Complete" {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("discovery did not complete within 10 s");
+}
+
+#[tokio::test]
+async fn discovery_fills_inventory_and_marks_failures() {
+    let (fleet, t) = setup().await;
+    let (user, pass) = fleet.credentials();
+    let bodies = [
+        json!({"ID": "x3000c0s1b0", "FQDN": "127.10.0.1", "User": user, "Password": pass}),
+        json!({"ID": "x3000c0s2b0", "FQDN": "127.10.0.2", "User": user, "Password": pass}),
+        json!({"ID": "x3000c0s3b0", "FQDN": "127.10.0.3", "User": user, "Password": "wrong"}),
+        json!({"ID": "x3000c0s4b0", "FQDN": "127.10.0.4", "User": user, "Password": pass}),
+    ];
+    for b in bodies {
+        let (status, body) = t.post(EPS, b).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    fleet.bmc(3).unwrap().set_faults(Faults {
+        hang: true,
+        ..Faults::default()
+    });
+
+    let (status, body) = t.post("/hsm/v2/Inventory/Discover", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body,
+        json!([{"URI": "/hsm/v2/Inventory/DiscoveryStatus/0"}])
+    );
+    let done = wait_complete(&t).await;
+    assert_eq!(
+        done["Details"]["x3000c0s1b0"]["LastDiscoveryStatus"], "DiscoverOK",
+        "{done}"
+    );
+
+    // The good BMCs' nodes are in inventory with NIDs, reset types and MACs.
+    let (_, n) = t.get("/hsm/v2/State/Components/x3000c0s2b0n1").await;
+    assert_eq!(n["Type"], "Node", "{n}");
+    assert_eq!(n["State"], "Off");
+    assert!(n["NID"].as_i64().is_some(), "{n}");
+    let (_, ce) = t
+        .get("/hsm/v2/Inventory/ComponentEndpoints/x3000c0s2b0n1")
+        .await;
+    assert_eq!(
+        ce["RedfishSystemInfo"]["Actions"]["#ComputerSystem.Reset"]
+            ["ResetType@Redfish.AllowableValues"],
+        json!([
+            "On",
+            "ForceOff",
+            "GracefulShutdown",
+            "GracefulRestart",
+            "ForceRestart",
+            "PowerCycle"
+        ]),
+        "{ce}"
+    );
+    let (_, nics) = t
+        .get("/hsm/v2/Inventory/EthernetInterfaces?ComponentID=x3000c0s2b0n1")
+        .await;
+    assert_eq!(nics[0]["MACAddress"], "02:5e:01:00:00:03", "{nics}");
+    let (_, ep) = t.get(&format!("{EPS}/x3000c0s1b0")).await;
+    assert_eq!(
+        ep["DiscoveryInfo"]["LastDiscoveryStatus"], "DiscoverOK",
+        "{ep}"
+    );
+    assert_eq!(ep["DiscoveryInfo"]["RedfishVersion"], "1.11.0");
+
+    // Wrong credentials and a hanging BMC are named; their nodes were not invented.
+    let (_, ep) = t.get(&format!("{EPS}/x3000c0s3b0")).await;
+    assert_eq!(
+        ep["DiscoveryInfo"]["LastDiscoveryStatus"], "VerificationFailed",
+        "{ep}"
+    );
+    assert!(
+        done["Details"]["x3000c0s3b0"]["Error"]
+            .as_str()
+            .unwrap()
+            .contains("refused the credentials"),
+        "{done}"
+    );
+    let (_, ep) = t.get(&format!("{EPS}/x3000c0s4b0")).await;
+    assert_eq!(
+        ep["DiscoveryInfo"]["LastDiscoveryStatus"], "HTTPsGetFailed",
+        "{ep}"
+    );
+    assert_eq!(
+        t.get("/hsm/v2/State/Components/x3000c0s4b0n0").await.0,
+        StatusCode::NOT_FOUND
+    );
+
+    // Fix the BMC and rediscover just it.
+    fleet.bmc(3).unwrap().set_faults(Faults::default());
+    let (status, body) = t
+        .post(
+            "/hsm/v2/Inventory/Discover",
+            json!({"xnames": ["x3000c0s4b0"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    wait_complete(&t).await;
+    let (status, _) = t.get("/hsm/v2/State/Components/x3000c0s4b0n0").await;
+    assert_eq!(status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn discover_refuses_bad_requests() {
+    let (_fleet, t) = setup().await;
+    assert_problem(
+        &t.post(
+            "/hsm/v2/Inventory/Discover",
+            json!({"xnames": ["x3000c0s9b0"]}),
+        )
+        .await,
+        StatusCode::NOT_FOUND,
+        "no such Redfish endpoint: x3000c0s9b0",
+    );
+    assert_problem(
+        &t.post("/hsm/v2/Inventory/Discover", json!({"xnames": ["bogus"]}))
+            .await,
+        StatusCode::BAD_REQUEST,
+        "bogus",
+    );
+    let viewer = t.token("v", &[Role::Viewer]);
+    let got = t
+        .call(
+            Method::POST,
+            "/hsm/v2/Inventory/Discover",
+            Some(&viewer),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(got.0, StatusCode::FORBIDDEN, "{}", got.1);
+    assert_problem(
+        &t.get("/hsm/v2/Inventory/DiscoveryStatus/7").await,
+        StatusCode::NOT_FOUND,
+        "there is only 0",
+    );
+}
