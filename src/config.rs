@@ -136,6 +136,16 @@ pub struct ServeArgs {
     /// Port BMCs serve HTTPS on.
     #[arg(long, env = "CHAMI_REDFISH_PORT", default_value_t = 443)]
     pub redfish_port: u16,
+
+    /// Redfish calls the power engine keeps in flight at once (one per BMC at most).
+    #[arg(long, env = "CHAMI_POWER_CONCURRENCY", default_value_t = 256,
+          value_parser = clap::value_parser!(u64).range(1..=100_000))]
+    pub power_concurrency: u64,
+
+    /// Milliseconds between power-state reads while a transition waits for a node.
+    #[arg(long, env = "CHAMI_POWER_POLL_MS", default_value_t = 2000,
+          value_parser = clap::value_parser!(u64).range(10..=600_000))]
+    pub power_poll_ms: u64,
 }
 
 impl ServeArgs {
@@ -166,6 +176,8 @@ impl ServeArgs {
             redfish_insecure: false,
             redfish_timeout: 10,
             redfish_port: 443,
+            power_concurrency: 256,
+            power_poll_ms: 2000,
         }
     }
 

@@ -15,6 +15,7 @@ use crate::service::boot::script::ScriptConfig;
 use crate::service::discovery::Trust;
 use crate::service::issuer::Issuer;
 use crate::service::jwt::{Verifier, VerifierConfig};
+use crate::service::power::PowerSettings;
 use crate::service::secrets::SecretBox;
 use crate::service::Core;
 use crate::store::{CachedStore, SqliteStore};
@@ -197,6 +198,14 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         timeout: Duration::from_secs(args.redfish_timeout),
         port: args.redfish_port,
     });
+    core.power
+        .start(PowerSettings {
+            concurrency: args.power_concurrency as usize,
+            poll: Duration::from_millis(args.power_poll_ms),
+            backoff: Duration::from_millis(500),
+        })
+        .await
+        .map_err(|e| anyhow::anyhow!("cannot recover power transitions: {e}"))?;
     if args.redfish_insecure {
         tracing::warn!("--redfish-insecure: BMC certificates are not checked");
     }

@@ -36,6 +36,9 @@ pub(crate) fn is_public(path: &str) -> bool {
             | "/boot/v1/bootscript"
             | "/boot/v1/service/status"
             | "/boot/v1/service/version"
+            | "/power-control/v1/liveness"
+            | "/power-control/v1/readiness"
+            | "/power-control/v1/health"
     )
 }
 

@@ -6,6 +6,7 @@ pub mod bss;
 pub mod error;
 pub mod extract;
 pub mod hsm;
+pub mod pcs;
 pub mod respond;
 
 use std::sync::Arc;
@@ -151,6 +152,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .nest("/hsm/v2", hsm::routes())
         .nest("/boot/v1", bss::routes())
+        .nest("/power-control/v1", pcs::routes())
         .merge(auth::routes())
 }
 

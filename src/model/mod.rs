@@ -8,5 +8,6 @@ pub mod ethernet;
 pub mod filter;
 pub mod group;
 pub mod hostlist;
+pub mod power;
 pub mod redfish;
 pub mod xname;

@@ -156,6 +156,12 @@ impl Discovery {
             .clone()
     }
 
+    /// Marks a run as started, before it is spawned, so a reader never sees the previous
+    /// run's `Complete` for this one.
+    pub fn begin(&self) {
+        self.set_status("InProgress", None);
+    }
+
     fn set_status(&self, status: &str, details: Option<Value>) {
         let mut s = self.status.lock().unwrap_or_else(|p| p.into_inner());
         s.status = status.into();

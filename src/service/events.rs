@@ -55,6 +55,11 @@ pub enum Event {
         /// Whether it was deleted.
         deleted: bool,
     },
+    /// A power transition or one of its tasks changed.
+    TransitionChanged {
+        /// The transition's ID.
+        id: String,
+    },
     /// Boot parameter entries were written or deleted.
     BootChanged {
         /// The entries' names.

@@ -10,6 +10,7 @@ pub mod interfaces;
 pub mod inventory;
 pub mod issuer;
 pub mod jwt;
+pub mod power;
 pub mod secrets;
 
 use std::sync::Arc;
@@ -66,6 +67,8 @@ pub struct Core {
     pub boot: boot::Boot,
     /// Redfish discovery.
     pub discovery: discovery::Discovery,
+    /// Power transitions.
+    pub power: power::Power,
 }
 
 impl Core {
@@ -73,8 +76,10 @@ impl Core {
     pub fn new(store: Arc<dyn Store>, secrets: Arc<secrets::SecretBox>) -> Core {
         let bus = events::EventBus::default();
         let endpoints = endpoints::Endpoints::new(store.clone(), bus.clone(), secrets);
+        let discovery = discovery::Discovery::new(store.clone(), endpoints.clone());
         Core {
-            discovery: discovery::Discovery::new(store.clone(), endpoints.clone()),
+            power: power::Power::new(store.clone(), bus.clone(), discovery.clone()),
+            discovery,
             inventory: inventory::Inventory::new(store.clone(), bus.clone()),
             groups: groups::Groups::new(store.clone(), bus.clone()),
             interfaces: interfaces::Interfaces::new(store.clone(), bus.clone()),

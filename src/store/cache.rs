@@ -276,6 +276,40 @@ impl InterfaceStore for CachedStore {
 /// Endpoints are not cached, but a write may create components: those are read back from
 /// the wrapped store into the cache before the write lock is released.
 #[async_trait]
+impl super::PowerStore for CachedStore {
+    async fn create_transition(
+        &self,
+        t: &crate::model::power::Transition,
+        tasks: &[crate::model::power::Task],
+    ) -> Result<(), StoreError> {
+        self.inner.create_transition(t, tasks).await
+    }
+    async fn transition(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::model::power::Transition>, StoreError> {
+        self.inner.transition(id).await
+    }
+    async fn transitions(&self) -> Result<Vec<crate::model::power::Transition>, StoreError> {
+        self.inner.transitions().await
+    }
+    async fn set_transition_status(
+        &self,
+        id: &str,
+        status: crate::model::power::TransitionStatus,
+    ) -> Result<bool, StoreError> {
+        self.inner.set_transition_status(id, status).await
+    }
+    async fn update_task(
+        &self,
+        id: &str,
+        task: &crate::model::power::Task,
+    ) -> Result<(), StoreError> {
+        self.inner.update_task(id, task).await
+    }
+}
+
+#[async_trait]
 impl BootStore for CachedStore {
     async fn boot_entries(&self, names: Option<&[String]>) -> Result<Vec<BootEntry>, StoreError> {
         self.inner.boot_entries(names).await

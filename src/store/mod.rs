@@ -44,7 +44,15 @@ pub enum StoreError {
 /// Persistent state of the core: one trait per resource, each call atomic. Code holds an
 /// `Arc<dyn Store>`, on which every resource trait's methods can be called.
 pub trait Store:
-    ComponentStore + GroupStore + InterfaceStore + EndpointStore + BootStore + Send + Sync + 'static
+    ComponentStore
+    + GroupStore
+    + InterfaceStore
+    + EndpointStore
+    + BootStore
+    + PowerStore
+    + Send
+    + Sync
+    + 'static
 {
 }
 
@@ -54,6 +62,7 @@ impl<T> Store for T where
         + InterfaceStore
         + EndpointStore
         + BootStore
+        + PowerStore
         + Send
         + Sync
         + 'static
@@ -343,6 +352,40 @@ pub trait BootStore: Send + Sync {
         name: &str,
         version: u64,
     ) -> Result<Option<BootVersion>, StoreError>;
+}
+
+/// Power transitions and their tasks.
+#[async_trait]
+pub trait PowerStore: Send + Sync {
+    /// Stores a new transition with its tasks, all or nothing.
+    async fn create_transition(
+        &self,
+        t: &crate::model::power::Transition,
+        tasks: &[crate::model::power::Task],
+    ) -> Result<(), StoreError>;
+
+    /// One transition with its tasks and counts.
+    async fn transition(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::model::power::Transition>, StoreError>;
+
+    /// Every transition with counts, without tasks, oldest first.
+    async fn transitions(&self) -> Result<Vec<crate::model::power::Transition>, StoreError>;
+
+    /// Sets a transition's status; false when there is none.
+    async fn set_transition_status(
+        &self,
+        id: &str,
+        status: crate::model::power::TransitionStatus,
+    ) -> Result<bool, StoreError>;
+
+    /// Writes one task's status, description and error.
+    async fn update_task(
+        &self,
+        id: &str,
+        task: &crate::model::power::Task,
+    ) -> Result<(), StoreError>;
 }
 
 /// Names of xnames compactly for an error message (a hostlist, cut short when very long).

@@ -58,6 +58,7 @@ async fn discover(
         ));
     }
     let targets = d.targets(&ids).await?;
+    d.begin();
     let runner = d.clone();
     tokio::spawn(async move {
         runner.run(targets).await;

@@ -142,7 +142,7 @@ impl Dirty {
             | Event::InterfaceChanged { .. }
             | Event::EndpointChanged { .. } => self.nodes = true,
             Event::BootChanged { names } => self.entries.extend(names.iter().cloned()),
-            Event::PartitionChanged { .. } => {}
+            Event::PartitionChanged { .. } | Event::TransitionChanged { .. } => {}
         }
     }
 

@@ -6,6 +6,7 @@ mod components;
 mod endpoints;
 mod groups;
 mod interfaces;
+mod power;
 
 use std::path::Path;
 use std::str::FromStr;

@@ -1,0 +1,198 @@
+//! PCS's `/power-control/v1` API: transitions (with a dry run), power status, health.
+
+use std::sync::Arc;
+
+use axum::extract::{Extension, Path, State};
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use super::error::{ApiError, Problem};
+use super::extract::{Body, QueryPairs};
+use super::AppState;
+use crate::model::power::{Transition, TransitionCreate};
+use crate::service::auth::Principal;
+
+type S = State<Arc<AppState>>;
+
+/// The routes under `/power-control/v1`.
+pub fn routes() -> OpenApiRouter<Arc<AppState>> {
+    OpenApiRouter::new()
+        .routes(routes!(create, list))
+        .routes(routes!(get_one, abort))
+        .routes(routes!(status_get, status_post))
+        .routes(routes!(power_cap))
+        .routes(routes!(liveness))
+        .routes(routes!(readiness))
+        .routes(routes!(health))
+}
+
+/// Start a transition; `?dryRun=true` (chami) answers what each node would do instead.
+#[utoipa::path(post, path = "/transitions", tag = "pcs", request_body = TransitionCreate,
+    params(("dryRun" = Option<bool>, Query)),
+    responses((status = 200, body = Object, description = "transitionID and operation (or the dry-run plan)"),
+        (status = 400, body = Problem), (status = 409, body = Problem)))]
+async fn create(
+    State(st): S,
+    p: Option<Extension<Principal>>,
+    QueryPairs(q): QueryPairs,
+    Body(body): Body<TransitionCreate>,
+) -> Result<Response, ApiError> {
+    let dry = q
+        .iter()
+        .any(|(k, v)| k == "dryRun" && matches!(v.as_str(), "true" | "1" | ""));
+    let who = p
+        .as_ref()
+        .map_or("anonymous", |Extension(p)| p.subject.as_str());
+    let (t, plan) = st.core.power.create(&body, who, dry).await?;
+    if let Some(plan) = plan {
+        return Ok(
+            Json(json!({"dryRun": true, "operation": t.operation, "tasks": plan})).into_response(),
+        );
+    }
+    let location = format!("../transitions/{}", t.id);
+    Ok((
+        [(header::LOCATION, location)],
+        Json(json!({"transitionID": t.id, "operation": t.operation})),
+    )
+        .into_response())
+}
+
+/// Every transition, without tasks.
+#[utoipa::path(get, path = "/transitions", tag = "pcs",
+    responses((status = 200, body = Object)))]
+async fn list(State(st): S) -> Result<Json<Value>, ApiError> {
+    Ok(Json(json!({"transitions": st.core.power.list().await?})))
+}
+
+/// One transition with its tasks.
+#[utoipa::path(get, path = "/transitions/{transitionID}", tag = "pcs",
+    params(("transitionID" = String, Path)),
+    responses((status = 200, body = Transition), (status = 400, body = Problem), (status = 404, body = Problem)))]
+async fn get_one(State(st): S, Path(id): Path<String>) -> Result<Json<Transition>, ApiError> {
+    Ok(Json(st.core.power.get(&id).await?))
+}
+
+/// Abort a transition.
+#[utoipa::path(delete, path = "/transitions/{transitionID}", tag = "pcs",
+    params(("transitionID" = String, Path)),
+    responses((status = 202, body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
+async fn abort(State(st): S, Path(id): Path<String>) -> Result<Response, ApiError> {
+    st.core.power.abort(&id).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({"abortStatus": "Accepted - abort initiated"})),
+    )
+        .into_response())
+}
+
+/// Body of `POST /power-status`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+struct StatusQuery {
+    #[serde(default)]
+    xname: Vec<String>,
+    #[serde(rename = "powerStateFilter", default)]
+    power_state_filter: String,
+    #[serde(rename = "managementStateFilter", default)]
+    management_state_filter: String,
+}
+
+async fn status(st: &AppState, q: StatusQuery) -> Result<Json<Value>, ApiError> {
+    let pf = q.power_state_filter.to_ascii_lowercase();
+    if !matches!(pf.as_str(), "" | "on" | "off" | "undefined") {
+        return Err(ApiError::bad_request(format!(
+            "invalid powerStateFilter type: {}",
+            q.power_state_filter
+        )));
+    }
+    let mf = q.management_state_filter.to_ascii_lowercase();
+    if !matches!(mf.as_str(), "" | "available" | "unavailable") {
+        return Err(ApiError::bad_request(format!(
+            "invalid ManagementStateFilter type: {}",
+            q.management_state_filter
+        )));
+    }
+    let all = st.core.power.status(&q.xname).await?;
+    let keep = |v: &Value| {
+        let found = v["powerState"] != "";
+        !found
+            || ((pf.is_empty() || v["powerState"] == pf.as_str())
+                && (mf.is_empty() || v["managementState"] == mf.as_str()))
+    };
+    Ok(Json(
+        json!({"status": all.into_iter().filter(keep).collect::<Vec<_>>()}),
+    ))
+}
+
+/// Power state of components, read from their BMCs.
+#[utoipa::path(get, path = "/power-status", tag = "pcs",
+    params(("xname" = Option<String>, Query), ("powerStateFilter" = Option<String>, Query),
+        ("managementStateFilter" = Option<String>, Query)),
+    responses((status = 200, body = Object), (status = 400, body = Problem)))]
+async fn status_get(State(st): S, QueryPairs(q): QueryPairs) -> Result<Json<Value>, ApiError> {
+    let mut sq = StatusQuery::default();
+    for (k, v) in q {
+        match k.as_str() {
+            "xname" => sq.xname.push(v),
+            "powerStateFilter" if sq.power_state_filter.is_empty() => sq.power_state_filter = v,
+            "managementStateFilter" if sq.management_state_filter.is_empty() => {
+                sq.management_state_filter = v
+            }
+            _ => {}
+        }
+    }
+    status(&st, sq).await
+}
+
+/// Power state of components (parameters in the body).
+#[utoipa::path(post, path = "/power-status", tag = "pcs", request_body = StatusQuery,
+    responses((status = 200, body = Object), (status = 400, body = Problem)))]
+async fn status_post(State(st): S, Body(q): Body<StatusQuery>) -> Result<Json<Value>, ApiError> {
+    status(&st, q).await
+}
+
+/// Power capping is not built.
+#[utoipa::path(get, path = "/power-cap", tag = "pcs",
+    responses((status = 501, body = Problem)))]
+async fn power_cap() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_IMPLEMENTED,
+        "power capping is not implemented in chami; use the BMC's own tools",
+    )
+}
+
+/// Always 204 while the process runs.
+#[utoipa::path(get, path = "/liveness", tag = "pcs", responses((status = 204)))]
+async fn liveness() -> StatusCode {
+    StatusCode::NO_CONTENT
+}
+
+/// 204 when the database answers, else 503.
+#[utoipa::path(get, path = "/readiness", tag = "pcs", responses((status = 204), (status = 503)))]
+async fn readiness(State(st): S) -> StatusCode {
+    if st.core.store.ping().await.is_ok() {
+        StatusCode::NO_CONTENT
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    }
+}
+
+/// Health of the parts PCS reports.
+#[utoipa::path(get, path = "/health", tag = "pcs", responses((status = 200, body = Object)))]
+async fn health(State(st): S) -> Json<Value> {
+    let db = if st.core.store.ping().await.is_ok() {
+        "connected, responsive"
+    } else {
+        "connected, not responsive"
+    };
+    Json(
+        json!({"KvStore": db, "DistLocking": "connected, responsive (in-process)",
+        "StateManager": "connected, responsive (in-process)", "Vault": "disabled",
+        "TaskRunner": "connected, responsive, local mode"}),
+    )
+}

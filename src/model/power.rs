@@ -1,0 +1,375 @@
+//! Power transitions (PCS): operations, task and transition states, the wire shapes of
+//! `/power-control/v1`, and which transitions a component supports from its Redfish reset types.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// A power operation, with PCS's spelling.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum Operation {
+    /// Power on.
+    #[serde(rename = "On")]
+    On,
+    /// Graceful shutdown, then ForceOff at the deadline.
+    #[serde(rename = "Off")]
+    Off,
+    /// Graceful restart (ForceRestart where GracefulRestart is not offered).
+    #[serde(rename = "Soft-Restart")]
+    SoftRestart,
+    /// Off (graceful, then forced), then on.
+    #[serde(rename = "Hard-Restart")]
+    HardRestart,
+    /// Off if on, then on.
+    #[serde(rename = "Init")]
+    Init,
+    /// ForceOff.
+    #[serde(rename = "Force-Off")]
+    ForceOff,
+    /// Graceful shutdown only.
+    #[serde(rename = "Soft-Off")]
+    SoftOff,
+}
+
+impl Operation {
+    /// Every operation, in PCS's order.
+    pub const ALL: [Operation; 7] = [
+        Operation::On,
+        Operation::Off,
+        Operation::SoftRestart,
+        Operation::HardRestart,
+        Operation::Init,
+        Operation::ForceOff,
+        Operation::SoftOff,
+    ];
+
+    /// PCS's spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Operation::On => "On",
+            Operation::Off => "Off",
+            Operation::SoftRestart => "Soft-Restart",
+            Operation::HardRestart => "Hard-Restart",
+            Operation::Init => "Init",
+            Operation::ForceOff => "Force-Off",
+            Operation::SoftOff => "Soft-Off",
+        }
+    }
+
+    /// Reads an operation in any case, as PCS does; the error is PCS's text.
+    pub fn parse(raw: &str) -> Result<Operation, String> {
+        Operation::ALL
+            .into_iter()
+            .find(|o| o.as_str().eq_ignore_ascii_case(raw))
+            .ok_or_else(|| format!("invalid Operation type {raw}"))
+    }
+}
+
+impl std::fmt::Display for Operation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Where a transition is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TransitionStatus {
+    /// Accepted, not started.
+    New,
+    /// Running.
+    InProgress,
+    /// Finished, whatever the tasks' outcomes.
+    Completed,
+    /// Stopped by an abort.
+    Aborted,
+    /// Abort asked for; the worker stops at its next step.
+    AbortSignaled,
+}
+
+impl TransitionStatus {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TransitionStatus::New => "new",
+            TransitionStatus::InProgress => "in-progress",
+            TransitionStatus::Completed => "completed",
+            TransitionStatus::Aborted => "aborted",
+            TransitionStatus::AbortSignaled => "abort-signaled",
+        }
+    }
+
+    /// Reads the wire spelling.
+    pub fn parse(s: &str) -> Option<TransitionStatus> {
+        [
+            TransitionStatus::New,
+            TransitionStatus::InProgress,
+            TransitionStatus::Completed,
+            TransitionStatus::Aborted,
+            TransitionStatus::AbortSignaled,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+    }
+
+    /// Whether it has ended.
+    pub fn is_final(self) -> bool {
+        matches!(
+            self,
+            TransitionStatus::Completed | TransitionStatus::Aborted
+        )
+    }
+}
+
+/// Where one node's task is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum TaskStatus {
+    /// Not started.
+    New,
+    /// Running.
+    InProgress,
+    /// Failed; `error` says why.
+    Failed,
+    /// Done.
+    Succeeded,
+    /// The component cannot do this operation.
+    Unsupported,
+}
+
+impl TaskStatus {
+    /// The wire spelling.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            TaskStatus::New => "new",
+            TaskStatus::InProgress => "in-progress",
+            TaskStatus::Failed => "failed",
+            TaskStatus::Succeeded => "succeeded",
+            TaskStatus::Unsupported => "unsupported",
+        }
+    }
+
+    /// Reads the wire spelling.
+    pub fn parse(s: &str) -> Option<TaskStatus> {
+        [
+            TaskStatus::New,
+            TaskStatus::InProgress,
+            TaskStatus::Failed,
+            TaskStatus::Succeeded,
+            TaskStatus::Unsupported,
+        ]
+        .into_iter()
+        .find(|t| t.as_str() == s)
+    }
+
+    /// Whether it has ended.
+    pub fn is_final(self) -> bool {
+        !matches!(self, TaskStatus::New | TaskStatus::InProgress)
+    }
+}
+
+/// One node's part of a transition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Task {
+    /// The component.
+    pub xname: String,
+    /// Where it is.
+    #[serde(rename = "taskStatus")]
+    pub status: TaskStatus,
+    /// What it is doing or did, in PCS's words.
+    #[serde(rename = "taskStatusDescription")]
+    pub description: String,
+    /// Why it failed.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
+    pub error: String,
+}
+
+/// Tasks by status.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct TaskCounts {
+    /// All tasks.
+    pub total: u64,
+    /// Not started.
+    pub new: u64,
+    /// Running.
+    #[serde(rename = "in-progress")]
+    pub in_progress: u64,
+    /// Failed.
+    pub failed: u64,
+    /// Succeeded.
+    pub succeeded: u64,
+    /// Unsupported.
+    #[serde(rename = "un-supported")]
+    pub unsupported: u64,
+}
+
+impl TaskCounts {
+    /// Counts of these tasks.
+    pub fn of(tasks: &[Task]) -> TaskCounts {
+        let mut c = TaskCounts {
+            total: tasks.len() as u64,
+            ..TaskCounts::default()
+        };
+        for t in tasks {
+            match t.status {
+                TaskStatus::New => c.new += 1,
+                TaskStatus::InProgress => c.in_progress += 1,
+                TaskStatus::Failed => c.failed += 1,
+                TaskStatus::Succeeded => c.succeeded += 1,
+                TaskStatus::Unsupported => c.unsupported += 1,
+            }
+        }
+        c
+    }
+}
+
+/// A transition as GET returns it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Transition {
+    /// Its ID (UUID).
+    #[serde(rename = "transitionID")]
+    pub id: String,
+    /// What it does.
+    pub operation: Operation,
+    /// When it was accepted (RFC 3339).
+    #[serde(rename = "createTime")]
+    pub created: String,
+    /// When its record goes away (RFC 3339).
+    #[serde(rename = "automaticExpirationTime")]
+    pub expires: String,
+    /// Where it is.
+    #[serde(rename = "transitionStatus")]
+    pub status: TransitionStatus,
+    /// Tasks by status.
+    #[serde(rename = "taskCounts")]
+    pub counts: TaskCounts,
+    /// Per-node tasks (left out of lists).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tasks: Option<Vec<Task>>,
+    /// Minutes each step may take before it fails (or falls back to ForceOff).
+    #[serde(skip)]
+    pub deadline_minutes: i64,
+    /// Who asked.
+    #[serde(skip)]
+    pub by: String,
+}
+
+/// One location in a POST.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct Location {
+    /// The component.
+    #[serde(default)]
+    pub xname: String,
+    /// A reservation key held by the caller (accepted; chami locks nodes itself).
+    #[serde(rename = "deputyKey", default)]
+    pub deputy_key: Option<String>,
+}
+
+/// The body of `POST /transitions`.
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+pub struct TransitionCreate {
+    /// One of On, Off, Soft-Off, Soft-Restart, Hard-Restart, Init, Force-Off (any case).
+    #[serde(default)]
+    pub operation: String,
+    /// Minutes each step may take (default 5; 0: do not wait for confirmation).
+    #[serde(rename = "taskDeadlineMinutes", default)]
+    pub task_deadline_minutes: Option<i64>,
+    /// The components.
+    #[serde(default)]
+    pub location: Vec<Location>,
+}
+
+/// Which transitions a component supports, from its Redfish `ResetType` allowable values, in
+/// PCS's order.
+pub fn supported_transitions(allowable: &[String]) -> Vec<Operation> {
+    let mut out: Vec<Operation> = Vec::new();
+    let mut add = |o: Operation| {
+        if !out.contains(&o) {
+            out.push(o);
+        }
+    };
+    for v in allowable {
+        match v.to_ascii_lowercase().as_str() {
+            "forceoff" => add(Operation::ForceOff),
+            "forcerestart" | "gracefulrestart" => add(Operation::SoftRestart),
+            "off" | "gracefulshutdown" => {
+                add(Operation::SoftOff);
+                add(Operation::Off);
+            }
+            "on" => add(Operation::On),
+            _ => {}
+        }
+    }
+    if out.contains(&Operation::On) && out.contains(&Operation::Off) {
+        out.push(Operation::Init);
+        out.push(Operation::HardRestart);
+        if !out.contains(&Operation::SoftRestart) {
+            out.push(Operation::SoftRestart);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_parse_in_any_case_with_pcs_errors() {
+        assert_eq!(Operation::parse("hard-restart"), Ok(Operation::HardRestart));
+        assert_eq!(Operation::parse("ON"), Ok(Operation::On));
+        assert_eq!(
+            Operation::parse("reboot").unwrap_err(),
+            "invalid Operation type reboot"
+        );
+        assert_eq!(Operation::parse("").unwrap_err(), "invalid Operation type ");
+    }
+
+    #[test]
+    fn supported_transitions_follow_pcs() {
+        let v: Vec<String> = [
+            "On",
+            "ForceOff",
+            "GracefulShutdown",
+            "GracefulRestart",
+            "ForceRestart",
+            "Nmi",
+            "PushPowerButton",
+        ]
+        .map(String::from)
+        .to_vec();
+        let names: Vec<&str> = supported_transitions(&v)
+            .iter()
+            .map(|o| o.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "On",
+                "Force-Off",
+                "Soft-Off",
+                "Off",
+                "Soft-Restart",
+                "Init",
+                "Hard-Restart"
+            ]
+        );
+        assert!(supported_transitions(&[]).is_empty());
+    }
+
+    #[test]
+    fn counts_use_pcs_keys() {
+        let t = |s| Task {
+            xname: "x".into(),
+            status: s,
+            description: String::new(),
+            error: String::new(),
+        };
+        let c = TaskCounts::of(&[t(TaskStatus::Failed), t(TaskStatus::Unsupported)]);
+        let v = serde_json::to_value(c).unwrap();
+        assert_eq!(
+            v,
+            serde_json::json!({"total": 2, "new": 0, "in-progress": 0, "failed": 1,
+                               "succeeded": 0, "un-supported": 1})
+        );
+    }
+}

@@ -1,0 +1,908 @@
+//! The power engine (PCS): transitions are stored before any BMC is touched, nodes in a running
+//! transition are locked, work runs with bounded global concurrency and one request in flight
+//! per BMC, transient BMC errors are retried with backoff, and every outcome is written per
+//! task in PCS's words. Inventory `State` follows (On/Off).
+
+use std::collections::{HashMap, HashSet};
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use futures::stream::{self, StreamExt};
+use serde_json::{json, Value};
+use tokio::sync::Semaphore;
+
+use super::discovery::Discovery;
+use super::events::{Event, EventBus};
+use super::ServiceError;
+use crate::model::component::ComponentChange;
+use crate::model::enums::{Flag, State};
+use crate::model::ethernet::now_rfc3339;
+use crate::model::power::{
+    supported_transitions, Operation, Task, TaskCounts, TaskStatus, Transition, TransitionCreate,
+    TransitionStatus,
+};
+use crate::model::xname::{HmsType, Xname};
+use crate::redfish::client::{Endpoint, PowerState, RedfishError};
+use crate::store::{ComponentEndpointFilter, Store};
+
+/// Default minutes each step may take (PCS's default).
+pub const DEFAULT_DEADLINE_MINUTES: i64 = 5;
+/// How long transition records are kept, in minutes (PCS's default).
+const EXPIRE_MINUTES: i64 = 1440;
+/// Attempts for one Redfish call when the error is transient.
+const ATTEMPTS: u32 = 3;
+
+/// Engine settings.
+#[derive(Debug, Clone)]
+pub struct PowerSettings {
+    /// Redfish calls in flight at once across all BMCs.
+    pub concurrency: usize,
+    /// How often a node's power state is read while waiting for a change.
+    pub poll: Duration,
+    /// First retry delay (doubled per attempt).
+    pub backoff: Duration,
+}
+
+impl Default for PowerSettings {
+    fn default() -> Self {
+        PowerSettings {
+            concurrency: 256,
+            poll: Duration::from_secs(2),
+            backoff: Duration::from_millis(500),
+        }
+    }
+}
+
+/// A step of a plan: one Redfish action and the power state that confirms it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Action {
+    On,
+    GracefulShutdown,
+    ForceOff,
+    GracefulRestart,
+}
+
+impl Action {
+    fn name(self) -> &'static str {
+        match self {
+            Action::On => "on",
+            Action::GracefulShutdown => "gracefulshutdown",
+            Action::ForceOff => "forceoff",
+            Action::GracefulRestart => "gracefulrestart",
+        }
+    }
+
+    fn target(self) -> PowerState {
+        match self {
+            Action::On | Action::GracefulRestart => PowerState::On,
+            Action::GracefulShutdown | Action::ForceOff => PowerState::Off,
+        }
+    }
+}
+
+/// What a node will do, or why it will not.
+#[derive(Debug, Clone, PartialEq)]
+enum Plan {
+    Steps(Vec<Action>),
+    Done(&'static str),
+    Fail { description: String, error: String },
+}
+
+/// The plan for `op` on a node in `state` offering `allowable` reset types (PCS's table).
+fn plan(op: Operation, state: PowerState, allowable: &[String]) -> Plan {
+    let on = state == PowerState::On || state == PowerState::PoweringOff;
+    let off = state == PowerState::Off || state == PowerState::PoweringOn;
+    let has = |v: &str| allowable.iter().any(|a| a.eq_ignore_ascii_case(v));
+    let wrong = |what: &str| Plan::Fail {
+        description: format!("Component must be in the On state for {what}"),
+        error: "Component is in the wrong power state".into(),
+    };
+    use Action::*;
+    match op {
+        Operation::On if on => Plan::Done("Component already in desired state"),
+        Operation::On => Plan::Steps(vec![On]),
+        Operation::Off | Operation::SoftOff if off => {
+            Plan::Done("Component already in desired state")
+        }
+        Operation::Off | Operation::SoftOff => Plan::Steps(vec![GracefulShutdown]),
+        Operation::ForceOff if off => Plan::Done("Component already in desired state"),
+        Operation::ForceOff => Plan::Steps(vec![ForceOff]),
+        Operation::HardRestart if on => Plan::Steps(vec![GracefulShutdown, On]),
+        Operation::HardRestart => wrong("Hard-Restart"),
+        Operation::Init if on => Plan::Steps(vec![GracefulShutdown, On]),
+        Operation::Init => Plan::Steps(vec![On]),
+        Operation::SoftRestart if !on => wrong("Soft-Restart"),
+        Operation::SoftRestart if has("GracefulRestart") || has("ForceRestart") => {
+            Plan::Steps(vec![GracefulRestart])
+        }
+        Operation::SoftRestart => Plan::Steps(vec![GracefulShutdown, On]),
+    }
+}
+
+/// The ResetType sent for an action, from what the BMC offers (PCS's choice).
+fn reset_type(action: Action, allowable: &[String]) -> Option<String> {
+    let pick = |names: &[&str]| {
+        names.iter().find_map(|n| {
+            allowable
+                .iter()
+                .find(|a| a.eq_ignore_ascii_case(n))
+                .cloned()
+        })
+    };
+    match action {
+        Action::On => pick(&["On"]),
+        Action::ForceOff => pick(&["ForceOff"]),
+        Action::GracefulShutdown => pick(&["GracefulShutdown", "Off"]),
+        Action::GracefulRestart => pick(&["GracefulRestart", "ForceRestart"]),
+    }
+}
+
+/// How to reach one node's system on its BMC.
+#[derive(Debug, Clone)]
+struct Target {
+    bmc: Xname,
+    endpoint: Endpoint,
+    system: String,
+    reset: String,
+    allowable: Vec<String>,
+}
+
+/// The power engine.
+#[derive(Clone)]
+pub struct Power {
+    store: Arc<dyn Store>,
+    bus: EventBus,
+    discovery: Discovery,
+    settings: Arc<OnceLock<PowerSettings>>,
+    /// Node -> the running transition that holds it.
+    busy: Arc<Mutex<HashMap<String, String>>>,
+    aborts: Arc<Mutex<HashSet<String>>>,
+    bmcs: Arc<Mutex<HashMap<Xname, Arc<tokio::sync::Mutex<()>>>>>,
+    global: Arc<OnceLock<Arc<Semaphore>>>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+fn later(minutes: i64) -> String {
+    let t = time::OffsetDateTime::now_utc() + time::Duration::minutes(minutes);
+    t.format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default()
+}
+
+impl Power {
+    /// The engine over `store`, reaching BMCs through `discovery`'s client and trust.
+    pub fn new(store: Arc<dyn Store>, bus: EventBus, discovery: Discovery) -> Power {
+        Power {
+            store,
+            bus,
+            discovery,
+            settings: Arc::new(OnceLock::new()),
+            busy: Arc::new(Mutex::new(HashMap::new())),
+            aborts: Arc::new(Mutex::new(HashSet::new())),
+            bmcs: Arc::new(Mutex::new(HashMap::new())),
+            global: Arc::new(OnceLock::new()),
+        }
+    }
+
+    fn settings(&self) -> PowerSettings {
+        self.settings.get().cloned().unwrap_or_default()
+    }
+
+    fn permits(&self) -> Arc<Semaphore> {
+        self.global
+            .get_or_init(|| Arc::new(Semaphore::new(self.settings().concurrency.max(1))))
+            .clone()
+    }
+
+    /// Sets the engine's limits and ends transitions a previous run left unfinished: their
+    /// open tasks fail with the reason, so none stays in progress forever.
+    pub async fn start(&self, settings: PowerSettings) -> Result<(), ServiceError> {
+        let _ = self.settings.set(settings);
+        for t in self.store.transitions().await? {
+            if t.status.is_final() {
+                continue;
+            }
+            let Some(full) = self.store.transition(&t.id).await? else {
+                continue;
+            };
+            for mut task in full.tasks.unwrap_or_default() {
+                if task.status.is_final() {
+                    continue;
+                }
+                task.error = "Interrupted by a restart of the power service".into();
+                task.description = format!(
+                    "Failed to achieve transition: chami stopped while this task was {}; check the node's power state",
+                    task.status.as_str()
+                );
+                task.status = TaskStatus::Failed;
+                self.store.update_task(&t.id, &task).await?;
+            }
+            let end = if t.status == TransitionStatus::AbortSignaled {
+                TransitionStatus::Aborted
+            } else {
+                TransitionStatus::Completed
+            };
+            self.store.set_transition_status(&t.id, end).await?;
+            tracing::warn!(transition = %t.id, "unfinished transition from a previous run marked {}", end.as_str());
+        }
+        Ok(())
+    }
+
+    /// Every transition (without tasks).
+    pub async fn list(&self) -> Result<Vec<Transition>, ServiceError> {
+        Ok(self.store.transitions().await?)
+    }
+
+    /// One transition with its tasks.
+    pub async fn get(&self, id: &str) -> Result<Transition, ServiceError> {
+        let id = parse_id(id)?;
+        self.store
+            .transition(&id)
+            .await?
+            .ok_or_else(|| ServiceError::NotFound(format!("transition {id} does not exist")))
+    }
+
+    /// Signals a running transition to stop; PCS's answers for finished ones.
+    pub async fn abort(&self, id: &str) -> Result<(), ServiceError> {
+        let t = self.get(id).await?;
+        match t.status {
+            TransitionStatus::Completed => Err(ServiceError::BadRequest(
+                "Transition is already finished and cannot be aborted.".into(),
+            )),
+            TransitionStatus::Aborted => Ok(()),
+            _ => {
+                lock(&self.aborts).insert(t.id.clone());
+                self.store
+                    .set_transition_status(&t.id, TransitionStatus::AbortSignaled)
+                    .await?;
+                self.publish(&t.id);
+                Ok(())
+            }
+        }
+    }
+
+    fn aborted(&self, id: &str) -> bool {
+        lock(&self.aborts).contains(id)
+    }
+
+    fn publish(&self, id: &str) {
+        self.bus
+            .publish(Event::TransitionChanged { id: id.to_string() });
+    }
+
+    /// Checks a request and, unless `dry_run`, stores it and starts it. A dry run answers
+    /// what each node would do without touching a BMC's power.
+    pub async fn create(
+        &self,
+        body: &TransitionCreate,
+        by: &str,
+        dry_run: bool,
+    ) -> Result<(Transition, Option<Vec<Value>>), ServiceError> {
+        let op = Operation::parse(&body.operation).map_err(ServiceError::BadRequest)?;
+        let mut xnames: Vec<String> = Vec::new();
+        let mut bad = Vec::new();
+        for l in &body.location {
+            match Xname::parse(&l.xname) {
+                Ok(x) => {
+                    let x = x.as_str().to_string();
+                    if !xnames.contains(&x) {
+                        xnames.push(x);
+                    }
+                }
+                Err(_) => bad.push(l.xname.clone()),
+            }
+        }
+        if !bad.is_empty() {
+            return Err(ServiceError::BadRequest(format!(
+                "invalid xnames in location: {}",
+                bad.join(" ")
+            )));
+        }
+        let deadline = body
+            .task_deadline_minutes
+            .unwrap_or(DEFAULT_DEADLINE_MINUTES);
+        let t = Transition {
+            id: uuid::Uuid::new_v4().to_string(),
+            operation: op,
+            created: now_rfc3339(),
+            expires: later(EXPIRE_MINUTES),
+            status: TransitionStatus::New,
+            counts: TaskCounts::default(),
+            tasks: None,
+            deadline_minutes: deadline,
+            by: by.to_string(),
+        };
+        if dry_run {
+            let plans = stream::iter(xnames.iter().cloned())
+                .map(|x| async move { self.dry_plan(op, &x).await })
+                .buffered(32)
+                .collect()
+                .await;
+            return Ok((t, Some(plans)));
+        }
+        {
+            let mut busy = lock(&self.busy);
+            let held: Vec<String> = xnames
+                .iter()
+                .filter_map(|x| busy.get(x).map(|id| format!("{x} (transition {id})")))
+                .collect();
+            if !held.is_empty() {
+                return Err(ServiceError::Conflict(format!(
+                    "components are locked by running transitions: {}; abort those or wait for them",
+                    held.join(", ")
+                )));
+            }
+            for x in &xnames {
+                busy.insert(x.clone(), t.id.clone());
+            }
+        }
+        let tasks: Vec<Task> = xnames
+            .iter()
+            .map(|x| Task {
+                xname: x.clone(),
+                status: TaskStatus::New,
+                description: "Gathering data".into(),
+                error: String::new(),
+            })
+            .collect();
+        if let Err(e) = self.store.create_transition(&t, &tasks).await {
+            self.release(&xnames);
+            return Err(e.into());
+        }
+        self.publish(&t.id);
+        let me = self.clone();
+        let run = t.clone();
+        tokio::spawn(async move { me.run(run, tasks).await });
+        Ok((t, None))
+    }
+
+    fn release(&self, xnames: &[String]) {
+        let mut busy = lock(&self.busy);
+        for x in xnames {
+            busy.remove(x);
+        }
+    }
+
+    async fn run(self, t: Transition, tasks: Vec<Task>) {
+        if let Err(e) = self
+            .store
+            .set_transition_status(&t.id, TransitionStatus::InProgress)
+            .await
+        {
+            tracing::error!(transition = %t.id, error = %e, "cannot start transition");
+        }
+        self.publish(&t.id);
+        let xnames: Vec<String> = tasks.iter().map(|t| t.xname.clone()).collect();
+        stream::iter(tasks)
+            .for_each_concurrent(None, |task| {
+                let me = self.clone();
+                let t = t.clone();
+                async move {
+                    let out = me.run_task(&t, task.xname.clone()).await;
+                    me.write_task(&t.id, out).await;
+                }
+            })
+            .await;
+        let end = if self.aborted(&t.id) {
+            TransitionStatus::Aborted
+        } else {
+            TransitionStatus::Completed
+        };
+        if let Err(e) = self.store.set_transition_status(&t.id, end).await {
+            tracing::error!(transition = %t.id, error = %e, "cannot finish transition");
+        }
+        lock(&self.aborts).remove(&t.id);
+        self.release(&xnames);
+        self.publish(&t.id);
+    }
+
+    async fn write_task(&self, id: &str, task: Task) {
+        if let Err(e) = self.store.update_task(id, &task).await {
+            tracing::error!(transition = %id, xname = %task.xname, error = %e, "cannot record task");
+        }
+        self.publish(id);
+    }
+
+    fn failed(xname: &str, description: impl Into<String>, error: impl Into<String>) -> Task {
+        Task {
+            xname: xname.to_string(),
+            status: TaskStatus::Failed,
+            description: description.into(),
+            error: error.into(),
+        }
+    }
+
+    /// Where the node's system is and how to reach its BMC; a failed task when it cannot be.
+    async fn target(&self, xname: &str) -> Result<Target, Task> {
+        let fail = |d: &str, e: String| Self::failed(xname, d, e);
+        let id = Xname::parse(xname)
+            .map_err(|_| fail("Failed to achieve transition", "Invalid xname".into()))?;
+        let comp = self
+            .store
+            .component(&id)
+            .await
+            .map_err(|e| {
+                fail(
+                    "Failed to achieve transition",
+                    format!("Error retrieving HSM data: {e}"),
+                )
+            })?
+            .ok_or_else(|| fail("Failed to achieve transition", "Missing xname".into()))?;
+        if comp.kind != HmsType::Node {
+            return Err(Task {
+                xname: xname.into(),
+                status: TaskStatus::Unsupported,
+                description: "Failed to achieve transition".into(),
+                error: format!("No power control for component type {}", comp.kind),
+            });
+        }
+        let ces = self
+            .store
+            .component_endpoints(&ComponentEndpointFilter {
+                ids: vec![id.clone()],
+                ..ComponentEndpointFilter::default()
+            })
+            .await
+            .map_err(|e| {
+                fail(
+                    "Failed to achieve transition",
+                    format!("Error retrieving HSM data: {e}"),
+                )
+            })?;
+        let Some(ce) = ces.into_iter().next() else {
+            return Err(fail(
+                "Failed to achieve transition",
+                format!("{xname} has no Redfish component endpoint; discover its BMC first"),
+            ));
+        };
+        let rest = Value::Object(ce.rest.clone());
+        let reset = &rest["RedfishSystemInfo"]["Actions"]["#ComputerSystem.Reset"];
+        let allowable: Vec<String> = reset["ResetType@Redfish.AllowableValues"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let system = rest["OdataID"].as_str().unwrap_or_default().to_string();
+        let target = reset["target"]
+            .as_str()
+            .map(str::to_string)
+            .unwrap_or_else(|| format!("{system}/Actions/ComputerSystem.Reset"));
+        let ep = self
+            .store
+            .endpoint(&ce.endpoint_id)
+            .await
+            .map_err(|e| fail("Failed to achieve transition", e.to_string()))?
+            .ok_or_else(|| {
+                fail(
+                    "Failed to achieve transition",
+                    format!("Redfish endpoint {} is gone", ce.endpoint_id),
+                )
+            })?;
+        let endpoint = self
+            .discovery
+            .endpoint_for(&ep)
+            .await
+            .map_err(|e| fail("Failed to achieve transition", e.to_string()))?;
+        Ok(Target {
+            bmc: ce.endpoint_id,
+            endpoint,
+            system,
+            reset: target,
+            allowable,
+        })
+    }
+
+    /// One Redfish call with the global limit, one call at a time per BMC, and retries with
+    /// backoff on transient errors.
+    async fn call<T, F, Fut>(&self, target: &Target, f: F) -> Result<T, RedfishError>
+    where
+        F: Fn() -> Fut,
+        Fut: std::future::Future<Output = Result<T, RedfishError>>,
+    {
+        let bmc = lock(&self.bmcs)
+            .entry(target.bmc.clone())
+            .or_default()
+            .clone();
+        let backoff = self.settings().backoff;
+        let mut attempt = 0;
+        loop {
+            let result = {
+                let _permit = self.permits().acquire_owned().await;
+                let _one = bmc.lock().await;
+                f().await
+            };
+            match result {
+                Err(e) if e.is_transient() && attempt + 1 < ATTEMPTS => {
+                    attempt += 1;
+                    tokio::time::sleep(backoff * 2u32.pow(attempt - 1)).await;
+                }
+                other => return other,
+            }
+        }
+    }
+
+    async fn power_of(&self, target: &Target) -> Result<PowerState, RedfishError> {
+        let client = self.discovery.client().clone();
+        self.call(target, || {
+            client.power_state(&target.endpoint, &target.system)
+        })
+        .await
+    }
+
+    async fn run_task(&self, t: &Transition, xname: String) -> Task {
+        let target = match self.target(&xname).await {
+            Ok(tg) => tg,
+            Err(task) => return task,
+        };
+        if !supported_transitions(&target.allowable).contains(&t.operation) {
+            return Task {
+                xname,
+                status: TaskStatus::Unsupported,
+                description: format!(
+                    "Component does not support the specified transition operation, {}",
+                    t.operation
+                ),
+                error: "Unsupported for transition operation".into(),
+            };
+        }
+        let state = match self.power_of(&target).await {
+            Ok(s) => s,
+            Err(e) => {
+                return Self::failed(
+                    &xname,
+                    "Failed to achieve transition",
+                    format!("cannot read power state: {e}"),
+                )
+            }
+        };
+        let steps = match plan(t.operation, state, &target.allowable) {
+            Plan::Done(why) => {
+                return Task {
+                    xname,
+                    status: TaskStatus::Succeeded,
+                    description: why.into(),
+                    error: String::new(),
+                }
+            }
+            Plan::Fail { description, error } => return Self::failed(&xname, description, error),
+            Plan::Steps(s) => s,
+        };
+        let client = self.discovery.client().clone();
+        let last = steps.len() - 1;
+        for (i, mut action) in steps.into_iter().enumerate() {
+            if self.aborted(&t.id) {
+                return Self::failed(
+                    &xname,
+                    "Aborted. Last status - Gathering data",
+                    "Transition aborted",
+                );
+            }
+            loop {
+                let Some(rt) = reset_type(action, &target.allowable) else {
+                    return Self::failed(
+                        &xname,
+                        "Failed to construct payload",
+                        format!("Power action not supported for {xname}"),
+                    );
+                };
+                self.write_task(
+                    &t.id,
+                    Task {
+                        xname: xname.clone(),
+                        status: TaskStatus::InProgress,
+                        description: format!("Applying transition, {}", action.name()),
+                        error: String::new(),
+                    },
+                )
+                .await;
+                if let Err(e) = self
+                    .call(&target, || {
+                        client.reset(&target.endpoint, &target.reset, &rt)
+                    })
+                    .await
+                {
+                    return Self::failed(
+                        &xname,
+                        format!("Failed to apply transition, {}", action.name()),
+                        e.to_string(),
+                    );
+                }
+                if t.deadline_minutes == 0 {
+                    if i == last {
+                        return Task {
+                            xname,
+                            status: TaskStatus::Succeeded,
+                            description: format!(
+                                "Transition applied, {}. Not confirming.",
+                                action.name()
+                            ),
+                            error: String::new(),
+                        };
+                    }
+                    break;
+                }
+                self.write_task(
+                    &t.id,
+                    Task {
+                        xname: xname.clone(),
+                        status: TaskStatus::InProgress,
+                        description: format!("Confirming successful transition, {}", action.name()),
+                        error: String::new(),
+                    },
+                )
+                .await;
+                match self.confirm(t, &target, action).await {
+                    Ok(()) => break,
+                    Err(Some(e)) => {
+                        return Self::failed(&xname, "Failed to confirm transition", e.to_string())
+                    }
+                    Err(None) if self.aborted(&t.id) => {
+                        return Self::failed(
+                            &xname,
+                            format!(
+                                "Aborted. Last status - Confirming successful transition, {}",
+                                action.name()
+                            ),
+                            "Transition aborted",
+                        )
+                    }
+                    Err(None)
+                        if action == Action::GracefulShutdown
+                            && t.operation != Operation::SoftOff
+                            && reset_type(Action::ForceOff, &target.allowable).is_some() =>
+                    {
+                        action = Action::ForceOff;
+                    }
+                    Err(None) => {
+                        return Self::failed(
+                            &xname,
+                            "Failed to achieve transition",
+                            format!("Timeout waiting for transition, {}.", action.name()),
+                        )
+                    }
+                }
+            }
+        }
+        let state = match t.operation {
+            Operation::ForceOff | Operation::Off | Operation::SoftOff => State::Off,
+            _ => State::On,
+        };
+        if let Ok(id) = Xname::parse(&xname) {
+            let change = ComponentChange::State {
+                state,
+                flag: Flag::Ok,
+            };
+            match self
+                .store
+                .update_components(std::slice::from_ref(&id), &change, None)
+                .await
+            {
+                Ok(changed) if !changed.is_empty() => {
+                    self.bus.publish(Event::ComponentsChanged { ids: changed })
+                }
+                Ok(_) => {}
+                Err(e) => {
+                    tracing::warn!(%xname, error = %e, "power state not recorded in inventory")
+                }
+            }
+        }
+        Task {
+            xname,
+            status: TaskStatus::Succeeded,
+            description: format!("Transition confirmed, {}", last_action_name(t.operation)),
+            error: String::new(),
+        }
+    }
+
+    /// Polls until the action's target state; `Err(None)` at the deadline or on abort.
+    async fn confirm(
+        &self,
+        t: &Transition,
+        target: &Target,
+        action: Action,
+    ) -> Result<(), Option<RedfishError>> {
+        let poll = self.settings().poll;
+        let deadline = (t.deadline_minutes > 0).then(|| {
+            tokio::time::Instant::now() + Duration::from_secs(t.deadline_minutes as u64 * 60)
+        });
+        loop {
+            tokio::time::sleep(poll).await;
+            if self.aborted(&t.id) {
+                return Err(None);
+            }
+            match self.power_of(target).await {
+                Ok(s) if s == action.target() => return Ok(()),
+                Ok(_) => {}
+                Err(e) if !e.is_transient() => return Err(Some(e)),
+                Err(_) => {}
+            }
+            if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
+                return Err(None);
+            }
+        }
+    }
+
+    async fn dry_plan(&self, op: Operation, xname: &str) -> Value {
+        let target = match self.target(xname).await {
+            Ok(tg) => tg,
+            Err(task) => {
+                return json!({"xname": xname, "wouldDo": [], "taskStatus": task.status, "error": task.error})
+            }
+        };
+        if !supported_transitions(&target.allowable).contains(&op) {
+            return json!({"xname": xname, "wouldDo": [], "taskStatus": "unsupported",
+                          "error": "Unsupported for transition operation"});
+        }
+        let state = match self.power_of(&target).await {
+            Ok(s) => s,
+            Err(e) => {
+                return json!({"xname": xname, "wouldDo": [], "taskStatus": "failed",
+                                    "error": format!("cannot read power state: {e}")})
+            }
+        };
+        match plan(op, state, &target.allowable) {
+            Plan::Done(why) => {
+                json!({"xname": xname, "powerState": format!("{state:?}"), "wouldDo": [], "taskStatus": "succeeded", "description": why})
+            }
+            Plan::Fail { description, error } => {
+                json!({"xname": xname, "powerState": format!("{state:?}"), "wouldDo": [], "taskStatus": "failed", "description": description, "error": error})
+            }
+            Plan::Steps(steps) => json!({
+                "xname": xname, "powerState": format!("{state:?}"),
+                "wouldDo": steps.iter().map(|a| json!({"action": a.name(),
+                    "resetType": reset_type(*a, &target.allowable)})).collect::<Vec<_>>(),
+                "bmc": target.bmc.as_str(), "resetTarget": target.reset,
+            }),
+        }
+    }
+
+    /// Live power status of nodes (all nodes with a component endpoint when `xnames` is
+    /// empty), read from their BMCs.
+    pub async fn status(&self, xnames: &[String]) -> Result<Vec<Value>, ServiceError> {
+        let names: Vec<String> = if xnames.is_empty() {
+            self.store
+                .component_endpoints(&ComponentEndpointFilter {
+                    kinds: vec!["Node".into()],
+                    ..ComponentEndpointFilter::default()
+                })
+                .await?
+                .into_iter()
+                .map(|c| c.id.as_str().to_string())
+                .collect()
+        } else {
+            let mut bad = Vec::new();
+            let mut out = Vec::new();
+            for x in xnames {
+                match Xname::parse(x) {
+                    Ok(id) if !out.contains(&id.as_str().to_string()) => {
+                        out.push(id.as_str().to_string())
+                    }
+                    Ok(_) => {}
+                    Err(_) => bad.push(x.clone()),
+                }
+            }
+            if !bad.is_empty() {
+                return Err(ServiceError::BadRequest(format!(
+                    "invalid xnames detected: {}",
+                    bad.join(" ")
+                )));
+            }
+            out
+        };
+        Ok(stream::iter(names)
+            .map(|x| async move {
+                match self.target(&x).await {
+                    Err(task) => json!({"xname": x, "powerState": "", "managementState": "",
+                        "error": if task.error == "Missing xname" { "Component not found in component map.".to_string() } else { task.error },
+                        "supportedPowerTransitions": [], "lastUpdated": ""}),
+                    Ok(tg) => {
+                        let supported: Vec<&str> = supported_transitions(&tg.allowable).iter().map(|o| o.as_str()).collect();
+                        let (power, mgmt, error) = match self.power_of(&tg).await {
+                            Ok(PowerState::On | PowerState::PoweringOff) => ("on", "available", String::new()),
+                            Ok(PowerState::Off | PowerState::PoweringOn) => ("off", "available", String::new()),
+                            Ok(PowerState::Unknown) => ("undefined", "available", String::new()),
+                            Err(e) => ("undefined", "unavailable", e.to_string()),
+                        };
+                        json!({"xname": x, "powerState": power, "managementState": mgmt, "error": error,
+                               "supportedPowerTransitions": supported, "lastUpdated": now_rfc3339()})
+                    }
+                }
+            })
+            .buffered(64)
+            .collect()
+            .await)
+    }
+}
+
+fn last_action_name(op: Operation) -> &'static str {
+    match op {
+        Operation::ForceOff => "forceoff",
+        Operation::Off | Operation::SoftOff => "gracefulshutdown",
+        Operation::SoftRestart => "gracefulrestart",
+        _ => "on",
+    }
+}
+
+/// A transition ID as PCS reads it; PCS's parser texts for bad ones.
+fn parse_id(raw: &str) -> Result<String, ServiceError> {
+    uuid::Uuid::parse_str(raw)
+        .map(|u| u.hyphenated().to_string())
+        .map_err(|e| ServiceError::BadRequest(format!("invalid transition ID '{raw}': {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn all() -> Vec<String> {
+        [
+            "On",
+            "ForceOff",
+            "GracefulShutdown",
+            "GracefulRestart",
+            "ForceRestart",
+        ]
+        .map(String::from)
+        .to_vec()
+    }
+
+    #[test]
+    fn plans_follow_pcs() {
+        use Action::*;
+        let a = all();
+        assert_eq!(
+            plan(Operation::On, PowerState::On, &a),
+            Plan::Done("Component already in desired state")
+        );
+        assert_eq!(
+            plan(Operation::On, PowerState::Off, &a),
+            Plan::Steps(vec![On])
+        );
+        assert_eq!(
+            plan(Operation::HardRestart, PowerState::On, &a),
+            Plan::Steps(vec![GracefulShutdown, On])
+        );
+        assert!(
+            matches!(plan(Operation::HardRestart, PowerState::Off, &a), Plan::Fail { error, .. } if error == "Component is in the wrong power state")
+        );
+        assert_eq!(
+            plan(Operation::Init, PowerState::Off, &a),
+            Plan::Steps(vec![On])
+        );
+        assert_eq!(
+            plan(Operation::SoftRestart, PowerState::On, &a),
+            Plan::Steps(vec![GracefulRestart])
+        );
+        let no_restart: Vec<String> = ["On", "ForceOff", "GracefulShutdown"]
+            .map(String::from)
+            .to_vec();
+        assert_eq!(
+            plan(Operation::SoftRestart, PowerState::On, &no_restart),
+            Plan::Steps(vec![GracefulShutdown, On])
+        );
+        assert_eq!(
+            plan(Operation::ForceOff, PowerState::Off, &a),
+            Plan::Done("Component already in desired state")
+        );
+    }
+
+    #[test]
+    fn reset_types_fall_back_as_pcs_does() {
+        let only_force: Vec<String> = ["On", "ForceRestart", "Off"].map(String::from).to_vec();
+        assert_eq!(
+            reset_type(Action::GracefulRestart, &only_force).as_deref(),
+            Some("ForceRestart")
+        );
+        assert_eq!(
+            reset_type(Action::GracefulShutdown, &only_force).as_deref(),
+            Some("Off")
+        );
+        assert_eq!(reset_type(Action::ForceOff, &only_force), None);
+    }
+}

@@ -1,0 +1,161 @@
+//! Power transitions and tasks in SQLite.
+
+use async_trait::async_trait;
+use sqlx::Row;
+
+use super::SqliteStore;
+use crate::model::power::{Operation, Task, TaskCounts, TaskStatus, Transition, TransitionStatus};
+use crate::store::{PowerStore, StoreError};
+
+fn corrupt(what: &str, v: &str) -> StoreError {
+    StoreError::Corrupt(format!("power {what} '{v}'"))
+}
+
+fn row_to_transition(row: &sqlx::sqlite::SqliteRow) -> Result<Transition, StoreError> {
+    let op: String = row.try_get("operation")?;
+    let status: String = row.try_get("status")?;
+    Ok(Transition {
+        id: row.try_get("id")?,
+        operation: Operation::parse(&op).map_err(|_| corrupt("operation", &op))?,
+        created: row.try_get("created")?,
+        expires: row.try_get("expires")?,
+        status: TransitionStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        counts: TaskCounts::default(),
+        tasks: None,
+        deadline_minutes: row.try_get("deadline")?,
+        by: row.try_get("by")?,
+    })
+}
+
+impl SqliteStore {
+    async fn tasks_of(&self, id: &str) -> Result<Vec<Task>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT xname, status, description, error FROM power_tasks \
+             WHERE transition_id = ? ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let status: String = r.try_get("status")?;
+                Ok(Task {
+                    xname: r.try_get("xname")?,
+                    status: TaskStatus::parse(&status)
+                        .ok_or_else(|| corrupt("task status", &status))?,
+                    description: r.try_get("description")?,
+                    error: r.try_get("error")?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl PowerStore for SqliteStore {
+    async fn create_transition(&self, t: &Transition, tasks: &[Task]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin().await?;
+        sqlx::query(
+            "INSERT INTO power_transitions (id, operation, created, expires, status, deadline, by) \
+             VALUES (?, ?, ?, ?, ?, ?, ?)",
+        )
+        .bind(&t.id)
+        .bind(t.operation.as_str())
+        .bind(&t.created)
+        .bind(&t.expires)
+        .bind(t.status.as_str())
+        .bind(t.deadline_minutes)
+        .bind(&t.by)
+        .execute(&mut *tx)
+        .await?;
+        for (i, task) in tasks.iter().enumerate() {
+            sqlx::query(
+                "INSERT INTO power_tasks (transition_id, xname, seq, status, description, error) \
+                 VALUES (?, ?, ?, ?, ?, ?)",
+            )
+            .bind(&t.id)
+            .bind(&task.xname)
+            .bind(i as i64)
+            .bind(task.status.as_str())
+            .bind(&task.description)
+            .bind(&task.error)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn transition(&self, id: &str) -> Result<Option<Transition>, StoreError> {
+        let row = sqlx::query("SELECT * FROM power_transitions WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut t = row_to_transition(&row)?;
+        let tasks = self.tasks_of(id).await?;
+        t.counts = TaskCounts::of(&tasks);
+        t.tasks = Some(tasks);
+        Ok(Some(t))
+    }
+
+    async fn transitions(&self) -> Result<Vec<Transition>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM power_transitions ORDER BY created, id")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut t = row_to_transition(row)?;
+            let counts = sqlx::query(
+                "SELECT status, COUNT(*) AS n FROM power_tasks WHERE transition_id = ? GROUP BY status",
+            )
+            .bind(&t.id)
+            .fetch_all(&self.pool)
+            .await?;
+            for c in &counts {
+                let status: String = c.try_get("status")?;
+                let n: i64 = c.try_get("n")?;
+                let n = n as u64;
+                t.counts.total += n;
+                match TaskStatus::parse(&status) {
+                    Some(TaskStatus::New) => t.counts.new += n,
+                    Some(TaskStatus::InProgress) => t.counts.in_progress += n,
+                    Some(TaskStatus::Failed) => t.counts.failed += n,
+                    Some(TaskStatus::Succeeded) => t.counts.succeeded += n,
+                    Some(TaskStatus::Unsupported) => t.counts.unsupported += n,
+                    None => return Err(corrupt("task status", &status)),
+                }
+            }
+            out.push(t);
+        }
+        Ok(out)
+    }
+
+    async fn set_transition_status(
+        &self,
+        id: &str,
+        status: TransitionStatus,
+    ) -> Result<bool, StoreError> {
+        let done = sqlx::query("UPDATE power_transitions SET status = ? WHERE id = ?")
+            .bind(status.as_str())
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(done.rows_affected() > 0)
+    }
+
+    async fn update_task(&self, id: &str, task: &Task) -> Result<(), StoreError> {
+        sqlx::query(
+            "UPDATE power_tasks SET status = ?, description = ?, error = ? \
+             WHERE transition_id = ? AND xname = ?",
+        )
+        .bind(task.status.as_str())
+        .bind(&task.description)
+        .bind(&task.error)
+        .bind(id)
+        .bind(&task.xname)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+}

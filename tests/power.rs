@@ -1,0 +1,457 @@
+//! PCS `/power-control/v1` against the simulated BMC fleet: every operation end to end, per-node
+//! failures when some BMCs hang or fail, abort, lock conflicts, a restart mid-transition, dry
+//! run, power status, and who may do what.
+
+mod common;
+
+use std::time::Duration;
+
+use chami::redfish::sim::{Faults, Fleet, SimConfig};
+use chami::service::auth::Role;
+use common::{assert_problem, TestServer};
+use reqwest::{Method, StatusCode};
+use serde_json::{json, Value};
+
+const TR: &str = "/power-control/v1/transitions";
+
+struct Rig {
+    fleet: Fleet,
+    t: TestServer,
+}
+
+/// `bmcs` BMCs with two nodes each, registered as x3000c0s{i}b0 and discovered.
+async fn rig(bmcs: u32, delay: Duration) -> Rig {
+    let fleet = Fleet::start(SimConfig {
+        bmcs,
+        nodes_per_bmc: 2,
+        power_delay: delay,
+        ..SimConfig::default()
+    })
+    .await
+    .expect("fleet");
+    let ca = tempfile::NamedTempFile::new().unwrap().into_temp_path();
+    std::fs::write(&ca, fleet.ca_pem()).unwrap();
+    let ca_path = ca.to_path_buf();
+    let port = fleet.port;
+    let t = TestServer::start_with(move |a| {
+        a.redfish_ca_cert = Some(ca_path);
+        a.redfish_port = port;
+        a.redfish_timeout = 1;
+        a.power_poll_ms = 20;
+    })
+    .await;
+    let (user, pass) = fleet.credentials();
+    let eps: Vec<Value> = (0..bmcs)
+        .map(|i| {
+            json!({"ID": format!("x3000c0s{i}b0"), "FQDN": chami::redfish::sim::bmc_ip(i).to_string(),
+                   "User": user, "Password": pass})
+        })
+        .collect();
+    let (status, body) = t
+        .post(
+            "/hsm/v2/Inventory/RedfishEndpoints",
+            json!({"RedfishEndpoints": eps}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // Discover; under a loaded test machine a BMC may miss the 1 s timeout, so the ones that
+    // did are discovered again (at most three rounds), as an operator would.
+    let mut todo: Vec<String> = Vec::new();
+    for _round in 0..3 {
+        let (status, body) = t
+            .post("/hsm/v2/Inventory/Discover", json!({"xnames": todo}))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let st = wait_complete(&t).await;
+        todo = st["Details"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(_, d)| d["LastDiscoveryStatus"] != "DiscoverOK")
+            .map(|(id, _)| id.clone())
+            .collect();
+        if todo.is_empty() {
+            drop(ca);
+            return Rig { fleet, t };
+        }
+    }
+    panic!("discovery kept failing for {todo:?}");
+}
+
+async fn wait_complete(t: &TestServer) -> Value {
+    for _ in 0..400 {
+        let (_, st) = t.get("/hsm/v2/Inventory/DiscoveryStatus/0").await;
+        if st["Status"] == "Complete" {
+            return st;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("discovery did not complete");
+}
+
+fn node(bmc: u32, n: u32) -> String {
+    format!("x3000c0s{bmc}b0n{n}")
+}
+
+async fn start(t: &TestServer, op: &str, xnames: &[String]) -> String {
+    let location: Vec<Value> = xnames.iter().map(|x| json!({"xname": x})).collect();
+    let (status, body) = t
+        .post(TR, json!({"operation": op, "location": location}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    body["transitionID"].as_str().unwrap().to_string()
+}
+
+/// Waits (at most 30 s) for a transition to end; returns it.
+async fn finished(t: &TestServer, id: &str) -> Value {
+    for _ in 0..600 {
+        let (status, body) = t.get(&format!("{TR}/{id}")).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        if body["transitionStatus"] == "completed" || body["transitionStatus"] == "aborted" {
+            return body;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("transition {id} did not finish");
+}
+
+fn task<'a>(tr: &'a Value, xname: &str) -> &'a Value {
+    tr["tasks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|t| t["xname"] == xname)
+        .unwrap_or_else(|| panic!("no task for {xname}: {tr}"))
+}
+
+#[tokio::test]
+async fn every_operation_end_to_end() {
+    let r = rig(2, Duration::from_millis(30)).await;
+    let t = &r.t;
+    let a = node(0, 0);
+    let b = node(1, 1);
+    let both = [a.clone(), b.clone()];
+
+    let id = start(t, "on", &both).await;
+    let tr = finished(t, &id).await;
+    assert_eq!(tr["operation"], "On");
+    assert_eq!(tr["taskCounts"]["succeeded"], 2, "{tr}");
+    assert_eq!(
+        task(&tr, &a)["taskStatusDescription"],
+        "Transition confirmed, on"
+    );
+    assert_eq!(r.fleet.bmc(0).unwrap().power("Node0"), Some("On"));
+    let (_, c) = t.get(&format!("/hsm/v2/State/Components/{a}")).await;
+    assert_eq!(c["State"], "On", "inventory follows");
+
+    // On again: nothing to do.
+    let tr = finished(t, &start(t, "On", &both).await).await;
+    assert_eq!(
+        task(&tr, &a)["taskStatusDescription"],
+        "Component already in desired state"
+    );
+
+    let tr = finished(t, &start(t, "Soft-Restart", std::slice::from_ref(&a)).await).await;
+    assert_eq!(task(&tr, &a)["taskStatus"], "succeeded", "{tr}");
+    let tr = finished(t, &start(t, "Hard-Restart", std::slice::from_ref(&a)).await).await;
+    assert_eq!(task(&tr, &a)["taskStatus"], "succeeded", "{tr}");
+    let tr = finished(t, &start(t, "Init", std::slice::from_ref(&a)).await).await;
+    assert_eq!(task(&tr, &a)["taskStatus"], "succeeded", "{tr}");
+    let tr = finished(t, &start(t, "Soft-Off", std::slice::from_ref(&a)).await).await;
+    assert_eq!(task(&tr, &a)["taskStatus"], "succeeded", "{tr}");
+    let tr = finished(t, &start(t, "Off", std::slice::from_ref(&b)).await).await;
+    assert_eq!(
+        task(&tr, &b)["taskStatusDescription"],
+        "Transition confirmed, gracefulshutdown"
+    );
+    let id = start(t, "on", std::slice::from_ref(&b)).await;
+    finished(t, &id).await;
+    let tr = finished(t, &start(t, "Force-Off", std::slice::from_ref(&b)).await).await;
+    assert_eq!(
+        task(&tr, &b)["taskStatusDescription"],
+        "Transition confirmed, forceoff"
+    );
+    assert_eq!(
+        r.fleet.bmc(0).unwrap().resets("Node0"),
+        [
+            "On",
+            "GracefulRestart",
+            "GracefulShutdown",
+            "On",
+            "GracefulShutdown",
+            "On",
+            "GracefulShutdown"
+        ]
+    );
+    let (_, c) = t.get(&format!("/hsm/v2/State/Components/{b}")).await;
+    assert_eq!(c["State"], "Off");
+
+    // Restarts need the node on; the reason is PCS's.
+    let tr = finished(t, &start(t, "Hard-Restart", std::slice::from_ref(&b)).await).await;
+    assert_eq!(
+        task(&tr, &b)["error"],
+        "Component is in the wrong power state",
+        "{tr}"
+    );
+
+    // Unknown nodes and non-nodes fail per task with a reason; the list has no tasks.
+    let tr = finished(
+        t,
+        &start(t, "On", &["x3000c0s9b0n0".into(), "x3000c0s0b0".into()]).await,
+    )
+    .await;
+    assert_eq!(task(&tr, "x3000c0s9b0n0")["error"], "Missing xname");
+    assert_eq!(task(&tr, "x3000c0s0b0")["taskStatus"], "unsupported");
+    let (_, list) = t.get(TR).await;
+    assert!(list["transitions"].as_array().unwrap().len() >= 10);
+    assert!(list["transitions"][0].get("tasks").is_none(), "{list}");
+}
+
+#[tokio::test]
+async fn failing_bmcs_fail_their_nodes_and_the_rest_succeed() {
+    let r = rig(10, Duration::from_millis(30)).await;
+    r.fleet.bmc(0).unwrap().set_faults(Faults {
+        hang: true,
+        ..Faults::default()
+    });
+    r.fleet.bmc(1).unwrap().set_faults(Faults {
+        error_500: true,
+        ..Faults::default()
+    });
+    let all: Vec<String> = (0..10).flat_map(|b| [node(b, 0), node(b, 1)]).collect();
+    let tr = finished(&r.t, &start(&r.t, "On", &all).await).await;
+    assert_eq!(tr["taskCounts"]["succeeded"], 16, "{tr}");
+    assert_eq!(tr["taskCounts"]["failed"], 4, "{tr}");
+    let hung = task(&tr, &node(0, 0));
+    assert!(
+        hung["error"]
+            .as_str()
+            .unwrap()
+            .contains("no answer within the timeout"),
+        "{hung}"
+    );
+    let broken = task(&tr, &node(1, 1));
+    assert!(
+        broken["error"]
+            .as_str()
+            .unwrap()
+            .contains("simulated failure"),
+        "{broken}"
+    );
+    // Transient errors were retried.
+    assert!(r.fleet.bmc(1).unwrap().requests() >= 3 * 2);
+    for b in 2..10 {
+        assert_eq!(r.fleet.bmc(b).unwrap().power("Node1"), Some("On"));
+    }
+}
+
+#[tokio::test]
+async fn abort_locks_dry_run_and_roles() {
+    let r = rig(2, Duration::from_secs(30)).await;
+    let t = &r.t;
+    let a = node(0, 0);
+    // Dry run: a plan, and no BMC touched.
+    let (status, plan) = t
+        .post(
+            &format!("{TR}?dryRun=true"),
+            json!({"operation": "Hard-Restart", "location": [{"xname": a}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{plan}");
+    assert_eq!(
+        plan["tasks"][0]["error"], "Component is in the wrong power state",
+        "{plan}"
+    );
+    let (_, plan) = t
+        .post(
+            &format!("{TR}?dryRun=true"),
+            json!({"operation": "On", "location": [{"xname": a}]}),
+        )
+        .await;
+    assert_eq!(plan["tasks"][0]["wouldDo"][0]["resetType"], "On", "{plan}");
+    assert!(r.fleet.bmc(0).unwrap().resets("Node0").is_empty());
+
+    // A slow On holds the node: a second transition on it is refused, naming it.
+    let id = start(t, "On", std::slice::from_ref(&a)).await;
+    let (status, body) = t
+        .post(
+            TR,
+            json!({"operation": "Off", "location": [{"xname": a}, {"xname": node(1, 0)}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CONFLICT, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("{a} (transition {id})")),
+        "{body}"
+    );
+
+    // Abort: 202, then the transition ends aborted with the task failed.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let (status, body) = t.delete(&format!("{TR}/{id}")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body, json!({"abortStatus": "Accepted - abort initiated"}));
+    let tr = finished(t, &id).await;
+    assert_eq!(tr["transitionStatus"], "aborted", "{tr}");
+    assert_eq!(task(&tr, &a)["error"], "Transition aborted");
+    // Once ended, the node is free again.
+    let (status, body) = t
+        .post(
+            &format!("{TR}?dryRun=true"),
+            json!({"operation": "On", "location": [{"xname": a}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    // A viewer cannot start a transition; an operator can read it.
+    let viewer = t.token("val", &[Role::Viewer]);
+    let got = t
+        .call(
+            Method::POST,
+            TR,
+            Some(&viewer),
+            Some(json!({"operation": "On", "location": [{"xname": a}]})),
+        )
+        .await;
+    assert_problem(&got, StatusCode::FORBIDDEN, "may not write");
+    assert_eq!(
+        t.call(Method::GET, TR, Some(&viewer), None).await.0,
+        StatusCode::OK
+    );
+
+    // Bad input.
+    assert_problem(
+        &t.post(
+            TR,
+            json!({"operation": "reboot", "location": [{"xname": a}]}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "invalid Operation type reboot",
+    );
+    assert_problem(
+        &t.post(
+            TR,
+            json!({"operation": "On", "location": [{"xname": "bogus"}]}),
+        )
+        .await,
+        StatusCode::BAD_REQUEST,
+        "invalid xnames in location: bogus",
+    );
+    assert_problem(
+        &t.get(&format!("{TR}/FAKE")).await,
+        StatusCode::BAD_REQUEST,
+        "FAKE",
+    );
+    assert_problem(
+        &t.get(&format!("{TR}/6f0cbb8f-2a5e-4a7e-9a3c-000000000000"))
+            .await,
+        StatusCode::NOT_FOUND,
+        "does not exist",
+    );
+}
+
+#[tokio::test]
+async fn power_status_reads_the_bmcs() {
+    let r = rig(2, Duration::from_millis(30)).await;
+    let t = &r.t;
+    finished(t, &start(t, "On", &[node(1, 0)]).await).await;
+    let (status, body) = t
+        .get(&format!(
+            "/power-control/v1/power-status?xname={}&xname={}&xname=x3000c0s7b0n0",
+            node(0, 0),
+            node(1, 0)
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let s = &body["status"];
+    assert_eq!(s[0]["powerState"], "off", "{body}");
+    assert_eq!(s[1]["powerState"], "on");
+    assert_eq!(s[1]["managementState"], "available");
+    assert_eq!(
+        s[1]["supportedPowerTransitions"],
+        json!([
+            "On",
+            "Force-Off",
+            "Soft-Off",
+            "Off",
+            "Soft-Restart",
+            "Init",
+            "Hard-Restart"
+        ])
+    );
+    assert_eq!(s[2]["error"], "Component not found in component map.");
+    let (_, body) = t
+        .post(
+            "/power-control/v1/power-status",
+            json!({"xname": [], "powerStateFilter": "on", "managementStateFilter": ""}),
+        )
+        .await;
+    let on: Vec<&str> = body["status"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["xname"].as_str().unwrap())
+        .collect();
+    assert_eq!(on, [node(1, 0)]);
+    assert_problem(
+        &t.get("/power-control/v1/power-status?xname=FAKE").await,
+        StatusCode::BAD_REQUEST,
+        "invalid xnames detected: FAKE",
+    );
+    assert_problem(
+        &t.get("/power-control/v1/power-status?powerStateFilter=sideways")
+            .await,
+        StatusCode::BAD_REQUEST,
+        "invalid powerStateFilter type: sideways",
+    );
+    // A hung BMC is reported, not waited on forever.
+    r.fleet.bmc(0).unwrap().set_faults(Faults {
+        hang: true,
+        ..Faults::default()
+    });
+    let (_, body) = t
+        .get(&format!(
+            "/power-control/v1/power-status?xname={}",
+            node(0, 0)
+        ))
+        .await;
+    assert_eq!(
+        body["status"][0]["managementState"], "unavailable",
+        "{body}"
+    );
+    assert_eq!(
+        t.call(Method::GET, "/power-control/v1/liveness", None, None)
+            .await
+            .0,
+        StatusCode::NO_CONTENT
+    );
+}
+
+#[tokio::test]
+async fn a_restart_mid_transition_leaves_a_known_outcome() {
+    let r = rig(1, Duration::from_secs(60)).await;
+    let a = node(0, 0);
+    let id = start(&r.t, "On", std::slice::from_ref(&a)).await;
+    // Wait until the reset was sent and the task is confirming.
+    for _ in 0..100 {
+        if !r.fleet.bmc(0).unwrap().resets("Node0").is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let Rig { fleet, t } = r;
+    let t = t.restart().await;
+    let (status, tr) = t.get(&format!("{TR}/{id}")).await;
+    assert_eq!(status, StatusCode::OK, "{tr}");
+    assert_eq!(tr["transitionStatus"], "completed", "{tr}");
+    let task = task(&tr, &a);
+    assert_eq!(task["taskStatus"], "failed");
+    assert_eq!(
+        task["error"],
+        "Interrupted by a restart of the power service"
+    );
+    drop(fleet);
+}
