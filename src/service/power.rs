@@ -31,6 +31,8 @@ pub const DEFAULT_DEADLINE_MINUTES: i64 = 5;
 const EXPIRE_MINUTES: i64 = 1440;
 /// Attempts for one Redfish call when the error is transient.
 const ATTEMPTS: u32 = 3;
+/// How often task changes of a running transition are written, in one transaction.
+const FLUSH: Duration = Duration::from_millis(250);
 
 /// Engine settings.
 #[derive(Debug, Clone)]
@@ -119,6 +121,33 @@ fn plan(op: Operation, state: PowerState, allowable: &[String]) -> Plan {
     }
 }
 
+/// A node's target from its component endpoint.
+fn target_of(ce: crate::model::discovery::ComponentEndpoint, endpoint: Endpoint) -> Target {
+    let rest = Value::Object(ce.rest);
+    let reset = &rest["RedfishSystemInfo"]["Actions"]["#ComputerSystem.Reset"];
+    let allowable: Vec<String> = reset["ResetType@Redfish.AllowableValues"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default();
+    let system = rest["OdataID"].as_str().unwrap_or_default().to_string();
+    let target = reset["target"]
+        .as_str()
+        .map(str::to_string)
+        .unwrap_or_else(|| format!("{system}/Actions/ComputerSystem.Reset"));
+    Target {
+        bmc: ce.endpoint_id,
+        endpoint,
+        system,
+        reset: target,
+        allowable,
+    }
+}
+
 /// The ResetType sent for an action, from what the BMC offers (PCS's choice).
 fn reset_type(action: Action, allowable: &[String]) -> Option<String> {
     let pick = |names: &[&str]| {
@@ -159,6 +188,8 @@ pub struct Power {
     aborts: Arc<Mutex<HashSet<String>>>,
     bmcs: Arc<Mutex<HashMap<Xname, Arc<tokio::sync::Mutex<()>>>>>,
     global: Arc<OnceLock<Arc<Semaphore>>>,
+    /// Task changes not yet written, by transition then xname.
+    pending: Arc<Mutex<HashMap<String, HashMap<String, Task>>>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -183,6 +214,7 @@ impl Power {
             aborts: Arc::new(Mutex::new(HashSet::new())),
             bmcs: Arc::new(Mutex::new(HashMap::new())),
             global: Arc::new(OnceLock::new()),
+            pending: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -217,7 +249,9 @@ impl Power {
                     task.status.as_str()
                 );
                 task.status = TaskStatus::Failed;
-                self.store.update_task(&t.id, &task).await?;
+                self.store
+                    .update_tasks(&t.id, std::slice::from_ref(&task))
+                    .await?;
             }
             let end = if t.status == TransitionStatus::AbortSignaled {
                 TransitionStatus::Aborted
@@ -315,8 +349,18 @@ impl Power {
             by: by.to_string(),
         };
         if dry_run {
+            let mut targets = self.targets(&xnames).await;
             let plans = stream::iter(xnames.iter().cloned())
-                .map(|x| async move { self.dry_plan(op, &x).await })
+                .map(|x| {
+                    let target = targets.remove(&x).unwrap_or_else(|| {
+                        Err(Self::failed(
+                            &x,
+                            "Failed to achieve transition",
+                            "Missing xname",
+                        ))
+                    });
+                    async move { self.dry_plan(op, &x, target).await }
+                })
                 .buffered(32)
                 .collect()
                 .await;
@@ -375,16 +419,38 @@ impl Power {
         }
         self.publish(&t.id);
         let xnames: Vec<String> = tasks.iter().map(|t| t.xname.clone()).collect();
-        stream::iter(tasks)
-            .for_each_concurrent(None, |task| {
-                let me = self.clone();
-                let t = t.clone();
-                async move {
-                    let out = me.run_task(&t, task.xname.clone()).await;
-                    me.write_task(&t.id, out).await;
-                }
-            })
-            .await;
+        let mut targets = self.targets(&xnames).await;
+        let work = stream::iter(tasks).for_each_concurrent(None, |task| {
+            let me = self.clone();
+            let t = t.clone();
+            let target = targets.remove(&task.xname).unwrap_or_else(|| {
+                Err(Self::failed(
+                    &task.xname,
+                    "Failed to achieve transition",
+                    "Missing xname",
+                ))
+            });
+            async move {
+                let out = me.run_task(&t, task.xname.clone(), target).await;
+                me.write_task(&t.id, out).await;
+            }
+        });
+        tokio::pin!(work);
+        let mut tick = tokio::time::interval(FLUSH);
+        loop {
+            tokio::select! {
+                _ = &mut work => break,
+                _ = tick.tick() => self.flush(&t.id, t.operation).await,
+            }
+        }
+        // The last writes must land before the transition says it ended.
+        for _ in 0..20 {
+            self.flush(&t.id, t.operation).await;
+            if lock(&self.pending).get(&t.id).is_none_or(|m| m.is_empty()) {
+                break;
+            }
+            tokio::time::sleep(FLUSH).await;
+        }
         let end = if self.aborted(&t.id) {
             TransitionStatus::Aborted
         } else {
@@ -394,15 +460,62 @@ impl Power {
             tracing::error!(transition = %t.id, error = %e, "cannot finish transition");
         }
         lock(&self.aborts).remove(&t.id);
+        lock(&self.pending).remove(&t.id);
         self.release(&xnames);
         self.publish(&t.id);
     }
 
+    /// Queues a task change; the running transition writes the queue every [`FLUSH`] and
+    /// before it ends.
     async fn write_task(&self, id: &str, task: Task) {
-        if let Err(e) = self.store.update_task(id, &task).await {
-            tracing::error!(transition = %id, xname = %task.xname, error = %e, "cannot record task");
+        lock(&self.pending)
+            .entry(id.to_string())
+            .or_default()
+            .insert(task.xname.clone(), task);
+    }
+
+    async fn flush(&self, id: &str, op: Operation) {
+        let tasks: Vec<Task> = match lock(&self.pending).get_mut(id) {
+            Some(m) if !m.is_empty() => m.drain().map(|(_, t)| t).collect(),
+            _ => return,
+        };
+        if let Err(e) = self.store.update_tasks(id, &tasks).await {
+            tracing::error!(transition = %id, tasks = tasks.len(), error = %e, "cannot record tasks; will retry");
+            // Put them back unless a newer change for the same node came in meanwhile.
+            let mut pending = lock(&self.pending);
+            let m = pending.entry(id.to_string()).or_default();
+            for t in tasks {
+                m.entry(t.xname.clone()).or_insert(t);
+            }
+            return;
         }
         self.publish(id);
+        // Inventory follows: nodes whose task succeeded are now On or Off.
+        let done: Vec<Xname> = tasks
+            .iter()
+            .filter(|t| t.status == TaskStatus::Succeeded)
+            .filter_map(|t| Xname::parse(&t.xname).ok())
+            .collect();
+        if done.is_empty() {
+            return;
+        }
+        let state = match op {
+            Operation::ForceOff | Operation::Off | Operation::SoftOff => State::Off,
+            _ => State::On,
+        };
+        let change = ComponentChange::State {
+            state,
+            flag: Flag::Ok,
+        };
+        match self.store.update_components(&done, &change, None).await {
+            Ok(changed) if !changed.is_empty() => {
+                self.bus.publish(Event::ComponentsChanged { ids: changed })
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(transition = %id, error = %e, "power states not recorded in inventory")
+            }
+        }
     }
 
     fn failed(xname: &str, description: impl Into<String>, error: impl Into<String>) -> Task {
@@ -414,88 +527,113 @@ impl Power {
         }
     }
 
-    /// Where the node's system is and how to reach its BMC; a failed task when it cannot be.
-    async fn target(&self, xname: &str) -> Result<Target, Task> {
-        let fail = |d: &str, e: String| Self::failed(xname, d, e);
-        let id = Xname::parse(xname)
-            .map_err(|_| fail("Failed to achieve transition", "Invalid xname".into()))?;
-        let comp = self
-            .store
-            .component(&id)
-            .await
-            .map_err(|e| {
-                fail(
-                    "Failed to achieve transition",
-                    format!("Error retrieving HSM data: {e}"),
-                )
-            })?
-            .ok_or_else(|| fail("Failed to achieve transition", "Missing xname".into()))?;
-        if comp.kind != HmsType::Node {
-            return Err(Task {
-                xname: xname.into(),
-                status: TaskStatus::Unsupported,
-                description: "Failed to achieve transition".into(),
-                error: format!("No power control for component type {}", comp.kind),
-            });
+    /// Where each node's system is and how to reach its BMC (or the failed task saying why),
+    /// read in bulk: three queries for any number of nodes, one credential lookup per BMC.
+    async fn targets(&self, xnames: &[String]) -> HashMap<String, Result<Target, Task>> {
+        let mut out: HashMap<String, Result<Target, Task>> = HashMap::new();
+        let hsm = |x: &str, e: &dyn std::fmt::Display| {
+            Err(Self::failed(
+                x,
+                "Failed to achieve transition",
+                format!("Error retrieving HSM data: {e}"),
+            ))
+        };
+        let mut ids = Vec::new();
+        for x in xnames {
+            match Xname::parse(x) {
+                Ok(id) => ids.push(id),
+                Err(_) => {
+                    out.insert(
+                        x.clone(),
+                        Err(Self::failed(
+                            x,
+                            "Failed to achieve transition",
+                            "Invalid xname",
+                        )),
+                    );
+                }
+            }
         }
-        let ces = self
+        let filter = crate::model::filter::ComponentFilter {
+            ids: ids.clone(),
+            ..Default::default()
+        };
+        let comps = match self.store.components(&filter).await {
+            Ok(c) => c,
+            Err(e) => {
+                for id in &ids {
+                    out.insert(id.to_string(), hsm(id.as_str(), &e));
+                }
+                return out;
+            }
+        };
+        let kinds: HashMap<&Xname, HmsType> = comps.iter().map(|c| (&c.id, c.kind)).collect();
+        let ces = match self
             .store
             .component_endpoints(&ComponentEndpointFilter {
-                ids: vec![id.clone()],
+                ids: ids.clone(),
                 ..ComponentEndpointFilter::default()
             })
             .await
-            .map_err(|e| {
-                fail(
-                    "Failed to achieve transition",
-                    format!("Error retrieving HSM data: {e}"),
-                )
-            })?;
-        let Some(ce) = ces.into_iter().next() else {
-            return Err(fail(
-                "Failed to achieve transition",
-                format!("{xname} has no Redfish component endpoint; discover its BMC first"),
-            ));
+        {
+            Ok(c) => c,
+            Err(e) => {
+                for id in &ids {
+                    out.insert(id.to_string(), hsm(id.as_str(), &e));
+                }
+                return out;
+            }
         };
-        let rest = Value::Object(ce.rest.clone());
-        let reset = &rest["RedfishSystemInfo"]["Actions"]["#ComputerSystem.Reset"];
-        let allowable: Vec<String> = reset["ResetType@Redfish.AllowableValues"]
-            .as_array()
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let system = rest["OdataID"].as_str().unwrap_or_default().to_string();
-        let target = reset["target"]
-            .as_str()
-            .map(str::to_string)
-            .unwrap_or_else(|| format!("{system}/Actions/ComputerSystem.Reset"));
-        let ep = self
-            .store
-            .endpoint(&ce.endpoint_id)
-            .await
-            .map_err(|e| fail("Failed to achieve transition", e.to_string()))?
-            .ok_or_else(|| {
-                fail(
+        let mut by_id: HashMap<Xname, crate::model::discovery::ComponentEndpoint> =
+            ces.into_iter().map(|c| (c.id.clone(), c)).collect();
+        let mut bmcs: HashMap<Xname, Result<Endpoint, String>> = HashMap::new();
+        for id in ids {
+            let x = id.as_str().to_string();
+            let result = match kinds.get(&id) {
+                None => Err(Self::failed(
+                    &x,
                     "Failed to achieve transition",
-                    format!("Redfish endpoint {} is gone", ce.endpoint_id),
-                )
-            })?;
-        let endpoint = self
-            .discovery
-            .endpoint_for(&ep)
-            .await
-            .map_err(|e| fail("Failed to achieve transition", e.to_string()))?;
-        Ok(Target {
-            bmc: ce.endpoint_id,
-            endpoint,
-            system,
-            reset: target,
-            allowable,
-        })
+                    "Missing xname",
+                )),
+                Some(k) if *k != HmsType::Node => Err(Task {
+                    xname: x.clone(),
+                    status: TaskStatus::Unsupported,
+                    description: "Failed to achieve transition".into(),
+                    error: format!("No power control for component type {k}"),
+                }),
+                Some(_) => match by_id.remove(&id) {
+                    None => Err(Self::failed(
+                        &x,
+                        "Failed to achieve transition",
+                        format!("{x} has no Redfish component endpoint; discover its BMC first"),
+                    )),
+                    Some(ce) => {
+                        if !bmcs.contains_key(&ce.endpoint_id) {
+                            let ep = match self.store.endpoint(&ce.endpoint_id).await {
+                                Ok(Some(ep)) => self
+                                    .discovery
+                                    .endpoint_for(&ep)
+                                    .await
+                                    .map_err(|e| e.to_string()),
+                                Ok(None) => {
+                                    Err(format!("Redfish endpoint {} is gone", ce.endpoint_id))
+                                }
+                                Err(e) => Err(e.to_string()),
+                            };
+                            bmcs.insert(ce.endpoint_id.clone(), ep);
+                        }
+                        match &bmcs[&ce.endpoint_id] {
+                            Err(e) => {
+                                Err(Self::failed(&x, "Failed to achieve transition", e.clone()))
+                            }
+                            Ok(endpoint) => Ok(target_of(ce, endpoint.clone())),
+                        }
+                    }
+                },
+            };
+            out.insert(x, result);
+        }
+        out
     }
 
     /// One Redfish call with the global limit, one call at a time per BMC, and retries with
@@ -535,8 +673,8 @@ impl Power {
         .await
     }
 
-    async fn run_task(&self, t: &Transition, xname: String) -> Task {
-        let target = match self.target(&xname).await {
+    async fn run_task(&self, t: &Transition, xname: String, target: Result<Target, Task>) -> Task {
+        let target = match target {
             Ok(tg) => tg,
             Err(task) => return task,
         };
@@ -669,29 +807,6 @@ impl Power {
                 }
             }
         }
-        let state = match t.operation {
-            Operation::ForceOff | Operation::Off | Operation::SoftOff => State::Off,
-            _ => State::On,
-        };
-        if let Ok(id) = Xname::parse(&xname) {
-            let change = ComponentChange::State {
-                state,
-                flag: Flag::Ok,
-            };
-            match self
-                .store
-                .update_components(std::slice::from_ref(&id), &change, None)
-                .await
-            {
-                Ok(changed) if !changed.is_empty() => {
-                    self.bus.publish(Event::ComponentsChanged { ids: changed })
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(%xname, error = %e, "power state not recorded in inventory")
-                }
-            }
-        }
         Task {
             xname,
             status: TaskStatus::Succeeded,
@@ -728,8 +843,8 @@ impl Power {
         }
     }
 
-    async fn dry_plan(&self, op: Operation, xname: &str) -> Value {
-        let target = match self.target(xname).await {
+    async fn dry_plan(&self, op: Operation, xname: &str, target: Result<Target, Task>) -> Value {
+        let target = match target {
             Ok(tg) => tg,
             Err(task) => {
                 return json!({"xname": xname, "wouldDo": [], "taskStatus": task.status, "error": task.error})
@@ -795,9 +910,14 @@ impl Power {
             }
             out
         };
+        let mut targets = self.targets(&names).await;
         Ok(stream::iter(names)
-            .map(|x| async move {
-                match self.target(&x).await {
+            .map(|x| {
+                let target = targets.remove(&x).unwrap_or_else(|| {
+                    Err(Self::failed(&x, "Failed to achieve transition", "Missing xname"))
+                });
+                async move {
+                match target {
                     Err(task) => json!({"xname": x, "powerState": "", "managementState": "",
                         "error": if task.error == "Missing xname" { "Component not found in component map.".to_string() } else { task.error },
                         "supportedPowerTransitions": [], "lastUpdated": ""}),
@@ -812,6 +932,7 @@ impl Power {
                         json!({"xname": x, "powerState": power, "managementState": mgmt, "error": error,
                                "supportedPowerTransitions": supported, "lastUpdated": now_rfc3339()})
                     }
+                }
                 }
             })
             .buffered(64)

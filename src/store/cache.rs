@@ -300,12 +300,12 @@ impl super::PowerStore for CachedStore {
     ) -> Result<bool, StoreError> {
         self.inner.set_transition_status(id, status).await
     }
-    async fn update_task(
+    async fn update_tasks(
         &self,
         id: &str,
-        task: &crate::model::power::Task,
+        tasks: &[crate::model::power::Task],
     ) -> Result<(), StoreError> {
-        self.inner.update_task(id, task).await
+        self.inner.update_tasks(id, tasks).await
     }
 }
 

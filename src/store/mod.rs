@@ -380,11 +380,11 @@ pub trait PowerStore: Send + Sync {
         status: crate::model::power::TransitionStatus,
     ) -> Result<bool, StoreError>;
 
-    /// Writes one task's status, description and error.
-    async fn update_task(
+    /// Writes tasks' status, description and error, in one transaction.
+    async fn update_tasks(
         &self,
         id: &str,
-        task: &crate::model::power::Task,
+        tasks: &[crate::model::power::Task],
     ) -> Result<(), StoreError>;
 }
 

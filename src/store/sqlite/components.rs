@@ -278,7 +278,7 @@ impl ComponentStore for SqliteStore {
         components: &[Component],
         force: bool,
     ) -> Result<Vec<Xname>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let changed = insert_components(&mut tx, components, force).await?;
         tx.commit().await?;
         Ok(changed)
@@ -290,7 +290,7 @@ impl ComponentStore for SqliteStore {
         change: &ComponentChange,
         required_states: Option<&[State]>,
     ) -> Result<Vec<Xname>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let ids_json = id_array(ids);
         let rows = sqlx::query(
             "SELECT id, state FROM components WHERE id IN (SELECT value FROM json_each(?))",
@@ -392,7 +392,7 @@ impl ComponentStore for SqliteStore {
     }
 
     async fn set_nids(&self, nids: &[(Xname, i64)]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut missing = Vec::new();
         for (id, nid) in nids {
             let done = sqlx::query("UPDATE components SET nid = ? WHERE id = ?")

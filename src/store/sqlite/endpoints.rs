@@ -153,7 +153,7 @@ impl EndpointStore for SqliteStore {
         writes: &[EndpointWrite],
         replace: bool,
     ) -> Result<Vec<Xname>, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let mut created = Vec::new();
         for w in writes {
             put_endpoint(&mut tx, w, replace).await?;

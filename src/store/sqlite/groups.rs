@@ -256,7 +256,7 @@ async fn delete_member(
     id: &Xname,
 ) -> Result<(), StoreError> {
     let (key, what) = (sets.key, sets.what);
-    let mut tx = pool.begin().await?;
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let exists = sqlx::query(&format!("SELECT 1 FROM {} WHERE {key} = ?", sets.table))
         .bind(name)
         .fetch_optional(&mut *tx)
@@ -348,7 +348,7 @@ impl GroupStore for SqliteStore {
     }
 
     async fn create_group(&self, group: &Group) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(
             "INSERT INTO groups (label, description, tags, exclusive_group) VALUES (?, ?, ?, ?) \
              ON CONFLICT(label) DO NOTHING",
@@ -386,7 +386,7 @@ impl GroupStore for SqliteStore {
     }
 
     async fn add_group_members(&self, label: &str, ids: &[Xname]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let exclusive = exclusive_of(&mut tx, label).await?;
         insert_group_members(&mut tx, label, &exclusive, ids).await?;
         tx.commit().await?;
@@ -394,7 +394,7 @@ impl GroupStore for SqliteStore {
     }
 
     async fn set_group_members(&self, label: &str, ids: &[Xname]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let exclusive = exclusive_of(&mut tx, label).await?;
         let ids_json = id_array(ids);
         sqlx::query(
@@ -465,7 +465,7 @@ impl GroupStore for SqliteStore {
     }
 
     async fn create_partition(&self, partition: &Partition) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let done = sqlx::query(
             "INSERT INTO partitions (name, description, tags) VALUES (?, ?, ?) \
              ON CONFLICT(name) DO NOTHING",
@@ -496,7 +496,7 @@ impl GroupStore for SqliteStore {
     }
 
     async fn add_partition_members(&self, name: &str, ids: &[Xname]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let found = sqlx::query("SELECT 1 FROM partitions WHERE name = ?")
             .bind(name)
             .fetch_optional(&mut *tx)

@@ -127,7 +127,7 @@ impl InterfaceStore for SqliteStore {
         change: &InterfaceChange,
         now: &str,
     ) -> Result<EthInterface, StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let row = sqlx::query(&format!(
             "SELECT {COLUMNS} FROM eth_interfaces WHERE id = ?"
         ))

@@ -1,5 +1,7 @@
 //! The SQLite store: one file in the data dir, WAL mode, migrations embedded in the binary.
-//! One module per resource, each implementing that resource's store trait.
+//! One module per resource, each implementing that resource's store trait. Write transactions
+//! begin IMMEDIATE: they take the write lock first (waiting up to the busy timeout), so one that
+//! reads before it writes is never refused because another writer committed in between.
 
 mod boot;
 mod components;

@@ -54,7 +54,7 @@ impl SqliteStore {
 #[async_trait]
 impl PowerStore for SqliteStore {
     async fn create_transition(&self, t: &Transition, tasks: &[Task]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin().await?;
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query(
             "INSERT INTO power_transitions (id, operation, created, expires, status, deadline, by) \
              VALUES (?, ?, ?, ?, ?, ?, ?)",
@@ -144,18 +144,22 @@ impl PowerStore for SqliteStore {
         Ok(done.rows_affected() > 0)
     }
 
-    async fn update_task(&self, id: &str, task: &Task) -> Result<(), StoreError> {
-        sqlx::query(
-            "UPDATE power_tasks SET status = ?, description = ?, error = ? \
-             WHERE transition_id = ? AND xname = ?",
-        )
-        .bind(task.status.as_str())
-        .bind(&task.description)
-        .bind(&task.error)
-        .bind(id)
-        .bind(&task.xname)
-        .execute(&self.pool)
-        .await?;
+    async fn update_tasks(&self, id: &str, tasks: &[Task]) -> Result<(), StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        for task in tasks {
+            sqlx::query(
+                "UPDATE power_tasks SET status = ?, description = ?, error = ? \
+                 WHERE transition_id = ? AND xname = ?",
+            )
+            .bind(task.status.as_str())
+            .bind(&task.description)
+            .bind(&task.error)
+            .bind(id)
+            .bind(&task.xname)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
         Ok(())
     }
 }

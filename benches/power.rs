@@ -1,0 +1,137 @@
+//! Bulk power: Hard-Restart of N simulated nodes (two per BMC) with a fixed BMC latency, against
+//! the bound N x calls-per-node x latency / concurrency, and the process's peak memory.
+//!
+//! Run: `cargo bench --bench power [-- NODES LATENCY_MS CONCURRENCY]` (default 10000 50 256).
+//! Server, engine and simulated fleet share this process; figures go in bench/RESULTS.md.
+
+use std::time::{Duration, Instant};
+
+use chami::config::ServeArgs;
+use chami::model::power::{Location, TransitionCreate, TransitionStatus};
+use chami::model::redfish::EndpointInput;
+use chami::redfish::sim::{bmc_ip, Faults, Fleet, SimConfig};
+
+fn memory_mib() -> (u64, u64) {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    let field = |name: &str| {
+        status
+            .lines()
+            .find(|l| l.starts_with(name))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|kb| kb.parse::<u64>().ok())
+            .map_or(0, |kb| kb / 1024)
+    };
+    (field("VmRSS:"), field("VmHWM:"))
+}
+
+fn bmc_xname(b: u32) -> String {
+    format!("x{}c{}s{}b0", 1000 + b / 64, (b % 64) / 8, b % 8)
+}
+
+fn main() -> anyhow::Result<()> {
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
+    let num = |i: usize, d: u64| args.get(i).and_then(|v| v.parse().ok()).unwrap_or(d);
+    let nodes = num(0, 10_000) as u32;
+    let latency = Duration::from_millis(num(1, 50));
+    let concurrency = num(2, 256) as usize;
+    let bmcs = nodes.div_ceil(2);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async {
+        let fleet = Fleet::start(SimConfig {
+            bmcs,
+            nodes_per_bmc: 2,
+            power_delay: Duration::ZERO,
+            start_on: true,
+            ..SimConfig::default()
+        })
+        .await?;
+        let dir = tempfile::tempdir()?;
+        let ca = dir.path().join("sim-ca.pem");
+        std::fs::write(&ca, fleet.ca_pem())?;
+        let mut serve = ServeArgs::for_data_dir(dir.path().join("data"), "127.0.0.1:0".parse()?);
+        serve.redfish_ca_cert = Some(ca);
+        serve.redfish_port = fleet.port;
+        serve.redfish_timeout = 30;
+        serve.power_concurrency = concurrency as u64;
+        serve.power_poll_ms = 50;
+        let server = chami::server::start(&serve).await?;
+        let core = &server.core;
+        let (user, pass) = fleet.credentials();
+        let inputs: Vec<EndpointInput> = (0..bmcs)
+            .map(|b| EndpointInput {
+                id: Some(bmc_xname(b)),
+                fqdn: Some(bmc_ip(b).to_string()),
+                user: Some(user.into()),
+                password: Some(pass.into()),
+                ..EndpointInput::default()
+            })
+            .collect();
+        for chunk in inputs.chunks(1000) {
+            core.endpoints.create(chunk.to_vec()).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        }
+        let t0 = Instant::now();
+        let targets = core.discovery.targets(&[]).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let results = core.discovery.run(targets).await;
+        let failed: Vec<_> = results.iter().filter(|r| r.1 != "DiscoverOK").collect();
+        anyhow::ensure!(
+            failed.is_empty(),
+            "{} BMCs failed discovery, e.g. {:?}",
+            failed.len(),
+            failed.first()
+        );
+        println!("discovered {bmcs} BMCs / {nodes} nodes in {:.1} s (no latency)", t0.elapsed().as_secs_f64());
+
+        for b in fleet.bmcs() {
+            b.set_faults(Faults { latency, ..Faults::default() });
+        }
+        let requests_before: u64 = fleet.bmcs().iter().map(|b| b.requests()).sum();
+        let location: Vec<Location> = (0..bmcs)
+            .flat_map(|b| (0..2).map(move |n| format!("{}n{n}", bmc_xname(b))))
+            .take(nodes as usize)
+            .map(|x| Location { xname: x, deputy_key: None })
+            .collect();
+        let body = TransitionCreate {
+            operation: "Hard-Restart".into(),
+            task_deadline_minutes: Some(5),
+            location,
+        };
+        let start = Instant::now();
+        let (t, _) = core.power.create(&body, "bench", false).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let done = loop {
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let tr = core.power.get(&t.id).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+            if tr.status == TransitionStatus::Completed {
+                break tr;
+            }
+            anyhow::ensure!(start.elapsed() < Duration::from_secs(1800), "took over 30 minutes");
+        };
+        let took = start.elapsed();
+        let calls: u64 = fleet.bmcs().iter().map(|b| b.requests()).sum::<u64>() - requests_before;
+        let per_node = calls as f64 / f64::from(nodes);
+        // One call in flight per BMC, so the bound uses min(concurrency, BMCs) lanes.
+        let lanes = concurrency.min(bmcs as usize) as f64;
+        let bound = f64::from(nodes) * per_node * latency.as_secs_f64() / lanes;
+        let (rss, peak) = memory_mib();
+        println!(
+            "Hard-Restart of {nodes} nodes ({bmcs} BMCs, {} ms latency, concurrency {concurrency}): {:.1} s",
+            latency.as_millis(),
+            took.as_secs_f64()
+        );
+        println!(
+            "  tasks: {} succeeded, {} failed; {calls} BMC requests ({per_node:.2} per node)",
+            done.counts.succeeded, done.counts.failed
+        );
+        println!(
+            "  bound N x calls/node x latency / concurrency = {bound:.1} s; ratio {:.2}",
+            took.as_secs_f64() / bound
+        );
+        println!("  memory: RSS {rss} MiB, peak {peak} MiB (core, engine and fleet in one process)");
+        server.shutdown().await?;
+        Ok(())
+    })
+}
