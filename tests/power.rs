@@ -455,3 +455,100 @@ async fn a_restart_mid_transition_leaves_a_known_outcome() {
     );
     drop(fleet);
 }
+
+#[tokio::test]
+async fn reservations_gate_transitions() {
+    let r = rig(2, Duration::from_millis(10)).await;
+    let t = &r.t;
+    let held = node(0, 0);
+    let free = node(1, 0);
+    let locked = node(1, 1);
+
+    // Someone else holds `held`; an admin locked `locked`.
+    let (status, body) = t
+        .post(
+            "/hsm/v2/locks/service/reservations",
+            json!({"ComponentIDs": [held], "ReservationDuration": 5}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let deputy = body["Success"][0]["DeputyKey"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let (status, body) = t
+        .post("/hsm/v2/locks/lock", json!({"ComponentIDs": [locked]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let tr = finished(
+        t,
+        &start(t, "On", &[held.clone(), free.clone(), locked.clone()]).await,
+    )
+    .await;
+    for x in [&held, &locked] {
+        let task = task(&tr, x);
+        assert_eq!(task["taskStatus"], "failed", "{tr}");
+        assert!(
+            task["error"]
+                .as_str()
+                .unwrap()
+                .starts_with("Unable to reserve component"),
+            "{task}"
+        );
+    }
+    assert_eq!(task(&tr, &free)["taskStatus"], "succeeded", "{tr}");
+    assert_eq!(
+        r.fleet.bmc(0).unwrap().resets("Node0"),
+        Vec::<String>::new()
+    );
+
+    // The holder hands its deputy key to the transition: it goes ahead.
+    let (status, body) = t
+        .post(
+            TR,
+            json!({"operation": "On", "location": [{"xname": held, "deputyKey": deputy}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let tr = finished(t, body["transitionID"].as_str().unwrap()).await;
+    assert_eq!(task(&tr, &held)["taskStatus"], "succeeded", "{tr}");
+    assert_eq!(r.fleet.bmc(0).unwrap().resets("Node0"), ["On"]);
+
+    // A wrong deputy key on a reserved node fails with PCS's reason.
+    let (_, body) = t
+        .post(
+            TR,
+            json!({"operation": "Off", "location": [{"xname": held, "deputyKey": "x3000c0s0b0n0:dk:bogus"}]}),
+        )
+        .await;
+    let tr = finished(t, body["transitionID"].as_str().unwrap()).await;
+    assert!(
+        task(&tr, &held)["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Invalid deputy key and unable to reserve component"),
+        "{tr}"
+    );
+
+    // The engine released what it reserved; the outside reservation still stands.
+    let (_, body) = t
+        .post(
+            "/hsm/v2/locks/status",
+            json!({"ComponentIDs": [held, free]}),
+        )
+        .await;
+    let reserved: Vec<(String, bool)> = body["Components"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| {
+            (
+                c["ID"].as_str().unwrap().to_string(),
+                c["Reserved"].as_bool().unwrap(),
+            )
+        })
+        .collect();
+    assert!(reserved.contains(&(held.clone(), true)), "{body}");
+    assert!(reserved.contains(&(free.clone(), false)), "{body}");
+}

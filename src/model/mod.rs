@@ -8,6 +8,7 @@ pub mod ethernet;
 pub mod filter;
 pub mod group;
 pub mod hostlist;
+pub mod locks;
 pub mod power;
 pub mod redfish;
 pub mod xname;

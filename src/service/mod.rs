@@ -10,6 +10,7 @@ pub mod interfaces;
 pub mod inventory;
 pub mod issuer;
 pub mod jwt;
+pub mod locks;
 pub mod power;
 pub mod secrets;
 
@@ -69,6 +70,8 @@ pub struct Core {
     pub discovery: discovery::Discovery,
     /// Power transitions.
     pub power: power::Power,
+    /// Component locks and reservations.
+    pub locks: locks::Locks,
 }
 
 impl Core {
@@ -77,8 +80,10 @@ impl Core {
         let bus = events::EventBus::default();
         let endpoints = endpoints::Endpoints::new(store.clone(), bus.clone(), secrets);
         let discovery = discovery::Discovery::new(store.clone(), endpoints.clone());
+        let locks = locks::Locks::new(store.clone());
         Core {
-            power: power::Power::new(store.clone(), bus.clone(), discovery.clone()),
+            power: power::Power::new(store.clone(), bus.clone(), discovery.clone(), locks.clone()),
+            locks,
             discovery,
             inventory: inventory::Inventory::new(store.clone(), bus.clone()),
             groups: groups::Groups::new(store.clone(), bus.clone()),

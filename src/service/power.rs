@@ -13,6 +13,7 @@ use tokio::sync::Semaphore;
 
 use super::discovery::Discovery;
 use super::events::{Event, EventBus};
+use super::locks::Locks;
 use super::ServiceError;
 use crate::model::component::ComponentChange;
 use crate::model::enums::{Flag, State};
@@ -33,6 +34,10 @@ const EXPIRE_MINUTES: i64 = 1440;
 const ATTEMPTS: u32 = 3;
 /// How often task changes of a running transition are written, in one transaction.
 const FLUSH: Duration = Duration::from_millis(250);
+/// Minutes a reservation the engine makes lasts; it renews them every [`RENEW`] while the
+/// transition runs, so a crashed run's reservations lapse by themselves.
+const RESERVE_MINUTES: i64 = 1;
+const RENEW: Duration = Duration::from_secs(20);
 
 /// Engine settings.
 #[derive(Debug, Clone)]
@@ -182,6 +187,7 @@ pub struct Power {
     store: Arc<dyn Store>,
     bus: EventBus,
     discovery: Discovery,
+    locks: Locks,
     settings: Arc<OnceLock<PowerSettings>>,
     /// Node -> the running transition that holds it.
     busy: Arc<Mutex<HashMap<String, String>>>,
@@ -204,11 +210,12 @@ fn later(minutes: i64) -> String {
 
 impl Power {
     /// The engine over `store`, reaching BMCs through `discovery`'s client and trust.
-    pub fn new(store: Arc<dyn Store>, bus: EventBus, discovery: Discovery) -> Power {
+    pub fn new(store: Arc<dyn Store>, bus: EventBus, discovery: Discovery, locks: Locks) -> Power {
         Power {
             store,
             bus,
             discovery,
+            locks,
             settings: Arc::new(OnceLock::new()),
             busy: Arc::new(Mutex::new(HashMap::new())),
             aborts: Arc::new(Mutex::new(HashSet::new())),
@@ -316,11 +323,15 @@ impl Power {
     ) -> Result<(Transition, Option<Vec<Value>>), ServiceError> {
         let op = Operation::parse(&body.operation).map_err(ServiceError::BadRequest)?;
         let mut xnames: Vec<String> = Vec::new();
+        let mut deputies: HashMap<String, String> = HashMap::new();
         let mut bad = Vec::new();
         for l in &body.location {
             match Xname::parse(&l.xname) {
                 Ok(x) => {
                     let x = x.as_str().to_string();
+                    if let Some(k) = l.deputy_key.as_ref().filter(|k| !k.is_empty()) {
+                        deputies.insert(x.clone(), k.clone());
+                    }
                     if !xnames.contains(&x) {
                         xnames.push(x);
                     }
@@ -398,7 +409,7 @@ impl Power {
         self.publish(&t.id);
         let me = self.clone();
         let run = t.clone();
-        tokio::spawn(async move { me.run(run, tasks).await });
+        tokio::spawn(async move { me.run(run, tasks, deputies).await });
         Ok((t, None))
     }
 
@@ -409,7 +420,70 @@ impl Power {
         }
     }
 
-    async fn run(self, t: Transition, tasks: Vec<Task>) {
+    /// Reservations for the nodes with targets: a valid deputy key (the caller's reservation)
+    /// stands; the others are reserved here. Nodes that cannot be reserved get a failed task,
+    /// with PCS's texts. Returns the reservation keys to renew and release.
+    async fn reserve(
+        &self,
+        targets: &mut HashMap<String, Result<Target, Task>>,
+        deputies: &HashMap<String, String>,
+    ) -> Vec<(Xname, String)> {
+        let wanted: Vec<Xname> = targets
+            .iter()
+            .filter(|(_, t)| t.is_ok())
+            .filter_map(|(x, _)| Xname::parse(x).ok())
+            .collect();
+        let offered: Vec<(Xname, String)> = wanted
+            .iter()
+            .filter_map(|x| deputies.get(x.as_str()).map(|k| (x.clone(), k.clone())))
+            .collect();
+        let valid: HashSet<Xname> = match self.locks.check(&offered).await {
+            Ok(r) => r
+                .success
+                .iter()
+                .filter_map(|s| Xname::parse(&s.id).ok())
+                .collect(),
+            Err(_) => HashSet::new(),
+        };
+        let mine: Vec<Xname> = wanted.into_iter().filter(|x| !valid.contains(x)).collect();
+        if mine.is_empty() {
+            return Vec::new();
+        }
+        let granted = match self
+            .locks
+            .reserve_ids(mine.clone(), Some(RESERVE_MINUTES), false)
+            .await
+        {
+            Ok(r) => r.success,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot reserve components for a transition");
+                Vec::new()
+            }
+        };
+        let held: Vec<(Xname, String)> = granted
+            .into_iter()
+            .filter_map(|g| Some((Xname::parse(&g.id).ok()?, g.reservation_key?)))
+            .collect();
+        let got: HashSet<&Xname> = held.iter().map(|(x, _)| x).collect();
+        for x in mine.iter().filter(|x| !got.contains(x)) {
+            let error = if deputies.contains_key(x.as_str()) {
+                "Invalid deputy key and unable to reserve component"
+            } else {
+                "Unable to reserve component"
+            };
+            targets.insert(
+                x.to_string(),
+                Err(Self::failed(
+                    x.as_str(),
+                    "Failed to achieve transition",
+                    format!("{error}: it is locked or reserved by another holder (see /hsm/v2/locks/status)"),
+                )),
+            );
+        }
+        held
+    }
+
+    async fn run(self, t: Transition, tasks: Vec<Task>, deputies: HashMap<String, String>) {
         if let Err(e) = self
             .store
             .set_transition_status(&t.id, TransitionStatus::InProgress)
@@ -420,6 +494,7 @@ impl Power {
         self.publish(&t.id);
         let xnames: Vec<String> = tasks.iter().map(|t| t.xname.clone()).collect();
         let mut targets = self.targets(&xnames).await;
+        let held = self.reserve(&mut targets, &deputies).await;
         let work = stream::iter(tasks).for_each_concurrent(None, |task| {
             let me = self.clone();
             let t = t.clone();
@@ -437,10 +512,21 @@ impl Power {
         });
         tokio::pin!(work);
         let mut tick = tokio::time::interval(FLUSH);
+        let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + RENEW, RENEW);
         loop {
             tokio::select! {
                 _ = &mut work => break,
                 _ = tick.tick() => self.flush(&t.id, t.operation).await,
+                _ = renew.tick(), if !held.is_empty() => {
+                    if let Err(e) = self.locks.by_key(held.clone(), Some(RESERVE_MINUTES), false).await {
+                        tracing::error!(transition = %t.id, error = %e, "cannot renew reservations");
+                    }
+                }
+            }
+        }
+        if !held.is_empty() {
+            if let Err(e) = self.locks.by_key(held, None, false).await {
+                tracing::error!(transition = %t.id, error = %e, "cannot release reservations");
             }
         }
         // The last writes must land before the transition says it ended.

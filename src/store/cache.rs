@@ -273,8 +273,7 @@ impl InterfaceStore for CachedStore {
     }
 }
 
-/// Endpoints are not cached, but a write may create components: those are read back from
-/// the wrapped store into the cache before the write lock is released.
+/// Transitions are not cached.
 #[async_trait]
 impl super::PowerStore for CachedStore {
     async fn create_transition(
@@ -309,6 +308,26 @@ impl super::PowerStore for CachedStore {
     }
 }
 
+/// Locks are not cached.
+#[async_trait]
+impl super::LockStore for CachedStore {
+    async fn lock_states(
+        &self,
+        ids: &[Xname],
+    ) -> Result<Vec<crate::model::locks::LockState>, StoreError> {
+        self.inner.lock_states(ids).await
+    }
+
+    async fn change_locks(
+        &self,
+        changes: &[(Xname, crate::model::locks::LockChange)],
+        rigid: bool,
+        now: i64,
+    ) -> Result<Vec<super::LockOutcome>, StoreError> {
+        self.inner.change_locks(changes, rigid, now).await
+    }
+}
+
 #[async_trait]
 impl BootStore for CachedStore {
     async fn boot_entries(&self, names: Option<&[String]>) -> Result<Vec<BootEntry>, StoreError> {
@@ -338,6 +357,8 @@ impl BootStore for CachedStore {
     }
 }
 
+/// Endpoints are not cached, but a write may create components: those are read back from
+/// the wrapped store into the cache before the write lock is released.
 #[async_trait]
 impl EndpointStore for CachedStore {
     async fn endpoints(&self, filter: &EndpointFilter) -> Result<Vec<RedfishEndpoint>, StoreError> {

@@ -12,6 +12,7 @@ use crate::model::enums::State;
 use crate::model::ethernet::{EthInterface, InterfaceChange, InterfaceFilter};
 use crate::model::filter::ComponentFilter;
 use crate::model::group::{Group, Membership, Partition, SetPatch};
+use crate::model::locks::{LockChange, LockReason, LockState};
 use crate::model::redfish::{EndpointFilter, RedfishEndpoint};
 use crate::model::xname::Xname;
 
@@ -50,6 +51,7 @@ pub trait Store:
     + EndpointStore
     + BootStore
     + PowerStore
+    + LockStore
     + Send
     + Sync
     + 'static
@@ -63,6 +65,7 @@ impl<T> Store for T where
         + EndpointStore
         + BootStore
         + PowerStore
+        + LockStore
         + Send
         + Sync
         + 'static
@@ -386,6 +389,25 @@ pub trait PowerStore: Send + Sync {
         id: &str,
         tasks: &[crate::model::power::Task],
     ) -> Result<(), StoreError>;
+}
+
+/// One component's result of a lock change: its new state, or why it was refused.
+pub type LockOutcome = (Xname, Result<LockState, LockReason>);
+
+/// Component locks and reservations (`/hsm/v2/locks`).
+#[async_trait]
+pub trait LockStore: Send + Sync {
+    /// Lock states of the named components; names that are not components are left out.
+    async fn lock_states(&self, ids: &[Xname]) -> Result<Vec<LockState>, StoreError>;
+
+    /// Applies the changes in order, in one transaction, by [`LockState::apply`] at `now`
+    /// (unix seconds). Every change gets its outcome; with `rigid`, one refusal writes nothing.
+    async fn change_locks(
+        &self,
+        changes: &[(Xname, LockChange)],
+        rigid: bool,
+        now: i64,
+    ) -> Result<Vec<LockOutcome>, StoreError>;
 }
 
 /// Names of xnames compactly for an error message (a hostlist, cut short when very long).

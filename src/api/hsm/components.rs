@@ -415,7 +415,7 @@ async fn bulk_nid(State(st): S, Body(body): Body<BulkNidBody>) -> Result<StatusC
 // Queries
 
 /// Adds the filter keys of a query body (strings, booleans or arrays of them) to a builder.
-fn filter_from_body(
+pub(super) fn filter_from_body(
     body: &serde_json::Map<String, Value>,
     skip: &[&str],
 ) -> Result<(ComponentFilter, FieldSelect), ApiError> {
@@ -446,7 +446,10 @@ fn filter_from_body(
     Ok(b.build())
 }
 
-fn string_list(body: &serde_json::Map<String, Value>, key: &str) -> Result<Vec<String>, ApiError> {
+pub(super) fn string_list(
+    body: &serde_json::Map<String, Value>,
+    key: &str,
+) -> Result<Vec<String>, ApiError> {
     match body.get(key) {
         None | Some(Value::Null) => Ok(Vec::new()),
         Some(Value::Array(a)) => a

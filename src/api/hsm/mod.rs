@@ -5,6 +5,7 @@ mod discover;
 mod endpoints;
 mod groups;
 mod interfaces;
+mod locks;
 mod service;
 
 use std::sync::Arc;
@@ -29,6 +30,7 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .merge(interfaces::routes())
         .merge(endpoints::routes())
         .merge(discover::routes())
+        .merge(locks::routes())
 }
 
 /// SMD's plain response (`Response_1.0.0`).

@@ -8,6 +8,7 @@ mod components;
 mod endpoints;
 mod groups;
 mod interfaces;
+mod locks;
 mod power;
 
 use std::path::Path;

@@ -1,0 +1,105 @@
+//! Component locks and reservations in SQLite: reads, and changes applied by the model's rules
+//! inside one `BEGIN IMMEDIATE` transaction so two holders never both win.
+
+use async_trait::async_trait;
+use sqlx::Row;
+
+use super::{id_array, SqliteStore};
+use crate::model::locks::{LockChange, LockReason, LockState, Reservation};
+use crate::model::xname::Xname;
+use crate::store::{LockOutcome, LockStore, StoreError};
+
+const SELECT: &str = "SELECT c.id AS id, l.locked, l.disabled, l.reservation_key, l.deputy_key, \
+     l.created, l.expires FROM components c LEFT JOIN component_locks l ON l.id = c.id \
+     WHERE c.id IN (SELECT value FROM json_each(?))";
+
+fn row_to_state(row: &sqlx::sqlite::SqliteRow) -> Result<LockState, StoreError> {
+    let id: String = row.try_get("id")?;
+    let id = Xname::parse(&id).map_err(|_| StoreError::Corrupt(format!("lock id '{id}'")))?;
+    let rk: Option<String> = row.try_get("reservation_key")?;
+    let dk: Option<String> = row.try_get("deputy_key")?;
+    let reservation = match (rk, dk) {
+        (Some(reservation_key), Some(deputy_key)) => Some(Reservation {
+            reservation_key,
+            deputy_key,
+            created: row.try_get::<Option<i64>, _>("created")?.unwrap_or(0),
+            expires: row.try_get("expires")?,
+        }),
+        _ => None,
+    };
+    Ok(LockState {
+        id,
+        locked: row.try_get::<Option<bool>, _>("locked")?.unwrap_or(false),
+        disabled: row.try_get::<Option<bool>, _>("disabled")?.unwrap_or(false),
+        reservation,
+    })
+}
+
+#[async_trait]
+impl LockStore for SqliteStore {
+    async fn lock_states(&self, ids: &[Xname]) -> Result<Vec<LockState>, StoreError> {
+        let rows = sqlx::query(SELECT)
+            .bind(id_array(ids))
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(row_to_state).collect()
+    }
+
+    async fn change_locks(
+        &self,
+        changes: &[(Xname, LockChange)],
+        rigid: bool,
+        now: i64,
+    ) -> Result<Vec<LockOutcome>, StoreError> {
+        let ids: Vec<&Xname> = changes.iter().map(|(id, _)| id).collect();
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let rows = sqlx::query(SELECT)
+            .bind(id_array(&ids))
+            .fetch_all(&mut *tx)
+            .await?;
+        let mut current = std::collections::HashMap::with_capacity(rows.len());
+        for row in &rows {
+            let state = row_to_state(row)?;
+            current.insert(state.id.clone(), state);
+        }
+        let mut out = Vec::with_capacity(changes.len());
+        for (id, change) in changes {
+            let result = match current.get(id) {
+                None => Err(LockReason::NotFound),
+                Some(state) => state.apply(change, now),
+            };
+            if let Ok(next) = &result {
+                // Later changes to the same component see this one.
+                current.insert(id.clone(), next.clone());
+            }
+            out.push((id.clone(), result));
+        }
+        if rigid && out.iter().any(|(_, r)| r.is_err()) {
+            tx.rollback().await?;
+            return Ok(out);
+        }
+        for (_, result) in &out {
+            let Ok(s) = result else { continue };
+            let r = s.reservation.as_ref();
+            sqlx::query(
+                "INSERT INTO component_locks \
+                 (id, locked, disabled, reservation_key, deputy_key, created, expires) \
+                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET \
+                 locked = excluded.locked, disabled = excluded.disabled, \
+                 reservation_key = excluded.reservation_key, deputy_key = excluded.deputy_key, \
+                 created = excluded.created, expires = excluded.expires",
+            )
+            .bind(s.id.as_str())
+            .bind(s.locked)
+            .bind(s.disabled)
+            .bind(r.map(|r| r.reservation_key.as_str()))
+            .bind(r.map(|r| r.deputy_key.as_str()))
+            .bind(r.map(|r| r.created))
+            .bind(r.and_then(|r| r.expires))
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+}
