@@ -165,6 +165,17 @@ pub enum ComponentChange {
 }
 
 impl ComponentChange {
+    /// Whether this changes only State, Flag or SoftwareStatus (not who a node is, nor
+    /// whether it is enabled, which decides how it boots).
+    pub fn is_status(&self) -> bool {
+        matches!(
+            self,
+            ComponentChange::State { .. }
+                | ComponentChange::Flag(_)
+                | ComponentChange::SoftwareStatus(_)
+        )
+    }
+
     /// Applies this change to one component.
     pub fn apply(&self, c: &mut Component) {
         match self {

@@ -2,6 +2,7 @@
 //! Managers) and fill inventory from what they report, as SMD's discovery does, recording each
 //! endpoint's progress in its `DiscoveryInfo.LastDiscoveryStatus`.
 
+use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -131,6 +132,36 @@ impl Discovery {
     /// How to call the BMC behind `ep`, with its opened credentials.
     pub async fn endpoint_for(&self, ep: &RedfishEndpoint) -> Result<Endpoint, ServiceError> {
         let creds = self.endpoints.credentials(&ep.id).await?;
+        Ok(self.endpoint_with(ep, &creds))
+    }
+
+    /// How to call each of these BMCs; credentials are read in one query.
+    pub async fn endpoints_for(
+        &self,
+        eps: &[RedfishEndpoint],
+    ) -> Result<HashMap<Xname, Result<Endpoint, ServiceError>>, ServiceError> {
+        let creds = self.endpoints.credentials_of(eps).await?;
+        Ok(eps
+            .iter()
+            .map(|ep| {
+                let e = match creds.get(&ep.id) {
+                    Some(Ok(c)) => Ok(self.endpoint_with(ep, c)),
+                    Some(Err(e)) => Err(ServiceError::Internal(e.to_string())),
+                    None => Err(ServiceError::Internal(format!(
+                        "endpoint {}: no credentials",
+                        ep.id
+                    ))),
+                };
+                (ep.id.clone(), e)
+            })
+            .collect())
+    }
+
+    fn endpoint_with(
+        &self,
+        ep: &RedfishEndpoint,
+        creds: &super::endpoints::Credentials,
+    ) -> Endpoint {
         let trust = self.trust();
         let host = if ep.fqdn.contains(':') && !ep.fqdn.starts_with('[') {
             format!("[{}]", ep.fqdn)
@@ -145,7 +176,7 @@ impl Discovery {
         e.ca_pem = trust.ca_pem;
         e.insecure = trust.insecure;
         e.timeout = trust.timeout;
-        Ok(e)
+        e
     }
 
     /// The last run's status.

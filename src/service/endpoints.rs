@@ -2,7 +2,7 @@
 //! rest. A password enters here, is sealed before it reaches the store, and leaves only through
 //! [`Endpoints::credentials`] for the code that talks to BMCs.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::events::{Event, EventBus};
@@ -213,17 +213,43 @@ impl Endpoints {
     /// The endpoint's user and opened password, for talking to the BMC.
     pub async fn credentials(&self, id: &Xname) -> Result<Credentials, ServiceError> {
         let ep = self.get(id).await?;
-        let password = match self.store.endpoint_password(id).await? {
-            None => String::new(),
-            Some(sealed) => self
-                .secrets
-                .open(&sealed, id.as_str())
-                .map_err(|e| ServiceError::Internal(format!("endpoint {id}: {e}")))?,
-        };
-        Ok(Credentials {
-            user: ep.user,
-            password,
+        let mut all = self.credentials_of(std::slice::from_ref(&ep)).await?;
+        all.remove(id).unwrap_or_else(|| {
+            Err(ServiceError::Internal(format!(
+                "endpoint {id}: no credentials"
+            )))
         })
+    }
+
+    /// The user and opened password of each endpoint, read in one query.
+    pub async fn credentials_of(
+        &self,
+        eps: &[RedfishEndpoint],
+    ) -> Result<HashMap<Xname, Result<Credentials, ServiceError>>, ServiceError> {
+        let ids: Vec<Xname> = eps.iter().map(|e| e.id.clone()).collect();
+        let sealed: HashMap<Xname, String> = self
+            .store
+            .endpoint_passwords(&ids)
+            .await?
+            .into_iter()
+            .collect();
+        Ok(eps
+            .iter()
+            .map(|ep| {
+                let password = match sealed.get(&ep.id) {
+                    None => Ok(String::new()),
+                    Some(s) => self
+                        .secrets
+                        .open(s, ep.id.as_str())
+                        .map_err(|e| ServiceError::Internal(format!("endpoint {}: {e}", ep.id))),
+                };
+                let creds = password.map(|password| Credentials {
+                    user: ep.user.clone(),
+                    password,
+                });
+                (ep.id.clone(), creds)
+            })
+            .collect())
     }
 
     /// Records a discovery outcome on an endpoint.

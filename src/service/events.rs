@@ -20,6 +20,12 @@ pub enum Event {
         /// The affected xnames.
         ids: Vec<Xname>,
     },
+    /// Only the State, Flag or SoftwareStatus of components changed (power and health),
+    /// which caches of names, NIDs, roles, addresses and Enabled can ignore.
+    ComponentStatesChanged {
+        /// The affected xnames.
+        ids: Vec<Xname>,
+    },
     /// Components were deleted (`all` when the whole collection went).
     ComponentsDeleted {
         /// The deleted xnames (empty when `all`).

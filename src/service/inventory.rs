@@ -137,8 +137,11 @@ impl Inventory {
         }
         let changed = self.store.update_components(ids, &change, required).await?;
         if !changed.is_empty() {
-            self.bus.publish(Event::ComponentsChanged {
-                ids: changed.clone(),
+            let ids = changed.clone();
+            self.bus.publish(if change.is_status() {
+                Event::ComponentStatesChanged { ids }
+            } else {
+                Event::ComponentsChanged { ids }
             });
         }
         Ok(changed)
@@ -277,7 +280,7 @@ mod tests {
         // The repeated create changed nothing; of the two nodes only the Ready one turned Off.
         assert_eq!(
             rx.recv().await.expect("event").event,
-            Event::ComponentsChanged {
+            Event::ComponentStatesChanged {
                 ids: vec![ids[1].clone()]
             }
         );

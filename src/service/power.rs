@@ -495,9 +495,13 @@ impl Power {
         let xnames: Vec<String> = tasks.iter().map(|t| t.xname.clone()).collect();
         let mut targets = self.targets(&xnames).await;
         let held = self.reserve(&mut targets, &deputies).await;
-        let work = stream::iter(tasks).for_each_concurrent(None, |task| {
+        // Each node runs as its own task, so node work spreads over the runtime's threads and
+        // keeps going while this loop writes task changes.
+        let mut nodes = tokio::task::JoinSet::new();
+        let mut names = HashMap::with_capacity(tasks.len());
+        for task in tasks {
             let me = self.clone();
-            let t = t.clone();
+            let tr = t.clone();
             let target = targets.remove(&task.xname).unwrap_or_else(|| {
                 Err(Self::failed(
                     &task.xname,
@@ -505,17 +509,31 @@ impl Power {
                     "Missing xname",
                 ))
             });
-            async move {
-                let out = me.run_task(&t, task.xname.clone(), target).await;
-                me.write_task(&t.id, out).await;
-            }
-        });
-        tokio::pin!(work);
+            let xname = task.xname.clone();
+            let handle = nodes.spawn(async move {
+                let out = me.run_task(&tr, task.xname, target).await;
+                me.write_task(&tr.id, out).await;
+            });
+            names.insert(handle.id(), xname);
+        }
         let mut tick = tokio::time::interval(FLUSH);
         let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + RENEW, RENEW);
         loop {
             tokio::select! {
-                _ = &mut work => break,
+                next = nodes.join_next() => match next {
+                    None => break,
+                    Some(Ok(())) => {}
+                    Some(Err(e)) => {
+                        // A node's task panicked: its outcome is still recorded.
+                        let xname = names.get(&e.id()).cloned().unwrap_or_default();
+                        tracing::error!(transition = %t.id, %xname, error = %e, "power task failed");
+                        self.write_task(
+                            &t.id,
+                            Self::failed(&xname, "Failed to achieve transition", format!("internal error: {e}")),
+                        )
+                        .await;
+                    }
+                },
                 _ = tick.tick() => self.flush(&t.id, t.operation).await,
                 _ = renew.tick(), if !held.is_empty() => {
                     if let Err(e) = self.locks.by_key(held.clone(), Some(RESERVE_MINUTES), false).await {
@@ -594,9 +612,9 @@ impl Power {
             flag: Flag::Ok,
         };
         match self.store.update_components(&done, &change, None).await {
-            Ok(changed) if !changed.is_empty() => {
-                self.bus.publish(Event::ComponentsChanged { ids: changed })
-            }
+            Ok(changed) if !changed.is_empty() => self
+                .bus
+                .publish(Event::ComponentStatesChanged { ids: changed }),
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!(transition = %id, error = %e, "power states not recorded in inventory")
@@ -615,6 +633,34 @@ impl Power {
 
     /// Where each node's system is and how to reach its BMC (or the failed task saying why),
     /// read in bulk: three queries for any number of nodes, one credential lookup per BMC.
+    /// How to reach the BMCs behind these component endpoints, read in bulk; a BMC whose
+    /// endpoint cannot be read maps to the reason.
+    async fn bmc_endpoints<'a>(
+        &self,
+        ces: impl Iterator<Item = &'a crate::model::discovery::ComponentEndpoint>,
+    ) -> HashMap<Xname, Result<Endpoint, String>> {
+        let ids: Vec<Xname> = ces
+            .map(|c| c.endpoint_id.clone())
+            .collect::<HashSet<_>>()
+            .into_iter()
+            .collect();
+        let filter = crate::model::redfish::EndpointFilter {
+            ids: ids.clone(),
+            ..Default::default()
+        };
+        let read = match self.store.endpoints(&filter).await {
+            Ok(eps) => self.discovery.endpoints_for(&eps).await,
+            Err(e) => Err(e.into()),
+        };
+        match read {
+            Ok(map) => map
+                .into_iter()
+                .map(|(id, r)| (id, r.map_err(|e| e.to_string())))
+                .collect(),
+            Err(e) => ids.into_iter().map(|id| (id, Err(e.to_string()))).collect(),
+        }
+    }
+
     async fn targets(&self, xnames: &[String]) -> HashMap<String, Result<Target, Task>> {
         let mut out: HashMap<String, Result<Target, Task>> = HashMap::new();
         let hsm = |x: &str, e: &dyn std::fmt::Display| {
@@ -672,7 +718,7 @@ impl Power {
         };
         let mut by_id: HashMap<Xname, crate::model::discovery::ComponentEndpoint> =
             ces.into_iter().map(|c| (c.id.clone(), c)).collect();
-        let mut bmcs: HashMap<Xname, Result<Endpoint, String>> = HashMap::new();
+        let bmcs = self.bmc_endpoints(by_id.values()).await;
         for id in ids {
             let x = id.as_str().to_string();
             let result = match kinds.get(&id) {
@@ -693,28 +739,17 @@ impl Power {
                         "Failed to achieve transition",
                         format!("{x} has no Redfish component endpoint; discover its BMC first"),
                     )),
-                    Some(ce) => {
-                        if !bmcs.contains_key(&ce.endpoint_id) {
-                            let ep = match self.store.endpoint(&ce.endpoint_id).await {
-                                Ok(Some(ep)) => self
-                                    .discovery
-                                    .endpoint_for(&ep)
-                                    .await
-                                    .map_err(|e| e.to_string()),
-                                Ok(None) => {
-                                    Err(format!("Redfish endpoint {} is gone", ce.endpoint_id))
-                                }
-                                Err(e) => Err(e.to_string()),
-                            };
-                            bmcs.insert(ce.endpoint_id.clone(), ep);
+                    Some(ce) => match bmcs.get(&ce.endpoint_id) {
+                        None => Err(Self::failed(
+                            &x,
+                            "Failed to achieve transition",
+                            format!("Redfish endpoint {} is gone", ce.endpoint_id),
+                        )),
+                        Some(Err(e)) => {
+                            Err(Self::failed(&x, "Failed to achieve transition", e.clone()))
                         }
-                        match &bmcs[&ce.endpoint_id] {
-                            Err(e) => {
-                                Err(Self::failed(&x, "Failed to achieve transition", e.clone()))
-                            }
-                            Ok(endpoint) => Ok(target_of(ce, endpoint.clone())),
-                        }
-                    }
+                        Some(Ok(endpoint)) => Ok(target_of(ce, endpoint.clone())),
+                    },
                 },
             };
             out.insert(x, result);
@@ -737,8 +772,9 @@ impl Power {
         let mut attempt = 0;
         loop {
             let result = {
-                let _permit = self.permits().acquire_owned().await;
+                // The BMC first: a call queued behind another to the same BMC holds no permit.
                 let _one = bmc.lock().await;
+                let _permit = self.permits().acquire_owned().await;
                 f().await
             };
             match result {

@@ -367,8 +367,8 @@ impl EndpointStore for CachedStore {
     async fn endpoint(&self, id: &Xname) -> Result<Option<RedfishEndpoint>, StoreError> {
         self.inner.endpoint(id).await
     }
-    async fn endpoint_password(&self, id: &Xname) -> Result<Option<String>, StoreError> {
-        self.inner.endpoint_password(id).await
+    async fn endpoint_passwords(&self, ids: &[Xname]) -> Result<Vec<(Xname, String)>, StoreError> {
+        self.inner.endpoint_passwords(ids).await
     }
     async fn set_discovery(
         &self,

@@ -268,8 +268,8 @@ pub trait EndpointStore: Send + Sync {
     /// One endpoint.
     async fn endpoint(&self, id: &Xname) -> Result<Option<RedfishEndpoint>, StoreError>;
 
-    /// The sealed password of an endpoint, when one is stored.
-    async fn endpoint_password(&self, id: &Xname) -> Result<Option<String>, StoreError>;
+    /// The sealed passwords of the endpoints that have one, by endpoint.
+    async fn endpoint_passwords(&self, ids: &[Xname]) -> Result<Vec<(Xname, String)>, StoreError>;
 
     /// Writes endpoints and what they describe, all or nothing. Without `replace`, an
     /// existing ID or FQDN, or an existing interface MAC, is `Conflict`; with it, endpoints,

@@ -142,7 +142,9 @@ impl Dirty {
             | Event::InterfaceChanged { .. }
             | Event::EndpointChanged { .. } => self.nodes = true,
             Event::BootChanged { names } => self.entries.extend(names.iter().cloned()),
-            Event::PartitionChanged { .. } | Event::TransitionChanged { .. } => {}
+            Event::ComponentStatesChanged { .. }
+            | Event::PartitionChanged { .. }
+            | Event::TransitionChanged { .. } => {}
         }
     }
 

@@ -137,15 +137,22 @@ impl EndpointStore for SqliteStore {
         row.as_ref().map(from_doc).transpose()
     }
 
-    async fn endpoint_password(&self, id: &Xname) -> Result<Option<String>, StoreError> {
-        let row = sqlx::query("SELECT password FROM rf_endpoints WHERE id = ?")
-            .bind(id.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match row {
-            Some(r) => r.try_get(0)?,
-            None => None,
-        })
+    async fn endpoint_passwords(&self, ids: &[Xname]) -> Result<Vec<(Xname, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, password FROM rf_endpoints \
+             WHERE password IS NOT NULL AND id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(super::id_array(ids))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get(0)?;
+                let id = Xname::parse(&id)
+                    .map_err(|_| StoreError::Corrupt(format!("endpoint id '{id}'")))?;
+                Ok((id, r.try_get(1)?))
+            })
+            .collect()
     }
 
     async fn write_endpoints(

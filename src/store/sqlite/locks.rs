@@ -78,27 +78,39 @@ impl LockStore for SqliteStore {
             tx.rollback().await?;
             return Ok(out);
         }
-        for (_, result) in &out {
-            let Ok(s) = result else { continue };
-            let r = s.reservation.as_ref();
-            sqlx::query(
-                "INSERT INTO component_locks \
-                 (id, locked, disabled, reservation_key, deputy_key, created, expires) \
-                 VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET \
-                 locked = excluded.locked, disabled = excluded.disabled, \
-                 reservation_key = excluded.reservation_key, deputy_key = excluded.deputy_key, \
-                 created = excluded.created, expires = excluded.expires",
-            )
-            .bind(s.id.as_str())
-            .bind(s.locked)
-            .bind(s.disabled)
-            .bind(r.map(|r| r.reservation_key.as_str()))
-            .bind(r.map(|r| r.deputy_key.as_str()))
-            .bind(r.map(|r| r.created))
-            .bind(r.and_then(|r| r.expires))
-            .execute(&mut *tx)
-            .await?;
-        }
+        // One statement for every changed component: a JSON array of
+        // [id, locked, disabled, reservation key, deputy key, created, expires] rows.
+        let rows: Vec<serde_json::Value> = out
+            .iter()
+            .filter_map(|(_, r)| r.as_ref().ok())
+            .map(|s| {
+                let r = s.reservation.as_ref();
+                serde_json::json!([
+                    s.id.as_str(),
+                    s.locked,
+                    s.disabled,
+                    r.map(|r| &r.reservation_key),
+                    r.map(|r| &r.deputy_key),
+                    r.map(|r| r.created),
+                    r.and_then(|r| r.expires),
+                ])
+            })
+            .collect();
+        sqlx::query(
+            "INSERT INTO component_locks \
+             (id, locked, disabled, reservation_key, deputy_key, created, expires) \
+             SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), \
+             json_extract(value, '$[2]'), json_extract(value, '$[3]'), \
+             json_extract(value, '$[4]'), json_extract(value, '$[5]'), \
+             json_extract(value, '$[6]') FROM json_each(?) WHERE true \
+             ON CONFLICT (id) DO UPDATE SET \
+             locked = excluded.locked, disabled = excluded.disabled, \
+             reservation_key = excluded.reservation_key, deputy_key = excluded.deputy_key, \
+             created = excluded.created, expires = excluded.expires",
+        )
+        .bind(serde_json::Value::Array(rows).to_string())
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(out)
     }

@@ -27,6 +27,22 @@ fn row_to_transition(row: &sqlx::sqlite::SqliteRow) -> Result<Transition, StoreE
     })
 }
 
+/// Tasks as a JSON array of `[xname, status, description, error]` rows.
+fn task_rows(tasks: &[Task]) -> String {
+    let rows: Vec<[&str; 4]> = tasks
+        .iter()
+        .map(|t| {
+            [
+                t.xname.as_str(),
+                t.status.as_str(),
+                &t.description,
+                &t.error,
+            ]
+        })
+        .collect();
+    serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into())
+}
+
 impl SqliteStore {
     async fn tasks_of(&self, id: &str) -> Result<Vec<Task>, StoreError> {
         let rows = sqlx::query(
@@ -68,20 +84,16 @@ impl PowerStore for SqliteStore {
         .bind(&t.by)
         .execute(&mut *tx)
         .await?;
-        for (i, task) in tasks.iter().enumerate() {
-            sqlx::query(
-                "INSERT INTO power_tasks (transition_id, xname, seq, status, description, error) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
-            )
-            .bind(&t.id)
-            .bind(&task.xname)
-            .bind(i as i64)
-            .bind(task.status.as_str())
-            .bind(&task.description)
-            .bind(&task.error)
-            .execute(&mut *tx)
-            .await?;
-        }
+        // One statement for every task: a JSON array of [xname, status, description, error].
+        sqlx::query(
+            "INSERT INTO power_tasks (transition_id, xname, seq, status, description, error) \
+             SELECT ?, json_extract(value, '$[0]'), key, json_extract(value, '$[1]'), \
+             json_extract(value, '$[2]'), json_extract(value, '$[3]') FROM json_each(?)",
+        )
+        .bind(&t.id)
+        .bind(task_rows(tasks))
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -145,21 +157,19 @@ impl PowerStore for SqliteStore {
     }
 
     async fn update_tasks(&self, id: &str, tasks: &[Task]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        for task in tasks {
-            sqlx::query(
-                "UPDATE power_tasks SET status = ?, description = ?, error = ? \
-                 WHERE transition_id = ? AND xname = ?",
-            )
-            .bind(task.status.as_str())
-            .bind(&task.description)
-            .bind(&task.error)
-            .bind(id)
-            .bind(&task.xname)
-            .execute(&mut *tx)
-            .await?;
-        }
-        tx.commit().await?;
+        // An upsert driven by the JSON rows finds each task by its key (an UPDATE joined to
+        // json_each scans the tasks for every row). Tasks exist from the transition's creation.
+        sqlx::query(
+            "INSERT INTO power_tasks (transition_id, xname, seq, status, description, error) \
+             SELECT ?, json_extract(value, '$[0]'), 0, json_extract(value, '$[1]'), \
+             json_extract(value, '$[2]'), json_extract(value, '$[3]') FROM json_each(?) WHERE true \
+             ON CONFLICT (transition_id, xname) DO UPDATE SET status = excluded.status, \
+             description = excluded.description, error = excluded.error",
+        )
+        .bind(id)
+        .bind(task_rows(tasks))
+        .execute(&self.pool)
+        .await?;
         Ok(())
     }
 }
