@@ -69,6 +69,8 @@ enum Command {
     Demo(chami::cli::demo::DemoArgs),
     /// A simulated Redfish BMC fleet on loopback addresses 127.10.x.y, until ctrl-c.
     Sim(chami::cli::sim::SimArgs),
+    /// Discover registered BMCs (by xname or FQDN) into inventory and print each outcome.
+    Discover(chami::cli::discover::DiscoverArgs),
 }
 
 fn init_logging(filter: &str, format: LogFormat) {
@@ -135,6 +137,18 @@ fn main() -> ExitCode {
             let format = args.log_format;
             init_logging(&cli.log, format);
             runtime().and_then(|rt| rt.block_on(serve(*args, format)))
+        }
+        Some(Command::Discover(args)) => {
+            // A one-shot command: the in-process core's request lines would drown the answer.
+            let filter = if cli.log == "info" { "warn" } else { &cli.log };
+            init_logging(filter, LogFormat::Text);
+            return match runtime().and_then(|rt| rt.block_on(chami::cli::discover::run(args))) {
+                Ok(code) => code,
+                Err(e) => {
+                    eprintln!("chami: {e:#}");
+                    ExitCode::FAILURE
+                }
+            };
         }
         Some(Command::Sim(args)) => {
             init_logging(&cli.log, LogFormat::Text);

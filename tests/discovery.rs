@@ -183,3 +183,79 @@ async fn discover_refuses_bad_requests() {
         "there is only 0",
     );
 }
+
+/// Runs `chami discover ARGS` against the test server; returns exit code, stdout, stderr.
+async fn chami_discover(t: &TestServer, args: &[&str]) -> (i32, String, String) {
+    let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_chami"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CHAMI_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("XDG_CONFIG_HOME", "/nonexistent/chami-test-config")
+        .arg("discover")
+        .args(["--server", &t.server.url(), "--token", &t.admin])
+        .arg("--ca-cert")
+        .arg(t.server.ca.as_ref().unwrap())
+        .args(args);
+    // The server runs on this test's runtime: wait for the child off it.
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .unwrap()
+        .expect("run chami discover");
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
+#[tokio::test]
+async fn chami_discover_names_bmcs_by_xname_or_address_and_reports_failures() {
+    let (fleet, t) = setup().await;
+    let (user, pass) = fleet.credentials();
+    for (id, ip) in [("x3000c0s1b0", "127.10.0.1"), ("x3000c0s2b0", "127.10.0.2")] {
+        let (status, body) = t
+            .post(
+                EPS,
+                json!({"ID": id, "FQDN": ip, "User": user, "Password": pass}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (code, out, err) = chami_discover(&t, &["x3000c0s1b0", "127.10.0.2", "-o", "json"]).await;
+    assert_eq!(code, 0, "stdout {out}\nstderr {err}");
+    let rows: Value = serde_json::from_str(&out).expect("JSON output");
+    assert_eq!(
+        rows,
+        json!([
+            {"ID": "x3000c0s1b0", "FQDN": "127.10.0.1", "LastDiscoveryStatus": "DiscoverOK"},
+            {"ID": "x3000c0s2b0", "FQDN": "127.10.0.2", "LastDiscoveryStatus": "DiscoverOK"}
+        ])
+    );
+    let (_, n) = t.get("/hsm/v2/State/Components/x3000c0s2b0n1").await;
+    assert_eq!(n["Type"], "Node", "{n}");
+
+    // One BMC hangs: exit 3, the failure named on stderr, the table still printed.
+    fleet.bmc(1).unwrap().set_faults(Faults {
+        hang: true,
+        ..Faults::default()
+    });
+    let (code, out, err) = chami_discover(&t, &[]).await;
+    assert_eq!(code, 3, "stdout {out}\nstderr {err}");
+    assert!(out.starts_with("ID "), "{out}");
+    assert!(out.contains("x3000c0s1b0  127.10.0.1  DiscoverOK"), "{out}");
+    assert!(err.contains("x3000c0s2b0 (127.10.0.2)"), "{err}");
+    assert!(
+        err.contains("1 of 2 endpoints were not discovered"),
+        "{err}"
+    );
+
+    // A name no endpoint has: exit 1, nothing started, the name in the message.
+    let (code, _, err) = chami_discover(&t, &["10.99.0.1"]).await;
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("no Redfish endpoint has the xname or FQDN 10.99.0.1"),
+        "{err}"
+    );
+}

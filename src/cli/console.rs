@@ -1,14 +1,14 @@
 //! Starting the console: over a core started in-process on the data dir (the default), or
 //! attached to a remote core with `--server`. Either way it talks HTTPS through `client/`.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::time::Duration;
 
 use clap::Args;
 
+use super::connect::{ConnectArgs, Connection};
 use crate::client::Client;
-use crate::config::ServeArgs;
-use crate::server::{self, Server};
+use crate::server::Server;
 use crate::service::auth;
 use crate::service::issuer::MintRequest;
 use crate::tui::{self, keymap::Keymap, theme::Theme};
@@ -24,24 +24,11 @@ pub struct LookArgs {
     pub read_only: bool,
 }
 
-/// Where the console's core is.
+/// Where the console's core is, and how it looks.
 #[derive(Debug, Clone, Args)]
 pub struct ConsoleArgs {
-    /// Attach to the core at this URL instead of starting one on the data dir.
-    #[arg(long, env = "CHAMI_SERVER")]
-    pub server: Option<String>,
-    /// A file holding the bearer token for --server.
-    #[arg(long, env = "CHAMI_TOKEN_FILE")]
-    pub token_file: Option<PathBuf>,
-    /// The bearer token for --server (prefer --token-file: arguments show in `ps`).
-    #[arg(long, env = "CHAMI_TOKEN", hide_env_values = true)]
-    pub token: Option<String>,
-    /// CA certificate (PEM) to trust for --server; the system roots otherwise.
-    #[arg(long, env = "CHAMI_CA_CERT")]
-    pub ca_cert: Option<PathBuf>,
-    /// Data dir of the in-process core (default: $XDG_DATA_HOME/chami).
-    #[arg(long, env = "CHAMI_DATA_DIR")]
-    pub data_dir: Option<PathBuf>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
     #[command(flatten)]
     pub look: LookArgs,
 }
@@ -111,49 +98,11 @@ pub fn local_client(server: &Server, token: &str) -> anyhow::Result<Client> {
     Ok(Client::new(&server.url(), token, ca.as_deref())?)
 }
 
-fn read_file(what: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
-    std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {what} {}: {e}", path.display()))
-}
-
 /// Runs the console: attached to `--server`, or over an in-process core on the data dir.
 pub async fn run(args: ConsoleArgs) -> anyhow::Result<()> {
     let opts = options(&args.look)?;
-    match &args.server {
-        Some(url) => {
-            let token = match (&args.token_file, &args.token) {
-                (Some(f), _) => String::from_utf8_lossy(&read_file("--token-file", f)?)
-                    .trim()
-                    .to_string(),
-                (None, Some(t)) => t.trim().to_string(),
-                (None, None) => anyhow::bail!(
-                    "--server needs a token: --token-file FILE or CHAMI_TOKEN \
-                     (mint one with `chami token mint` on the core's host)"
-                ),
-            };
-            let ca = match &args.ca_cert {
-                Some(p) => Some(read_file("--ca-cert", p)?),
-                None => None,
-            };
-            let client = Client::new(url, &token, ca.as_deref())?;
-            tui::run(client, opts).await
-        }
-        None => {
-            let dir = args
-                .data_dir
-                .clone()
-                .unwrap_or_else(crate::fsutil::default_data_dir);
-            let serve = ServeArgs::for_data_dir(dir.clone(), ([127, 0, 0, 1], 0).into());
-            let server = server::start(&serve).await.map_err(|e| {
-                anyhow::anyhow!(
-                    "{e:#}\n(if `chami serve` already runs on {}, attach to it with --server URL)",
-                    dir.display()
-                )
-            })?;
-            let token = local_admin_token(&server, "console")?;
-            let client = local_client(&server, &token)?;
-            let result = tui::run(client, opts).await;
-            server.shutdown().await?;
-            result
-        }
-    }
+    let conn = Connection::open(&args.connect, "console").await?;
+    let result = tui::run(conn.client.clone(), opts).await;
+    conn.close().await?;
+    result
 }

@@ -1,6 +1,8 @@
 //! The command-line faces: the console's startup, the demo, the BMC simulator and token tools.
 
+pub mod connect;
 pub mod console;
 pub mod demo;
+pub mod discover;
 pub mod sim;
 pub mod token;

@@ -105,16 +105,26 @@ impl Client {
     }
 
     async fn call(&self, method: Method, path: &str) -> Result<(StatusCode, String), ClientError> {
-        let resp = self
+        self.send(method, path, None).await
+    }
+
+    async fn send(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+    ) -> Result<(StatusCode, String), ClientError> {
+        let mut req = self
             .http
             .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token)
-            .send()
-            .await
-            .map_err(|e| ClientError::Unreachable {
-                url: self.base.clone(),
-                detail: describe_reqwest(&e),
-            })?;
+            .bearer_auth(&self.token);
+        if let Some(b) = body {
+            req = req.json(b);
+        }
+        let resp = req.send().await.map_err(|e| ClientError::Unreachable {
+            url: self.base.clone(),
+            detail: describe_reqwest(&e),
+        })?;
         let status = resp.status();
         let text = resp.text().await.map_err(|e| ClientError::Unreachable {
             url: self.base.clone(),
@@ -126,6 +136,19 @@ impl Client {
     /// GETs `path` and decodes the JSON answer; a non-2xx is an `Api` error.
     pub async fn get<T: DeserializeOwned>(&self, path: &str) -> Result<T, ClientError> {
         let (status, text) = self.call(Method::GET, path).await?;
+        if !status.is_success() {
+            return Err(api_error(status, &text));
+        }
+        serde_json::from_str(&text).map_err(|e| ClientError::Decode(format!("{path}: {e}")))
+    }
+
+    /// POSTs a JSON body to `path` and decodes the JSON answer; a non-2xx is an `Api` error.
+    pub async fn post<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<T, ClientError> {
+        let (status, text) = self.send(Method::POST, path, Some(body)).await?;
         if !status.is_success() {
             return Err(api_error(status, &text));
         }

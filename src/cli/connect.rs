@@ -1,0 +1,97 @@
+//! Reaching a core from the command line: attached to `--server URL` with a token, or over a
+//! core started in-process on the data dir (stopped again when done).
+
+use std::path::{Path, PathBuf};
+
+use clap::Args;
+
+use super::console::{local_admin_token, local_client};
+use crate::client::Client;
+use crate::config::ServeArgs;
+use crate::server::{self, Server};
+
+/// Where the core is, and how to prove who we are to it.
+#[derive(Debug, Clone, Args)]
+pub struct ConnectArgs {
+    /// Attach to the core at this URL instead of starting one on the data dir.
+    #[arg(long, env = "CHAMI_SERVER")]
+    pub server: Option<String>,
+    /// A file holding the bearer token for --server.
+    #[arg(long, env = "CHAMI_TOKEN_FILE")]
+    pub token_file: Option<PathBuf>,
+    /// The bearer token for --server (prefer --token-file: arguments show in `ps`).
+    #[arg(long, env = "CHAMI_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// CA certificate (PEM) to trust for --server; the system roots otherwise.
+    #[arg(long, env = "CHAMI_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
+    /// Data dir of the in-process core (default: $XDG_DATA_HOME/chami).
+    #[arg(long, env = "CHAMI_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
+}
+
+/// A client of a core, and the in-process core when there is one.
+pub struct Connection {
+    /// Talks to the core.
+    pub client: Client,
+    server: Option<Server>,
+}
+
+fn read_file(what: &str, path: &Path) -> anyhow::Result<Vec<u8>> {
+    std::fs::read(path).map_err(|e| anyhow::anyhow!("cannot read {what} {}: {e}", path.display()))
+}
+
+impl Connection {
+    /// Connects as the flags say; `who` names the in-process core's local admin token.
+    pub async fn open(args: &ConnectArgs, who: &str) -> anyhow::Result<Connection> {
+        match &args.server {
+            Some(url) => {
+                let token = match (&args.token_file, &args.token) {
+                    (Some(f), _) => String::from_utf8_lossy(&read_file("--token-file", f)?)
+                        .trim()
+                        .to_string(),
+                    (None, Some(t)) => t.trim().to_string(),
+                    (None, None) => anyhow::bail!(
+                        "--server needs a token: --token-file FILE or CHAMI_TOKEN \
+                         (mint one with `chami token mint` on the core's host)"
+                    ),
+                };
+                let ca = match &args.ca_cert {
+                    Some(p) => Some(read_file("--ca-cert", p)?),
+                    None => None,
+                };
+                Ok(Connection {
+                    client: Client::new(url, &token, ca.as_deref())?,
+                    server: None,
+                })
+            }
+            None => {
+                let dir = args
+                    .data_dir
+                    .clone()
+                    .unwrap_or_else(crate::fsutil::default_data_dir);
+                let serve = ServeArgs::for_data_dir(dir.clone(), ([127, 0, 0, 1], 0).into());
+                let server = server::start(&serve).await.map_err(|e| {
+                    anyhow::anyhow!(
+                        "{e:#}\n(if `chami serve` already runs on {}, attach to it with --server URL)",
+                        dir.display()
+                    )
+                })?;
+                let token = local_admin_token(&server, who)?;
+                let client = local_client(&server, &token)?;
+                Ok(Connection {
+                    client,
+                    server: Some(server),
+                })
+            }
+        }
+    }
+
+    /// Stops the in-process core, if one was started.
+    pub async fn close(self) -> anyhow::Result<()> {
+        if let Some(s) = self.server {
+            s.shutdown().await?;
+        }
+        Ok(())
+    }
+}
