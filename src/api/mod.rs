@@ -8,6 +8,7 @@ pub mod extract;
 pub mod hsm;
 pub mod pcs;
 pub mod respond;
+pub mod tapms;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -153,6 +154,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .nest("/hsm/v2", hsm::routes())
         .nest("/boot/v1", bss::routes())
         .nest("/power-control/v1", pcs::routes())
+        .nest("/apis/tapms/v1alpha3", tapms::routes())
         .merge(auth::routes())
 }
 
@@ -162,6 +164,8 @@ pub fn router(state: Arc<AppState>, limits: Limits) -> Router {
     let doc = Arc::new(doc);
     let request_id = HeaderName::from_static("x-request-id");
     routes
+        // TAPMS's v1 paths are the same handlers; only v1alpha3 is in the document.
+        .nest("/apis/tapms/v1", tapms::routes().split_for_parts().0)
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/openapi.json",

@@ -11,4 +11,5 @@ pub mod hostlist;
 pub mod locks;
 pub mod power;
 pub mod redfish;
+pub mod tenant;
 pub mod xname;

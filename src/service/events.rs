@@ -66,6 +66,13 @@ pub enum Event {
         /// The transition's ID.
         id: String,
     },
+    /// A tenant was created, changed or deleted.
+    TenantChanged {
+        /// The tenant's name.
+        name: String,
+        /// Whether it was deleted.
+        deleted: bool,
+    },
     /// Boot parameter entries were written or deleted.
     BootChanged {
         /// The entries' names.

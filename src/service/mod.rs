@@ -13,6 +13,7 @@ pub mod jwt;
 pub mod locks;
 pub mod power;
 pub mod secrets;
+pub mod tenants;
 
 use std::sync::Arc;
 
@@ -72,6 +73,8 @@ pub struct Core {
     pub power: power::Power,
     /// Component locks and reservations.
     pub locks: locks::Locks,
+    /// Tenants.
+    pub tenants: tenants::Tenants,
 }
 
 impl Core {
@@ -81,12 +84,20 @@ impl Core {
         let endpoints = endpoints::Endpoints::new(store.clone(), bus.clone(), secrets);
         let discovery = discovery::Discovery::new(store.clone(), endpoints.clone());
         let locks = locks::Locks::new(store.clone());
+        let power = power::Power::new(store.clone(), bus.clone(), discovery.clone(), locks.clone());
+        let groups = groups::Groups::new(store.clone(), bus.clone());
         Core {
-            power: power::Power::new(store.clone(), bus.clone(), discovery.clone(), locks.clone()),
+            tenants: tenants::Tenants::new(
+                store.clone(),
+                bus.clone(),
+                groups.clone(),
+                power.clone(),
+            ),
+            power,
             locks,
             discovery,
             inventory: inventory::Inventory::new(store.clone(), bus.clone()),
-            groups: groups::Groups::new(store.clone(), bus.clone()),
+            groups,
             interfaces: interfaces::Interfaces::new(store.clone(), bus.clone()),
             endpoints,
             boot: boot::Boot::new(store.clone(), bus.clone()),

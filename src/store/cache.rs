@@ -308,6 +308,33 @@ impl super::PowerStore for CachedStore {
     }
 }
 
+/// Tenants are not cached.
+#[async_trait]
+impl super::TenantStore for CachedStore {
+    async fn tenants(&self) -> Result<Vec<crate::model::tenant::Tenant>, StoreError> {
+        self.inner.tenants().await
+    }
+
+    async fn tenant(
+        &self,
+        name_or_uuid: &str,
+    ) -> Result<Option<crate::model::tenant::Tenant>, StoreError> {
+        self.inner.tenant(name_or_uuid).await
+    }
+
+    async fn put_tenant(
+        &self,
+        t: &crate::model::tenant::Tenant,
+        expected: Option<u64>,
+    ) -> Result<(), StoreError> {
+        self.inner.put_tenant(t, expected).await
+    }
+
+    async fn delete_tenant(&self, name: &str) -> Result<bool, StoreError> {
+        self.inner.delete_tenant(name).await
+    }
+}
+
 /// Locks are not cached.
 #[async_trait]
 impl super::LockStore for CachedStore {

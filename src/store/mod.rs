@@ -52,6 +52,7 @@ pub trait Store:
     + BootStore
     + PowerStore
     + LockStore
+    + TenantStore
     + Send
     + Sync
     + 'static
@@ -66,6 +67,7 @@ impl<T> Store for T where
         + BootStore
         + PowerStore
         + LockStore
+        + TenantStore
         + Send
         + Sync
         + 'static
@@ -389,6 +391,30 @@ pub trait PowerStore: Send + Sync {
         id: &str,
         tasks: &[crate::model::power::Task],
     ) -> Result<(), StoreError>;
+}
+
+/// Tenants (TAPMS).
+#[async_trait]
+pub trait TenantStore: Send + Sync {
+    /// Every tenant, by name.
+    async fn tenants(&self) -> Result<Vec<crate::model::tenant::Tenant>, StoreError>;
+
+    /// One tenant by name or UUID.
+    async fn tenant(
+        &self,
+        name_or_uuid: &str,
+    ) -> Result<Option<crate::model::tenant::Tenant>, StoreError>;
+
+    /// Writes a tenant if its stored version is `expected` (`None`: it must not exist yet);
+    /// otherwise `Stale` and nothing changes.
+    async fn put_tenant(
+        &self,
+        t: &crate::model::tenant::Tenant,
+        expected: Option<u64>,
+    ) -> Result<(), StoreError>;
+
+    /// Removes a tenant; whether it existed.
+    async fn delete_tenant(&self, name: &str) -> Result<bool, StoreError>;
 }
 
 /// One component's result of a lock change: its new state, or why it was refused.

@@ -143,6 +143,7 @@ impl Dirty {
             | Event::EndpointChanged { .. } => self.nodes = true,
             Event::BootChanged { names } => self.entries.extend(names.iter().cloned()),
             Event::ComponentStatesChanged { .. }
+            | Event::TenantChanged { .. }
             | Event::PartitionChanged { .. }
             | Event::TransitionChanged { .. } => {}
         }

@@ -10,6 +10,7 @@ mod groups;
 mod interfaces;
 mod locks;
 mod power;
+mod tenants;
 
 use std::path::Path;
 use std::str::FromStr;
