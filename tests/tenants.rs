@@ -155,6 +155,20 @@ async fn invariants_refuse_with_clear_errors_and_change_nothing() {
         "enforceexclusivehsmgroups cannot change",
     );
 
+    // Another tenant's group cannot be shared.
+    let got = t
+        .put(
+            &format!("{T}/teal"),
+            json!({"tenantresources": [{"type": "compute", "xnames": ["x1000c0s3b0n0"],
+                    "hsmgrouplabel": "BLUE"}]}),
+        )
+        .await;
+    assert_problem(
+        &got,
+        StatusCode::CONFLICT,
+        "group blue already belongs to tenant blue",
+    );
+
     // A label already used by a group that is not the tenant's: the tenant ends in Error.
     let (status, _) = t
         .post(

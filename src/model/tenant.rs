@@ -210,6 +210,15 @@ pub enum Target {
     Partition(String),
 }
 
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Group(l) => write!(f, "group {l}"),
+            Target::Partition(p) => write!(f, "partition {p}"),
+        }
+    }
+}
+
 /// Whether `name` is a tenant name: a DNS label.
 fn valid_name(name: &str) -> bool {
     !name.is_empty()
@@ -336,7 +345,7 @@ impl TenantSpec {
                 if o.enforceexclusivehsmgroups != r.enforceexclusivehsmgroups {
                     return Err(format!(
                         "enforceexclusivehsmgroups cannot change after creation \
-                         (resource {target:?} was {}); delete and recreate the tenant",
+                         ({target} was {}); delete and recreate the tenant",
                         o.enforceexclusivehsmgroups
                     ));
                 }

@@ -336,7 +336,8 @@ impl Tenants {
         Ok(())
     }
 
-    /// With `enforceexclusivehsmgroups`, a node may be in no other tenant's exclusive resource.
+    /// No other tenant may use the same group or partition, and with
+    /// `enforceexclusivehsmgroups` a node may be in no other tenant's exclusive resource.
     async fn check_exclusive(&self, spec: &TenantSpec) -> Result<(), ServiceError> {
         let mine: HashSet<&str> = spec
             .tenantresources
@@ -344,13 +345,22 @@ impl Tenants {
             .filter(|r| r.enforceexclusivehsmgroups)
             .flat_map(|r| r.xnames.iter().map(String::as_str))
             .collect();
-        if mine.is_empty() {
-            return Ok(());
-        }
         let mut clashes: Vec<String> = Vec::new();
         for other in self.list().await? {
             if other.metadata.name == spec.tenantname {
                 continue;
+            }
+            if let Some(r) = spec.tenantresources.iter().find(|r| {
+                let mine = r.target(&spec.tenantname);
+                merged_resources(&other)
+                    .iter()
+                    .any(|o| o.target(&other.metadata.name) == mine)
+            }) {
+                return Err(ServiceError::Conflict(format!(
+                    "{} already belongs to tenant {}; give this tenant its own group or partition",
+                    r.target(&spec.tenantname),
+                    other.metadata.name
+                )));
             }
             let theirs: Vec<Xname> = other
                 .spec
@@ -361,7 +371,7 @@ impl Tenants {
                 .filter(|x| mine.contains(x.as_str()))
                 .filter_map(|x| Xname::parse(x).ok())
                 .collect();
-            if !theirs.is_empty() {
+            if !theirs.is_empty() && !mine.is_empty() {
                 clashes.push(format!(
                     "{} (tenant {})",
                     name_list(&theirs),
