@@ -121,12 +121,11 @@ async fn put(
     admin_only(&p)?;
     let spec: TenantSpec = serde_json::from_value(spec_of(body))
         .map_err(|e| ApiError::bad_request(format!("tenant spec: {e}")))?;
-    let existed = st.core.tenants.get(&id).await.is_ok();
-    let t = st.core.tenants.put(&id, spec, if_match(&headers)?).await?;
-    let status = if existed {
-        StatusCode::OK
-    } else {
+    let (t, created) = st.core.tenants.put(&id, spec, if_match(&headers)?).await?;
+    let status = if created {
         StatusCode::CREATED
+    } else {
+        StatusCode::OK
     };
     Ok(tagged(t, status))
 }

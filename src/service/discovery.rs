@@ -140,18 +140,19 @@ impl Discovery {
         &self,
         eps: &[RedfishEndpoint],
     ) -> Result<HashMap<Xname, Result<Endpoint, ServiceError>>, ServiceError> {
-        let creds = self.endpoints.credentials_of(eps).await?;
+        let mut creds = self.endpoints.credentials_of(eps).await?;
         Ok(eps
             .iter()
             .map(|ep| {
-                let e = match creds.get(&ep.id) {
-                    Some(Ok(c)) => Ok(self.endpoint_with(ep, c)),
-                    Some(Err(e)) => Err(ServiceError::Internal(e.to_string())),
-                    None => Err(ServiceError::Internal(format!(
-                        "endpoint {}: no credentials",
-                        ep.id
-                    ))),
-                };
+                let e = creds
+                    .remove(&ep.id)
+                    .unwrap_or_else(|| {
+                        Err(ServiceError::Internal(format!(
+                            "endpoint {}: no credentials",
+                            ep.id
+                        )))
+                    })
+                    .map(|c| self.endpoint_with(ep, &c));
                 (ep.id.clone(), e)
             })
             .collect())

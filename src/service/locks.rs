@@ -2,7 +2,7 @@
 //! change applied in one store transaction, and SMD's rigid (all or nothing) and flexible
 //! (best effort) processing.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::model::filter::ComponentFilter;
@@ -69,7 +69,8 @@ impl Locks {
     }
 
     /// The components a filter names: those matching it, plus explicit ids that are not
-    /// components (reported as `NotFound`). An empty filter names every component, as in SMD.
+    /// components (reported as `NotFound`). An empty filter names every component, as in SMD;
+    /// naming none is a 400.
     async fn targets(&self, filter: &ComponentFilter) -> Result<Vec<Xname>, ServiceError> {
         let found = self.store.components(filter).await?;
         let mut ids: Vec<Xname> = found.into_iter().map(|c| c.id).collect();
@@ -81,6 +82,11 @@ impl Locks {
             .cloned()
             .collect();
         ids.extend(missing);
+        if ids.is_empty() {
+            return Err(ServiceError::BadRequest(
+                "Component not found: no component matches the request".into(),
+            ));
+        }
         Ok(ids)
     }
 
@@ -125,11 +131,6 @@ impl Locks {
         rigid: bool,
     ) -> Result<LockUpdate, ServiceError> {
         let ids = self.targets(filter).await?;
-        if ids.is_empty() {
-            return Err(ServiceError::BadRequest(
-                "Component not found: no component matches the request".into(),
-            ));
-        }
         let changes = ids.into_iter().map(|id| (id, change.clone())).collect();
         Ok(Self::update(self.apply(changes, rigid).await?))
     }
@@ -143,11 +144,6 @@ impl Locks {
         rigid: bool,
     ) -> Result<ReservationResult, ServiceError> {
         let ids = self.targets(filter).await?;
-        if ids.is_empty() {
-            return Err(ServiceError::BadRequest(
-                "Component not found: no component matches the request".into(),
-            ));
-        }
         self.reserve_ids(ids, minutes, rigid).await
     }
 
@@ -202,11 +198,16 @@ impl Locks {
     /// Which deputy keys name live reservations.
     pub async fn check(&self, keys: &[(Xname, String)]) -> Result<ReservationResult, ServiceError> {
         let ids: Vec<Xname> = keys.iter().map(|(id, _)| id.clone()).collect();
-        let states = self.states(&ids).await?;
+        let states: HashMap<Xname, LockState> = self
+            .states(&ids)
+            .await?
+            .into_iter()
+            .map(|s| (s.id.clone(), s))
+            .collect();
         let now = now_unix();
         let mut out = ReservationResult::default();
         for (id, key) in keys {
-            match states.iter().find(|s| &s.id == id) {
+            match states.get(id) {
                 Some(s) if s.deputy_ok(key, now) => out.success.push(ReservationKeys {
                     id: id.to_string(),
                     deputy_key: key.clone(),

@@ -443,21 +443,28 @@ impl Power {
                 .iter()
                 .filter_map(|s| Xname::parse(&s.id).ok())
                 .collect(),
-            Err(_) => HashSet::new(),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot check deputy keys for a transition");
+                HashSet::new()
+            }
         };
         let mine: Vec<Xname> = wanted.into_iter().filter(|x| !valid.contains(x)).collect();
         if mine.is_empty() {
             return Vec::new();
         }
-        let granted = match self
+        // Why a node went without: held by another, or the reservation itself failed.
+        let (granted, why) = match self
             .locks
             .reserve_ids(mine.clone(), Some(RESERVE_MINUTES), false)
             .await
         {
-            Ok(r) => r.success,
+            Ok(r) => (
+                r.success,
+                "it is locked or reserved by another holder (see /hsm/v2/locks/status)".to_string(),
+            ),
             Err(e) => {
                 tracing::error!(error = %e, "cannot reserve components for a transition");
-                Vec::new()
+                (Vec::new(), format!("Error acquiring reservations: {e}"))
             }
         };
         let held: Vec<(Xname, String)> = granted
@@ -476,7 +483,7 @@ impl Power {
                 Err(Self::failed(
                     x.as_str(),
                     "Failed to achieve transition",
-                    format!("{error}: it is locked or reserved by another holder (see /hsm/v2/locks/status)"),
+                    format!("{error}: {why}"),
                 )),
             );
         }

@@ -87,14 +87,14 @@ impl Tenants {
             .collect())
     }
 
-    /// Creates tenant `name`, or replaces its spec. `if_match` is the version the caller last
-    /// read (a create has none); a stale one changes nothing.
+    /// Creates tenant `name`, or replaces its spec; says whether it created it. `if_match` is
+    /// the version the caller last read (a create has none); a stale one changes nothing.
     pub async fn put(
         &self,
         name: &str,
         mut spec: TenantSpec,
         if_match: Option<u64>,
-    ) -> Result<Tenant, ServiceError> {
+    ) -> Result<(Tenant, bool), ServiceError> {
         if spec.tenantname.is_empty() {
             spec.tenantname = name.to_string();
         }
@@ -190,7 +190,7 @@ impl Tenants {
                 return Err(e);
             }
         };
-        Ok(t)
+        Ok((t, old.is_none()))
     }
 
     /// Applies an RFC 7386 merge patch to tenant `name`'s spec.
@@ -206,12 +206,14 @@ impl Tenants {
         merge_patch(&mut doc, patch);
         let spec: TenantSpec = serde_json::from_value(doc)
             .map_err(|e| ServiceError::BadRequest(format!("patched spec: {e}")))?;
-        self.put(
-            &old.metadata.name,
-            spec,
-            Some(if_match.unwrap_or(old.version())),
-        )
-        .await
+        let (t, _) = self
+            .put(
+                &old.metadata.name,
+                spec,
+                Some(if_match.unwrap_or(old.version())),
+            )
+            .await?;
+        Ok(t)
     }
 
     /// Deletes tenant `name`: marks it Deleting, releases its groups and partition members,
