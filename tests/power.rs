@@ -6,88 +6,14 @@ mod common;
 
 use std::time::Duration;
 
-use chami::redfish::sim::{Faults, Fleet, SimConfig};
+use chami::redfish::sim::Faults;
 use chami::service::auth::Role;
+use common::fleet::rig;
 use common::{assert_problem, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 const TR: &str = "/power-control/v1/transitions";
-
-struct Rig {
-    fleet: Fleet,
-    t: TestServer,
-}
-
-/// `bmcs` BMCs with two nodes each, registered as x3000c0s{i}b0 and discovered.
-async fn rig(bmcs: u32, delay: Duration) -> Rig {
-    let fleet = Fleet::start(SimConfig {
-        bmcs,
-        nodes_per_bmc: 2,
-        power_delay: delay,
-        ..SimConfig::default()
-    })
-    .await
-    .expect("fleet");
-    let ca = tempfile::NamedTempFile::new().unwrap().into_temp_path();
-    std::fs::write(&ca, fleet.ca_pem()).unwrap();
-    let ca_path = ca.to_path_buf();
-    let port = fleet.port;
-    let t = TestServer::start_with(move |a| {
-        a.redfish_ca_cert = Some(ca_path);
-        a.redfish_port = port;
-        a.redfish_timeout = 1;
-        a.power_poll_ms = 20;
-    })
-    .await;
-    let (user, pass) = fleet.credentials();
-    let eps: Vec<Value> = (0..bmcs)
-        .map(|i| {
-            json!({"ID": format!("x3000c0s{i}b0"), "FQDN": chami::redfish::sim::bmc_ip(i).to_string(),
-                   "User": user, "Password": pass})
-        })
-        .collect();
-    let (status, body) = t
-        .post(
-            "/hsm/v2/Inventory/RedfishEndpoints",
-            json!({"RedfishEndpoints": eps}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    // Discover; under a loaded test machine a BMC may miss the 1 s timeout, so the ones that
-    // did are discovered again (at most three rounds), as an operator would.
-    let mut todo: Vec<String> = Vec::new();
-    for _round in 0..3 {
-        let (status, body) = t
-            .post("/hsm/v2/Inventory/Discover", json!({"xnames": todo}))
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        let st = wait_complete(&t).await;
-        todo = st["Details"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .filter(|(_, d)| d["LastDiscoveryStatus"] != "DiscoverOK")
-            .map(|(id, _)| id.clone())
-            .collect();
-        if todo.is_empty() {
-            drop(ca);
-            return Rig { fleet, t };
-        }
-    }
-    panic!("discovery kept failing for {todo:?}");
-}
-
-async fn wait_complete(t: &TestServer) -> Value {
-    for _ in 0..400 {
-        let (_, st) = t.get("/hsm/v2/Inventory/DiscoveryStatus/0").await;
-        if st["Status"] == "Complete" {
-            return st;
-        }
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
-    panic!("discovery did not complete");
-}
 
 fn node(bmc: u32, n: u32) -> String {
     format!("x3000c0s{bmc}b0n{n}")

@@ -17,7 +17,11 @@ use utoipa_axum::routes;
 
 use super::error::ApiError;
 use super::AppState;
-use crate::service::auth::{check, Action, Principal};
+use crate::model::audit::{AuditEntry, Outcome};
+use crate::service::audit::xnames_in;
+use crate::service::auth::{check, tenant_aware, Action, Principal};
+use crate::service::scope::Scope;
+use crate::service::tenants::{TENANT_HEADER, TENANT_HEADER_ALIAS};
 use crate::service::issuer::MintRequest;
 
 /// Lifetime of tokens from `POST /oauth/token`.
@@ -62,10 +66,62 @@ fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
     }
 }
 
-/// Verifies the caller and applies the route policy; puts the [`Principal`] in the request.
+/// The tenant a request names in `Cray-Tenant-Name` or `X-Tenant`; both must agree.
+fn tenant_header(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
+    let mut named: Option<String> = None;
+    for h in [TENANT_HEADER, TENANT_HEADER_ALIAS] {
+        for v in headers.get_all(h) {
+            let v = v
+                .to_str()
+                .map_err(|_| ApiError::forbidden(format!("{h} is not text")))?
+                .trim()
+                .to_string();
+            match &named {
+                Some(n) if *n != v => {
+                    return Err(ApiError::forbidden(format!(
+                        "{TENANT_HEADER} and {TENANT_HEADER_ALIAS} name different tenants \
+                         ('{n}' and '{v}'): send one"
+                    )))
+                }
+                _ => named = Some(v),
+            }
+        }
+    }
+    Ok(named)
+}
+
+/// Who may do this, in what scope: the role policy, then the tenant context.
+async fn decide(
+    state: &AppState,
+    principal: &Principal,
+    method: &http::Method,
+    path: &str,
+    headers: &HeaderMap,
+) -> Result<Scope, ApiError> {
+    check(principal, path, Action::of_request(method, path)).map_err(ApiError::forbidden)?;
+    let header = tenant_header(headers)?;
+    let scope = state
+        .core
+        .tenants
+        .scope_for(principal, header.as_deref())
+        .await?;
+    if let Some(t) = scope.tenant() {
+        if !tenant_aware(method, path) {
+            return Err(ApiError::forbidden(format!(
+                "{method} {path} is not available for a tenant (acting for '{t}'): send it \
+                 without {TENANT_HEADER}, with an admin token"
+            )));
+        }
+    }
+    Ok(scope)
+}
+
+/// Verifies the caller, applies the route policy and the tenant context (a [`Principal`] and
+/// a [`Scope`] go into the request), and writes the audit entry of each mutating or refused
+/// request.
 pub async fn authenticate(
     State(state): State<Arc<AppState>>,
-    mut req: Request,
+    req: Request,
     next: Next,
 ) -> Response {
     let path = req.uri().path().to_string();
@@ -85,11 +141,98 @@ pub async fn authenticate(
             }
         }
     };
-    if let Err(why) = check(&principal, &path, Action::of_method(req.method())) {
-        return ApiError::forbidden(why).into_response();
+    let action = Action::of_request(req.method(), &path);
+    let mutating = action != Action::Read;
+    // A mutation's body is read here so the audit entry can name its targets.
+    let (req, body) = if mutating {
+        match buffer(req).await {
+            Ok(pair) => pair,
+            Err(resp) => return resp,
+        }
+    } else {
+        (req, None)
+    };
+    let named_tenant = tenant_header(req.headers()).ok().flatten();
+    let mut audit = AuditEntry {
+        id: 0,
+        time: String::new(),
+        time_millis: 0,
+        subject: principal.subject.clone(),
+        roles: principal.roles.iter().map(|r| r.to_string()).collect(),
+        tenant: named_tenant,
+        method: req.method().to_string(),
+        path: path.clone(),
+        xnames: Vec::new(),
+        status: 0,
+        outcome: Outcome::Ok,
+        detail: String::new(),
+        request_id: req
+            .headers()
+            .get("x-request-id")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string(),
+    };
+    let decision = decide(&state, &principal, req.method(), &path, req.headers()).await;
+    let resp = match decision {
+        Err(e) => e.into_response(),
+        Ok(scope) => {
+            audit.tenant = scope.tenant().map(str::to_string);
+            let mut req = req;
+            req.extensions_mut().insert(principal);
+            req.extensions_mut().insert(scope);
+            next.run(req).await
+        }
+    };
+    if !mutating && resp.status() != StatusCode::FORBIDDEN {
+        return resp;
     }
-    req.extensions_mut().insert(principal);
-    next.run(req).await
+    let (resp, detail) = problem_detail(resp).await;
+    let now = time::OffsetDateTime::now_utc();
+    audit.time = now
+        .format(&time::format_description::well_known::Rfc3339)
+        .unwrap_or_default();
+    audit.time_millis = (now.unix_timestamp_nanos() / 1_000_000) as i64;
+    audit.xnames = xnames_in(&path, body.as_ref());
+    audit.status = resp.status().as_u16();
+    audit.outcome = Outcome::of_status(audit.status);
+    audit.detail = detail;
+    if let Err(e) = state.core.audit.record(audit).await {
+        tracing::error!(error = %e, %path, "could not write the audit entry");
+    }
+    resp
+}
+
+/// Reads a mutation's body into memory and puts it back; the JSON, if it is JSON, is returned
+/// for the audit entry. A body over the limit is answered 413 here.
+async fn buffer(req: Request) -> Result<(Request, Option<serde_json::Value>), Response> {
+    let (parts, body) = req.into_parts();
+    let bytes = match axum::body::to_bytes(body, usize::MAX).await {
+        Ok(b) => b,
+        Err(_) => {
+            return Err(ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "request body is larger than the server accepts (--max-body)",
+            )
+            .into_response())
+        }
+    };
+    let json = serde_json::from_slice(&bytes).ok();
+    Ok((Request::from_parts(parts, axum::body::Body::from(bytes)), json))
+}
+
+/// The `detail` of an error answer (problem+json), with the answer rebuilt unchanged.
+async fn problem_detail(resp: Response) -> (Response, String) {
+    if resp.status().as_u16() < 400 {
+        return (resp, String::new());
+    }
+    let (parts, body) = resp.into_parts();
+    let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+    let detail = serde_json::from_slice::<serde_json::Value>(&bytes)
+        .ok()
+        .and_then(|v| v.get("detail").and_then(|d| d.as_str()).map(str::to_string))
+        .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(500).collect());
+    (Response::from_parts(parts, axum::body::Body::from(bytes)), detail)
 }
 
 /// The public routes of the built-in issuer.

@@ -22,6 +22,7 @@ use crate::service::auth::Principal;
 use crate::service::boot::index::mac_bits;
 use crate::service::boot::script::{Outcome, Request, Selector};
 use crate::service::boot::{BootQuery, Written};
+use crate::service::scope::Scope;
 
 type S = State<Arc<AppState>>;
 
@@ -123,6 +124,15 @@ fn boot_query(q: &[(String, String)], body: Option<BootParams>) -> Result<BootQu
     Ok(out)
 }
 
+/// For a tenant, refuses a write naming anything but the tenant's nodes (by xname, MAC or
+/// NID); `Default`, roles and groups are outside every tenant.
+async fn guard_write(st: &AppState, scope: &Scope, body: &BootParams) -> Result<(), ApiError> {
+    if scope.tenant().is_some() {
+        scope.check(st.core.boot.targets(body).await?)?;
+    }
+    Ok(())
+}
+
 /// The raw body of a GET, which may carry a filter (ochami-rs sends its host list that way).
 struct RawBody(Bytes);
 
@@ -164,6 +174,7 @@ fn optional_body(bytes: &Bytes, has_query: bool) -> Result<Option<BootParams>, A
         (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn list(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     QueryPairs(q): QueryPairs,
     RawBody(bytes): RawBody,
 ) -> Result<Response, ApiError> {
@@ -176,7 +187,9 @@ async fn list(
         // A body naming nothing; ochami-rs sends `null` for "all", which reads as no body.
         return Err(ApiError::bad_request("No specified data requested"));
     }
-    let entries = st.core.boot.list(&query).await?;
+    scope.check(&query.names)?;
+    let mut entries = st.core.boot.list(&query).await?;
+    scope.retain(&mut entries, |e| &e.name);
     let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
     let tag = crate::service::boot::Boot::etag_of(&names, &entries);
     let params: Vec<BootParams> = entries.iter().map(|e| e.to_params()).collect();
@@ -191,9 +204,11 @@ async fn list(
 async fn post(
     State(st): S,
     p: Option<Extension<Principal>>,
+    Extension(scope): Extension<Scope>,
     headers: HeaderMap,
     Body(body): Body<BootParams>,
 ) -> Result<Response, ApiError> {
+    guard_write(&st, &scope, &body).await?;
     let w = st
         .core
         .boot
@@ -210,9 +225,11 @@ async fn post(
 async fn put(
     State(st): S,
     p: Option<Extension<Principal>>,
+    Extension(scope): Extension<Scope>,
     headers: HeaderMap,
     Body(body): Body<BootParams>,
 ) -> Result<Response, ApiError> {
+    guard_write(&st, &scope, &body).await?;
     let w = st
         .core
         .boot
@@ -235,9 +252,11 @@ async fn put(
 async fn patch(
     State(st): S,
     p: Option<Extension<Principal>>,
+    Extension(scope): Extension<Scope>,
     headers: HeaderMap,
     Body(body): Body<BootParams>,
 ) -> Result<Response, ApiError> {
+    guard_write(&st, &scope, &body).await?;
     let w = st
         .core
         .boot
@@ -254,9 +273,11 @@ async fn patch(
 async fn delete(
     State(st): S,
     p: Option<Extension<Principal>>,
+    Extension(scope): Extension<Scope>,
     headers: HeaderMap,
     Body(body): Body<BootParams>,
 ) -> Result<Response, ApiError> {
+    guard_write(&st, &scope, &body).await?;
     let w = st
         .core
         .boot
@@ -273,6 +294,7 @@ async fn delete(
     responses((status = 200, body = Vec<BootVersion>), (status = 400, body = Problem)))]
 async fn history(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     QueryPairs(q): QueryPairs,
 ) -> Result<Json<Vec<BootVersion>>, ApiError> {
     let mut name = None;
@@ -298,7 +320,12 @@ async fn history(
             }
         }
     }
-    Ok(Json(st.core.boot.history(name, limit).await?))
+    if let Some(n) = name {
+        scope.check([n])?;
+    }
+    let mut versions = st.core.boot.history(name, limit).await?;
+    scope.retain(&mut versions, |v| &v.name);
+    Ok(Json(versions))
 }
 
 /// The entry a node boots from, as the next boot would see it, with `source` naming it
@@ -307,12 +334,17 @@ async fn history(
     params(("name" = String, Query, description = "A node xname")),
     responses((status = 200, body = Object, description = "BootParams plus `source`, the entry's name"),
         (status = 400, body = Problem), (status = 404, body = Problem)))]
-async fn effective(State(st): S, QueryPairs(q): QueryPairs) -> Result<Json<Value>, ApiError> {
+async fn effective(
+    State(st): S,
+    Extension(scope): Extension<Scope>,
+    QueryPairs(q): QueryPairs,
+) -> Result<Json<Value>, ApiError> {
     let name = q
         .iter()
         .find(|(k, _)| k == "name")
         .map(|(_, v)| v.as_str())
         .ok_or_else(|| ApiError::bad_request("name=<node xname> is required"))?;
+    scope.check([name])?;
     let entry = st.core.boot.effective(name).await?;
     let mut v = serde_json::to_value(entry.to_params()).unwrap_or(Value::Null);
     if let Value::Object(m) = &mut v {
@@ -339,9 +371,11 @@ struct RestoreRequest {
 async fn restore(
     State(st): S,
     p: Option<Extension<Principal>>,
+    Extension(scope): Extension<Scope>,
     headers: HeaderMap,
     Body(body): Body<RestoreRequest>,
 ) -> Result<Response, ApiError> {
+    scope.check([&body.name])?;
     let w = st
         .core
         .boot
@@ -480,9 +514,16 @@ async fn bootscript(State(st): S, req: axum::extract::Request) -> Response {
 #[utoipa::path(get, path = "/hosts", tag = "bss",
     params(("name" = Option<String>, Query), ("mac" = Option<String>, Query), ("nid" = Option<i64>, Query)),
     responses((status = 200, body = Vec<Object>), (status = 400, body = Problem), (status = 404, body = Problem)))]
-async fn hosts(State(st): S, QueryPairs(q): QueryPairs) -> Result<Json<Vec<Value>>, ApiError> {
+async fn hosts(
+    State(st): S,
+    Extension(scope): Extension<Scope>,
+    QueryPairs(q): QueryPairs,
+) -> Result<Json<Vec<Value>>, ApiError> {
     let query = boot_query(&q, None)?;
-    Ok(Json(st.core.boot.hosts(&query).await?))
+    scope.check(&query.names)?;
+    let mut found = st.core.boot.hosts(&query).await?;
+    scope.retain(&mut found, |h| h["ID"].as_str().unwrap_or_default());
+    Ok(Json(found))
 }
 
 /// Asks BSS to refresh its view of inventory; chami's is always current, so this only

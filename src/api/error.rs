@@ -84,6 +84,7 @@ impl From<ServiceError> for ApiError {
         match e {
             ServiceError::BadRequest(m) => ApiError::bad_request(m),
             ServiceError::NotFound(m) => ApiError::not_found(m),
+            ServiceError::Forbidden(m) => ApiError::forbidden(m),
             ServiceError::Conflict(m) => ApiError::new(StatusCode::CONFLICT, m),
             ServiceError::Precondition(m) => ApiError::new(StatusCode::PRECONDITION_FAILED, m),
             ServiceError::Internal(m) => {

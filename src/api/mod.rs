@@ -1,6 +1,7 @@
 //! The HTTP API: routers per OpenCHAMI service, middleware, problem+json errors, the OpenAPI
 //! document. Handlers stay thin: parse, authorize, call `service/`, map errors.
 
+pub mod audit;
 pub mod auth;
 pub mod bss;
 pub mod error;
@@ -156,6 +157,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .nest("/power-control/v1", pcs::routes())
         .nest("/apis/tapms/v1alpha3", tapms::routes())
         .merge(auth::routes())
+        .merge(audit::routes())
 }
 
 /// The complete application: routes, auth, and the tower-http middleware stack.

@@ -17,6 +17,7 @@ use super::extract::{Body, QueryPairs};
 use super::AppState;
 use crate::model::power::{Transition, TransitionCreate};
 use crate::service::auth::Principal;
+use crate::service::scope::Scope;
 
 type S = State<Arc<AppState>>;
 
@@ -40,9 +41,11 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
 async fn create(
     State(st): S,
     p: Option<Extension<Principal>>,
+    Extension(scope): Extension<Scope>,
     QueryPairs(q): QueryPairs,
     Body(body): Body<TransitionCreate>,
 ) -> Result<Response, ApiError> {
+    scope.check(body.location.iter().map(|l| &l.xname))?;
     let dry = q
         .iter()
         .any(|(k, v)| k == "dryRun" && matches!(v.as_str(), "true" | "1" | ""));
@@ -66,23 +69,34 @@ async fn create(
 /// Every transition, without tasks.
 #[utoipa::path(get, path = "/transitions", tag = "pcs",
     responses((status = 200, body = Object)))]
-async fn list(State(st): S) -> Result<Json<Value>, ApiError> {
-    Ok(Json(json!({"transitions": st.core.power.list().await?})))
+async fn list(State(st): S, Extension(scope): Extension<Scope>) -> Result<Json<Value>, ApiError> {
+    Ok(Json(
+        json!({"transitions": st.core.power.list_within(&scope).await?}),
+    ))
 }
 
 /// One transition with its tasks.
 #[utoipa::path(get, path = "/transitions/{transitionID}", tag = "pcs",
     params(("transitionID" = String, Path)),
     responses((status = 200, body = Transition), (status = 400, body = Problem), (status = 404, body = Problem)))]
-async fn get_one(State(st): S, Path(id): Path<String>) -> Result<Json<Transition>, ApiError> {
-    Ok(Json(st.core.power.get(&id).await?))
+async fn get_one(
+    State(st): S,
+    Extension(scope): Extension<Scope>,
+    Path(id): Path<String>,
+) -> Result<Json<Transition>, ApiError> {
+    Ok(Json(st.core.power.get_within(&id, &scope).await?))
 }
 
 /// Abort a transition.
 #[utoipa::path(delete, path = "/transitions/{transitionID}", tag = "pcs",
     params(("transitionID" = String, Path)),
     responses((status = 202, body = Object), (status = 400, body = Problem), (status = 404, body = Problem)))]
-async fn abort(State(st): S, Path(id): Path<String>) -> Result<Response, ApiError> {
+async fn abort(
+    State(st): S,
+    Extension(scope): Extension<Scope>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    st.core.power.get_within(&id, &scope).await?;
     st.core.power.abort(&id).await?;
     Ok((
         StatusCode::ACCEPTED,
@@ -102,7 +116,8 @@ struct StatusQuery {
     management_state_filter: String,
 }
 
-async fn status(st: &AppState, q: StatusQuery) -> Result<Json<Value>, ApiError> {
+async fn status(st: &AppState, scope: &Scope, q: StatusQuery) -> Result<Json<Value>, ApiError> {
+    scope.check(&q.xname)?;
     let pf = q.power_state_filter.to_ascii_lowercase();
     if !matches!(pf.as_str(), "" | "on" | "off" | "undefined") {
         return Err(ApiError::bad_request(format!(
@@ -117,7 +132,8 @@ async fn status(st: &AppState, q: StatusQuery) -> Result<Json<Value>, ApiError> 
             q.management_state_filter
         )));
     }
-    let all = st.core.power.status(&q.xname).await?;
+    let mut all = st.core.power.status(&q.xname).await?;
+    scope.retain(&mut all, |v| v["xname"].as_str().unwrap_or_default());
     let keep = |v: &Value| {
         let found = v["powerState"] != "";
         !found
@@ -134,7 +150,11 @@ async fn status(st: &AppState, q: StatusQuery) -> Result<Json<Value>, ApiError> 
     params(("xname" = Option<String>, Query), ("powerStateFilter" = Option<String>, Query),
         ("managementStateFilter" = Option<String>, Query)),
     responses((status = 200, body = Object), (status = 400, body = Problem)))]
-async fn status_get(State(st): S, QueryPairs(q): QueryPairs) -> Result<Json<Value>, ApiError> {
+async fn status_get(
+    State(st): S,
+    Extension(scope): Extension<Scope>,
+    QueryPairs(q): QueryPairs,
+) -> Result<Json<Value>, ApiError> {
     let mut sq = StatusQuery::default();
     for (k, v) in q {
         match k.as_str() {
@@ -146,14 +166,18 @@ async fn status_get(State(st): S, QueryPairs(q): QueryPairs) -> Result<Json<Valu
             _ => {}
         }
     }
-    status(&st, sq).await
+    status(&st, &scope, sq).await
 }
 
 /// Power state of components (parameters in the body).
 #[utoipa::path(post, path = "/power-status", tag = "pcs", request_body = StatusQuery,
     responses((status = 200, body = Object), (status = 400, body = Problem)))]
-async fn status_post(State(st): S, Body(q): Body<StatusQuery>) -> Result<Json<Value>, ApiError> {
-    status(&st, q).await
+async fn status_post(
+    State(st): S,
+    Extension(scope): Extension<Scope>,
+    Body(q): Body<StatusQuery>,
+) -> Result<Json<Value>, ApiError> {
+    status(&st, &scope, q).await
 }
 
 /// Power capping is not built.

@@ -17,6 +17,7 @@ use super::extract::Body;
 use super::AppState;
 use crate::model::tenant::{Tenant, TenantSpec};
 use crate::service::auth::{Principal, Role};
+use crate::service::scope::Scope;
 
 type S = State<Arc<AppState>>;
 
@@ -67,6 +68,13 @@ fn admin_only(p: &Option<Extension<Principal>>) -> Result<String, ApiError> {
     }
 }
 
+/// Keeps the tenant a tenant context acts for (all without one).
+fn own(scope: &Scope, tenants: &mut Vec<Tenant>) {
+    if let Some(name) = scope.tenant() {
+        tenants.retain(|t| t.metadata.name == name);
+    }
+}
+
 /// A body is a Tenant (`{"spec": {...}}`) or a bare spec.
 fn spec_of(body: Value) -> Value {
     match body {
@@ -78,8 +86,13 @@ fn spec_of(body: Value) -> Value {
 /// Every tenant's spec and status.
 #[utoipa::path(get, path = "/tenants", tag = "tenants",
     responses((status = 200, body = Vec<Tenant>)))]
-async fn list(State(st): S) -> Result<Json<Vec<Tenant>>, ApiError> {
-    Ok(Json(st.core.tenants.list().await?))
+async fn list(
+    State(st): S,
+    Extension(scope): Extension<Scope>,
+) -> Result<Json<Vec<Tenant>>, ApiError> {
+    let mut tenants = st.core.tenants.list().await?;
+    own(&scope, &mut tenants);
+    Ok(Json(tenants))
 }
 
 /// The tenants that hold any of the xnames in the body (a JSON array).
@@ -87,6 +100,7 @@ async fn list(State(st): S) -> Result<Json<Vec<Tenant>>, ApiError> {
     responses((status = 200, body = Vec<Tenant>), (status = 400, body = Problem)))]
 async fn owning(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     Body(xnames): Body<Vec<String>>,
 ) -> Result<Json<Vec<Tenant>>, ApiError> {
     if xnames.is_empty() {
@@ -94,14 +108,27 @@ async fn owning(
             "the body must be a non-empty JSON array of xnames",
         ));
     }
-    Ok(Json(st.core.tenants.owning(&xnames).await?))
+    let mut tenants = st.core.tenants.owning(&xnames).await?;
+    own(&scope, &mut tenants);
+    Ok(Json(tenants))
 }
 
 /// One tenant by name or UUID.
 #[utoipa::path(get, path = "/tenants/{id}", tag = "tenants", params(("id" = String, Path)),
     responses((status = 200, body = Tenant), (status = 404, body = Problem)))]
-async fn get_one(State(st): S, Path(id): Path<String>) -> Result<Response, ApiError> {
-    Ok(tagged(st.core.tenants.get(&id).await?, StatusCode::OK))
+async fn get_one(
+    State(st): S,
+    Extension(scope): Extension<Scope>,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let t = st.core.tenants.get(&id).await?;
+    if scope.tenant().is_some_and(|n| n != t.metadata.name) {
+        return Err(ApiError::forbidden(format!(
+            "acting for tenant '{}', '{id}' is another tenant",
+            scope.tenant().unwrap_or_default()
+        )));
+    }
+    Ok(tagged(t, StatusCode::OK))
 }
 
 /// Create tenant `{id}` (201), or replace its spec (200; `If-Match` the version read).

@@ -21,10 +21,12 @@ pub struct MintArgs {
     /// Subject (`sub`) of the token: who it stands for.
     #[arg(long)]
     pub sub: String,
-    /// Role: admin, operator, viewer or service (repeatable).
-    #[arg(long = "role", required = true)]
+    /// Role: admin, operator, viewer or service (repeatable; with --tenant, operator when
+    /// none is given).
+    #[arg(long = "role", required_unless_present = "tenant")]
     pub roles: Vec<Role>,
-    /// Tenant the holder administers.
+    /// Tenant the holder administers: a tenant admin token, which must send
+    /// `Cray-Tenant-Name: <tenant>` and reaches only that tenant's nodes.
     #[arg(long)]
     pub tenant: Option<String>,
     /// Lifetime, such as 30m, 1h, 7d.
@@ -48,9 +50,14 @@ pub fn run(cmd: &TokenCommand) -> anyhow::Result<()> {
             let dir = a.data_dir.clone().unwrap_or_else(fsutil::default_data_dir);
             fsutil::ensure_dir(&dir)?;
             let issuer = Issuer::load_or_create(&dir, &a.issuer, &a.audience)?;
+            let roles = if a.roles.is_empty() {
+                vec![Role::Operator]
+            } else {
+                a.roles.clone()
+            };
             let token = issuer.mint(&MintRequest {
                 subject: a.sub.clone(),
-                roles: a.roles.clone(),
+                roles,
                 tenant: a.tenant.clone(),
                 ttl: a.ttl,
             })?;

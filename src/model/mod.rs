@@ -1,5 +1,6 @@
 //! Plain types and validation: xnames, hostlists, SMD enums and components. No I/O.
 
+pub mod audit;
 pub mod boot;
 pub mod component;
 pub mod discovery;

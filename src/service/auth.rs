@@ -71,6 +71,15 @@ impl Action {
         }
     }
 
+    /// The action of a request: as [`Action::of_method`], except that the POST queries
+    /// (a search sent as a body) are reads.
+    pub fn of_request(method: &http::Method, path: &str) -> Action {
+        if *method == http::Method::POST && QUERY_POSTS.iter().any(|q| matches(q, path)) {
+            return Action::Read;
+        }
+        Action::of_method(method)
+    }
+
     fn as_str(self) -> &'static str {
         match self {
             Action::Read => "read",
@@ -78,6 +87,81 @@ impl Action {
             Action::Delete => "delete",
         }
     }
+}
+
+/// POSTs that only read: searches whose terms travel in the body.
+const QUERY_POSTS: &[&str] = &[
+    "/hsm/v2/State/Components/Query",
+    "/hsm/v2/State/Components/ByNID/Query",
+    "/hsm/v2/locks/status",
+    "/hsm/v2/locks/service/reservations/check",
+    "/boot/v1/hosts",
+    "/power-control/v1/power-status",
+    "/apis/tapms/*/tenants",
+];
+
+/// Whether `path` matches `pattern`, where a `*` segment matches any one segment.
+fn matches(pattern: &str, path: &str) -> bool {
+    let mut want = pattern.split('/');
+    let mut have = path.trim_end_matches('/').split('/');
+    loop {
+        match (want.next(), have.next()) {
+            (None, None) => return true,
+            (Some("*"), Some(h)) if !h.is_empty() => {}
+            (Some(w), Some(h)) if w == h => {}
+            _ => return false,
+        }
+    }
+}
+
+/// The routes that know about tenants: with a tenant context they filter what they list and
+/// refuse targets outside the tenant. Every other route refuses a tenant context, so a route
+/// added later cannot leak another tenant's nodes. Each line: methods, path pattern.
+const TENANT_ROUTES: &[(&str, &str)] = &[
+    ("GET", "/hsm/v2/service/*"),
+    ("GET", "/hsm/v2/service/*/*"),
+    ("GET", "/hsm/v2/State/Components"),
+    ("GET", "/hsm/v2/State/Components/*"),
+    ("GET", "/hsm/v2/State/Components/Query/*"),
+    ("POST", "/hsm/v2/State/Components/Query"),
+    ("GET", "/hsm/v2/State/Components/ByNID/*"),
+    ("POST", "/hsm/v2/State/Components/ByNID/Query"),
+    ("GET", "/hsm/v2/Inventory/Hardware"),
+    ("GET", "/hsm/v2/Inventory/Hardware/*"),
+    ("GET", "/hsm/v2/Inventory/ComponentEndpoints"),
+    ("GET", "/hsm/v2/Inventory/ComponentEndpoints/*"),
+    ("GET", "/hsm/v2/Inventory/EthernetInterfaces"),
+    ("GET", "/hsm/v2/memberships"),
+    ("GET", "/hsm/v2/memberships/*"),
+    ("GET POST", "/hsm/v2/groups"),
+    ("GET", "/hsm/v2/groups/labels"),
+    ("GET PATCH DELETE", "/hsm/v2/groups/*"),
+    ("GET POST PUT", "/hsm/v2/groups/*/members"),
+    ("DELETE", "/hsm/v2/groups/*/members/*"),
+    ("GET POST", "/hsm/v2/partitions"),
+    ("GET", "/hsm/v2/partitions/names"),
+    ("GET PATCH DELETE", "/hsm/v2/partitions/*"),
+    ("GET POST", "/hsm/v2/partitions/*/members"),
+    ("DELETE", "/hsm/v2/partitions/*/members/*"),
+    ("GET POST PUT PATCH DELETE", "/boot/v1/bootparameters"),
+    ("GET", "/boot/v1/bootparameters/effective"),
+    ("GET", "/boot/v1/bootparameters/history"),
+    ("POST", "/boot/v1/bootparameters/restore"),
+    ("GET POST", "/boot/v1/hosts"),
+    ("GET", "/boot/v1/service/*"),
+    ("GET POST", "/power-control/v1/transitions"),
+    ("GET DELETE", "/power-control/v1/transitions/*"),
+    ("GET POST", "/power-control/v1/power-status"),
+    ("GET POST", "/apis/tapms/*/tenants"),
+    ("GET", "/apis/tapms/*/tenants/*"),
+    ("GET", "/audit"),
+];
+
+/// Whether a request may run in a tenant context (see [`TENANT_ROUTES`]).
+pub fn tenant_aware(method: &http::Method, path: &str) -> bool {
+    TENANT_ROUTES.iter().any(|(methods, pattern)| {
+        methods.split(' ').any(|m| m == method.as_str()) && matches(pattern, path)
+    })
 }
 
 /// The authenticated caller.
@@ -192,6 +276,11 @@ use Role::{Admin, Operator, Service, Viewer};
 /// reads and writes; admin does everything.
 const POLICY: &[Rule] = &[
     Rule {
+        prefix: "/audit",
+        action: Action::Read,
+        roles: &[Admin],
+    },
+    Rule {
         prefix: "/power-control/",
         action: Action::Write,
         roles: &[Admin, Operator, Service],
@@ -286,6 +375,23 @@ mod tests {
     }
 
     #[test]
+    fn query_posts_are_reads_and_tenant_routes_match_by_segment() {
+        use http::Method;
+        let read = |p| Action::of_request(&Method::POST, p);
+        assert_eq!(read("/hsm/v2/State/Components/Query"), Action::Read);
+        assert_eq!(read("/apis/tapms/v1/tenants"), Action::Read);
+        assert_eq!(read("/hsm/v2/State/Components"), Action::Write);
+        assert_eq!(read("/apis/tapms/v1/tenants/blue"), Action::Write);
+        assert!(tenant_aware(&Method::GET, "/hsm/v2/State/Components/x1000c0s0b0n0"));
+        assert!(tenant_aware(&Method::GET, "/hsm/v2/groups/blue/members"));
+        assert!(tenant_aware(&Method::DELETE, "/hsm/v2/groups/blue/members/x1"));
+        assert!(!tenant_aware(&Method::DELETE, "/hsm/v2/State/Components/x1"));
+        assert!(!tenant_aware(&Method::GET, "/hsm/v2/Inventory/RedfishEndpoints"));
+        assert!(!tenant_aware(&Method::GET, "/hsm/v2/State/Components/x1/extra/more"));
+        assert!(!tenant_aware(&Method::PUT, "/apis/tapms/v1alpha3/tenants/blue"));
+    }
+
+    #[test]
     fn policy_table() {
         let cases = [
             (Viewer, "/hsm/v2/State/Components", Action::Read, true),
@@ -307,6 +413,8 @@ mod tests {
             (Service, "/hsm/v2/State/Components", Action::Write, true),
             (Service, "/hsm/v2/State/Components", Action::Delete, false),
             (Admin, "/hsm/v2/State/Components", Action::Delete, true),
+            (Operator, "/audit", Action::Read, false),
+            (Admin, "/audit", Action::Read, true),
         ];
         for (role, path, action, allowed) in cases {
             assert_eq!(

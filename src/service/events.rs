@@ -73,6 +73,11 @@ pub enum Event {
         /// Whether it was deleted.
         deleted: bool,
     },
+    /// A request was audited.
+    Audited {
+        /// The entry as stored.
+        entry: Box<crate::model::audit::AuditEntry>,
+    },
     /// Boot parameter entries were written or deleted.
     BootChanged {
         /// The entries' names.

@@ -1,5 +1,6 @@
 //! Domain logic: inventory rules, auth (verification, policy, the built-in issuer), events.
 
+pub mod audit;
 pub mod auth;
 pub mod boot;
 pub mod discovery;
@@ -12,6 +13,7 @@ pub mod issuer;
 pub mod jwt;
 pub mod locks;
 pub mod power;
+pub mod scope;
 pub mod secrets;
 pub mod tenants;
 
@@ -28,6 +30,9 @@ pub enum ServiceError {
     /// The named thing does not exist.
     #[error("{0}")]
     NotFound(String),
+    /// The caller's tenant does not hold what the request names.
+    #[error("{0}")]
+    Forbidden(String),
     /// The request conflicts with current state; nothing changed.
     #[error("{0}")]
     Conflict(String),
@@ -75,6 +80,8 @@ pub struct Core {
     pub locks: locks::Locks,
     /// Tenants.
     pub tenants: tenants::Tenants,
+    /// The audit log.
+    pub audit: audit::Audit,
 }
 
 impl Core {
@@ -93,6 +100,7 @@ impl Core {
                 groups.clone(),
                 power.clone(),
             ),
+            audit: audit::Audit::new(store.clone(), bus.clone()),
             power,
             locks,
             discovery,

@@ -14,6 +14,7 @@ use tokio::sync::Semaphore;
 use super::discovery::Discovery;
 use super::events::{Event, EventBus};
 use super::locks::Locks;
+use super::scope::Scope;
 use super::ServiceError;
 use crate::model::component::ComponentChange;
 use crate::model::enums::{Flag, State};
@@ -274,6 +275,32 @@ impl Power {
     /// Every transition (without tasks).
     pub async fn list(&self) -> Result<Vec<Transition>, ServiceError> {
         Ok(self.store.transitions().await?)
+    }
+
+    /// The transitions whose every node `scope` reaches, without tasks.
+    pub async fn list_within(&self, scope: &Scope) -> Result<Vec<Transition>, ServiceError> {
+        if scope.tenant().is_none() {
+            return self.list().await;
+        }
+        let mut out = Vec::new();
+        for t in self.list().await? {
+            let Some(mut full) = self.store.transition(&t.id).await? else {
+                continue;
+            };
+            let tasks = full.tasks.take().unwrap_or_default();
+            if tasks.iter().all(|k| scope.allows(&k.xname)) {
+                out.push(t);
+            }
+        }
+        Ok(out)
+    }
+
+    /// One transition with its tasks, if `scope` reaches every node it touches.
+    pub async fn get_within(&self, id: &str, scope: &Scope) -> Result<Transition, ServiceError> {
+        let t = self.get(id).await?;
+        let tasks = t.tasks.iter().flatten().map(|k| k.xname.as_str());
+        scope.check_held(&format!("transition {}", t.id), tasks)?;
+        Ok(t)
     }
 
     /// One transition with its tasks.

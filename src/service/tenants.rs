@@ -4,16 +4,18 @@
 //! group or partition, so SMD-only tools see the same picture.
 
 use std::collections::{HashMap, HashSet};
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 
 use serde_json::Value;
 
 use super::events::{Event, EventBus};
 use super::groups::Groups;
+use super::auth::{Principal, Role};
 use super::power::Power;
+use super::scope::{Scope, TenantNodes};
 use super::ServiceError;
 use crate::model::boot::merge_patch;
-use crate::model::enums::Role;
+use crate::model::enums::Role as NodeRole;
 use crate::model::ethernet::now_rfc3339;
 use crate::model::filter::ComponentFilter;
 use crate::model::group::{Group, Members, Partition};
@@ -32,7 +34,29 @@ pub struct Tenants {
     bus: EventBus,
     groups: Groups,
     power: Power,
+    index: Arc<RwLock<Index>>,
 }
+
+/// A tenant as enforcement sees it.
+#[derive(Debug)]
+struct Known {
+    nodes: Arc<TenantNodes>,
+    subjects: Vec<String>,
+    groups: Vec<String>,
+}
+
+/// Every tenant by name, loaded on first use and dropped on each tenant write; `generation`
+/// counts the drops so a load that raced with a write is not kept.
+#[derive(Debug, Default)]
+struct Index {
+    tenants: Option<Arc<HashMap<String, Known>>>,
+    generation: u64,
+}
+
+/// The header naming the tenant a request acts for; [`TENANT_HEADER_ALIAS`] is also read.
+pub const TENANT_HEADER: &str = "Cray-Tenant-Name";
+/// chami's short alias of [`TENANT_HEADER`].
+pub const TENANT_HEADER_ALIAS: &str = "X-Tenant";
 
 fn no_tenant(id: &str) -> ServiceError {
     ServiceError::NotFound(format!("no tenant is named '{id}' or has that uuid"))
@@ -53,6 +77,118 @@ impl Tenants {
             bus,
             groups,
             power,
+            index: Arc::default(),
+        }
+    }
+
+    /// The tenants enforcement knows, loading them when a write dropped the last load.
+    async fn index(&self) -> Result<Arc<HashMap<String, Known>>, ServiceError> {
+        let generation = {
+            let ix = self.index.read().unwrap_or_else(|p| p.into_inner());
+            if let Some(t) = &ix.tenants {
+                return Ok(t.clone());
+            }
+            ix.generation
+        };
+        let loaded: HashMap<String, Known> = self
+            .store
+            .tenants()
+            .await?
+            .into_iter()
+            .map(|t| {
+                let name = t.metadata.name.clone();
+                let known = Known {
+                    nodes: Arc::new(TenantNodes {
+                        name: name.clone(),
+                        nodes: t.spec.nodes().iter().map(ToString::to_string).collect(),
+                    }),
+                    subjects: t.spec.admins.subjects,
+                    groups: t.spec.admins.groups,
+                };
+                (name, known)
+            })
+            .collect();
+        let loaded = Arc::new(loaded);
+        let mut ix = self.index.write().unwrap_or_else(|p| p.into_inner());
+        if ix.generation == generation {
+            ix.tenants = Some(loaded.clone());
+        }
+        Ok(loaded)
+    }
+
+    /// Drops the loaded index after a tenant write.
+    fn forget(&self) {
+        let mut ix = self.index.write().unwrap_or_else(|p| p.into_inner());
+        ix.tenants = None;
+        ix.generation += 1;
+    }
+
+    /// The tenants `who` administers: named in its token (`tenant`, `tenants`,
+    /// `<t>-tenant-admin` groups), or listing its subject or one of its groups as admins.
+    pub async fn administered_by(&self, who: &Principal) -> Result<Vec<String>, ServiceError> {
+        let index = self.index().await?;
+        let mut names: Vec<String> = who.tenants.clone();
+        names.extend(
+            index
+                .iter()
+                .filter(|(_, k)| {
+                    k.subjects.contains(&who.subject)
+                        || k.groups.iter().any(|g| who.groups.contains(g))
+                })
+                .map(|(n, _)| n.clone()),
+        );
+        names.sort();
+        names.dedup();
+        Ok(names)
+    }
+
+    /// The scope of a request by `who` naming `header` (the `Cray-Tenant-Name` value, if sent).
+    /// An admin or service token may omit it or act for any tenant; a tenant admin must name
+    /// one of its tenants; anyone else may not name one. `Err(Forbidden)` says why not.
+    pub async fn scope_for(
+        &self,
+        who: &Principal,
+        header: Option<&str>,
+    ) -> Result<Scope, ServiceError> {
+        let privileged = who.roles.contains(&Role::Admin) || who.roles.contains(&Role::Service);
+        let mine = if privileged {
+            Vec::new()
+        } else {
+            self.administered_by(who).await?
+        };
+        let deny = |m: String| Err(ServiceError::Forbidden(m));
+        let Some(name) = header else {
+            if mine.is_empty() {
+                return Ok(Scope::All);
+            }
+            return deny(format!(
+                "'{}' administers tenant(s) [{}]: send {TENANT_HEADER} naming one",
+                who.subject,
+                mine.join(", ")
+            ));
+        };
+        let name = name.trim();
+        if name.is_empty() {
+            return deny(format!("{TENANT_HEADER} is empty: name a tenant"));
+        }
+        if !privileged && !mine.iter().any(|m| m == name) {
+            return deny(if mine.is_empty() {
+                format!(
+                    "'{}' is not an admin of tenant '{name}' (only admins, service tokens and \
+                     the tenant's admins may act for a tenant)",
+                    who.subject
+                )
+            } else {
+                format!(
+                    "'{}' administers [{}], not tenant '{name}'",
+                    who.subject,
+                    mine.join(", ")
+                )
+            });
+        }
+        match self.index().await?.get(name) {
+            Some(k) => Ok(Scope::Tenant(k.nodes.clone())),
+            None => deny(format!("{TENANT_HEADER} names unknown tenant '{name}'")),
         }
     }
 
@@ -264,6 +400,7 @@ impl Tenants {
             Some(tr.id)
         };
         self.store.delete_tenant(name).await?;
+        self.forget();
         self.bus.publish(Event::TenantChanged {
             name: name.to_string(),
             deleted: true,
@@ -286,6 +423,7 @@ impl Tenants {
         }
         t.metadata.resource_version = (expected.unwrap_or(0) + 1).to_string();
         self.store.put_tenant(&t, expected).await.map_err(stale)?;
+        self.forget();
         self.bus.publish(Event::TenantChanged {
             name: t.metadata.name.clone(),
             deleted: false,
@@ -303,7 +441,7 @@ impl Tenants {
                 ..ComponentFilter::default()
             })
             .await?;
-        let roles: HashMap<&Xname, Option<Role>> = found.iter().map(|c| (&c.id, c.role)).collect();
+        let roles: HashMap<&Xname, Option<NodeRole>> = found.iter().map(|c| (&c.id, c.role)).collect();
         let missing: Vec<Xname> = ids
             .iter()
             .filter(|x| !roles.contains_key(x))

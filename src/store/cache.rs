@@ -308,7 +308,7 @@ impl super::PowerStore for CachedStore {
     }
 }
 
-/// Tenants are not cached.
+/// Tenants and the audit log are not cached.
 #[async_trait]
 impl super::TenantStore for CachedStore {
     async fn tenants(&self) -> Result<Vec<crate::model::tenant::Tenant>, StoreError> {
@@ -548,5 +548,19 @@ mod tests {
             fresh.components(&all).await.expect("fresh"),
             cache.components(&all).await.expect("cache")
         );
+    }
+}
+
+#[async_trait]
+impl super::AuditStore for CachedStore {
+    async fn append_audit(&self, entry: &crate::model::audit::AuditEntry) -> Result<i64, StoreError> {
+        self.inner.append_audit(entry).await
+    }
+
+    async fn audit(
+        &self,
+        filter: &crate::model::audit::AuditFilter,
+    ) -> Result<Vec<crate::model::audit::AuditEntry>, StoreError> {
+        self.inner.audit(filter).await
     }
 }

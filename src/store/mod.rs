@@ -53,6 +53,7 @@ pub trait Store:
     + PowerStore
     + LockStore
     + TenantStore
+    + AuditStore
     + Send
     + Sync
     + 'static
@@ -68,6 +69,7 @@ impl<T> Store for T where
         + PowerStore
         + LockStore
         + TenantStore
+        + AuditStore
         + Send
         + Sync
         + 'static
@@ -448,4 +450,18 @@ pub fn name_list(ids: &[Xname]) -> String {
         cut -= 1;
     }
     format!("{}... ({} components)", &text[..cut], ids.len())
+}
+
+/// The audit log: append-only.
+#[async_trait]
+pub trait AuditStore: Send + Sync {
+    /// Appends an entry (its `id` is ignored) and returns the id it got.
+    async fn append_audit(&self, entry: &crate::model::audit::AuditEntry)
+        -> Result<i64, StoreError>;
+
+    /// Entries matching `filter`, oldest first.
+    async fn audit(
+        &self,
+        filter: &crate::model::audit::AuditFilter,
+    ) -> Result<Vec<crate::model::audit::AuditEntry>, StoreError>;
 }

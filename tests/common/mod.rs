@@ -2,6 +2,8 @@
 //! that trusts the data dir's generated CA.
 #![allow(dead_code)]
 
+pub mod fleet;
+
 use std::time::Duration;
 
 use chami::config::ServeArgs;
@@ -146,12 +148,17 @@ impl TestServer {
 }
 
 pub fn mint(server: &Server, sub: &str, roles: &[Role]) -> String {
+    mint_for(server, sub, roles, None)
+}
+
+/// A token for `sub` with `roles`, administering `tenant` when given.
+pub fn mint_for(server: &Server, sub: &str, roles: &[Role], tenant: Option<&str>) -> String {
     server
         .issuer
         .mint(&MintRequest {
             subject: sub.into(),
             roles: roles.to_vec(),
-            tenant: None,
+            tenant: tenant.map(str::to_string),
             ttl: Duration::from_secs(600),
         })
         .expect("mint")

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
+use axum::Extension;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
@@ -22,6 +23,7 @@ use crate::model::component::{
 use crate::model::enums::Flag;
 use crate::model::filter::{expand_ids, parse_nid_ranges, ComponentFilter, FilterBuilder};
 use crate::model::xname::Xname;
+use crate::service::scope::Scope;
 
 pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new()
@@ -103,10 +105,12 @@ pub(super) fn filter_from_pairs(
     responses((status = 200, body = ComponentArray), (status = 400, body = Problem)))]
 async fn list_components(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     QueryPairs(q): QueryPairs,
 ) -> Result<Json<ComponentArray>, ApiError> {
     let (filter, fields) = filter_from_pairs(&q)?;
-    let components = st.core.inventory.list(&filter, fields).await?;
+    let mut components = st.core.inventory.list(&filter, fields).await?;
+    scope.retain(&mut components, |c| c.id.as_str());
     Ok(Json(ComponentArray { components }))
 }
 
@@ -158,8 +162,10 @@ async fn delete_all_components(State(st): S) -> Result<Json<Message>, ApiError> 
     responses((status = 200, body = Component), (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn get_component(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     XnamePath(id): XnamePath,
 ) -> Result<Json<Component>, ApiError> {
+    scope.check([&id])?;
     Ok(Json(st.core.inventory.get(&id).await?))
 }
 
@@ -209,13 +215,16 @@ async fn delete_component(
     responses((status = 200, body = Component), (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn get_component_by_nid(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     Path(nid): Path<String>,
 ) -> Result<Json<Component>, ApiError> {
     let nid: i64 = nid
         .trim()
         .parse()
         .map_err(|_| ApiError::bad_request(format!("NID '{nid}' is not an integer")))?;
-    Ok(Json(st.core.inventory.get_by_nid(nid).await?))
+    let c = st.core.inventory.get_by_nid(nid).await?;
+    scope.check([&c.id])?;
+    Ok(Json(c))
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -472,6 +481,7 @@ pub(super) fn string_list(
     responses((status = 200, body = ComponentArray), (status = 400, body = Problem)))]
 async fn query_components(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     Body(body): Body<serde_json::Map<String, Value>>,
 ) -> Result<Json<ComponentArray>, ApiError> {
     let roots = string_list(&body, "ComponentIDs")?;
@@ -481,11 +491,12 @@ async fn query_components(
         ));
     }
     let (filter, fields) = filter_from_body(&body, &["ComponentIDs"])?;
-    let components = st
+    let mut components = st
         .core
         .inventory
         .list_below(&roots, &filter, fields)
         .await?;
+    scope.retain(&mut components, |c| c.id.as_str());
     Ok(Json(ComponentArray { components }))
 }
 
@@ -495,15 +506,17 @@ async fn query_components(
     responses((status = 200, body = ComponentArray), (status = 400, body = Problem)))]
 async fn query_component_get(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     Path(root): Path<String>,
     QueryPairs(q): QueryPairs,
 ) -> Result<Json<ComponentArray>, ApiError> {
     let (filter, fields) = filter_from_pairs(&q)?;
-    let components = st
+    let mut components = st
         .core
         .inventory
         .list_below(&[root], &filter, fields)
         .await?;
+    scope.retain(&mut components, |c| c.id.as_str());
     Ok(Json(ComponentArray { components }))
 }
 
@@ -513,6 +526,7 @@ async fn query_component_get(
     responses((status = 200, body = ComponentArray), (status = 400, body = Problem)))]
 async fn query_by_nid(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     Body(body): Body<serde_json::Map<String, Value>>,
 ) -> Result<Json<ComponentArray>, ApiError> {
     let ranges = parse_nid_ranges(&string_list(&body, "NIDRanges")?).map_err(input_error)?;
@@ -526,6 +540,7 @@ async fn query_by_nid(
     filter.nid_start = ranges.iter().map(|r| r.0).min();
     filter.nid_end = ranges.iter().map(|r| r.1).max();
     let mut out = st.core.inventory.list(&filter, FieldSelect::All).await?;
+    scope.retain(&mut out, |c| c.id.as_str());
     out.retain(|c| {
         c.nid
             .is_some_and(|n| ranges.iter().any(|&(lo, hi)| (lo..=hi).contains(&n)))

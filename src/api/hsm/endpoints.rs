@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -20,6 +20,7 @@ use crate::api::AppState;
 use crate::model::discovery::{ComponentEndpoint, Hardware, ServiceEndpoint};
 use crate::model::redfish::{EndpointFilter, EndpointInput, RedfishEndpoint};
 use crate::model::xname::{HmsType, Xname};
+use crate::service::scope::Scope;
 use crate::store::ComponentEndpointFilter;
 
 pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
@@ -206,6 +207,7 @@ async fn query(State(st): S, Path(root): Path<String>) -> Result<Json<EndpointAr
     responses((status = 200, body = ComponentEndpointArray), (status = 400, body = Problem)))]
 async fn list_component_endpoints(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     QueryPairs(q): QueryPairs,
 ) -> Result<Json<ComponentEndpointArray>, ApiError> {
     let mut f = ComponentEndpointFilter::default();
@@ -233,9 +235,9 @@ async fn list_component_endpoints(
             }
         }
     }
-    Ok(Json(ComponentEndpointArray {
-        endpoints: st.core.endpoints.component_endpoints(&f).await?,
-    }))
+    let mut endpoints = st.core.endpoints.component_endpoints(&f).await?;
+    scope.retain(&mut endpoints, |e| e.id.as_str());
+    Ok(Json(ComponentEndpointArray { endpoints }))
 }
 
 /// One component endpoint.
@@ -245,8 +247,10 @@ async fn list_component_endpoints(
         (status = 404, body = Problem)))]
 async fn get_component_endpoint(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     XnamePath(id): XnamePath,
 ) -> Result<Json<ComponentEndpoint>, ApiError> {
+    scope.check([&id])?;
     let f = ComponentEndpointFilter {
         ids: vec![id.clone()],
         ..ComponentEndpointFilter::default()
@@ -341,6 +345,7 @@ async fn service_endpoint_one(
     responses((status = 200, body = Vec<Hardware>), (status = 400, body = Problem)))]
 async fn list_hardware(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     QueryPairs(q): QueryPairs,
 ) -> Result<Json<Vec<Hardware>>, ApiError> {
     let mut ids = Vec::new();
@@ -352,7 +357,9 @@ async fn list_hardware(
         }
         ids.push(Xname::parse(v).map_err(|e| ApiError::bad_request(e.to_string()))?);
     }
-    Ok(Json(st.core.endpoints.hardware(&ids).await?))
+    let mut hardware = st.core.endpoints.hardware(&ids).await?;
+    scope.retain(&mut hardware, |h| h.id.as_str());
+    Ok(Json(hardware))
 }
 
 /// Hardware at one location (processors, memory, model, serial when discovery supplied them).
@@ -360,7 +367,12 @@ async fn list_hardware(
     params(("xname" = String, Path)),
     responses((status = 200, body = Hardware), (status = 400, body = Problem),
         (status = 404, body = Problem)))]
-async fn get_hardware(State(st): S, XnamePath(id): XnamePath) -> Result<Json<Hardware>, ApiError> {
+async fn get_hardware(
+    State(st): S,
+    Extension(scope): Extension<Scope>,
+    XnamePath(id): XnamePath,
+) -> Result<Json<Hardware>, ApiError> {
+    scope.check([&id])?;
     st.core
         .endpoints
         .hardware(std::slice::from_ref(&id))

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -18,6 +18,7 @@ use crate::api::AppState;
 use crate::model::group::{Group, Members, Membership, Partition, SetPatch};
 use crate::model::xname::Xname;
 use crate::service::groups::{label as group_label, partition_name};
+use crate::service::scope::Scope;
 use crate::store::SetFilter;
 
 pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
@@ -104,6 +105,37 @@ fn member_path(raw: &str) -> Result<Xname, ApiError> {
     Xname::parse(raw).map_err(|e| ApiError::bad_request(e.to_string()))
 }
 
+/// For a tenant, refuses a change to group `label` unless its members and `adding` are all
+/// the tenant's: a change may not cross tenants.
+async fn guard_group(
+    st: &AppState,
+    scope: &Scope,
+    label: &str,
+    adding: &[Xname],
+) -> Result<(), ApiError> {
+    if scope.tenant().is_some() {
+        scope.check(adding)?;
+        let g = st.core.groups.get(label).await?;
+        scope.check_held(&format!("group {label}"), &g.members.ids)?;
+    }
+    Ok(())
+}
+
+/// As [`guard_group`], for partition `name`.
+async fn guard_partition(
+    st: &AppState,
+    scope: &Scope,
+    name: &str,
+    adding: &[Xname],
+) -> Result<(), ApiError> {
+    if scope.tenant().is_some() {
+        scope.check(adding)?;
+        let p = st.core.groups.partition(name).await?;
+        scope.check_held(&format!("partition {name}"), &p.members.ids)?;
+    }
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 // Groups
 
@@ -113,10 +145,13 @@ fn member_path(raw: &str) -> Result<Xname, ApiError> {
     responses((status = 200, body = Vec<Group>), (status = 400, body = Problem)))]
 async fn list_groups(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     QueryPairs(q): QueryPairs,
 ) -> Result<Json<Vec<Group>>, ApiError> {
     let filter = set_filter(&q, "group", group_label)?;
-    Ok(Json(st.core.groups.list(&filter).await?))
+    let mut groups = st.core.groups.list(&filter).await?;
+    groups.retain_mut(|g| scope.narrow(&mut g.members.ids));
+    Ok(Json(groups))
 }
 
 /// Create a group with its members.
@@ -125,8 +160,10 @@ async fn list_groups(
         (status = 409, body = Problem)))]
 async fn post_group(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     Body(group): Body<Group>,
 ) -> Result<(StatusCode, Json<Vec<ResourceUri>>), ApiError> {
+    scope.check(&group.members.ids)?;
     let label = st.core.groups.create(group).await?;
     Ok(created(vec![format!("/hsm/v2/groups/{label}")]))
 }
@@ -134,8 +171,16 @@ async fn post_group(
 /// Every group label.
 #[utoipa::path(get, path = "/groups/labels", tag = "group",
     responses((status = 200, body = Vec<String>)))]
-async fn group_labels(State(st): S) -> Result<Json<Vec<String>>, ApiError> {
-    Ok(Json(st.core.groups.labels().await?))
+async fn group_labels(
+    State(st): S,
+    Extension(scope): Extension<Scope>,
+) -> Result<Json<Vec<String>>, ApiError> {
+    if scope.tenant().is_none() {
+        return Ok(Json(st.core.groups.labels().await?));
+    }
+    let mut groups = st.core.groups.list(&SetFilter::default()).await?;
+    groups.retain_mut(|g| scope.narrow(&mut g.members.ids));
+    Ok(Json(groups.into_iter().map(|g| g.label).collect()))
 }
 
 /// One group; `partition` keeps only members in that partition (`NULL`: in none).
@@ -145,11 +190,19 @@ async fn group_labels(State(st): S) -> Result<Json<Vec<String>>, ApiError> {
         (status = 404, body = Problem)))]
 async fn get_group(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     Path(raw): Path<String>,
     QueryPairs(q): QueryPairs,
 ) -> Result<Json<Group>, ApiError> {
     let partition = partition_param(&q)?;
-    let mut group = st.core.groups.get(&label_path(&raw)?).await?;
+    let label = label_path(&raw)?;
+    let mut group = st.core.groups.get(&label).await?;
+    if !scope.narrow(&mut group.members.ids) {
+        return Err(ApiError::forbidden(format!(
+            "group {label} holds none of tenant {}'s nodes",
+            scope.tenant().unwrap_or_default()
+        )));
+    }
     if let Some(p) = partition {
         let ids = std::mem::take(&mut group.members.ids);
         group.members.ids = st.core.groups.in_partition(ids, &p).await?;
@@ -162,8 +215,14 @@ async fn get_group(
     params(("group_label" = String, Path)),
     responses((status = 200, body = Message), (status = 400, body = Problem),
         (status = 404, body = Problem)))]
-async fn delete_group(State(st): S, Path(raw): Path<String>) -> Result<Json<Message>, ApiError> {
-    st.core.groups.delete(&label_path(&raw)?).await?;
+async fn delete_group(
+    State(st): S,
+    Extension(scope): Extension<Scope>,
+    Path(raw): Path<String>,
+) -> Result<Json<Message>, ApiError> {
+    let label = label_path(&raw)?;
+    guard_group(&st, &scope, &label, &[]).await?;
+    st.core.groups.delete(&label).await?;
     Ok(message("deleted 1 entry"))
 }
 
@@ -173,10 +232,13 @@ async fn delete_group(State(st): S, Path(raw): Path<String>) -> Result<Json<Mess
     responses((status = 204), (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn patch_group(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     Path(raw): Path<String>,
     Body(patch): Body<SetPatch>,
 ) -> Result<StatusCode, ApiError> {
-    st.core.groups.update(&label_path(&raw)?, patch).await?;
+    let label = label_path(&raw)?;
+    guard_group(&st, &scope, &label, &[]).await?;
+    st.core.groups.update(&label, patch).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -187,10 +249,11 @@ async fn patch_group(
         (status = 404, body = Problem)))]
 async fn get_group_members(
     State(st): S,
+    scope: Extension<Scope>,
     path: Path<String>,
     query: QueryPairs,
 ) -> Result<Json<Members>, ApiError> {
-    let Json(group) = get_group(State(st), path, query).await?;
+    let Json(group) = get_group(State(st), scope, path, query).await?;
     Ok(Json(group.members))
 }
 
@@ -201,10 +264,12 @@ async fn get_group_members(
         (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn post_group_member(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     Path(raw): Path<String>,
     Body(body): Body<MemberId>,
 ) -> Result<(StatusCode, Json<Vec<ResourceUri>>), ApiError> {
     let label = label_path(&raw)?;
+    guard_group(&st, &scope, &label, std::slice::from_ref(&body.id)).await?;
     st.core
         .groups
         .add_members(&label, vec![body.id.clone()])
@@ -222,10 +287,12 @@ async fn post_group_member(
         (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn put_group_members(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     Path(raw): Path<String>,
     Body(body): Body<MemberList>,
 ) -> Result<(StatusCode, Json<Vec<ResourceUri>>), ApiError> {
     let label = label_path(&raw)?;
+    guard_group(&st, &scope, &label, &body.ids).await?;
     if let Some(g) = body.group.as_deref().filter(|g| !g.is_empty()) {
         if group_label(g)? != label {
             return Err(ApiError::bad_request(format!(
@@ -252,10 +319,12 @@ async fn put_group_members(
         (status = 404, body = Problem)))]
 async fn delete_group_member(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     Path((raw, member)): Path<(String, String)>,
 ) -> Result<Json<Message>, ApiError> {
     let label = label_path(&raw)?;
     let id = member_path(&member)?;
+    guard_group(&st, &scope, &label, &[]).await?;
     st.core.groups.remove_member(&label, &id).await?;
     Ok(message("deleted 1 entry"))
 }
@@ -273,10 +342,13 @@ fn name_path(raw: &str) -> Result<String, ApiError> {
     responses((status = 200, body = Vec<Partition>), (status = 400, body = Problem)))]
 async fn list_partitions(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     QueryPairs(q): QueryPairs,
 ) -> Result<Json<Vec<Partition>>, ApiError> {
     let filter = set_filter(&q, "partition", partition_name)?;
-    Ok(Json(st.core.groups.partitions(&filter).await?))
+    let mut parts = st.core.groups.partitions(&filter).await?;
+    parts.retain_mut(|p| scope.narrow(&mut p.members.ids));
+    Ok(Json(parts))
 }
 
 /// Create a partition with its members.
@@ -285,8 +357,10 @@ async fn list_partitions(
         (status = 409, body = Problem)))]
 async fn post_partition(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     Body(partition): Body<Partition>,
 ) -> Result<(StatusCode, Json<Vec<ResourceUri>>), ApiError> {
+    scope.check(&partition.members.ids)?;
     let name = st.core.groups.create_partition(partition).await?;
     Ok(created(vec![format!("/hsm/v2/partitions/{name}")]))
 }
@@ -294,8 +368,16 @@ async fn post_partition(
 /// Every partition name.
 #[utoipa::path(get, path = "/partitions/names", tag = "partition",
     responses((status = 200, body = Vec<String>)))]
-async fn partition_names(State(st): S) -> Result<Json<Vec<String>>, ApiError> {
-    Ok(Json(st.core.groups.partition_names().await?))
+async fn partition_names(
+    State(st): S,
+    Extension(scope): Extension<Scope>,
+) -> Result<Json<Vec<String>>, ApiError> {
+    if scope.tenant().is_none() {
+        return Ok(Json(st.core.groups.partition_names().await?));
+    }
+    let mut parts = st.core.groups.partitions(&SetFilter::default()).await?;
+    parts.retain_mut(|p| scope.narrow(&mut p.members.ids));
+    Ok(Json(parts.into_iter().map(|p| p.name).collect()))
 }
 
 /// One partition.
@@ -303,8 +385,20 @@ async fn partition_names(State(st): S) -> Result<Json<Vec<String>>, ApiError> {
     params(("partition_name" = String, Path)),
     responses((status = 200, body = Partition), (status = 400, body = Problem),
         (status = 404, body = Problem)))]
-async fn get_partition(State(st): S, Path(raw): Path<String>) -> Result<Json<Partition>, ApiError> {
-    Ok(Json(st.core.groups.partition(&name_path(&raw)?).await?))
+async fn get_partition(
+    State(st): S,
+    Extension(scope): Extension<Scope>,
+    Path(raw): Path<String>,
+) -> Result<Json<Partition>, ApiError> {
+    let name = name_path(&raw)?;
+    let mut p = st.core.groups.partition(&name).await?;
+    if !scope.narrow(&mut p.members.ids) {
+        return Err(ApiError::forbidden(format!(
+            "partition {name} holds none of tenant {}'s nodes",
+            scope.tenant().unwrap_or_default()
+        )));
+    }
+    Ok(Json(p))
 }
 
 /// Delete a partition (its members stay as components).
@@ -314,9 +408,12 @@ async fn get_partition(State(st): S, Path(raw): Path<String>) -> Result<Json<Par
         (status = 404, body = Problem)))]
 async fn delete_partition(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     Path(raw): Path<String>,
 ) -> Result<Json<Message>, ApiError> {
-    st.core.groups.delete_partition(&name_path(&raw)?).await?;
+    let name = name_path(&raw)?;
+    guard_partition(&st, &scope, &name, &[]).await?;
+    st.core.groups.delete_partition(&name).await?;
     Ok(message("deleted 1 entry"))
 }
 
@@ -326,13 +423,13 @@ async fn delete_partition(
     responses((status = 204), (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn patch_partition(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     Path(raw): Path<String>,
     Body(patch): Body<SetPatch>,
 ) -> Result<StatusCode, ApiError> {
-    st.core
-        .groups
-        .update_partition(&name_path(&raw)?, patch)
-        .await?;
+    let name = name_path(&raw)?;
+    guard_partition(&st, &scope, &name, &[]).await?;
+    st.core.groups.update_partition(&name, patch).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -343,9 +440,10 @@ async fn patch_partition(
         (status = 404, body = Problem)))]
 async fn get_partition_members(
     State(st): S,
-    Path(raw): Path<String>,
+    scope: Extension<Scope>,
+    path: Path<String>,
 ) -> Result<Json<Members>, ApiError> {
-    let p = st.core.groups.partition(&name_path(&raw)?).await?;
+    let Json(p) = get_partition(State(st), scope, path).await?;
     Ok(Json(p.members))
 }
 
@@ -356,10 +454,12 @@ async fn get_partition_members(
         (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn post_partition_member(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     Path(raw): Path<String>,
     Body(body): Body<MemberId>,
 ) -> Result<(StatusCode, Json<Vec<ResourceUri>>), ApiError> {
     let name = name_path(&raw)?;
+    guard_partition(&st, &scope, &name, std::slice::from_ref(&body.id)).await?;
     st.core
         .groups
         .add_partition_members(&name, vec![body.id.clone()])
@@ -378,10 +478,12 @@ async fn post_partition_member(
         (status = 404, body = Problem)))]
 async fn delete_partition_member(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     Path((raw, member)): Path<(String, String)>,
 ) -> Result<Json<Message>, ApiError> {
     let name = name_path(&raw)?;
     let id = member_path(&member)?;
+    guard_partition(&st, &scope, &name, &[]).await?;
     st.core.groups.remove_partition_member(&name, &id).await?;
     Ok(message("deleted 1 entry"))
 }
@@ -397,10 +499,13 @@ async fn delete_partition_member(
     responses((status = 200, body = Vec<Membership>), (status = 400, body = Problem)))]
 async fn list_memberships(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     QueryPairs(q): QueryPairs,
 ) -> Result<Json<Vec<Membership>>, ApiError> {
     let (filter, _) = filter_from_pairs(&q)?;
-    Ok(Json(st.core.groups.memberships(&filter).await?))
+    let mut found = st.core.groups.memberships(&filter).await?;
+    scope.retain(&mut found, |m| m.id.as_str());
+    Ok(Json(found))
 }
 
 /// The groups and partition of one component.
@@ -410,7 +515,9 @@ async fn list_memberships(
         (status = 404, body = Problem)))]
 async fn get_membership(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     XnamePath(id): XnamePath,
 ) -> Result<Json<Membership>, ApiError> {
+    scope.check([&id])?;
     Ok(Json(st.core.groups.membership(&id).await?))
 }

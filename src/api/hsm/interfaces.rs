@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
-use axum::Json;
+use axum::{Extension, Json};
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -19,6 +19,7 @@ use crate::model::ethernet::{
     EthInterface, EthInterfaceInput, EthInterfacePatch, InterfaceChange, InterfaceFilter, IpMapping,
 };
 use crate::service::interfaces::interface_id;
+use crate::service::scope::Scope;
 
 pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new()
@@ -44,13 +45,16 @@ fn id_path(raw: &str) -> Result<String, ApiError> {
     responses((status = 200, body = Vec<EthInterface>), (status = 400, body = Problem)))]
 async fn list(
     State(st): S,
+    Extension(scope): Extension<Scope>,
     QueryPairs(q): QueryPairs,
 ) -> Result<Json<Vec<EthInterface>>, ApiError> {
     let mut filter = InterfaceFilter::default();
     for (k, v) in &q {
         filter.add(k, v).map_err(|e| ApiError::bad_request(e.0))?;
     }
-    Ok(Json(st.core.interfaces.list(&filter).await?))
+    let mut found = st.core.interfaces.list(&filter).await?;
+    scope.retain(&mut found, |i| &i.component_id);
+    Ok(Json(found))
 }
 
 /// Create an interface; its ID is the MAC in lowercase hex.

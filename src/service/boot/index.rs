@@ -145,7 +145,8 @@ impl Dirty {
             Event::ComponentStatesChanged { .. }
             | Event::TenantChanged { .. }
             | Event::PartitionChanged { .. }
-            | Event::TransitionChanged { .. } => {}
+            | Event::TransitionChanged { .. }
+            | Event::Audited { .. } => {}
         }
     }
 

@@ -415,7 +415,7 @@ impl Boot {
 
     /// The entry names a write body addresses, checked against inventory: hosts must be
     /// known nodes, existing groups or tags; MACs and NIDs must belong to known nodes.
-    async fn targets(&self, body: &BootParams) -> Result<Vec<String>, ServiceError> {
+    pub async fn targets(&self, body: &BootParams) -> Result<Vec<String>, ServiceError> {
         let mut keys = Vec::new();
         let mut unknown = Vec::new();
         for h in &body.hosts {

@@ -3,6 +3,7 @@
 //! begin IMMEDIATE: they take the write lock first (waiting up to the busy timeout), so one that
 //! reads before it writes is never refused because another writer committed in between.
 
+mod audit;
 mod boot;
 mod components;
 mod endpoints;

@@ -1,0 +1,102 @@
+//! The audit log: records each mutating request with who made it and how it ended, publishes
+//! it on the bus, and reads it back with filters.
+
+use std::collections::BTreeSet;
+use std::sync::Arc;
+
+use serde_json::Value;
+
+use super::events::{Event, EventBus};
+use super::ServiceError;
+use crate::model::audit::{AuditEntry, AuditFilter};
+use crate::model::xname::Xname;
+use crate::store::Store;
+
+/// Most xnames kept in one entry.
+pub const MAX_XNAMES: usize = 1000;
+/// Largest page of entries one read returns.
+pub const MAX_PAGE: u32 = 10_000;
+
+/// The audit log over the store.
+#[derive(Clone)]
+pub struct Audit {
+    store: Arc<dyn Store>,
+    bus: EventBus,
+}
+
+impl Audit {
+    /// The log over `store`, published on `bus`.
+    pub fn new(store: Arc<dyn Store>, bus: EventBus) -> Audit {
+        Audit { store, bus }
+    }
+
+    /// Appends `entry` and publishes it with the id it got.
+    pub async fn record(&self, mut entry: AuditEntry) -> Result<AuditEntry, ServiceError> {
+        entry.id = self.store.append_audit(&entry).await?;
+        self.bus.publish(Event::Audited {
+            entry: Box::new(entry.clone()),
+        });
+        Ok(entry)
+    }
+
+    /// Entries matching `filter`, oldest first; a zero limit means the largest page.
+    pub async fn list(&self, mut filter: AuditFilter) -> Result<Vec<AuditEntry>, ServiceError> {
+        if filter.limit == 0 || filter.limit > MAX_PAGE {
+            filter.limit = MAX_PAGE;
+        }
+        if let Some(x) = &filter.xname {
+            let parsed = Xname::parse(x)
+                .map_err(|e| ServiceError::BadRequest(format!("xname filter '{x}': {e}")))?;
+            filter.xname = Some(parsed.to_string());
+        }
+        Ok(self.store.audit(&filter).await?)
+    }
+}
+
+/// The xnames a request names: path segments and every string in its JSON body that parses as
+/// one, normalised, in order, at most [`MAX_XNAMES`].
+pub fn xnames_in(path: &str, body: Option<&Value>) -> Vec<String> {
+    let mut found = BTreeSet::new();
+    for seg in path.split('/') {
+        add(&mut found, seg);
+    }
+    if let Some(b) = body {
+        walk(b, &mut found);
+    }
+    found.into_iter().take(MAX_XNAMES).collect()
+}
+
+fn add(found: &mut BTreeSet<String>, s: &str) {
+    if found.len() > MAX_XNAMES || s.len() < 2 || !s.starts_with(['x', 'X']) {
+        return;
+    }
+    if let Ok(x) = Xname::parse(s) {
+        found.insert(x.to_string());
+    }
+}
+
+fn walk(v: &Value, found: &mut BTreeSet<String>) {
+    match v {
+        Value::String(s) => add(found, s),
+        Value::Array(a) => a.iter().for_each(|v| walk(v, found)),
+        Value::Object(o) => o.values().for_each(|v| walk(v, found)),
+        _ => {}
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn finds_xnames_in_path_and_body() {
+        let body = json!({"location": [{"xname": "X1000c0s1b0n0"}, {"xname": "nope"}],
+                          "hosts": ["x1000c0s0b0n0", "Default"], "n": 3});
+        assert_eq!(
+            xnames_in("/hsm/v2/State/Components/x1000c0s2b0n0/Role", Some(&body)),
+            ["x1000c0s0b0n0", "x1000c0s1b0n0", "x1000c0s2b0n0"]
+        );
+        assert!(xnames_in("/boot/v1/bootparameters", None).is_empty());
+    }
+}
