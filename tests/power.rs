@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use chami::redfish::sim::Faults;
 use chami::service::auth::Role;
-use common::fleet::rig;
+use common::fleet::{rig, Rig};
 use common::{assert_problem, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

@@ -55,7 +55,15 @@ fn ids(body: &Value, key: &str, field: &str) -> Vec<String> {
 /// A token minted by the `chami token mint --tenant` command against the server's data dir.
 fn cli_token(t: &TestServer, sub: &str, tenant: &str) -> String {
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_chami"))
-        .args(["token", "mint", "--sub", sub, "--tenant", tenant, "--data-dir"])
+        .args([
+            "token",
+            "mint",
+            "--sub",
+            sub,
+            "--tenant",
+            tenant,
+            "--data-dir",
+        ])
         .arg(t.dir.path())
         .output()
         .expect("run chami token mint");
@@ -137,11 +145,19 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
     let got = as_(t, &blue, Some("green"), Method::GET, comps, None).await;
     assert_problem(&got, StatusCode::FORBIDDEN, "not tenant 'green'");
     let got = as_(t, &blue, Some("red"), Method::GET, comps, None).await;
-    assert_problem(&got, StatusCode::FORBIDDEN, "administers [blue], not tenant 'red'");
+    assert_problem(
+        &got,
+        StatusCode::FORBIDDEN,
+        "administers [blue], not tenant 'red'",
+    );
     let got = as_(t, &alice, None, Method::GET, comps, None).await;
     assert_problem(&got, StatusCode::FORBIDDEN, "send Cray-Tenant-Name");
     let got = as_(t, &plain, Some("blue"), Method::GET, comps, None).await;
-    assert_problem(&got, StatusCode::FORBIDDEN, "is not an admin of tenant 'blue'");
+    assert_problem(
+        &got,
+        StatusCode::FORBIDDEN,
+        "is not an admin of tenant 'blue'",
+    );
     let got = as_(t, &t.admin, Some("nosuch"), Method::GET, comps, None).await;
     assert_problem(&got, StatusCode::FORBIDDEN, "unknown tenant 'nosuch'");
     // The X-Tenant alias works; disagreeing headers are refused.
@@ -173,7 +189,15 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
     assert_eq!(ids(&body, "Components", "ID"), [node(0, 0), node(0, 1)]);
     let (_, body) = as_(t, &red, Some("red"), Method::GET, comps, None).await;
     assert_eq!(ids(&body, "Components", "ID"), [node(1, 0), node(1, 1)]);
-    let got = as_(t, &blue, Some("blue"), Method::GET, &format!("{comps}/{}", node(1, 0)), None).await;
+    let got = as_(
+        t,
+        &blue,
+        Some("blue"),
+        Method::GET,
+        &format!("{comps}/{}", node(1, 0)),
+        None,
+    )
+    .await;
     assert_problem(&got, StatusCode::FORBIDDEN, &node(1, 0));
     let (_, body) = as_(
         t,
@@ -185,61 +209,194 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
     )
     .await;
     assert_eq!(ids(&body, "Components", "ID"), [node(0, 0), node(0, 1)]);
-    let (_, body) = as_(t, &blue, Some("blue"), Method::GET, "/hsm/v2/memberships", None).await;
+    let (_, body) = as_(
+        t,
+        &blue,
+        Some("blue"),
+        Method::GET,
+        "/hsm/v2/memberships",
+        None,
+    )
+    .await;
     assert_eq!(ids(&body, "", "id"), [node(0, 0), node(0, 1)]);
-    let (_, body) = as_(t, &blue, Some("blue"), Method::GET, "/hsm/v2/Inventory/ComponentEndpoints", None).await;
-    assert_eq!(ids(&body, "ComponentEndpoints", "ID"), [node(0, 0), node(0, 1)]);
+    let (_, body) = as_(
+        t,
+        &blue,
+        Some("blue"),
+        Method::GET,
+        "/hsm/v2/Inventory/ComponentEndpoints",
+        None,
+    )
+    .await;
+    assert_eq!(
+        ids(&body, "ComponentEndpoints", "ID"),
+        [node(0, 0), node(0, 1)]
+    );
     let (_, body) = as_(t, &red, Some("red"), Method::GET, "/hsm/v2/groups", None).await;
     assert!(
-        body.as_array().unwrap().iter().all(|g| g["label"] != "blue"),
+        body.as_array()
+            .unwrap()
+            .iter()
+            .all(|g| g["label"] != "blue"),
         "red sees blue's group: {body}"
     );
-    let got = as_(t, &red, Some("red"), Method::GET, "/hsm/v2/groups/blue", None).await;
+    let got = as_(
+        t,
+        &red,
+        Some("red"),
+        Method::GET,
+        "/hsm/v2/groups/blue",
+        None,
+    )
+    .await;
     assert_problem(&got, StatusCode::FORBIDDEN, "none of tenant red's nodes");
-    let (_, body) = as_(t, &blue, Some("blue"), Method::GET, "/hsm/v2/partitions", None).await;
+    let (_, body) = as_(
+        t,
+        &blue,
+        Some("blue"),
+        Method::GET,
+        "/hsm/v2/partitions",
+        None,
+    )
+    .await;
     assert_eq!(body, json!([]), "blue sees red's partition");
     // A route that does not know tenants refuses a tenant context.
-    let got = as_(t, &blue, Some("blue"), Method::GET, "/hsm/v2/Inventory/RedfishEndpoints", None).await;
+    let got = as_(
+        t,
+        &blue,
+        Some("blue"),
+        Method::GET,
+        "/hsm/v2/Inventory/RedfishEndpoints",
+        None,
+    )
+    .await;
     assert_problem(&got, StatusCode::FORBIDDEN, "is not available for a tenant");
     // Tenants: a tenant admin sees its own.
     let (_, body) = as_(t, &blue, Some("blue"), Method::GET, T, None).await;
     assert_eq!(body.as_array().unwrap().len(), 1, "{body}");
     assert_eq!(body[0]["metadata"]["name"], "blue");
-    let got = as_(t, &blue, Some("blue"), Method::GET, &format!("{T}/red"), None).await;
+    let got = as_(
+        t,
+        &blue,
+        Some("blue"),
+        Method::GET,
+        &format!("{T}/red"),
+        None,
+    )
+    .await;
     assert_problem(&got, StatusCode::FORBIDDEN, "another tenant");
 
     // Power: a transition naming a foreign node is refused whole, listing it.
     let loc = |xs: &[String]| -> Value {
         json!({"operation": "Off", "location": xs.iter().map(|x| json!({"xname": x})).collect::<Vec<_>>()})
     };
-    let got = as_(t, &blue, Some("blue"), Method::POST, TR, Some(loc(&[node(0, 0), node(1, 0), node(1, 1)]))).await;
+    let got = as_(
+        t,
+        &blue,
+        Some("blue"),
+        Method::POST,
+        TR,
+        Some(loc(&[node(0, 0), node(1, 0), node(1, 1)])),
+    )
+    .await;
     assert_problem(&got, StatusCode::FORBIDDEN, "x3000c0s1b0n[0-1]");
-    let (status, body) = as_(t, &blue, Some("blue"), Method::POST, TR, Some(loc(&[node(0, 0)]))).await;
+    let (status, body) = as_(
+        t,
+        &blue,
+        Some("blue"),
+        Method::POST,
+        TR,
+        Some(loc(&[node(0, 0)])),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let blue_tr = body["transitionID"].as_str().unwrap().to_string();
-    let (status, body) = as_(t, &red, Some("red"), Method::POST, TR, Some(loc(&[node(1, 0)]))).await;
+    let (status, body) = as_(
+        t,
+        &red,
+        Some("red"),
+        Method::POST,
+        TR,
+        Some(loc(&[node(1, 0)])),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let red_tr = body["transitionID"].as_str().unwrap().to_string();
     let (_, body) = as_(t, &blue, Some("blue"), Method::GET, TR, None).await;
-    assert_eq!(ids(&body, "transitions", "transitionID"), [blue_tr.clone()]);
-    let got = as_(t, &blue, Some("blue"), Method::GET, &format!("{TR}/{red_tr}"), None).await;
-    assert_problem(&got, StatusCode::FORBIDDEN, "holds nodes outside tenant blue");
-    let got = as_(t, &blue, Some("blue"), Method::DELETE, &format!("{TR}/{red_tr}"), None).await;
+    assert_eq!(ids(&body, "transitions", "transitionID"), [blue_tr]);
+    let got = as_(
+        t,
+        &blue,
+        Some("blue"),
+        Method::GET,
+        &format!("{TR}/{red_tr}"),
+        None,
+    )
+    .await;
+    assert_problem(
+        &got,
+        StatusCode::FORBIDDEN,
+        "holds nodes outside tenant blue",
+    );
+    let got = as_(
+        t,
+        &blue,
+        Some("blue"),
+        Method::DELETE,
+        &format!("{TR}/{red_tr}"),
+        None,
+    )
+    .await;
     assert_eq!(got.0, StatusCode::FORBIDDEN, "{}", got.1);
     // Power status: foreign names refused, the full list filtered.
-    let got = as_(t, &blue, Some("blue"), Method::GET, &format!("/power-control/v1/power-status?xname={}", node(2, 0)), None).await;
+    let got = as_(
+        t,
+        &blue,
+        Some("blue"),
+        Method::GET,
+        &format!("/power-control/v1/power-status?xname={}", node(2, 0)),
+        None,
+    )
+    .await;
     assert_problem(&got, StatusCode::FORBIDDEN, &node(2, 0));
-    let (status, body) = as_(t, &blue, Some("blue"), Method::GET, "/power-control/v1/power-status", None).await;
+    let (status, body) = as_(
+        t,
+        &blue,
+        Some("blue"),
+        Method::GET,
+        "/power-control/v1/power-status",
+        None,
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(ids(&body, "status", "xname"), [node(0, 0), node(0, 1)]);
 
     // Boot settings: own nodes only; Default, groups and others' nodes are out of reach.
     let bp = "/boot/v1/bootparameters";
-    let (status, body) = as_(t, &blue, Some("blue"), Method::PATCH, bp,
-        Some(json!({"hosts": [node(0, 1)], "params": "console=ttyS0"}))).await;
+    let (status, body) = as_(
+        t,
+        &blue,
+        Some("blue"),
+        Method::PATCH,
+        bp,
+        Some(json!({"hosts": [node(0, 1)], "params": "console=ttyS0"})),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    for hosts in [json!([node(1, 0)]), json!(["Default"]), json!([node(0, 0), node(2, 1)])] {
-        let got = as_(t, &blue, Some("blue"), Method::PUT, bp, Some(json!({"hosts": hosts, "kernel": "evil"}))).await;
+    for hosts in [
+        json!([node(1, 0)]),
+        json!(["Default"]),
+        json!([node(0, 0), node(2, 1)]),
+    ] {
+        let got = as_(
+            t,
+            &blue,
+            Some("blue"),
+            Method::PUT,
+            bp,
+            Some(json!({"hosts": hosts, "kernel": "evil"})),
+        )
+        .await;
         assert_eq!(got.0, StatusCode::FORBIDDEN, "{hosts}: {}", got.1);
     }
     let (_, body) = as_(t, &blue, Some("blue"), Method::GET, bp, None).await;
@@ -247,13 +404,35 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
         .as_array()
         .unwrap()
         .iter()
-        .flat_map(|e| e["hosts"].as_array().unwrap().iter().map(|h| h.as_str().unwrap().to_string()))
+        .flat_map(|e| {
+            e["hosts"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|h| h.as_str().unwrap().to_string())
+        })
         .collect();
     seen.sort();
     assert_eq!(seen, [node(0, 0), node(0, 1)]);
-    let got = as_(t, &blue, Some("blue"), Method::GET, &format!("{bp}?name={}", node(1, 1)), None).await;
+    let got = as_(
+        t,
+        &blue,
+        Some("blue"),
+        Method::GET,
+        &format!("{bp}?name={}", node(1, 1)),
+        None,
+    )
+    .await;
     assert_problem(&got, StatusCode::FORBIDDEN, &node(1, 1));
-    let got = as_(t, &red, Some("red"), Method::GET, &format!("{bp}/effective?name={}", node(0, 1)), None).await;
+    let got = as_(
+        t,
+        &red,
+        Some("red"),
+        Method::GET,
+        &format!("{bp}/effective?name={}", node(0, 1)),
+        None,
+    )
+    .await;
     assert_problem(&got, StatusCode::FORBIDDEN, &node(0, 1));
     // The admin's view shows blue's change and nothing of the refused writes.
     let (_, body) = t.get(&format!("{bp}?name={}", node(1, 0))).await;
@@ -264,46 +443,112 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
     // Admin masquerade: the admin sees blue's picture, and cannot cross tenants as blue.
     let (_, body) = as_(t, &t.admin, Some("blue"), Method::GET, comps, None).await;
     assert_eq!(ids(&body, "Components", "ID"), [node(0, 0), node(0, 1)]);
-    let got = as_(t, &t.admin, Some("blue"), Method::POST, "/hsm/v2/groups/blue/members",
-        Some(json!({"id": node(2, 0)}))).await;
+    let got = as_(
+        t,
+        &t.admin,
+        Some("blue"),
+        Method::POST,
+        "/hsm/v2/groups/blue/members",
+        Some(json!({"id": node(2, 0)})),
+    )
+    .await;
     assert_problem(&got, StatusCode::FORBIDDEN, &node(2, 0));
-    let got = as_(t, &service, Some("blue"), Method::POST, "/hsm/v2/partitions/p1/members",
-        Some(json!({"id": node(0, 0)}))).await;
+    let got = as_(
+        t,
+        &service,
+        Some("blue"),
+        Method::POST,
+        "/hsm/v2/partitions/p1/members",
+        Some(json!({"id": node(0, 0)})),
+    )
+    .await;
     assert_eq!(got.0, StatusCode::FORBIDDEN, "{}", got.1);
     let (_, body) = t.get("/hsm/v2/groups/blue").await;
     assert_eq!(body["members"]["ids"], json!([node(0, 0), node(0, 1)]));
     let (_, body) = as_(t, &service, None, Method::GET, comps, None).await;
-    assert_eq!(body["Components"].as_array().unwrap().len(), 9, "3 BMCs and 6 nodes");
+    assert_eq!(
+        body["Components"].as_array().unwrap().len(),
+        9,
+        "3 BMCs and 6 nodes"
+    );
 
     // The audit log: every mutation above, with the right principal and tenant.
     let (status, body) = t.get("/audit?subject=bob").await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let entries = body.as_array().unwrap();
     let line = |e: &Value| {
-        format!("{} {} {} {}", e["method"].as_str().unwrap(), e["path"].as_str().unwrap(),
-            e["status"], e["tenant"].as_str().unwrap_or("-"))
+        format!(
+            "{} {} {} {}",
+            e["method"].as_str().unwrap(),
+            e["path"].as_str().unwrap(),
+            e["status"],
+            e["tenant"].as_str().unwrap_or("-")
+        )
     };
     let lines: Vec<String> = entries.iter().map(line).collect();
-    assert!(lines.contains(&"POST /power-control/v1/transitions 403 blue".to_string()), "{lines:?}");
-    assert!(lines.contains(&"POST /power-control/v1/transitions 200 blue".to_string()), "{lines:?}");
-    assert!(lines.contains(&"PATCH /boot/v1/bootparameters 200 blue".to_string()), "{lines:?}");
-    assert_eq!(lines.iter().filter(|l| l.starts_with("PUT /boot/v1/bootparameters 403")).count(), 3, "{lines:?}");
+    assert!(
+        lines.contains(&"POST /power-control/v1/transitions 403 blue".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"POST /power-control/v1/transitions 200 blue".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        lines.contains(&"PATCH /boot/v1/bootparameters 200 blue".to_string()),
+        "{lines:?}"
+    );
+    assert_eq!(
+        lines
+            .iter()
+            .filter(|l| l.starts_with("PUT /boot/v1/bootparameters 403"))
+            .count(),
+        3,
+        "{lines:?}"
+    );
     // Refused reads are recorded too; allowed reads are not.
-    assert!(lines.contains(&"GET /hsm/v2/State/Components 403 -".to_string()), "{lines:?}");
-    assert!(!lines.contains(&"GET /hsm/v2/State/Components 200 blue".to_string()), "{lines:?}");
+    assert!(
+        lines.contains(&"GET /hsm/v2/State/Components 403 -".to_string()),
+        "{lines:?}"
+    );
+    assert!(
+        !lines.contains(&"GET /hsm/v2/State/Components 200 blue".to_string()),
+        "{lines:?}"
+    );
     let denied = entries
         .iter()
         .find(|e| e["method"] == "POST" && e["status"] == 403)
         .unwrap();
     assert_eq!(denied["outcome"], "denied");
     assert_eq!(denied["roles"], json!(["operator"]));
-    assert_eq!(denied["xnames"], json!([node(0, 0), node(1, 0), node(1, 1)]));
-    assert!(denied["detail"].as_str().unwrap().contains("x3000c0s1b0n[0-1]"), "{denied}");
+    assert_eq!(
+        denied["xnames"],
+        json!([node(0, 0), node(1, 0), node(1, 1)])
+    );
+    assert!(
+        denied["detail"]
+            .as_str()
+            .unwrap()
+            .contains("x3000c0s1b0n[0-1]"),
+        "{denied}"
+    );
     // The admin's tenant writes and boot writes are there under its name.
-    let (_, body) = t.get(&format!("/audit?subject=test-admin&path={T}&method=put")).await;
-    let statuses: Vec<u64> = body.as_array().unwrap().iter().map(|e| e["status"].as_u64().unwrap()).collect();
+    let (_, body) = t
+        .get(&format!("/audit?subject=test-admin&path={T}&method=put"))
+        .await;
+    let statuses: Vec<u64> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["status"].as_u64().unwrap())
+        .collect();
     assert_eq!(statuses, [201, 201, 409], "{body}");
-    let (_, body) = t.get(&format!("/audit?xname={}&outcome=ok&tenant=red", node(1, 0))).await;
+    let (_, body) = t
+        .get(&format!(
+            "/audit?xname={}&outcome=ok&tenant=red",
+            node(1, 0)
+        ))
+        .await;
     assert_eq!(body.as_array().unwrap().len(), 1, "red's power-off: {body}");
     assert_eq!(body[0]["subject"], "rita");
     // Paging and bad filters.
@@ -320,7 +565,10 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
     assert_eq!(got.0, StatusCode::FORBIDDEN, "{}", got.1);
     let (_, body) = as_(t, &t.admin, Some("red"), Method::GET, "/audit", None).await;
     assert!(
-        body.as_array().unwrap().iter().all(|e| e["tenant"] == "red"),
+        body.as_array()
+            .unwrap()
+            .iter()
+            .all(|e| e["tenant"] == "red"),
         "{body}"
     );
     drop(r.fleet);
@@ -358,5 +606,11 @@ async fn audit_entries_are_published_on_the_bus() {
     assert_eq!(got.0, StatusCode::BAD_REQUEST);
     let (_, body) = t.get("/audit?outcome=failed").await;
     assert_eq!(body.as_array().unwrap().len(), 1, "{body}");
-    assert!(body[0]["detail"].as_str().unwrap().contains("malformed JSON"), "{body}");
+    assert!(
+        body[0]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("malformed JSON"),
+        "{body}"
+    );
 }

@@ -20,9 +20,9 @@ use super::AppState;
 use crate::model::audit::{AuditEntry, Outcome};
 use crate::service::audit::xnames_in;
 use crate::service::auth::{check, tenant_aware, Action, Principal};
+use crate::service::issuer::MintRequest;
 use crate::service::scope::Scope;
 use crate::service::tenants::{TENANT_HEADER, TENANT_HEADER_ALIAS};
-use crate::service::issuer::MintRequest;
 
 /// Lifetime of tokens from `POST /oauth/token`.
 const CLIENT_TOKEN_TTL: Duration = Duration::from_secs(3600);
@@ -218,7 +218,10 @@ async fn buffer(req: Request) -> Result<(Request, Option<serde_json::Value>), Re
         }
     };
     let json = serde_json::from_slice(&bytes).ok();
-    Ok((Request::from_parts(parts, axum::body::Body::from(bytes)), json))
+    Ok((
+        Request::from_parts(parts, axum::body::Body::from(bytes)),
+        json,
+    ))
 }
 
 /// The `detail` of an error answer (problem+json), with the answer rebuilt unchanged.
@@ -227,12 +230,17 @@ async fn problem_detail(resp: Response) -> (Response, String) {
         return (resp, String::new());
     }
     let (parts, body) = resp.into_parts();
-    let bytes = axum::body::to_bytes(body, 1 << 20).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, 1 << 20)
+        .await
+        .unwrap_or_default();
     let detail = serde_json::from_slice::<serde_json::Value>(&bytes)
         .ok()
         .and_then(|v| v.get("detail").and_then(|d| d.as_str()).map(str::to_string))
         .unwrap_or_else(|| String::from_utf8_lossy(&bytes).chars().take(500).collect());
-    (Response::from_parts(parts, axum::body::Body::from(bytes)), detail)
+    (
+        Response::from_parts(parts, axum::body::Body::from(bytes)),
+        detail,
+    )
 }
 
 /// The public routes of the built-in issuer.

@@ -80,7 +80,11 @@ pub struct AuditEntry {
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub detail: String,
     /// The request's `X-Request-Id`.
-    #[serde(rename = "requestId", default, skip_serializing_if = "String::is_empty")]
+    #[serde(
+        rename = "requestId",
+        default,
+        skip_serializing_if = "String::is_empty"
+    )]
     pub request_id: String,
 }
 

@@ -382,13 +382,31 @@ mod tests {
         assert_eq!(read("/apis/tapms/v1/tenants"), Action::Read);
         assert_eq!(read("/hsm/v2/State/Components"), Action::Write);
         assert_eq!(read("/apis/tapms/v1/tenants/blue"), Action::Write);
-        assert!(tenant_aware(&Method::GET, "/hsm/v2/State/Components/x1000c0s0b0n0"));
+        assert!(tenant_aware(
+            &Method::GET,
+            "/hsm/v2/State/Components/x1000c0s0b0n0"
+        ));
         assert!(tenant_aware(&Method::GET, "/hsm/v2/groups/blue/members"));
-        assert!(tenant_aware(&Method::DELETE, "/hsm/v2/groups/blue/members/x1"));
-        assert!(!tenant_aware(&Method::DELETE, "/hsm/v2/State/Components/x1"));
-        assert!(!tenant_aware(&Method::GET, "/hsm/v2/Inventory/RedfishEndpoints"));
-        assert!(!tenant_aware(&Method::GET, "/hsm/v2/State/Components/x1/extra/more"));
-        assert!(!tenant_aware(&Method::PUT, "/apis/tapms/v1alpha3/tenants/blue"));
+        assert!(tenant_aware(
+            &Method::DELETE,
+            "/hsm/v2/groups/blue/members/x1"
+        ));
+        assert!(!tenant_aware(
+            &Method::DELETE,
+            "/hsm/v2/State/Components/x1"
+        ));
+        assert!(!tenant_aware(
+            &Method::GET,
+            "/hsm/v2/Inventory/RedfishEndpoints"
+        ));
+        assert!(!tenant_aware(
+            &Method::GET,
+            "/hsm/v2/State/Components/x1/extra/more"
+        ));
+        assert!(!tenant_aware(
+            &Method::PUT,
+            "/apis/tapms/v1alpha3/tenants/blue"
+        ));
     }
 
     #[test]

@@ -72,7 +72,11 @@ impl Scope {
         Err(ServiceError::Forbidden(format!(
             "tenant {} does not hold {}: {}",
             t.name,
-            if foreign.len() == 1 { "this target" } else { "these targets" },
+            if foreign.len() == 1 {
+                "this target"
+            } else {
+                "these targets"
+            },
             hostlist::compress(&foreign)
         )))
     }
@@ -85,12 +89,9 @@ impl Scope {
         S: AsRef<str>,
     {
         match self {
-            Scope::Tenant(t) if !held.into_iter().all(|x| t.nodes.contains(x.as_ref())) => {
-                Err(ServiceError::Forbidden(format!(
-                    "{what} holds nodes outside tenant {}",
-                    t.name
-                )))
-            }
+            Scope::Tenant(t) if !held.into_iter().all(|x| t.nodes.contains(x.as_ref())) => Err(
+                ServiceError::Forbidden(format!("{what} holds nodes outside tenant {}", t.name)),
+            ),
             _ => Ok(()),
         }
     }
@@ -122,9 +123,7 @@ mod tests {
     fn blue() -> Scope {
         Scope::Tenant(Arc::new(TenantNodes {
             name: "blue".into(),
-            nodes: ["x1000c0s0b0n0", "x1000c0s1b0n0"]
-                .map(String::from)
-                .into(),
+            nodes: ["x1000c0s0b0n0", "x1000c0s1b0n0"].map(String::from).into(),
         }))
     }
 

@@ -8,9 +8,9 @@ use std::sync::{Arc, RwLock};
 
 use serde_json::Value;
 
+use super::auth::{Principal, Role};
 use super::events::{Event, EventBus};
 use super::groups::Groups;
-use super::auth::{Principal, Role};
 use super::power::Power;
 use super::scope::{Scope, TenantNodes};
 use super::ServiceError;
@@ -441,7 +441,8 @@ impl Tenants {
                 ..ComponentFilter::default()
             })
             .await?;
-        let roles: HashMap<&Xname, Option<NodeRole>> = found.iter().map(|c| (&c.id, c.role)).collect();
+        let roles: HashMap<&Xname, Option<NodeRole>> =
+            found.iter().map(|c| (&c.id, c.role)).collect();
         let missing: Vec<Xname> = ids
             .iter()
             .filter(|x| !roles.contains_key(x))

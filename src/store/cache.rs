@@ -448,6 +448,23 @@ impl EndpointStore for CachedStore {
     }
 }
 
+#[async_trait]
+impl super::AuditStore for CachedStore {
+    async fn append_audit(
+        &self,
+        entry: &crate::model::audit::AuditEntry,
+    ) -> Result<i64, StoreError> {
+        self.inner.append_audit(entry).await
+    }
+
+    async fn audit(
+        &self,
+        filter: &crate::model::audit::AuditFilter,
+    ) -> Result<Vec<crate::model::audit::AuditEntry>, StoreError> {
+        self.inner.audit(filter).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -548,19 +565,5 @@ mod tests {
             fresh.components(&all).await.expect("fresh"),
             cache.components(&all).await.expect("cache")
         );
-    }
-}
-
-#[async_trait]
-impl super::AuditStore for CachedStore {
-    async fn append_audit(&self, entry: &crate::model::audit::AuditEntry) -> Result<i64, StoreError> {
-        self.inner.append_audit(entry).await
-    }
-
-    async fn audit(
-        &self,
-        filter: &crate::model::audit::AuditFilter,
-    ) -> Result<Vec<crate::model::audit::AuditEntry>, StoreError> {
-        self.inner.audit(filter).await
     }
 }

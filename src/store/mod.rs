@@ -456,8 +456,10 @@ pub fn name_list(ids: &[Xname]) -> String {
 #[async_trait]
 pub trait AuditStore: Send + Sync {
     /// Appends an entry (its `id` is ignored) and returns the id it got.
-    async fn append_audit(&self, entry: &crate::model::audit::AuditEntry)
-        -> Result<i64, StoreError>;
+    async fn append_audit(
+        &self,
+        entry: &crate::model::audit::AuditEntry,
+    ) -> Result<i64, StoreError>;
 
     /// Entries matching `filter`, oldest first.
     async fn audit(

@@ -4,8 +4,8 @@
 use std::sync::Arc;
 
 use axum::extract::{Path, State};
-use axum::Extension;
 use axum::http::StatusCode;
+use axum::Extension;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
