@@ -43,6 +43,7 @@ pub struct Server {
     pub boot_addr: Option<SocketAddr>,
     boot_http: Option<BootListener>,
     handle: Handle,
+    closing: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     stop: StopSignals,
     // Held until the server is dropped, after the listener has stopped.
@@ -61,6 +62,8 @@ impl Server {
             let _ = boot.stop.send(());
             boot.task.await.context("boot listener task panicked")??;
         }
+        // Event streams never finish by themselves; they end now, so draining is quick.
+        let _ = self.closing.send(true);
         self.handle.graceful_shutdown(Some(DRAIN));
         self.task.await.context("server task panicked")??;
         Ok(())
@@ -271,11 +274,13 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
     };
     let rustls_config = RustlsConfig::from_config(Arc::new(tls::server_config(&tls_files)?));
 
+    let (closing, closing_rx) = tokio::sync::watch::channel(false);
     let state = Arc::new(AppState {
         core: core.clone(),
         verifier,
         issuer: issuer.clone(),
         oauth_clients,
+        closing: closing_rx,
     });
     let limits = Limits {
         max_body: args.max_body,
@@ -308,6 +313,7 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         boot_addr,
         boot_http,
         handle,
+        closing,
         task,
         stop: StopSignals::install(),
         _lock: lock,

@@ -254,3 +254,103 @@ fn groups_list() {
     key(&mut a, KeyCode::Down);
     insta::assert_snapshot!("groups_80x24", render(&mut a, 80, 24, &theme()).backend());
 }
+
+#[test]
+fn power_menu_confirm_preview_and_transition() {
+    use chami::client::power::Planned;
+    use chami::model::power::{
+        Operation, Task, TaskCounts, TaskStatus, Transition, TransitionStatus,
+    };
+    let mut a = app(100);
+    a.confirm_over = 64;
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char('a'), KeyModifiers::CONTROL)),
+    );
+    key(&mut a, KeyCode::Char('p'));
+    insta::assert_snapshot!(
+        "power_menu_80x24",
+        render(&mut a, 80, 24, &theme()).backend()
+    );
+    key(&mut a, KeyCode::Char('h'));
+    key(&mut a, KeyCode::Char('1'));
+    key(&mut a, KeyCode::Char('0'));
+    insta::assert_snapshot!(
+        "power_confirm_80x24",
+        render(&mut a, 80, 24, &theme()).backend()
+    );
+    key(&mut a, KeyCode::Char('d'));
+    let plan: Vec<Planned> = (0..100)
+        .map(|i| Planned {
+            xname: format!("x1000c{}s{}b0n{}", i / 32, (i % 32) / 2, i % 2),
+            steps: if i == 3 {
+                Vec::new()
+            } else {
+                vec!["GracefulRestart".into()]
+            },
+            status: if i == 3 { "unsupported" } else { "new" }.into(),
+            error: if i == 3 {
+                "no Redfish endpoint for this node".into()
+            } else {
+                String::new()
+            },
+        })
+        .collect();
+    update(&mut a, Msg::Previewed(Ok(plan)));
+    insta::assert_snapshot!(
+        "power_preview_160x48",
+        render(&mut a, 160, 48, &theme()).backend()
+    );
+
+    key(&mut a, KeyCode::Esc);
+    update(
+        &mut a,
+        Msg::Started(Ok("6f1c2d3e-aaaa-4bbb-8ccc-000000000001".into())),
+    );
+    let tasks: Vec<Task> = (0..12)
+        .map(|i| Task {
+            xname: format!("x1000c0s{}b0n{}", i / 2, i % 2),
+            status: match i {
+                4 => TaskStatus::Failed,
+                0..=7 => TaskStatus::Succeeded,
+                8 | 9 => TaskStatus::InProgress,
+                _ => TaskStatus::New,
+            },
+            description: match i {
+                8 | 9 => "Waiting for the node to reach Off".into(),
+                _ => String::new(),
+            },
+            error: if i == 4 {
+                "Unable to reach the BMC: connection timed out after 10 s".into()
+            } else {
+                String::new()
+            },
+        })
+        .collect();
+    let t = Transition {
+        id: "6f1c2d3e-aaaa-4bbb-8ccc-000000000001".into(),
+        operation: Operation::HardRestart,
+        created: "2026-12-01T12:00:00Z".into(),
+        expires: String::new(),
+        status: TransitionStatus::InProgress,
+        counts: TaskCounts::of(&tasks),
+        tasks: Some(tasks),
+        deadline_minutes: 0,
+        by: String::new(),
+    };
+    update(
+        &mut a,
+        Msg::Transition {
+            id: t.id.clone(),
+            result: Ok(Box::new(t)),
+        },
+    );
+    insta::assert_snapshot!(
+        "transition_80x24",
+        render(&mut a, 80, 24, &theme()).backend()
+    );
+    insta::assert_snapshot!(
+        "transition_160x48",
+        render(&mut a, 160, 48, &theme()).backend()
+    );
+}

@@ -2,8 +2,11 @@
 
 mod common;
 
+use std::time::Duration;
+
 use common::TestServer;
 use reqwest::StatusCode;
+use serde_json::json;
 
 #[tokio::test]
 async fn demo_seed_fills_every_inventory_resource() {
@@ -51,4 +54,66 @@ async fn demo_seed_fills_every_inventory_resource() {
         let text = resp.text().await.unwrap();
         assert!(text.contains(want), "{mac}: {text}");
     }
+}
+
+/// The demo's BMCs are simulated: power status reads them, and a transition moves them and
+/// the inventory.
+#[tokio::test]
+async fn demo_power_runs_against_the_simulated_bmcs() {
+    let cluster = chami::cli::demo::DemoCluster::built_in().expect("demo description");
+    let fleet = cluster
+        .start_fleet(8, Duration::from_millis(50))
+        .await
+        .expect("fleet");
+    let ca_dir = tempfile::tempdir().unwrap();
+    let t = TestServer::start_with(|a| {
+        chami::cli::demo::with_fleet(a, &fleet, ca_dir.path()).expect("fleet config");
+        a.power_poll_ms = 20;
+    })
+    .await;
+    chami::cli::demo::seed(&t.server.core, 8)
+        .await
+        .expect("seed");
+    // Node 0 starts Off, node 1 Ready (on), as the demo's state cycle says.
+    let (status, body) = t
+        .get("/power-control/v1/power-status?xname=x1000c0s0b0n0&xname=x1000c0s0b0n1")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let power: Vec<(&str, &str)> = body["status"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["xname"].as_str().unwrap(),
+                s["powerState"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        power,
+        [("x1000c0s0b0n0", "off"), ("x1000c0s0b0n1", "on")],
+        "{body}"
+    );
+    let (status, body) = t
+        .post(
+            "/power-control/v1/transitions",
+            json!({"operation": "On", "location": [{"xname": "x1000c0s0b0n0"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let id = body["transitionID"].as_str().unwrap().to_string();
+    let mut last = serde_json::Value::Null;
+    for _ in 0..200 {
+        let (_, tr) = t.get(&format!("/power-control/v1/transitions/{id}")).await;
+        if tr["transitionStatus"] == "completed" {
+            last = tr;
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(last["taskCounts"]["succeeded"], 1, "{last}");
+    assert_eq!(fleet.bmc(0).unwrap().power("Node0"), Some("On"));
+    let (_, n0) = t.get("/hsm/v2/State/Components/x1000c0s0b0n0").await;
+    assert_eq!(n0["State"], "On");
 }

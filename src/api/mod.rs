@@ -5,6 +5,7 @@ pub mod audit;
 pub mod auth;
 pub mod bss;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod hsm;
 pub mod pcs;
@@ -43,6 +44,8 @@ pub struct AppState {
     pub issuer: Arc<Issuer>,
     /// Clients allowed the client_credentials grant.
     pub oauth_clients: Vec<OAuthClient>,
+    /// Turns true when the server starts shutting down, so event streams end.
+    pub closing: tokio::sync::watch::Receiver<bool>,
 }
 
 /// Limits applied to every request.
@@ -158,6 +161,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .nest("/apis/tapms/v1alpha3", tapms::routes())
         .merge(auth::routes())
         .merge(audit::routes())
+        .merge(events::routes())
 }
 
 /// The complete application: routes, auth, and the tower-http middleware stack.

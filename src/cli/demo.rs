@@ -1,6 +1,8 @@
-//! `chami demo`: a throw-away core over a temp data dir with a simulated cluster's inventory.
+//! `chami demo`: a throw-away core over a temp data dir with a simulated cluster's inventory
+//! and a simulated BMC for every slot, so power works as on real hardware.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 use clap::Args;
 use serde::Deserialize;
@@ -12,6 +14,7 @@ use crate::model::enums::{Arch, Class, Role, State};
 use crate::model::group::{Group, Members, Partition};
 use crate::model::redfish::EndpointInput;
 use crate::model::xname::Xname;
+use crate::redfish::sim::{bmc_ip, Fleet, SimConfig};
 use crate::server;
 use crate::service::Core;
 
@@ -30,6 +33,9 @@ pub struct DemoArgs {
     /// Also serve boot scripts over plain HTTP here (as `chami serve --boot-http-listen`).
     #[arg(long)]
     pub boot_http_listen: Option<SocketAddr>,
+    /// Milliseconds a simulated BMC takes to show a power change.
+    #[arg(long, default_value_t = 2000)]
+    pub power_delay_ms: u64,
     #[command(flatten)]
     pub look: crate::cli::console::LookArgs,
 }
@@ -191,7 +197,7 @@ impl DemoCluster {
 
     /// Redfish endpoints for the BMCs as magellan would describe them, so component
     /// endpoints, Ethernet interfaces and hardware exist for every node. Node i has MAC
-    /// 02:00:00:xx:xx:xx and IP 10.100.x.y; BMC k has IP 10.254.x.y.
+    /// 02:00:00:xx:xx:xx and IP 10.100.x.y; BMC k is the simulated BMC at `bmc_ip(k)`.
     pub fn endpoints(&self, nodes: u32) -> Vec<EndpointInput> {
         let hw = &self.hardware;
         let mut by_bmc: Vec<(String, Vec<System>)> = Vec::new();
@@ -249,7 +255,7 @@ impl DemoCluster {
             .enumerate()
             .map(|(k, (bmc, systems))| EndpointInput {
                 id: Some(bmc),
-                fqdn: Some(format!("10.254.{}.{}", k / 250, k % 250 + 1)),
+                fqdn: Some(bmc_ip(k as u32).to_string()),
                 user: Some(hw.bmc_user.clone()),
                 password: Some(hw.bmc_password.clone()),
                 schema_version: Some(1),
@@ -265,6 +271,29 @@ impl DemoCluster {
                 ..EndpointInput::default()
             })
             .collect()
+    }
+
+    /// Starts the simulated BMCs of an `nodes`-node cluster (one per slot, answering on a
+    /// free port), each system powered as its node's demo state says.
+    pub async fn start_fleet(&self, nodes: u32, power_delay: Duration) -> anyhow::Result<Fleet> {
+        let per_slot = self.layout.nodes_per_slot.max(1);
+        let fleet = Fleet::start(SimConfig {
+            bmcs: nodes.div_ceil(per_slot).max(1),
+            nodes_per_bmc: per_slot,
+            power_delay,
+            user: self.hardware.bmc_user.clone(),
+            password: self.hardware.bmc_password.clone(),
+            port: 0,
+            start_on: false,
+        })
+        .await?;
+        for i in 0..nodes {
+            let on = self.state(i) != State::Off;
+            if let Some(bmc) = fleet.bmc(i / per_slot) {
+                bmc.set_power(&format!("Node{}", i % per_slot), on);
+            }
+        }
+        Ok(fleet)
     }
 
     /// The groups and the partition over `components`.
@@ -343,12 +372,31 @@ pub async fn seed(core: &Core, nodes: u32) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// Points a core at the simulated fleet: its port, and its CA (written into `dir`).
+pub fn with_fleet(
+    serve: &mut ServeArgs,
+    fleet: &Fleet,
+    dir: &std::path::Path,
+) -> anyhow::Result<()> {
+    let ca = dir.join("sim-bmc-ca.pem");
+    std::fs::write(&ca, fleet.ca_pem())
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", ca.display()))?;
+    serve.redfish_ca_cert = Some(ca);
+    serve.redfish_port = fleet.port;
+    serve.power_poll_ms = 500;
+    Ok(())
+}
+
 /// Runs the console over a demo core (or, headless, the core alone until ctrl-c).
 pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     let opts = crate::cli::console::options(&args.look)?;
     let dir = tempfile::Builder::new().prefix("chami-demo-").tempdir()?;
+    let fleet = DemoCluster::built_in()?
+        .start_fleet(args.nodes, Duration::from_millis(args.power_delay_ms))
+        .await?;
     let mut serve = ServeArgs::for_data_dir(dir.path().to_path_buf(), args.listen);
     serve.boot_http_listen = args.boot_http_listen;
+    with_fleet(&mut serve, &fleet, dir.path())?;
     let server = server::start(&serve).await?;
     seed(&server.core, args.nodes).await?;
     let token = crate::cli::console::local_admin_token(&server, "demo-admin")?;
@@ -360,7 +408,10 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     }
     let url = server.url();
     let ca = server.ca.clone().unwrap_or_default();
-    println!("chami demo: {} nodes at {url}", args.nodes);
+    println!(
+        "chami demo: {} nodes at {url}, simulated BMCs on port {}",
+        args.nodes, fleet.port
+    );
     println!("  data dir (deleted on exit): {}", dir.path().display());
     println!();
     println!("  export CHAMI_CA={}", ca.display());

@@ -1,6 +1,9 @@
 //! A typed HTTPS client of chami's own API (reqwest + rustls). The faces (console, CLI) reach
 //! the core only through this, whether it runs in-process or on another machine.
 
+pub mod events;
+pub mod power;
+
 use std::time::Duration;
 
 use reqwest::{Method, StatusCode};
@@ -175,6 +178,18 @@ impl Client {
             components: Vec<Component>,
         }
         let a: Array = self.get("/hsm/v2/State/Components").await?;
+        Ok(a.components)
+    }
+
+    /// These components as they are now (unknown ones are left out).
+    pub async fn components_named(&self, ids: &[String]) -> Result<Vec<Component>, ClientError> {
+        #[derive(serde::Deserialize)]
+        struct Array {
+            #[serde(rename = "Components")]
+            components: Vec<Component>,
+        }
+        let body = serde_json::json!({ "ComponentIDs": ids });
+        let a: Array = self.post("/hsm/v2/State/Components/Query", &body).await?;
         Ok(a.components)
     }
 

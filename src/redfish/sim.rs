@@ -180,6 +180,19 @@ impl SimBmc {
         )
     }
 
+    /// Sets a system's power at once, with no delay (for seeding); false when it has no such
+    /// system.
+    pub fn set_power(&self, system: &str, on: bool) -> bool {
+        let Some(s) = self.systems.iter().find(|s| s.id == system) else {
+            return false;
+        };
+        *s.power.lock().unwrap_or_else(|p| p.into_inner()) = PowerState {
+            now: if on { Power::On } else { Power::Off },
+            pending: None,
+        };
+        true
+    }
+
     /// The reset types a system received, in order.
     pub fn resets(&self, system: &str) -> Vec<String> {
         self.systems

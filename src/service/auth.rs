@@ -155,6 +155,7 @@ const TENANT_ROUTES: &[(&str, &str)] = &[
     ("GET POST", "/apis/tapms/*/tenants"),
     ("GET", "/apis/tapms/*/tenants/*"),
     ("GET", "/audit"),
+    ("GET", "/events"),
 ];
 
 /// Whether a request may run in a tenant context (see [`TENANT_ROUTES`]).

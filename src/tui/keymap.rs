@@ -28,6 +28,9 @@ pub enum Action {
     Copy,
     Refresh,
     Help,
+    Power,
+    Abort,
+    Retry,
 }
 
 /// Every action: name, help text, default keys, whether the hint bar shows it.
@@ -99,6 +102,27 @@ const ACTIONS: &[(Action, &str, &str, &[&str], bool)] = &[
         false,
     ),
     (Action::Help, "help", "help", &["?"], true),
+    (
+        Action::Power,
+        "power",
+        "power: on/off/restart the marked nodes (or the cursor's)",
+        &["p"],
+        true,
+    ),
+    (
+        Action::Abort,
+        "abort",
+        "abort the transition shown",
+        &["a"],
+        false,
+    ),
+    (
+        Action::Retry,
+        "retry",
+        "retry the failed nodes of the transition shown",
+        &["r"],
+        false,
+    ),
 ];
 
 /// A key with modifiers, as written in `keys.toml` (`q`, `ctrl-c`, `space`, `G`, `pgdn`).
@@ -205,6 +229,13 @@ impl Default for Keymap {
                 })
                 .collect(),
         }
+    }
+}
+
+impl Action {
+    /// Whether the action changes anything on the core (hidden in a read-only console).
+    pub fn mutates(self) -> bool {
+        matches!(self, Action::Power | Action::Abort | Action::Retry)
     }
 }
 

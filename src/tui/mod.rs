@@ -4,9 +4,11 @@
 
 pub mod filter;
 pub mod keymap;
+pub mod power;
 pub mod state;
 pub mod theme;
 pub mod ui;
+pub mod ui_power;
 pub mod update;
 
 use std::io::Write;
@@ -184,11 +186,85 @@ fn run_command(cmd: Command, client: &Client, tx: &mpsc::UnboundedSender<Msg>) {
                     ListKind::Endpoints => {
                         client.endpoints().await.map(|e| ListData::endpoints(&e))
                     }
+                    ListKind::Transitions => client
+                        .transitions()
+                        .await
+                        .map(|t| ListData::transitions(&t)),
                 };
                 let _ = tx.send(Msg::List { kind, result });
             });
         }
         Command::Copy(text) => copy_osc52(&text),
+        Command::FetchComponents(ids) => {
+            let (client, tx) = (client.clone(), tx.clone());
+            tokio::spawn(async move {
+                let _ = tx.send(Msg::Components(client.components_named(&ids).await));
+            });
+        }
+        Command::PreviewTransition { operation, targets } => {
+            let (client, tx) = (client.clone(), tx.clone());
+            tokio::spawn(async move {
+                let result = client.preview_transition(&operation, &targets).await;
+                let _ = tx.send(Msg::Previewed(result));
+            });
+        }
+        Command::StartTransition { operation, targets } => {
+            let (client, tx) = (client.clone(), tx.clone());
+            tokio::spawn(async move {
+                let result = client.start_transition(&operation, &targets).await;
+                let _ = tx.send(Msg::Started(result));
+            });
+        }
+        Command::FetchTransition(id) => {
+            let (client, tx) = (client.clone(), tx.clone());
+            tokio::spawn(async move {
+                let result = client.transition(&id).await.map(Box::new);
+                let _ = tx.send(Msg::Transition { id, result });
+            });
+        }
+        Command::AbortTransition(id) => {
+            let (client, tx) = (client.clone(), tx.clone());
+            tokio::spawn(async move {
+                let result = client.abort_transition(&id).await;
+                let _ = tx.send(Msg::Aborted { id, result });
+            });
+        }
+        Command::Subscribe(last) => {
+            let (client, tx) = (client.clone(), tx.clone());
+            tokio::spawn(follow(client, tx, last));
+        }
+    }
+}
+
+/// Follows the core's event stream, sending each event, until it drops or the console quits.
+async fn follow(client: Client, tx: mpsc::UnboundedSender<Msg>, last: Option<u64>) {
+    let down = |e: crate::client::ClientError| Msg::StreamDown {
+        reason: e.to_string(),
+        at: clock(),
+        now: Instant::now(),
+    };
+    let mut stream = match client.events(last).await {
+        Ok(s) => s,
+        Err(e) => {
+            let _ = tx.send(down(e));
+            return;
+        }
+    };
+    if tx.send(Msg::StreamUp).is_err() {
+        return;
+    }
+    loop {
+        let msg = match stream.next().await {
+            Ok(f) => Msg::Event(f),
+            Err(e) => {
+                tracing::warn!(error = %e, "event stream dropped; polling");
+                let _ = tx.send(down(e));
+                return;
+            }
+        };
+        if tx.send(msg).is_err() {
+            return;
+        }
     }
 }
 

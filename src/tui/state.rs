@@ -206,6 +206,13 @@ pub enum View {
         /// Lines scrolled past.
         scroll: u16,
     },
+    /// One power transition, followed live.
+    Transition {
+        /// Its ID.
+        id: String,
+        /// Task lines scrolled past.
+        scroll: usize,
+    },
 }
 
 /// The lists the console shows besides the inventory.
@@ -214,6 +221,7 @@ pub enum ListKind {
     Groups,
     Partitions,
     Endpoints,
+    Transitions,
 }
 
 impl ListKind {
@@ -223,6 +231,7 @@ impl ListKind {
             ListKind::Groups => "groups",
             ListKind::Partitions => "partitions",
             ListKind::Endpoints => "endpoints",
+            ListKind::Transitions => "power",
         }
     }
 }
@@ -281,6 +290,38 @@ impl ListData {
     }
 
     /// Redfish endpoints: `enter` filters the inventory to the BMC and what is below it.
+    pub fn transitions(list: &[crate::model::power::Transition]) -> ListData {
+        let mut sorted: Vec<&crate::model::power::Transition> = list.iter().collect();
+        sorted.sort_by(|a, b| b.created.cmp(&a.created));
+        ListData {
+            titles: vec![
+                "TRANSITION",
+                "OPERATION",
+                "STATUS",
+                "DONE",
+                "FAILED",
+                "CREATED",
+            ],
+            rows: sorted
+                .iter()
+                .map(|t| {
+                    let c = &t.counts;
+                    (
+                        t.id.clone(),
+                        vec![
+                            super::power::short(&t.id).to_string(),
+                            t.operation.to_string(),
+                            t.status.as_str().to_string(),
+                            format!("{}/{}", c.succeeded + c.failed + c.unsupported, c.total),
+                            c.failed.to_string(),
+                            t.created.clone(),
+                        ],
+                    )
+                })
+                .collect(),
+        }
+    }
+
     pub fn endpoints(eps: &[crate::model::redfish::RedfishEndpoint]) -> ListData {
         ListData {
             titles: vec!["ID", "TYPE", "FQDN", "USER", "ENABLED", "DISCOVERY"],
@@ -311,6 +352,7 @@ impl View {
             View::Inventory => "nodes".into(),
             View::List { kind, .. } => kind.name().into(),
             View::Detail { xname, .. } => xname.clone(),
+            View::Transition { id, .. } => format!("power {}", super::power::short(id)),
         }
     }
 }
@@ -328,6 +370,26 @@ pub enum Conn {
         since: Option<String>,
         /// Why the refresh failed.
         error: String,
+    },
+}
+
+/// Whether changes arrive pushed from the core (`GET /events`) or are polled.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Live {
+    /// Not subscribed yet.
+    Off,
+    /// Subscribing.
+    Connecting,
+    /// Following the core's event stream.
+    Up,
+    /// The stream dropped; the console polls until it is back.
+    Down {
+        /// Local time it dropped.
+        since: String,
+        /// Why.
+        reason: String,
+        /// When to try again.
+        retry: Instant,
     },
 }
 
@@ -354,6 +416,15 @@ pub enum DetailData {
     /// The fetch failed.
     Failed(String),
 }
+
+/// How often the inventory is polled when the event stream is down.
+pub const POLL: Duration = Duration::from_secs(5);
+
+/// How often the whole inventory is read again while events arrive (a safety net).
+pub const LIVE_REFRESH: Duration = Duration::from_secs(60);
+
+/// How long to wait before subscribing again after the stream dropped.
+pub const RESUBSCRIBE: Duration = Duration::from_secs(5);
 
 /// The whole console state; `update` changes it, `ui::draw` shows it.
 #[derive(Debug, Clone)]
@@ -413,6 +484,26 @@ pub struct App {
     pub fetching: bool,
     /// How often the inventory refreshes.
     pub refresh: Duration,
+    /// The event stream's state.
+    pub live: Live,
+    /// The last event seen, to resume after.
+    pub last_event: Option<u64>,
+    /// Whether the current subscription resumed after `last_event` (so nothing was missed).
+    pub resumed: bool,
+    /// Components named by events and not fetched yet.
+    pub pending: BTreeSet<String>,
+    /// A fetch of named components is in flight.
+    pub fetching_some: bool,
+    /// The open dialog (power menu or confirm), which takes the keys.
+    pub dialog: Option<super::power::Dialog>,
+    /// Above this many targets the count must be typed to confirm.
+    pub confirm_over: usize,
+    /// Transitions the console has loaded, by ID.
+    pub transitions: HashMap<String, super::power::TransitionData>,
+    /// Transitions that changed since they were fetched.
+    pub transitions_due: BTreeSet<String>,
+    /// A transition fetch is in flight.
+    pub fetching_transition: bool,
     /// Whether anything changed since the last draw.
     pub dirty: bool,
     /// Set when the console should exit.
@@ -450,7 +541,17 @@ impl App {
             last_fresh: None,
             last_fetch: None,
             fetching: false,
-            refresh: Duration::from_secs(5),
+            refresh: POLL,
+            live: Live::Off,
+            last_event: None,
+            resumed: false,
+            pending: BTreeSet::new(),
+            fetching_some: false,
+            dialog: None,
+            confirm_over: super::power::CONFIRM_OVER,
+            transitions: HashMap::new(),
+            transitions_due: BTreeSet::new(),
+            fetching_transition: false,
             dirty: true,
             quit: false,
         }
@@ -536,6 +637,32 @@ impl App {
         self.offset = self.offset.min(max_offset);
     }
 
+    /// Puts fresh copies of some components into their rows (new ones are added, with their
+    /// memberships left for the next full refresh), keeping filter, sort, cursor and marks.
+    pub fn update_components(&mut self, comps: &[Component]) {
+        for c in comps {
+            match self.rows.binary_search_by(|r| r.xname.cmp(&c.id)) {
+                Ok(i) => {
+                    let old = &self.rows[i];
+                    let mut row = Row::new(c, None);
+                    row.groups = old.groups.clone();
+                    row.partition = old.partition.clone();
+                    self.rows[i] = row.indexed();
+                }
+                Err(i) => self.rows.insert(i, Row::new(c, None)),
+            }
+        }
+        self.recompute();
+    }
+
+    /// Drops the rows of deleted components.
+    pub fn remove_components(&mut self, ids: &[String]) {
+        let gone: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+        self.rows.retain(|r| !gone.contains(r.xname.as_str()));
+        self.marks.retain(|m| !gone.contains(m.as_str()));
+        self.recompute();
+    }
+
     /// Replaces the rows with a fresh fetch, keeping filter, sort, cursor and marks.
     pub fn set_inventory(&mut self, comps: &[Component], members: &[Membership]) {
         let by_id: HashMap<&str, &Membership> =
@@ -544,6 +671,8 @@ impl App {
             .iter()
             .map(|c| Row::new(c, by_id.get(c.id.as_str()).copied()))
             .collect();
+        // The core answers in this order already; the live updates' lookups rely on it.
+        self.rows.sort_by(|a, b| a.xname.cmp(&b.xname));
         self.recompute();
     }
 }

@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use super::filter::field_names;
 use super::keymap::Action;
-use super::state::{App, Column, Conn, DetailData, Input, ListKind, Row, View};
+use super::state::{App, Column, Conn, DetailData, Input, ListKind, Live, Row, View, POLL};
 use super::theme::Theme;
 use super::update::COMMANDS;
 
@@ -47,9 +47,14 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Fit {
             page: app.page,
             detail_max_scroll: draw_detail(frame, body, app, theme, xname, *scroll),
         },
+        View::Transition { id, scroll } => Fit {
+            page: super::ui_power::draw_transition(frame, body, app, theme, id, *scroll),
+            detail_max_scroll: app.detail_max_scroll,
+        },
     };
     draw_status(frame, status, app, theme);
     draw_hints(frame, hints, app, theme);
+    super::ui_power::draw_dialog(frame, app, theme);
     if app.help {
         draw_help(frame, app, theme);
     }
@@ -82,6 +87,11 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         spans.push(Span::styled("[RO] ", theme.error()));
     }
     spans.push(conn);
+    match &app.live {
+        Live::Up => spans.push(Span::styled(" · live", Style::default().fg(theme.ok))),
+        Live::Down { .. } => spans.push(Span::styled(" · polling", theme.error())),
+        Live::Off | Live::Connecting => {}
+    }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
@@ -526,8 +536,15 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Input::None => match &app.message {
             Some((m, true)) => Line::styled(m.clone(), theme.error()),
             Some((m, false)) => Line::raw(m.clone()),
-            None => match &app.conn {
-                Conn::Stale { error, .. } => Line::styled(error.clone(), theme.error()),
+            None => match (&app.conn, &app.live) {
+                (Conn::Stale { error, .. }, _) => Line::styled(error.clone(), theme.error()),
+                (_, Live::Down { since, reason, .. }) => Line::styled(
+                    format!(
+                        "live updates down since {since} ({reason}); polling every {} s",
+                        POLL.as_secs()
+                    ),
+                    theme.error(),
+                ),
                 _ => Line::default(),
             },
         },
@@ -537,7 +554,14 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 
 fn draw_hints(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     let mut spans = Vec::new();
-    for b in app.keymap.bindings.iter().filter(|b| b.hint) {
+    // The transition view adds its own keys.
+    let here = |a: Action| {
+        matches!(a, Action::Abort | Action::Retry) && matches!(app.view(), View::Transition { .. })
+    };
+    let shown = |b: &&super::keymap::Binding| {
+        (b.hint || here(b.action)) && !(app.read_only && b.action.mutates())
+    };
+    for b in app.keymap.bindings.iter().filter(shown) {
         if let Some(k) = b.keys.first() {
             spans.push(Span::styled(format!(" {k}"), theme.accent()));
             spans.push(Span::styled(format!(" {}", b.name), theme.dim()));
@@ -557,7 +581,12 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) {
         height: h,
     };
     let mut lines = vec![Line::styled("Keys", theme.accent())];
-    for b in &app.keymap.bindings {
+    for b in app
+        .keymap
+        .bindings
+        .iter()
+        .filter(|b| !(app.read_only && b.action.mutates()))
+    {
         lines.push(Line::from(vec![
             Span::styled(
                 format!("  {:<14}", app.keymap.keys_of(b.action)),

@@ -7,10 +7,17 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
 use super::filter::Filter;
 use super::keymap::Action;
-use super::state::{App, Column, Conn, DetailData, Input, ListData, ListKind, View};
+use super::power::{self, TransitionData};
+use super::state::{
+    App, Column, Conn, DetailData, Input, ListData, ListKind, Live, View, LIVE_REFRESH, POLL,
+    RESUBSCRIBE,
+};
+use crate::client::events::Frame;
+use crate::client::power::Planned;
 use crate::client::{ClientError, NodeDetail};
 use crate::model::component::Component;
 use crate::model::group::Membership;
+use crate::model::power::Transition;
 
 /// Something that happened: a key, a tick, or an answer from the core.
 #[derive(Debug)]
@@ -36,6 +43,32 @@ pub enum Msg {
         xname: String,
         result: Result<Box<NodeDetail>, ClientError>,
     },
+    /// Components named by events, fetched again.
+    Components(Result<Vec<Component>, ClientError>),
+    /// A dry run's answer.
+    Previewed(Result<Vec<Planned>, ClientError>),
+    /// A transition was started (its ID) or refused.
+    Started(Result<String, ClientError>),
+    /// A transition arrived.
+    Transition {
+        id: String,
+        result: Result<Box<Transition>, ClientError>,
+    },
+    /// An abort was accepted or refused.
+    Aborted {
+        id: String,
+        result: Result<(), ClientError>,
+    },
+    /// The event stream opened.
+    StreamUp,
+    /// An event arrived.
+    Event(Frame),
+    /// The event stream dropped (`at`: the local time; `now`: when).
+    StreamDown {
+        reason: String,
+        at: String,
+        now: Instant,
+    },
 }
 
 /// I/O the event loop should do.
@@ -49,6 +82,24 @@ pub enum Command {
     FetchList(ListKind),
     /// Put text on the clipboard (OSC 52).
     Copy(String),
+    /// Open the event stream, resuming after an event when given.
+    Subscribe(Option<u64>),
+    /// Fetch these components again.
+    FetchComponents(Vec<String>),
+    /// Ask what an operation would do.
+    PreviewTransition {
+        operation: String,
+        targets: Vec<String>,
+    },
+    /// Start an operation.
+    StartTransition {
+        operation: String,
+        targets: Vec<String>,
+    },
+    /// Fetch a transition with its tasks.
+    FetchTransition(String),
+    /// Abort a transition.
+    AbortTransition(String),
 }
 
 /// The `:` commands and the views they open; `None` means the view is not built yet.
@@ -57,20 +108,16 @@ pub const COMMANDS: &[(&str, &[&str], Option<&str>)] = &[
     ("groups", &["g", "group"], None),
     ("partitions", &["p", "partition"], None),
     ("endpoints", &["e", "ep", "redfish", "bmcs"], None),
-    (
-        "power",
-        &["pw"],
-        Some("comes with the power issue (4) and console actions (8)"),
-    ),
+    ("power", &["pw", "transitions"], None),
     (
         "boot",
         &["b", "bss"],
-        Some("comes with the boot issue (5) and console actions (8)"),
+        Some("comes with console actions (issue 8)"),
     ),
     (
         "tenants",
         &["t", "tenant"],
-        Some("comes with the tenants issue (6)"),
+        Some("comes with console actions (issue 8)"),
     ),
     (
         "audit",
@@ -122,10 +169,143 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
             app.dirty = true;
             Vec::new()
         }
+        Msg::Components(result) => {
+            app.fetching_some = false;
+            match result {
+                Ok(comps) => app.update_components(&comps),
+                // Read everything again at the next tick instead.
+                Err(_) => app.last_fetch = None,
+            }
+            Vec::new()
+        }
+        Msg::Previewed(result) => {
+            power::previewed(app, result.map_err(|e| e.to_string()));
+            app.dirty = true;
+            Vec::new()
+        }
+        Msg::Started(result) => {
+            app.dirty = true;
+            power::started(app, result.map_err(|e| e.to_string()))
+        }
+        Msg::Transition { id, result } => {
+            app.fetching_transition = false;
+            let data = match result {
+                Ok(t) => TransitionData::Loaded(t),
+                Err(e) => TransitionData::Failed(e.to_string()),
+            };
+            app.transitions.insert(id, data);
+            app.dirty = true;
+            Vec::new()
+        }
+        Msg::Aborted { id, result } => {
+            let text = match result {
+                Ok(()) => (format!("abort of {} accepted", power::short(&id)), false),
+                Err(e) => (format!("abort refused: {e}"), true),
+            };
+            app.message = Some(text);
+            app.transitions_due.insert(id);
+            app.dirty = true;
+            Vec::new()
+        }
+        Msg::StreamUp => {
+            app.live = Live::Up;
+            app.refresh = LIVE_REFRESH;
+            app.dirty = true;
+            Vec::new()
+        }
+        Msg::Event(f) => event(app, f),
+        Msg::StreamDown { reason, at, now } => {
+            app.live = Live::Down {
+                since: at,
+                reason,
+                retry: now + RESUBSCRIBE,
+            };
+            app.refresh = POLL;
+            app.dirty = true;
+            Vec::new()
+        }
     }
 }
 
+/// Applies one event from the core: rows change in place; anything that moves memberships,
+/// or a gap in the stream, reads the whole inventory again.
+fn event(app: &mut App, f: Frame) -> Vec<Command> {
+    if let Some(id) = f.id {
+        app.last_event = Some(id);
+    }
+    match f.event.as_str() {
+        "components_changed" | "component_states_changed" => {
+            app.pending.extend(f.ids());
+        }
+        "components_deleted" if f.data["all"] == true => app.last_fetch = None,
+        "components_deleted" => {
+            let ids = f.ids();
+            for id in &ids {
+                app.pending.remove(id);
+            }
+            app.remove_components(&ids);
+        }
+        "group_changed" | "partition_changed" | "tenant_changed" | "reset" => {
+            app.last_fetch = None;
+        }
+        "transition_changed" => {
+            let id = f.data["id"].as_str().unwrap_or_default().to_string();
+            if app.transitions.contains_key(&id) {
+                app.transitions_due.insert(id);
+            }
+            if let View::List {
+                kind: ListKind::Transitions,
+                ..
+            } = app.view()
+            {
+                return vec![Command::FetchList(ListKind::Transitions)];
+            }
+        }
+        // A fresh subscription may have missed changes; a resumed one has them replayed.
+        "ready" if !app.resumed && app.last_fresh.is_some() => app.last_fetch = None,
+        _ => {}
+    }
+    Vec::new()
+}
+
 fn tick(app: &mut App, now: Instant) -> Vec<Command> {
+    let mut out = Vec::new();
+    let subscribe = match &app.live {
+        Live::Off => true,
+        Live::Down { retry, .. } => now >= *retry,
+        Live::Connecting | Live::Up => false,
+    };
+    if subscribe {
+        app.live = Live::Connecting;
+        app.resumed = app.last_event.is_some();
+        out.push(Command::Subscribe(app.last_event));
+    }
+    // Without the event stream, the transition on screen is read again each tick.
+    if let View::Transition { id, .. } = app.view() {
+        let running = !matches!(app.transitions.get(id),
+            Some(TransitionData::Loaded(t)) if t.status.is_final());
+        if app.live != Live::Up && running {
+            let id = id.clone();
+            app.transitions_due.insert(id);
+        }
+    }
+    if !app.fetching_transition {
+        if let Some(id) = app.transitions_due.pop_first() {
+            app.fetching_transition = true;
+            out.push(Command::FetchTransition(id));
+        }
+    }
+    if !app.pending.is_empty() && !app.fetching_some {
+        app.fetching_some = true;
+        out.push(Command::FetchComponents(
+            std::mem::take(&mut app.pending).into_iter().collect(),
+        ));
+    }
+    out.extend(refresh(app, now));
+    out
+}
+
+fn refresh(app: &mut App, now: Instant) -> Vec<Command> {
     let due = app
         .last_fetch
         .is_none_or(|t| now.duration_since(t) >= app.refresh);
@@ -148,6 +328,9 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Command> {
     if k.code == KeyCode::Char('c') && k.modifiers.contains(KeyModifiers::CONTROL) {
         app.quit = true;
         return Vec::new();
+    }
+    if app.dialog.is_some() {
+        return power::dialog_key(app, k);
     }
     match app.input.clone() {
         Input::Filter(text) => filter_key(app, text, k),
@@ -307,9 +490,14 @@ fn run_command(app: &mut App, text: &str) -> Vec<Command> {
 }
 
 fn list_kind(name: &str) -> Option<ListKind> {
-    [ListKind::Groups, ListKind::Partitions, ListKind::Endpoints]
-        .into_iter()
-        .find(|k| k.name() == name)
+    [
+        ListKind::Groups,
+        ListKind::Partitions,
+        ListKind::Endpoints,
+        ListKind::Transitions,
+    ]
+    .into_iter()
+    .find(|k| k.name() == name)
 }
 
 fn open_list(app: &mut App, kind: ListKind) -> Vec<Command> {
@@ -364,11 +552,31 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
             let x = match app.view() {
                 View::Detail { xname, .. } => Some(xname.clone()),
                 View::Inventory => app.cursor.clone(),
-                View::List { .. } => None,
+                View::List { .. } | View::Transition { .. } => None,
             };
             if let Some(x) = x {
                 say(app, format!("copied {x}"), false);
                 return vec![Command::Copy(x)];
+            }
+        }
+        Action::Power => match app.view().clone() {
+            View::Inventory => power::open_menu(app),
+            View::Detail { xname, .. } if !app.read_only => {
+                app.dialog = Some(power::Dialog::Menu {
+                    targets: vec![xname],
+                    cursor: 0,
+                });
+            }
+            _ => {}
+        },
+        Action::Abort => {
+            if let View::Transition { id, .. } = app.view().clone() {
+                return power::abort(app, &id);
+            }
+        }
+        Action::Retry => {
+            if let View::Transition { id, .. } = app.view().clone() {
+                power::retry_failed(app, &id);
             }
         }
         Action::Up
@@ -384,6 +592,9 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
                     _ => None,
                 };
                 if let Some(key) = key {
+                    if kind == ListKind::Transitions {
+                        return power::open_transition(app, key);
+                    }
                     app.views.truncate(1);
                     app.pinned = None;
                     apply_filter(app, &key);
@@ -465,6 +676,23 @@ fn move_cursor(app: &mut App, action: Action) {
         }
         return;
     }
+    if let Some(View::Transition { id, scroll }) = app.views.last_mut() {
+        let n = match app.transitions.get(id.as_str()) {
+            Some(TransitionData::Loaded(t)) => t.tasks.as_ref().map_or(0, Vec::len),
+            _ => 0,
+        };
+        let last = n.saturating_sub(1);
+        let page = app.page.max(1);
+        *scroll = match action {
+            Action::Up => scroll.saturating_sub(1),
+            Action::Down => (*scroll + 1).min(last),
+            Action::PageUp => scroll.saturating_sub(page),
+            Action::PageDown => (*scroll + page).min(last),
+            Action::Top => 0,
+            _ => last,
+        };
+        return;
+    }
     let max = app.detail_max_scroll;
     let page = app.page.max(1) as u16;
     if let Some(View::Detail { scroll, .. }) = app.views.last_mut() {
@@ -505,6 +733,7 @@ mod tests {
     use crate::model::enums::{Role, State};
     use crate::model::group::Membership;
     use crate::tui::keymap::Keymap;
+    use serde_json::json;
 
     fn inventory(n: usize) -> Msg {
         let comps: Vec<Component> = (0..n)
@@ -710,13 +939,18 @@ mod tests {
         typed(&mut app, "pow");
         press(&mut app, KeyCode::Tab);
         assert_eq!(app.input, Input::Command("power".into()));
+        let cmds = press(&mut app, KeyCode::Enter);
+        assert_eq!(cmds, [Command::FetchList(ListKind::Transitions)]);
+        assert_eq!(app.view().crumb(), "power");
+        press(&mut app, KeyCode::Char(':'));
+        typed(&mut app, "boot");
         press(&mut app, KeyCode::Enter);
         assert!(app
             .message
             .as_ref()
             .unwrap()
             .0
-            .contains("power view comes with"));
+            .contains("boot view comes with"));
         press(&mut app, KeyCode::Char(':'));
         typed(&mut app, "bogus");
         press(&mut app, KeyCode::Enter);
@@ -808,6 +1042,7 @@ mod tests {
         let mut app = app_with(2);
         let t0 = Instant::now();
         app.last_fetch = Some(t0);
+        app.live = Live::Connecting;
         assert!(update(&mut app, Msg::Tick(t0)).is_empty());
         let later = t0 + app.refresh;
         assert_eq!(
@@ -837,5 +1072,141 @@ mod tests {
             }
             other => panic!("{other:?}"),
         }
+    }
+
+    fn frame(id: u64, event: &str, data: serde_json::Value) -> Msg {
+        Msg::Event(Frame {
+            id: Some(id),
+            event: event.into(),
+            data,
+        })
+    }
+
+    #[test]
+    fn events_update_rows_in_place_and_a_drop_falls_back_to_polling() {
+        let mut app = app_with(4);
+        let t0 = Instant::now();
+        app.last_fetch = Some(t0);
+        // The first tick subscribes.
+        assert_eq!(update(&mut app, Msg::Tick(t0)), [Command::Subscribe(None)]);
+        assert_eq!(app.live, Live::Connecting);
+        update(&mut app, Msg::StreamUp);
+        assert_eq!(app.refresh, LIVE_REFRESH, "polling slows to a safety net");
+        update(&mut app, frame(7, "ready", json!({"seq": 7})));
+        assert!(
+            app.last_fetch.is_none(),
+            "a fresh stream reads everything once"
+        );
+        app.last_fetch = Some(t0);
+        // Named components are fetched together at the next tick, then changed in place.
+        press(&mut app, KeyCode::Char(' '));
+        update(
+            &mut app,
+            frame(
+                8,
+                "component_states_changed",
+                json!({"ids": ["x1000c0s1b0n0"]}),
+            ),
+        );
+        update(
+            &mut app,
+            frame(
+                9,
+                "components_changed",
+                json!({"ids": ["x1000c0s1b0n1", "x1000c0s1b0n0"]}),
+            ),
+        );
+        let cmds = update(&mut app, Msg::Tick(t0));
+        assert_eq!(
+            cmds,
+            [Command::FetchComponents(vec![
+                "x1000c0s1b0n0".into(),
+                "x1000c0s1b0n1".into()
+            ])]
+        );
+        assert!(
+            update(&mut app, Msg::Tick(t0)).is_empty(),
+            "one fetch at a time"
+        );
+        let mut c = Component::new("x1000c0s1b0n0".parse().unwrap(), State::Off);
+        c.role = Some(Role::Application);
+        let added = Component::new("x1000c0s9b0n0".parse().unwrap(), State::On);
+        update(&mut app, Msg::Components(Ok(vec![c, added])));
+        let row = app
+            .rows
+            .iter()
+            .find(|r| r.xname.as_str() == "x1000c0s1b0n0")
+            .unwrap();
+        assert_eq!(
+            (row.state.as_str(), row.role.as_str()),
+            ("Off", "Application")
+        );
+        assert_eq!(app.rows.len(), 5);
+        assert_eq!(app.rows.last().unwrap().xname.as_str(), "x1000c0s9b0n0");
+        assert_eq!(app.marks.len(), 1, "marks survive");
+        assert_eq!(
+            app.cursor.as_deref(),
+            Some("x1000c0s0b0n1"),
+            "space moved it down"
+        );
+        // The blue group's member keeps its groups through an in-place update.
+        update(
+            &mut app,
+            Msg::Components(Ok(vec![Component::new(
+                "x1000c0s0b0n1".parse().unwrap(),
+                State::On,
+            )])),
+        );
+        let row = app
+            .rows
+            .iter()
+            .find(|r| r.xname.as_str() == "x1000c0s0b0n1")
+            .unwrap();
+        assert_eq!(row.groups, ["blue"]);
+        // Deletions drop rows and marks.
+        update(
+            &mut app,
+            frame(
+                10,
+                "components_deleted",
+                json!({"ids": ["x1000c0s0b0n0"], "all": false}),
+            ),
+        );
+        assert_eq!(app.rows.len(), 4);
+        assert!(app.marks.is_empty());
+        // A membership change reads everything again.
+        update(
+            &mut app,
+            frame(
+                11,
+                "group_changed",
+                json!({"label": "blue", "deleted": false}),
+            ),
+        );
+        assert!(app.last_fetch.is_none());
+        app.last_fetch = Some(t0);
+
+        // The stream drops: polling every 5 s, a notice, and a resumed subscription later.
+        update(
+            &mut app,
+            Msg::StreamDown {
+                reason: "connection reset".into(),
+                at: "10:01:00Z".into(),
+                now: t0,
+            },
+        );
+        assert_eq!(app.refresh, POLL);
+        let later = t0 + POLL;
+        assert_eq!(
+            update(&mut app, Msg::Tick(later)),
+            [Command::Subscribe(Some(11)), Command::FetchInventory]
+        );
+        assert!(app.resumed);
+        update(&mut app, frame(11, "ready", json!({"seq": 11})));
+        assert_eq!(
+            app.last_fetch,
+            Some(later),
+            "a resumed stream reads nothing extra"
+        );
     }
 }
