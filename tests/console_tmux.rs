@@ -56,9 +56,8 @@ impl Drop for Session {
     }
 }
 
-#[test]
-#[ignore = "needs tmux: .ci/run installs it and runs this with --ignored"]
-fn demo_filter_mark_detail_help_quit() {
+/// Starts `chami demo --nodes 64` in a detached 120x40 tmux session with its own XDG dirs.
+fn start_demo(tag: &str) -> (Session, tempfile::TempDir) {
     let has_tmux = Command::new("tmux")
         .arg("-V")
         .output()
@@ -67,12 +66,11 @@ fn demo_filter_mark_detail_help_quit() {
         has_tmux,
         "tmux is not installed (apt-get install tmux); this test needs it"
     );
-
     let home = tempfile::tempdir().expect("tmp");
     let bin = env!("CARGO_BIN_EXE_chami");
-    let name = format!("chami-e2e-{}", std::process::id());
+    let name = format!("chami-{tag}-{}", std::process::id());
     let cmd = format!(
-        "env -u NO_COLOR XDG_STATE_HOME={h}/state XDG_CONFIG_HOME={h}/config {bin} demo --nodes 64",
+        "env -u NO_COLOR XDG_STATE_HOME={h}/state XDG_CONFIG_HOME={h}/config {bin} demo --nodes 64 --power-delay-ms 500",
         h = home.path().display()
     );
     let s = Session { name };
@@ -88,6 +86,13 @@ fn demo_filter_mark_detail_help_quit() {
         &cmd,
     ]);
     assert!(out.status.success(), "tmux new-session: {out:?}");
+    (s, home)
+}
+
+#[test]
+#[ignore = "needs tmux: .ci/run installs it and runs this with --ignored"]
+fn demo_filter_mark_detail_help_quit() {
+    let (s, home) = start_demo("e2e");
 
     let first = s.wait_for("the inventory", 60, |t| {
         t.contains("● connected") && t.contains("x1000c0s0b0n0")
@@ -141,4 +146,59 @@ fn demo_filter_mark_detail_help_quit() {
         log.contains("console started"),
         "the console logs to its file, not the screen: {log:?}"
     );
+}
+
+#[test]
+#[ignore = "needs tmux: .ci/run installs it and runs this with --ignored"]
+fn demo_bulk_hard_restart_followed_live() {
+    let (s, _home) = start_demo("power");
+    s.wait_for("the inventory", 60, |t| {
+        t.contains("● connected · live") && t.contains("x1000c0s0b0n0")
+    });
+    // Every Ready compute node of the cabinet, marked, Hard-Restart.
+    s.keys(&["/", "role=Compute state=Ready x1000c", "Enter"]);
+    let filtered = s.wait_for("the filter", 10, |t| {
+        t.contains("/role=Compute state=Ready")
+    });
+    let count = filtered
+        .lines()
+        .filter(|l| l.contains(" Compute ") && l.contains(" Ready "))
+        .count();
+    assert!(count > 10, "{filtered}");
+    s.keys(&["C-a"]);
+    let marked = s.wait_for("marks", 10, |t| !t.contains("marks:0"));
+    let n: usize = marked
+        .split("marks:")
+        .nth(1)
+        .and_then(|r| r.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or_else(|| panic!("no mark count:\n{marked}"));
+    s.keys(&["p"]);
+    s.wait_for("the power menu", 10, |t| {
+        t.contains("Hard-Restart") && t.contains("Force-Off")
+    });
+    s.keys(&["h"]);
+    let dialog = s.wait_for("the confirm dialog", 10, |t| t.contains("[ Cancel ]"));
+    assert!(
+        dialog.contains(&format!("Hard-Restart {n} node(s)")),
+        "{dialog}"
+    );
+    // Enter on the focused Cancel does nothing; then Apply.
+    s.keys(&["Enter"]);
+    s.wait_for("the dialog closed", 10, |t| !t.contains("[ Cancel ]"));
+    s.keys(&["p", "h"]);
+    s.wait_for("the confirm dialog again", 10, |t| t.contains("[ Cancel ]"));
+    s.keys(&["Tab", "Enter"]);
+    let done = s.wait_for("the transition to finish", 60, |t| {
+        t.contains("Hard-Restart completed")
+    });
+    assert!(
+        done.contains(&format!("{n} nodes: {n} succeeded, 0 failed")),
+        "every node restarted:\n{done}"
+    );
+    // Back in the inventory, the restarted nodes are On now, so the Ready filter is empty:
+    // the rows changed in place from the core's events.
+    s.keys(&["Escape"]);
+    s.wait_for("the rows to update", 20, |t| t.contains("nodes  0/96"));
+    s.keys(&["q"]);
 }

@@ -289,6 +289,7 @@ fn power_menu_confirm_preview_and_transition() {
                 vec!["GracefulRestart".into()]
             },
             status: if i == 3 { "unsupported" } else { "new" }.into(),
+            description: String::new(),
             error: if i == 3 {
                 "no Redfish endpoint for this node".into()
             } else {

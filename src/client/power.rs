@@ -14,8 +14,22 @@ pub struct Planned {
     pub steps: Vec<String>,
     /// Its task status in the preview (`new`, `unsupported`, `failed`).
     pub status: String,
+    /// Why it would do nothing (already in the wanted state).
+    pub description: String,
     /// Why it would fail.
     pub error: String,
+}
+
+/// One `wouldDo` step as text: the Redfish reset type it sends (`GracefulShutdown`), else
+/// the step's name.
+fn step(v: &Value) -> Option<String> {
+    if let Some(s) = v.as_str() {
+        return Some(s.to_string());
+    }
+    v["resetType"]
+        .as_str()
+        .or_else(|| v["action"].as_str())
+        .map(String::from)
 }
 
 fn locations(xnames: &[String]) -> Value {
@@ -56,14 +70,10 @@ impl Client {
                 xname: t["xname"].as_str().unwrap_or_default().to_string(),
                 steps: t["wouldDo"]
                     .as_array()
-                    .map(|a| {
-                        a.iter()
-                            .filter_map(Value::as_str)
-                            .map(String::from)
-                            .collect()
-                    })
+                    .map(|a| a.iter().filter_map(step).collect())
                     .unwrap_or_default(),
-                status: t["taskStatus"].as_str().unwrap_or_default().to_string(),
+                status: t["taskStatus"].as_str().unwrap_or("new").to_string(),
+                description: t["description"].as_str().unwrap_or_default().to_string(),
                 error: t["error"].as_str().unwrap_or_default().to_string(),
             })
             .collect())
@@ -98,5 +108,21 @@ impl Client {
             return Err(super::api_error(status, &text));
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_read_as_text() {
+        assert_eq!(
+            step(&json!({"action": "gracefulshutdown", "resetType": "GracefulShutdown"})),
+            Some("GracefulShutdown".into())
+        );
+        assert_eq!(step(&json!({"action": "off"})), Some("off".into()));
+        assert_eq!(step(&json!("On")), Some("On".into()));
+        assert_eq!(step(&json!(3)), None);
     }
 }

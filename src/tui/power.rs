@@ -457,6 +457,7 @@ mod tests {
             xname: "x1000c0s0b0n0".into(),
             steps: vec!["ForceOff".into()],
             status: "new".into(),
+            description: String::new(),
             error: String::new(),
         }];
         update(&mut app, Msg::Previewed(Ok(plan.clone())));

@@ -121,7 +121,7 @@ fn draw_confirm(frame: &mut Frame, app: &App, theme: &Theme, c: &Confirm) {
                 .map(|p| {
                     let what = if p.error.is_empty() {
                         if p.steps.is_empty() {
-                            "nothing to do".to_string()
+                            format!("nothing to do: {}", p.description)
                         } else {
                             p.steps.join(" → ")
                         }
