@@ -22,6 +22,9 @@ pub struct LookArgs {
     /// Hide every action that changes anything, and show [RO].
     #[arg(long, env = "CHAMI_READ_ONLY")]
     pub read_only: bool,
+    /// A power action on more nodes than this asks for their count to be typed.
+    #[arg(long, env = "CHAMI_CONFIRM_OVER", default_value_t = tui::power::CONFIRM_OVER)]
+    pub confirm_over: usize,
 }
 
 /// Where the console's core is, and how it looks.
@@ -63,6 +66,7 @@ pub fn options(look: &LookArgs) -> anyhow::Result<tui::Options> {
         theme,
         keymap,
         read_only: look.read_only,
+        confirm_over: look.confirm_over,
         banner,
     })
 }

@@ -41,6 +41,8 @@ pub struct Options {
     pub keymap: Keymap,
     /// Hide every mutating action and show `[RO]`.
     pub read_only: bool,
+    /// Above this many targets a power action asks for the count to be typed.
+    pub confirm_over: usize,
     /// A problem found while loading settings, shown at start.
     pub banner: Option<String>,
 }
@@ -66,6 +68,7 @@ async fn run_loop(
         opts.read_only,
         opts.keymap,
     );
+    app.confirm_over = opts.confirm_over;
     if let Some(b) = opts.banner {
         app.message = Some((b, true));
     }
