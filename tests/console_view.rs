@@ -355,3 +355,72 @@ fn power_menu_confirm_preview_and_transition() {
         render(&mut a, 160, 48, &theme()).backend()
     );
 }
+
+#[test]
+fn tenants_and_audit_lists() {
+    use chami::model::audit::{AuditEntry, Outcome};
+    use chami::model::tenant::Tenant;
+    use chami::tui::state::{ListData, ListKind};
+    let tenant: Tenant = serde_json::from_value(serde_json::json!({
+        "apiVersion": "tapms.hpe.com/v1alpha3", "kind": "Tenant",
+        "metadata": {"name": "blue", "uid": "u1", "resourceVersion": "2",
+                     "creationTimestamp": "2026-12-01T10:00:00Z"},
+        "spec": {"tenantname": "blue", "state": "Deployed", "tenantresources": [
+            {"type": "compute", "xnames": ["x1000c0s0b0n0", "x1000c0s0b0n1"],
+             "hsmgrouplabel": "blue", "enforceexclusivehsmgroups": true}],
+            "admins": {"subjects": ["alice"], "groups": ["blue-tenant-admin"]}},
+        "status": {"uuid": "u1"}
+    }))
+    .expect("a tenant");
+    let mut a = app(10);
+    key(&mut a, KeyCode::Char(':'));
+    for c in "tenants".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    key(&mut a, KeyCode::Enter);
+    update(
+        &mut a,
+        Msg::List {
+            kind: ListKind::Tenants,
+            result: Ok(ListData::tenants(&[tenant])),
+        },
+    );
+    insta::assert_snapshot!("tenants_80x24", render(&mut a, 80, 24, &theme()).backend());
+
+    let entry = |id: i64, who: &str, status: u16, detail: &str| AuditEntry {
+        id,
+        time: format!("2026-12-01T12:00:0{id}.123Z"),
+        time_millis: 0,
+        subject: who.into(),
+        roles: vec!["operator".into()],
+        tenant: Some("blue".into()),
+        method: "POST".into(),
+        path: "/power-control/v1/transitions".into(),
+        xnames: vec!["x1000c0s0b0n0".into(), "x1000c0s1b0n0".into()],
+        status,
+        outcome: Outcome::of_status(status),
+        detail: detail.into(),
+        request_id: String::new(),
+    };
+    key(&mut a, KeyCode::Char(':'));
+    for c in "audit".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    key(&mut a, KeyCode::Enter);
+    update(
+        &mut a,
+        Msg::List {
+            kind: ListKind::Audit,
+            result: Ok(ListData::audit(&[
+                entry(
+                    2,
+                    "bob",
+                    403,
+                    "tenant blue does not hold this target: x1000c0s1b0n0",
+                ),
+                entry(1, "bob", 200, ""),
+            ])),
+        },
+    );
+    insta::assert_snapshot!("audit_160x48", render(&mut a, 160, 48, &theme()).backend());
+}

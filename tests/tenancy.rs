@@ -614,3 +614,48 @@ async fn audit_entries_are_published_on_the_bus() {
         "{body}"
     );
 }
+
+/// The console's client acting for a tenant (`--tenant`): it sends the header on every call,
+/// the event stream included, and sees only that tenant.
+#[tokio::test]
+async fn the_client_acts_for_a_tenant() {
+    let t = TestServer::start().await;
+    let comps: Vec<Value> = (0..3)
+        .map(|i| json!({"ID": format!("x1000c0s{i}b0n0"), "State": "Ready", "Role": "Compute"}))
+        .collect();
+    let (status, body) = t
+        .post("/hsm/v2/State/Components", json!({ "Components": comps }))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, body) = t
+        .put(
+            &format!("{T}/blue"),
+            json!({"spec": {"tenantresources": [{"type": "compute",
+                "xnames": ["x1000c0s1b0n0"], "hsmgrouplabel": "blue",
+                "enforceexclusivehsmgroups": true}]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let token = mint_for(&t.server, "bob", &[Role::Operator], Some("blue"));
+    let ca = std::fs::read(t.server.ca.as_ref().unwrap()).unwrap();
+    let plain = chami::client::Client::new(&t.server.url(), &token, Some(&ca)).unwrap();
+    let err = plain.components().await.unwrap_err().to_string();
+    assert!(err.contains("send Cray-Tenant-Name"), "{err}");
+    let blue = plain.for_tenant(Some("blue".into()));
+    let ids: Vec<String> = blue
+        .components()
+        .await
+        .unwrap()
+        .iter()
+        .map(|c| c.id.to_string())
+        .collect();
+    assert_eq!(ids, ["x1000c0s1b0n0"]);
+    let tenants = blue.tenants().await.unwrap();
+    assert_eq!(tenants.len(), 1);
+    let mut events = blue
+        .events(None)
+        .await
+        .expect("the stream opens for the tenant");
+    let first = events.next().await.unwrap();
+    assert_eq!(first.event, "ready");
+}

@@ -29,7 +29,7 @@ fn number<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
         .map_err(|_| ApiError::bad_request(format!("{what} '{raw}' is not a whole number")))
 }
 
-/// Audited requests, oldest first: every mutation and every refusal, with who, which tenant,
+/// Audited requests, oldest first (`order=desc`: newest first): every mutation and every refusal, with who, which tenant,
 /// what, the xnames named and the outcome. A tenant context sees only its own entries.
 #[utoipa::path(get, path = "/audit", tag = "audit",
     params(("subject" = Option<String>, Query), ("tenant" = Option<String>, Query),
@@ -38,7 +38,8 @@ fn number<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
         ("since" = Option<String>, Query, description = "RFC 3339, inclusive"),
         ("until" = Option<String>, Query, description = "RFC 3339, exclusive"),
         ("after" = Option<i64>, Query, description = "Only entries with a larger id (paging)"),
-        ("limit" = Option<u32>, Query, description = "At most this many (default and cap 10000)")),
+        ("limit" = Option<u32>, Query, description = "At most this many (default and cap 10000)"),
+        ("order" = Option<String>, Query, description = "asc (default: oldest first) or desc")),
     responses((status = 200, body = Vec<AuditEntry>), (status = 400, body = Problem)))]
 async fn list(
     State(st): State<Arc<AppState>>,
@@ -58,10 +59,21 @@ async fn list(
             "until" => f.until_millis = Some(millis(v, "until")?),
             "after" => f.after = Some(number(v, "after")?),
             "limit" => f.limit = number(v, "limit")?,
+            "order" => {
+                f.newest_first = match v.as_str() {
+                    "asc" => false,
+                    "desc" => true,
+                    other => {
+                        return Err(ApiError::bad_request(format!(
+                            "order '{other}' is not valid: use asc (oldest first) or desc"
+                        )))
+                    }
+                }
+            }
             other => {
                 return Err(ApiError::bad_request(format!(
                     "unknown query parameter '{other}': use subject, tenant, method, path, \
-                     xname, outcome, since, until, after or limit"
+                     xname, outcome, since, until, after, limit or order"
                 )))
             }
         }

@@ -28,6 +28,10 @@ pub struct ConnectArgs {
     /// Data dir of the in-process core (default: $XDG_DATA_HOME/chami).
     #[arg(long, env = "CHAMI_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
+    /// Act for this tenant (sent as Cray-Tenant-Name): required of a tenant admin's token;
+    /// an admin sees and acts as that tenant.
+    #[arg(long, env = "CHAMI_TENANT")]
+    pub tenant: Option<String>,
 }
 
 /// A client of a core, and the in-process core when there is one.
@@ -61,7 +65,8 @@ impl Connection {
                     None => None,
                 };
                 Ok(Connection {
-                    client: Client::new(url, &token, ca.as_deref())?,
+                    client: Client::new(url, &token, ca.as_deref())?
+                        .for_tenant(args.tenant.clone()),
                     server: None,
                 })
             }
@@ -78,7 +83,7 @@ impl Connection {
                     )
                 })?;
                 let token = local_admin_token(&server, who)?;
-                let client = local_client(&server, &token)?;
+                let client = local_client(&server, &token)?.for_tenant(args.tenant.clone());
                 Ok(Connection {
                     client,
                     server: Some(server),

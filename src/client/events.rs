@@ -48,9 +48,7 @@ impl Client {
     pub async fn events(&self, last: Option<u64>) -> Result<EventStream, ClientError> {
         let url = format!("{}/events", self.base);
         let mut req = self
-            .http
-            .get(&url)
-            .bearer_auth(&self.token)
+            .request(reqwest::Method::GET, &url)
             .header(ACCEPT, "text/event-stream")
             // The stream lasts as long as the console; silence is watched instead.
             .timeout(Duration::from_secs(365 * 24 * 3600));

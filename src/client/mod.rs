@@ -52,6 +52,7 @@ pub struct Client {
     http: reqwest::Client,
     base: String,
     token: String,
+    tenant: Option<String>,
 }
 
 impl std::fmt::Debug for Client {
@@ -99,7 +100,28 @@ impl Client {
             http,
             base: base.trim_end_matches('/').to_string(),
             token: token.to_string(),
+            tenant: None,
         })
+    }
+
+    /// The same client acting for `tenant` (`Cray-Tenant-Name` on every request).
+    pub fn for_tenant(mut self, tenant: Option<String>) -> Client {
+        self.tenant = tenant.filter(|t| !t.trim().is_empty());
+        self
+    }
+
+    /// The tenant it acts for, if any.
+    pub fn tenant(&self) -> Option<&str> {
+        self.tenant.as_deref()
+    }
+
+    /// A request with the token and the tenant header.
+    fn request(&self, method: Method, url: &str) -> reqwest::RequestBuilder {
+        let req = self.http.request(method, url).bearer_auth(&self.token);
+        match &self.tenant {
+            Some(t) => req.header("Cray-Tenant-Name", t),
+            None => req,
+        }
     }
 
     /// The core's base URL.
@@ -117,10 +139,7 @@ impl Client {
         path: &str,
         body: Option<&Value>,
     ) -> Result<(StatusCode, String), ClientError> {
-        let mut req = self
-            .http
-            .request(method, format!("{}{path}", self.base))
-            .bearer_auth(&self.token);
+        let mut req = self.request(method, &format!("{}{path}", self.base));
         if let Some(b) = body {
             req = req.json(b);
         }
@@ -191,6 +210,23 @@ impl Client {
         let body = serde_json::json!({ "ComponentIDs": ids });
         let a: Array = self.post("/hsm/v2/State/Components/Query", &body).await?;
         Ok(a.components)
+    }
+
+    /// Every tenant the caller may see.
+    pub async fn tenants(&self) -> Result<Vec<crate::model::tenant::Tenant>, ClientError> {
+        self.get("/apis/tapms/v1alpha3/tenants").await
+    }
+
+    /// Audit entries, newest last; `query` is `/audit`'s query string (`outcome=denied&...`).
+    pub async fn audit(
+        &self,
+        query: &str,
+    ) -> Result<Vec<crate::model::audit::AuditEntry>, ClientError> {
+        if query.is_empty() {
+            self.get("/audit").await
+        } else {
+            self.get(&format!("/audit?{query}")).await
+        }
     }
 
     /// Every component's groups and partition.

@@ -109,6 +109,8 @@ pub struct AuditFilter {
     pub until_millis: Option<i64>,
     /// Entries with a larger id only (paging).
     pub after: Option<i64>,
-    /// At most this many, oldest first.
+    /// At most this many.
     pub limit: u32,
+    /// Newest first (and the newest `limit`), instead of oldest first.
+    pub newest_first: bool,
 }

@@ -461,7 +461,7 @@ pub trait AuditStore: Send + Sync {
         entry: &crate::model::audit::AuditEntry,
     ) -> Result<i64, StoreError>;
 
-    /// Entries matching `filter`, oldest first.
+    /// Entries matching `filter`, oldest first (newest first when it says so).
     async fn audit(
         &self,
         filter: &crate::model::audit::AuditFilter,

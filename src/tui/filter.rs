@@ -95,7 +95,8 @@ impl Filter {
                     return Err(format!("'{word}' has no value"));
                 }
                 terms.push((neg, Term::Field(field, values)));
-            } else if word.contains('[') {
+            } else if word.contains('[') || word.contains(',') {
+                // A hostlist, or names joined by commas (as `compress` writes them).
                 let ids = crate::model::hostlist::expand(word)
                     .map_err(|e| format!("bad hostlist '{word}': {e}"))?;
                 terms.push((

@@ -69,6 +69,7 @@ async fn run_loop(
         opts.keymap,
     );
     app.confirm_over = opts.confirm_over;
+    app.tenant = client.tenant().map(str::to_string);
     if let Some(b) = opts.banner {
         app.message = Some((b, true));
     }
@@ -193,8 +194,28 @@ fn run_command(cmd: Command, client: &Client, tx: &mpsc::UnboundedSender<Msg>) {
                         .transitions()
                         .await
                         .map(|t| ListData::transitions(&t)),
+                    ListKind::Tenants => client.tenants().await.map(|t| ListData::tenants(&t)),
+                    ListKind::Audit => client
+                        .audit("order=desc&limit=1000")
+                        .await
+                        .map(|a| ListData::audit(&a)),
                 };
                 let _ = tx.send(Msg::List { kind, result });
+            });
+        }
+        Command::FetchAudit(query) => {
+            let (client, tx) = (client.clone(), tx.clone());
+            tokio::spawn(async move {
+                let q = if query.is_empty() {
+                    "order=desc&limit=1000".to_string()
+                } else {
+                    format!("order=desc&limit=1000&{query}")
+                };
+                let result = client.audit(&q).await.map(|a| state::ListData::audit(&a));
+                let _ = tx.send(Msg::List {
+                    kind: state::ListKind::Audit,
+                    result,
+                });
             });
         }
         Command::Copy(text) => copy_osc52(&text),

@@ -222,6 +222,8 @@ pub enum ListKind {
     Partitions,
     Endpoints,
     Transitions,
+    Tenants,
+    Audit,
 }
 
 impl ListKind {
@@ -232,6 +234,8 @@ impl ListKind {
             ListKind::Partitions => "partitions",
             ListKind::Endpoints => "endpoints",
             ListKind::Transitions => "power",
+            ListKind::Tenants => "tenants",
+            ListKind::Audit => "audit",
         }
     }
 }
@@ -315,6 +319,83 @@ impl ListData {
                             format!("{}/{}", c.succeeded + c.failed + c.unsupported, c.total),
                             c.failed.to_string(),
                             t.created.clone(),
+                        ],
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Tenants; `enter` filters the inventory by the tenant's nodes (as a hostlist).
+    pub fn tenants(list: &[crate::model::tenant::Tenant]) -> ListData {
+        ListData {
+            titles: vec!["TENANT", "STATE", "NODES", "SET", "EXCLUSIVE", "ADMINS"],
+            rows: list
+                .iter()
+                .map(|t| {
+                    let nodes: Vec<String> = t.spec.nodes().iter().map(|x| x.to_string()).collect();
+                    let sets: Vec<String> = t
+                        .spec
+                        .tenantresources
+                        .iter()
+                        .map(|r| {
+                            if r.hsmpartitionname.is_empty() {
+                                format!("group {}", r.hsmgrouplabel)
+                            } else {
+                                format!("partition {}", r.hsmpartitionname)
+                            }
+                        })
+                        .collect();
+                    let exclusive = t
+                        .spec
+                        .tenantresources
+                        .iter()
+                        .any(|r| r.enforceexclusivehsmgroups);
+                    let admins = &t.spec.admins;
+                    (
+                        crate::model::hostlist::compress(&nodes),
+                        vec![
+                            t.metadata.name.clone(),
+                            t.spec.state.clone(),
+                            nodes.len().to_string(),
+                            sets.join(", "),
+                            if exclusive { "yes" } else { "no" }.to_string(),
+                            admins
+                                .subjects
+                                .iter()
+                                .chain(&admins.groups)
+                                .cloned()
+                                .collect::<Vec<_>>()
+                                .join(", "),
+                        ],
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// Audit entries as given (newest first); `enter` filters the inventory by their xnames.
+    pub fn audit(list: &[crate::model::audit::AuditEntry]) -> ListData {
+        ListData {
+            titles: vec![
+                "TIME", "WHO", "TENANT", "METHOD", "PATH", "STATUS", "OUTCOME", "XNAMES", "DETAIL",
+            ],
+            rows: list
+                .iter()
+                .map(|e| {
+                    let xnames = crate::model::hostlist::compress(&e.xnames);
+                    (
+                        xnames.clone(),
+                        vec![
+                            e.time.get(..19).unwrap_or(&e.time).replace('T', " "),
+                            e.subject.clone(),
+                            e.tenant.clone().unwrap_or_default(),
+                            e.method.clone(),
+                            e.path.clone(),
+                            e.status.to_string(),
+                            e.outcome.as_str().to_string(),
+                            xnames,
+                            e.detail.clone(),
                         ],
                     )
                 })
@@ -433,6 +514,8 @@ pub struct App {
     pub url: String,
     /// Who we are and with which roles.
     pub identity: (String, Vec<String>),
+    /// The tenant the console acts for (`--tenant`), if any.
+    pub tenant: Option<String>,
     /// Whether mutating actions are hidden.
     pub read_only: bool,
     /// Keys to actions.
@@ -504,6 +587,8 @@ pub struct App {
     pub transitions_due: BTreeSet<String>,
     /// A transition fetch is in flight.
     pub fetching_transition: bool,
+    /// The query of the audit view (`outcome=denied&subject=bob`).
+    pub audit_query: String,
     /// Whether anything changed since the last draw.
     pub dirty: bool,
     /// Set when the console should exit.
@@ -516,6 +601,7 @@ impl App {
         App {
             url: url.to_string(),
             identity,
+            tenant: None,
             read_only,
             keymap,
             conn: Conn::Connecting,
@@ -552,6 +638,7 @@ impl App {
             transitions: HashMap::new(),
             transitions_due: BTreeSet::new(),
             fetching_transition: false,
+            audit_query: String::new(),
             dirty: true,
             quit: false,
         }

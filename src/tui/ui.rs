@@ -83,6 +83,9 @@ fn draw_header(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Span::styled(format!("{sub} [{}]", roles.join(",")), theme.dim()),
         Span::raw("  "),
     ];
+    if let Some(t) = &app.tenant {
+        spans.push(Span::styled(format!("tenant {t}  "), theme.accent()));
+    }
     if app.read_only {
         spans.push(Span::styled("[RO] ", theme.error()));
     }

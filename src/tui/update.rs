@@ -80,6 +80,8 @@ pub enum Command {
     FetchDetail(String),
     /// Fetch a list.
     FetchList(ListKind),
+    /// Fetch the audit view with this query (`outcome=denied&subject=bob`).
+    FetchAudit(String),
     /// Put text on the clipboard (OSC 52).
     Copy(String),
     /// Open the event stream, resuming after an event when given.
@@ -114,16 +116,8 @@ pub const COMMANDS: &[(&str, &[&str], Option<&str>)] = &[
         &["b", "bss"],
         Some("comes with console actions (issue 8)"),
     ),
-    (
-        "tenants",
-        &["t", "tenant"],
-        Some("comes with console actions (issue 8)"),
-    ),
-    (
-        "audit",
-        &["events"],
-        Some("comes with console actions (issue 8)"),
-    ),
+    ("tenants", &["t", "tenant"], None),
+    ("audit", &["log"], None),
     ("help", &["h"], None),
     ("quit", &["q", "q!", "exit"], None),
 ];
@@ -245,8 +239,19 @@ fn event(app: &mut App, f: Frame) -> Vec<Command> {
             }
             app.remove_components(&ids);
         }
-        "group_changed" | "partition_changed" | "tenant_changed" | "reset" => {
+        "group_changed" | "partition_changed" | "reset" => {
             app.last_fetch = None;
+        }
+        "audited" | "tenant_changed" => {
+            let kind = if f.event == "audited" {
+                ListKind::Audit
+            } else {
+                app.last_fetch = None;
+                ListKind::Tenants
+            };
+            if matches!(app.view(), View::List { kind: k, .. } if *k == kind) {
+                return vec![fetch_list(app, kind)];
+            }
         }
         "transition_changed" => {
             let id = f.data["id"].as_str().unwrap_or_default().to_string();
@@ -463,6 +468,11 @@ fn run_command(app: &mut App, text: &str) -> Vec<Command> {
     if text.is_empty() {
         return Vec::new();
     }
+    // `:audit outcome=denied subject=bob` carries the audit view's filters.
+    let (text, args) = text.split_once(' ').unwrap_or((text, ""));
+    if matches!(text, "audit" | "log") {
+        app.audit_query = args.split_whitespace().collect::<Vec<_>>().join("&");
+    }
     let found = COMMANDS
         .iter()
         .find(|(name, aliases, _)| *name == text || aliases.contains(&text));
@@ -495,6 +505,8 @@ fn list_kind(name: &str) -> Option<ListKind> {
         ListKind::Partitions,
         ListKind::Endpoints,
         ListKind::Transitions,
+        ListKind::Tenants,
+        ListKind::Audit,
     ]
     .into_iter()
     .find(|k| k.name() == name)
@@ -504,7 +516,15 @@ fn open_list(app: &mut App, kind: ListKind) -> Vec<Command> {
     app.views.truncate(1);
     app.views.push(View::List { kind, cursor: 0 });
     app.message = None;
-    vec![Command::FetchList(kind)]
+    vec![fetch_list(app, kind)]
+}
+
+/// The command that loads a list view.
+fn fetch_list(app: &App, kind: ListKind) -> Command {
+    match kind {
+        ListKind::Audit => Command::FetchAudit(app.audit_query.clone()),
+        other => Command::FetchList(other),
+    }
 }
 
 fn act(app: &mut App, action: Action) -> Vec<Command> {
@@ -541,7 +561,7 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
         }
         Action::Refresh => {
             if let View::List { kind, .. } = app.view() {
-                return vec![Command::FetchList(*kind)];
+                return vec![fetch_list(app, *kind)];
             }
             if !app.fetching {
                 app.fetching = true;
@@ -594,6 +614,10 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
                 if let Some(key) = key {
                     if kind == ListKind::Transitions {
                         return power::open_transition(app, key);
+                    }
+                    if key.is_empty() {
+                        say(app, "this row names no node to filter by", false);
+                        return Vec::new();
                     }
                     app.views.truncate(1);
                     app.pinned = None;
@@ -1207,6 +1231,50 @@ mod tests {
             app.last_fetch,
             Some(later),
             "a resumed stream reads nothing extra"
+        );
+    }
+
+    #[test]
+    fn audit_and_tenant_views() {
+        let mut app = app_with(4);
+        press(&mut app, KeyCode::Char(':'));
+        typed(&mut app, "audit outcome=denied subject=bob");
+        let cmds = press(&mut app, KeyCode::Enter);
+        assert_eq!(
+            cmds,
+            [Command::FetchAudit("outcome=denied&subject=bob".into())]
+        );
+        assert_eq!(app.view().crumb(), "audit");
+        // A new audit entry on the bus reloads the open view with the same query.
+        let cmds = update(&mut app, frame(5, "audited", json!({"entry": {}})));
+        assert_eq!(
+            cmds,
+            [Command::FetchAudit("outcome=denied&subject=bob".into())]
+        );
+        press(&mut app, KeyCode::Char(':'));
+        typed(&mut app, "tenants");
+        assert_eq!(
+            press(&mut app, KeyCode::Enter),
+            [Command::FetchList(ListKind::Tenants)]
+        );
+        update(
+            &mut app,
+            Msg::List {
+                kind: ListKind::Tenants,
+                result: Ok(ListData {
+                    titles: vec!["TENANT"],
+                    rows: vec![(
+                        "x1000c0s0b0n[0-1],x1000c0s1b0n1".into(),
+                        vec!["blue".into()],
+                    )],
+                }),
+            },
+        );
+        press(&mut app, KeyCode::Enter);
+        assert_eq!(*app.view(), View::Inventory);
+        assert_eq!(
+            shown(&app),
+            ["x1000c0s0b0n0", "x1000c0s0b0n1", "x1000c0s1b0n1"]
         );
     }
 }

@@ -65,7 +65,12 @@ impl AuditStore for SqliteStore {
                 .push_bind(v.clone())
                 .push(")");
         }
-        q.push(" ORDER BY id LIMIT ").push_bind(f.limit as i64);
+        q.push(if f.newest_first {
+            " ORDER BY id DESC LIMIT "
+        } else {
+            " ORDER BY id LIMIT "
+        })
+        .push_bind(f.limit as i64);
         let rows = q.build().fetch_all(&self.pool).await?;
         rows.iter()
             .map(|r| {
