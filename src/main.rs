@@ -71,6 +71,12 @@ enum Command {
     Sim(chami::cli::sim::SimArgs),
     /// Discover registered BMCs (by xname or FQDN) into inventory and print each outcome.
     Discover(chami::cli::discover::DiscoverArgs),
+    /// Components: list, show, set-state, enable, disable.
+    #[command(subcommand)]
+    Nodes(chami::cli::nodes::NodesCommand),
+    /// Power: status, on, off, restarts, wait, abort, list.
+    #[command(subcommand)]
+    Power(chami::cli::power::PowerCommand),
 }
 
 fn init_logging(filter: &str, format: LogFormat) {
@@ -116,6 +122,16 @@ fn init_file_logging(filter: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// One-shot commands log warnings only, unless asked: the in-process core's request lines
+/// would drown the answer.
+fn quiet(filter: &str) -> &str {
+    if filter == "info" {
+        "warn"
+    } else {
+        filter
+    }
+}
+
 fn main() -> ExitCode {
     let cli = match parse_cli() {
         Ok(cli) => cli,
@@ -149,6 +165,22 @@ fn main() -> ExitCode {
                     ExitCode::FAILURE
                 }
             };
+        }
+        Some(Command::Nodes(cmd)) => {
+            init_logging(quiet(&cli.log), LogFormat::Text);
+            return chami::cli::output::exit(
+                runtime()
+                    .map_err(chami::cli::output::Failure::from)
+                    .and_then(|rt| rt.block_on(chami::cli::nodes::run(cmd))),
+            );
+        }
+        Some(Command::Power(cmd)) => {
+            init_logging(quiet(&cli.log), LogFormat::Text);
+            return chami::cli::output::exit(
+                runtime()
+                    .map_err(chami::cli::output::Failure::from)
+                    .and_then(|rt| rt.block_on(chami::cli::power::run(cmd))),
+            );
         }
         Some(Command::Sim(args)) => {
             init_logging(&cli.log, LogFormat::Text);

@@ -92,6 +92,11 @@ impl Connection {
         }
     }
 
+    /// Whether the core runs in this process (and stops when the command ends).
+    pub fn is_local(&self) -> bool {
+        self.server.is_some()
+    }
+
     /// Stops the in-process core, if one was started.
     pub async fn close(self) -> anyhow::Result<()> {
         if let Some(s) = self.server {

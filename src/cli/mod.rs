@@ -4,5 +4,8 @@ pub mod connect;
 pub mod console;
 pub mod demo;
 pub mod discover;
+pub mod nodes;
+pub mod output;
+pub mod power;
 pub mod sim;
 pub mod token;

@@ -177,6 +177,15 @@ impl Client {
         serde_json::from_str(&text).map_err(|e| ClientError::Decode(format!("{path}: {e}")))
     }
 
+    /// PATCHes a JSON body to `path`; a non-2xx is an `Api` error.
+    pub async fn patch(&self, path: &str, body: &Value) -> Result<(), ClientError> {
+        let (status, text) = self.send(Method::PATCH, path, Some(body)).await?;
+        if !status.is_success() {
+            return Err(api_error(status, &text));
+        }
+        Ok(())
+    }
+
     /// Like [`Client::get`], but a 404 is `None`.
     pub async fn get_optional<T: DeserializeOwned>(
         &self,

@@ -1,0 +1,212 @@
+//! `chami nodes list|show|set-state|enable|disable`: components over the API.
+
+use clap::{Args, Subcommand};
+use serde_json::{json, Value};
+
+use super::connect::{ConnectArgs, Connection};
+use super::output::{self, Failure, Format};
+use crate::client::Client;
+
+/// Connection and output options every verb takes.
+#[derive(Debug, Clone, Args)]
+pub struct Common {
+    /// Output: table (default on a terminal), json (default in a pipe), yaml, name.
+    #[arg(short = 'o', long, value_enum)]
+    pub output: Option<Format>,
+    #[command(flatten)]
+    pub connect: ConnectArgs,
+}
+
+/// Targets plus the common options.
+#[derive(Debug, Clone, Args)]
+pub struct Targets {
+    /// Xnames or hostlists (`x1000c0s[0-3]b0n[0-1]`); `-` reads them from stdin.
+    #[arg(required = true)]
+    pub targets: Vec<String>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// `chami nodes ...`
+#[derive(Debug, Subcommand)]
+pub enum NodesCommand {
+    /// List components (nodes unless --type says otherwise), with SMD's filters.
+    List(ListArgs),
+    /// Show components in full.
+    Show(Targets),
+    /// Set the State (and Flag) of components.
+    SetState(SetStateArgs),
+    /// Enable components.
+    Enable(Targets),
+    /// Disable components.
+    Disable(Targets),
+}
+
+/// Options of `chami nodes list`.
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// State (Off, On, Ready, Standby, ...; repeatable).
+    #[arg(long)]
+    pub state: Vec<String>,
+    /// Role (Compute, Application, Management, ...; repeatable).
+    #[arg(long)]
+    pub role: Vec<String>,
+    /// HMS type (Node, NodeBMC, ...; `all` for any); Node by default.
+    #[arg(long = "type", default_value = "Node")]
+    pub kind: String,
+    /// Member of this group.
+    #[arg(long)]
+    pub group: Option<String>,
+    /// Member of this partition.
+    #[arg(long)]
+    pub partition: Option<String>,
+    /// Only these xnames or hostlists.
+    #[arg(long)]
+    pub id: Vec<String>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// Options of `chami nodes set-state`.
+#[derive(Debug, Args)]
+pub struct SetStateArgs {
+    /// The new State.
+    pub state: String,
+    /// Xnames or hostlists; `-` reads them from stdin.
+    #[arg(required = true)]
+    pub targets: Vec<String>,
+    /// The new Flag (OK, Warning, Alert, Locked).
+    #[arg(long)]
+    pub flag: Option<String>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+const COLUMNS: &[(&str, &str)] = &[
+    ("ID", "ID"),
+    ("TYPE", "Type"),
+    ("STATE", "State"),
+    ("FLAG", "Flag"),
+    ("ENABLED", "Enabled"),
+    ("ROLE", "Role"),
+    ("SUBROLE", "SubRole"),
+    ("NID", "NID"),
+    ("ARCH", "Arch"),
+];
+
+/// `key=value` pairs as a query string.
+fn query(pairs: &[(&str, String)]) -> String {
+    let mut q = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        q.append_pair(k, v);
+    }
+    q.finish()
+}
+
+async fn list(client: &Client, a: &ListArgs) -> Result<Vec<Value>, Failure> {
+    let mut pairs: Vec<(&str, String)> = Vec::new();
+    if !a.kind.eq_ignore_ascii_case("all") {
+        pairs.push(("type", a.kind.clone()));
+    }
+    pairs.extend(a.state.iter().map(|s| ("state", s.clone())));
+    pairs.extend(a.role.iter().map(|s| ("role", s.clone())));
+    if let Some(g) = &a.group {
+        pairs.push(("group", g.clone()));
+    }
+    if let Some(p) = &a.partition {
+        pairs.push(("partition", p.clone()));
+    }
+    if !a.id.is_empty() {
+        for x in output::expand_words(&a.id)? {
+            pairs.push(("id", x));
+        }
+    }
+    let v: Value = client
+        .get(&format!("/hsm/v2/State/Components?{}", query(&pairs)))
+        .await?;
+    Ok(v["Components"].as_array().cloned().unwrap_or_default())
+}
+
+async fn run_on(client: &Client, cmd: &NodesCommand) -> Result<(), Failure> {
+    match cmd {
+        NodesCommand::List(a) => {
+            let rows = list(client, a).await?;
+            output::print(
+                output::format_or_default(a.common.output),
+                &rows,
+                COLUMNS,
+                "ID",
+            )
+        }
+        NodesCommand::Show(t) => {
+            let ids = output::targets(&t.targets)?;
+            let v: Value = client
+                .post(
+                    "/hsm/v2/State/Components/Query",
+                    &json!({ "ComponentIDs": ids }),
+                )
+                .await?;
+            let rows: Vec<Value> = v["Components"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .into_iter()
+                .filter(|c| ids.iter().any(|i| c["ID"] == i.as_str()))
+                .collect();
+            let missing: Vec<&String> = ids
+                .iter()
+                .filter(|i| !rows.iter().any(|c| c["ID"] == i.as_str()))
+                .collect();
+            output::print(
+                output::format_or_default(t.common.output),
+                &rows,
+                COLUMNS,
+                "ID",
+            )?;
+            if missing.is_empty() {
+                return Ok(());
+            }
+            for m in &missing {
+                eprintln!("chami: {m}: no such component");
+            }
+            Err(Failure::Partial)
+        }
+        NodesCommand::SetState(a) => {
+            let ids = output::targets(&a.targets)?;
+            let mut body = json!({"ComponentIDs": ids, "State": a.state});
+            if let Some(f) = &a.flag {
+                body["Flag"] = json!(f);
+            }
+            patch(client, "/hsm/v2/State/Components/BulkStateData", &body).await
+        }
+        NodesCommand::Enable(t) | NodesCommand::Disable(t) => {
+            let ids = output::targets(&t.targets)?;
+            let on = matches!(cmd, NodesCommand::Enable(_));
+            let body = json!({"ComponentIDs": ids, "Enabled": on});
+            patch(client, "/hsm/v2/State/Components/BulkEnabled", &body).await
+        }
+    }
+}
+
+async fn patch(client: &Client, path: &str, body: &Value) -> Result<(), Failure> {
+    client.patch(path, body).await?;
+    Ok(())
+}
+
+fn connect_of(cmd: &NodesCommand) -> &ConnectArgs {
+    match cmd {
+        NodesCommand::List(a) => &a.common.connect,
+        NodesCommand::Show(t) | NodesCommand::Enable(t) | NodesCommand::Disable(t) => {
+            &t.common.connect
+        }
+        NodesCommand::SetState(a) => &a.common.connect,
+    }
+}
+
+/// Runs a `chami nodes` verb.
+pub async fn run(cmd: NodesCommand) -> Result<(), Failure> {
+    let conn = Connection::open(connect_of(&cmd), "cli").await?;
+    let result = run_on(&conn.client, &cmd).await;
+    conn.close().await?;
+    result
+}

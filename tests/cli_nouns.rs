@@ -1,0 +1,193 @@
+//! The scriptable nouns against a running core: `chami nodes` and `chami power` with each
+//! output format read back, a pipeline through stdin, exit code 3 when some nodes fail, and
+//! clear errors (exit 1 or 2) for an unreachable core, a bad token and a bad target.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use chami::redfish::sim::Faults;
+use common::fleet::rig;
+use common::TestServer;
+use serde_json::Value;
+
+/// The CLI attached to `t` as its admin.
+struct Cli {
+    url: String,
+    token: tempfile::NamedTempFile,
+    ca: String,
+}
+
+impl Cli {
+    fn new(t: &TestServer) -> Cli {
+        let mut token = tempfile::NamedTempFile::new().unwrap();
+        write!(token, "{}", t.admin).unwrap();
+        Cli {
+            url: t.server.url(),
+            token,
+            ca: t.server.ca.as_ref().unwrap().display().to_string(),
+        }
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_chami"));
+        c.args(args)
+            .args(["--server", &self.url, "--ca-cert", &self.ca, "--token-file"])
+            .arg(self.token.path())
+            .env_remove("CHAMI_TOKEN")
+            .env_remove("CHAMI_SERVER");
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd(args).output().expect("chami runs")
+    }
+
+    fn run_with_stdin(&self, args: &[&str], input: &[u8]) -> Output {
+        let mut child = self
+            .cmd(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("chami runs");
+        child.stdin.take().unwrap().write_all(input).unwrap();
+        child.wait_with_output().unwrap()
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Runs blocking CLI calls off the async test's threads.
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+    tokio::task::spawn_blocking(f).await.unwrap()
+}
+
+#[tokio::test]
+async fn nodes_and_power_through_the_cli() {
+    let r = rig(3, Duration::from_millis(20)).await;
+    let cli = std::sync::Arc::new(Cli::new(&r.t));
+
+    // Every format of `nodes list`, read back.
+    let c = cli.clone();
+    let (json, yaml, name, table) = blocking(move || {
+        (
+            c.run(&["nodes", "list", "-o", "json"]),
+            c.run(&["nodes", "list", "-o", "yaml"]),
+            c.run(&["nodes", "list", "-o", "name"]),
+            c.run(&["nodes", "list", "-o", "table", "--state", "Off"]),
+        )
+    })
+    .await;
+    assert!(json.status.success(), "{}", text(&json.stderr));
+    let from_json: Vec<Value> = serde_json::from_slice(&json.stdout).unwrap();
+    let from_yaml: Vec<Value> = serde_yaml::from_slice(&yaml.stdout).unwrap();
+    assert_eq!(from_json.len(), 6, "3 BMCs, 2 nodes each");
+    assert_eq!(from_json, from_yaml);
+    let names: Vec<String> = text(&name.stdout).lines().map(String::from).collect();
+    assert_eq!(names.len(), 6);
+    assert_eq!(names[0], "x3000c0s0b0n0");
+    let table = text(&table.stdout);
+    assert!(table.starts_with("ID "), "{table}");
+    assert_eq!(
+        table.lines().count(),
+        7,
+        "a header and 6 Off nodes: {table}"
+    );
+
+    // The pipeline: list the Off nodes by name, power them on from stdin.
+    let c = cli.clone();
+    let on = blocking(move || {
+        let off = c.run(&[
+            "nodes",
+            "list",
+            "--state",
+            "Off",
+            "--id",
+            "x3000c0s[0-1]b0n[0-1]",
+            "-o",
+            "name",
+        ]);
+        assert!(off.status.success());
+        c.run_with_stdin(&["power", "on", "-", "-o", "json"], &off.stdout)
+    })
+    .await;
+    assert!(on.status.success(), "{}", text(&on.stderr));
+    let tasks: Vec<Value> = serde_json::from_slice(&on.stdout).unwrap();
+    assert_eq!(tasks.len(), 4);
+    assert!(
+        tasks.iter().all(|t| t["taskStatus"] == "succeeded"),
+        "{tasks:?}"
+    );
+    let c = cli.clone();
+    let status =
+        blocking(move || c.run(&["power", "status", "x3000c0s[0-2]b0n0", "-o", "json"])).await;
+    let status: Vec<Value> = serde_json::from_slice(&status.stdout).unwrap();
+    let power: Vec<&str> = status
+        .iter()
+        .map(|s| s["powerState"].as_str().unwrap())
+        .collect();
+    assert_eq!(power, ["on", "on", "off"]);
+
+    // One BMC fails: exit 3, the failed nodes on stderr, the rest done.
+    r.fleet.bmc(2).unwrap().set_faults(Faults {
+        error_500: true,
+        ..Faults::default()
+    });
+    let c = cli.clone();
+    let off =
+        blocking(move || c.run(&["power", "off", "x3000c0s[0-2]b0n[0-1]", "-o", "name"])).await;
+    assert_eq!(off.status.code(), Some(3), "{}", text(&off.stderr));
+    let err = text(&off.stderr);
+    assert!(
+        err.contains("x3000c0s2b0n0") && err.contains("x3000c0s2b0n1"),
+        "{err}"
+    );
+    assert!(err.contains("2 of 6 nodes failed"), "{err}");
+    assert_eq!(text(&off.stdout).lines().count(), 6);
+
+    // Usage errors are 2 and name the problem.
+    let c = cli.clone();
+    let bad = blocking(move || c.run(&["power", "on", "bogus"])).await;
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(
+        text(&bad.stderr).contains("'bogus'"),
+        "{}",
+        text(&bad.stderr)
+    );
+    let c = cli.clone();
+    let none = blocking(move || c.run_with_stdin(&["power", "on", "-"], b"\n# nothing\n")).await;
+    assert_eq!(none.status.code(), Some(2));
+    assert!(text(&none.stderr).contains("no targets"));
+    drop(r.fleet);
+}
+
+#[tokio::test]
+async fn unreachable_core_and_bad_token_fail_clearly() {
+    let t = TestServer::start().await;
+    let mut cli = Cli::new(&t);
+    // The CA outlives the core's data dir, so only the address is wrong.
+    let ca = tempfile::NamedTempFile::new().unwrap();
+    std::fs::copy(&cli.ca, ca.path()).unwrap();
+    cli.ca = ca.path().display().to_string();
+    let url = cli.url.clone();
+    t.server.shutdown().await.unwrap();
+    let out = blocking(move || cli.run(&["nodes", "list"])).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("cannot reach") && err.contains(&url), "{err}");
+
+    let t = TestServer::start().await;
+    let mut cli = Cli::new(&t);
+    let mut token = tempfile::NamedTempFile::new().unwrap();
+    write!(token, "not-a-token").unwrap();
+    cli.token = token;
+    let out = blocking(move || cli.run(&["nodes", "list"])).await;
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("401"), "{err}");
+}
