@@ -77,6 +77,20 @@ enum Command {
     /// Power: status, on, off, restarts, wait, abort, list.
     #[command(subcommand)]
     Power(chami::cli::power::PowerCommand),
+    /// Boot parameters: get, set, script, history, restore.
+    #[command(subcommand)]
+    Boot(chami::cli::more::BootCommand),
+    /// Groups: list, show.
+    #[command(subcommand)]
+    Groups(chami::cli::more::SetsCommand),
+    /// Partitions: list, show.
+    #[command(subcommand)]
+    Partitions(chami::cli::more::SetsCommand),
+    /// Tenants: list, show.
+    #[command(subcommand)]
+    Tenants(chami::cli::more::TenantsCommand),
+    /// The audit log, newest last.
+    Audit(chami::cli::more::AuditArgs),
 }
 
 fn init_logging(filter: &str, format: LogFormat) {
@@ -132,6 +146,19 @@ fn quiet(filter: &str) -> &str {
     }
 }
 
+/// Runs a scriptable noun: quiet logging, its own runtime, and the exit code of its result.
+fn one_shot(
+    log: &str,
+    work: impl std::future::Future<Output = Result<(), chami::cli::output::Failure>>,
+) -> ExitCode {
+    init_logging(quiet(log), LogFormat::Text);
+    chami::cli::output::exit(
+        runtime()
+            .map_err(chami::cli::output::Failure::from)
+            .and_then(|rt| rt.block_on(work)),
+    )
+}
+
 fn main() -> ExitCode {
     let cli = match parse_cli() {
         Ok(cli) => cli,
@@ -166,22 +193,17 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Some(Command::Nodes(cmd)) => {
-            init_logging(quiet(&cli.log), LogFormat::Text);
-            return chami::cli::output::exit(
-                runtime()
-                    .map_err(chami::cli::output::Failure::from)
-                    .and_then(|rt| rt.block_on(chami::cli::nodes::run(cmd))),
-            );
+        Some(Command::Nodes(cmd)) => return one_shot(&cli.log, chami::cli::nodes::run(cmd)),
+        Some(Command::Power(cmd)) => return one_shot(&cli.log, chami::cli::power::run(cmd)),
+        Some(Command::Boot(cmd)) => return one_shot(&cli.log, chami::cli::more::boot(cmd)),
+        Some(Command::Groups(cmd)) => {
+            return one_shot(&cli.log, chami::cli::more::sets(cmd, false))
         }
-        Some(Command::Power(cmd)) => {
-            init_logging(quiet(&cli.log), LogFormat::Text);
-            return chami::cli::output::exit(
-                runtime()
-                    .map_err(chami::cli::output::Failure::from)
-                    .and_then(|rt| rt.block_on(chami::cli::power::run(cmd))),
-            );
+        Some(Command::Partitions(cmd)) => {
+            return one_shot(&cli.log, chami::cli::more::sets(cmd, true))
         }
+        Some(Command::Tenants(cmd)) => return one_shot(&cli.log, chami::cli::more::tenants(cmd)),
+        Some(Command::Audit(args)) => return one_shot(&cli.log, chami::cli::more::audit(args)),
         Some(Command::Sim(args)) => {
             init_logging(&cli.log, LogFormat::Text);
             runtime().and_then(|rt| rt.block_on(chami::cli::sim::run(args)))

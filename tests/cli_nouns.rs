@@ -191,3 +191,145 @@ async fn unreachable_core_and_bad_token_fail_clearly() {
     let err = text(&out.stderr);
     assert!(err.contains("401"), "{err}");
 }
+
+#[tokio::test]
+async fn boot_groups_tenants_and_audit_through_the_cli() {
+    let t = TestServer::start().await;
+    let comps: Vec<Value> = (0..3)
+        .map(|i| serde_json::json!({"ID": format!("x1000c0s{i}b0n0"), "State": "Ready", "Role": "Compute"}))
+        .collect();
+    let (status, body) = t
+        .post(
+            "/hsm/v2/State/Components",
+            serde_json::json!({ "Components": comps }),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 204, "{body}");
+    let (status, body) = t
+        .post(
+            "/hsm/v2/groups",
+            serde_json::json!({"label": "gpu", "members": {"ids": ["x1000c0s2b0n0"]}}),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201, "{body}");
+    let (status, body) = t
+        .put(
+            "/apis/tapms/v1alpha3/tenants/blue",
+            serde_json::json!({"spec": {"tenantresources": [{"type": "compute",
+                "xnames": ["x1000c0s1b0n0"], "hsmgrouplabel": "blue",
+                "enforceexclusivehsmgroups": true}]}}),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 201, "{body}");
+    let cli = std::sync::Arc::new(Cli::new(&t));
+    let c = cli.clone();
+    let outs = blocking(move || {
+        let run = |args: &[&str]| {
+            let o = c.run(args);
+            assert!(o.status.success(), "{args:?}: {}", text(&o.stderr));
+            text(&o.stdout)
+        };
+        vec![
+            run(&[
+                "boot",
+                "set",
+                "x1000c0s0b0n0",
+                "--kernel",
+                "http://k/one",
+                "--params",
+                "console=ttyS0",
+                "-o",
+                "json",
+            ]),
+            run(&[
+                "boot",
+                "set",
+                "Default",
+                "--kernel",
+                "http://k/default",
+                "--initrd",
+                "http://k/initrd",
+                "-o",
+                "json",
+            ]),
+            run(&[
+                "boot",
+                "set",
+                "x1000c0s0b0n0",
+                "--kernel",
+                "http://k/two",
+                "-o",
+                "json",
+            ]),
+            run(&["boot", "script", "x1000c0s0b0n0"]),
+            run(&["boot", "get", "x1000c0s1b0n0", "-o", "json"]),
+            run(&["boot", "history", "x1000c0s0b0n0", "-o", "json"]),
+            run(&["boot", "restore", "x1000c0s0b0n0", "1", "-o", "json"]),
+            run(&["boot", "script", "x1000c0s0b0n0"]),
+            run(&["groups", "list", "-o", "name"]),
+            run(&["groups", "show", "blue", "-o", "json"]),
+            run(&["tenants", "list", "-o", "name"]),
+            run(&[
+                "audit",
+                "--subject",
+                "test-admin",
+                "--path",
+                "/boot/",
+                "-o",
+                "json",
+            ]),
+        ]
+    })
+    .await;
+    let first: Vec<Value> = serde_json::from_str(&outs[0]).unwrap();
+    assert_eq!(first[0]["kernel"], "http://k/one");
+    assert!(
+        outs[3].contains("http://k/two") && outs[3].contains("console=ttyS0"),
+        "{}",
+        outs[3]
+    );
+    let eff: Vec<Value> = serde_json::from_str(&outs[4]).unwrap();
+    assert_eq!(eff[0]["source"], "Default");
+    let history: Vec<Value> = serde_json::from_str(&outs[5]).unwrap();
+    let versions: Vec<u64> = history
+        .iter()
+        .map(|h| h["version"].as_u64().unwrap())
+        .collect();
+    assert_eq!(versions, [2, 1], "newest first");
+    assert!(outs[7].contains("http://k/one"), "restored: {}", outs[7]);
+    assert_eq!(outs[8].lines().collect::<Vec<_>>(), ["blue", "gpu"]);
+    let blue: Vec<Value> = serde_json::from_str(&outs[9]).unwrap();
+    assert_eq!(
+        blue[0]["members"]["ids"],
+        serde_json::json!(["x1000c0s1b0n0"])
+    );
+    assert_eq!(outs[10].trim(), "blue");
+    let audit: Vec<Value> = serde_json::from_str(&outs[11]).unwrap();
+    let lines: Vec<String> = audit
+        .iter()
+        .map(|e| {
+            format!(
+                "{} {} {}",
+                e["method"].as_str().unwrap(),
+                e["path"].as_str().unwrap(),
+                e["status"]
+            )
+        })
+        .collect();
+    assert_eq!(
+        lines,
+        [
+            "PATCH /boot/v1/bootparameters 404",
+            "POST /boot/v1/bootparameters 201",
+            "PATCH /boot/v1/bootparameters 404",
+            "POST /boot/v1/bootparameters 201",
+            "PATCH /boot/v1/bootparameters 200",
+            "POST /boot/v1/bootparameters/restore 200",
+        ],
+        "oldest first"
+    );
+    // Nothing to set is a usage error.
+    let c = cli.clone();
+    let out = blocking(move || c.run(&["boot", "set", "x1000c0s0b0n0"])).await;
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+}

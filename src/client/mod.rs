@@ -179,11 +179,33 @@ impl Client {
 
     /// PATCHes a JSON body to `path`; a non-2xx is an `Api` error.
     pub async fn patch(&self, path: &str, body: &Value) -> Result<(), ClientError> {
-        let (status, text) = self.send(Method::PATCH, path, Some(body)).await?;
+        self.write(Method::PATCH, path, body).await
+    }
+
+    /// Sends a JSON body with `method`, ignoring the answer's body; a non-2xx is an `Api` error.
+    pub async fn write(&self, method: Method, path: &str, body: &Value) -> Result<(), ClientError> {
+        let (status, text) = self.send(method, path, Some(body)).await?;
         if !status.is_success() {
             return Err(api_error(status, &text));
         }
         Ok(())
+    }
+
+    /// PATCHes `path`, or POSTs the same body when nothing is there yet (404).
+    pub async fn patch_or_create(&self, path: &str, body: &Value) -> Result<(), ClientError> {
+        match self.patch(path, body).await {
+            Err(ClientError::Api { status: 404, .. }) => self.write(Method::POST, path, body).await,
+            other => other,
+        }
+    }
+
+    /// GETs `path` as text; a non-2xx is an `Api` error.
+    pub async fn text(&self, path: &str) -> Result<String, ClientError> {
+        let (status, text) = self.call(Method::GET, path).await?;
+        if !status.is_success() {
+            return Err(api_error(status, &text));
+        }
+        Ok(text)
     }
 
     /// Like [`Client::get`], but a 404 is `None`.
