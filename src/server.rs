@@ -281,6 +281,7 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         issuer: issuer.clone(),
         oauth_clients,
         closing: closing_rx,
+        metrics: Default::default(),
     });
     let limits = Limits {
         max_body: args.max_body,

@@ -46,6 +46,28 @@ pub struct AppState {
     pub oauth_clients: Vec<OAuthClient>,
     /// Turns true when the server starts shutting down, so event streams end.
     pub closing: tokio::sync::watch::Receiver<bool>,
+    /// Request counters for `/metrics`.
+    pub metrics: crate::service::metrics::Metrics,
+}
+
+/// Counts each request under its route pattern for `/metrics`.
+async fn count(
+    axum::extract::State(state): axum::extract::State<Arc<AppState>>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    let route = req
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map_or("(unmatched)", |m| m.as_str())
+        .to_string();
+    let method = req.method().to_string();
+    let start = std::time::Instant::now();
+    let resp = next.run(req).await;
+    state
+        .metrics
+        .observe(&route, &method, resp.status().as_u16(), start.elapsed());
+    resp
 }
 
 /// Limits applied to every request.
@@ -174,6 +196,18 @@ pub fn router(state: Arc<AppState>, limits: Limits) -> Router {
         .nest("/apis/tapms/v1", tapms::routes().split_for_parts().0)
         .route("/healthz", get(|| async { "ok" }))
         .route(
+            "/metrics",
+            get(|axum::extract::State(st): axum::extract::State<Arc<AppState>>| async move {
+                (
+                    [(
+                        axum::http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    st.metrics.render(&st.core).await,
+                )
+            }),
+        )
+        .route(
             "/openapi.json",
             get(move || {
                 let doc = doc.clone();
@@ -196,6 +230,7 @@ pub fn router(state: Arc<AppState>, limits: Limits) -> Router {
             state.clone(),
             auth::authenticate,
         ))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), count))
         .with_state(state)
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,

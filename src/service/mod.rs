@@ -12,6 +12,7 @@ pub mod inventory;
 pub mod issuer;
 pub mod jwt;
 pub mod locks;
+pub mod metrics;
 pub mod power;
 pub mod scope;
 pub mod secrets;

@@ -1,0 +1,85 @@
+//! `GET /metrics`: Prometheus text, parsed back: requests by route pattern (never the raw path),
+//! status and method, latency histograms that add up, and the power gauges.
+
+mod common;
+
+use std::collections::HashMap;
+
+use common::TestServer;
+use reqwest::StatusCode;
+use serde_json::json;
+
+/// `name{labels}` -> value, for every sample line; panics on a line that is not one.
+fn parse(text: &str) -> HashMap<String, f64> {
+    let mut out = HashMap::new();
+    for line in text.lines() {
+        if line.is_empty() || line.starts_with('#') {
+            assert!(
+                line.is_empty() || line.starts_with("# HELP ") || line.starts_with("# TYPE "),
+                "bad comment line: {line}"
+            );
+            continue;
+        }
+        let (key, value) = line
+            .rsplit_once(' ')
+            .unwrap_or_else(|| panic!("no value: {line}"));
+        let v: f64 = value
+            .parse()
+            .unwrap_or_else(|_| panic!("bad value: {line}"));
+        out.insert(key.to_string(), v);
+    }
+    out
+}
+
+#[tokio::test]
+async fn metrics_count_requests_by_route() {
+    let t = TestServer::start().await;
+    let (status, _) = t
+        .post(
+            "/hsm/v2/State/Components",
+            json!({"Components": [{"ID": "x1000c0s0b0n0", "State": "Ready"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    for x in ["x1000c0s0b0n0", "x1000c0s0b0n0", "x1000c0s9b0n0"] {
+        t.get(&format!("/hsm/v2/State/Components/{x}")).await;
+    }
+    let resp = t
+        .client
+        .get(t.url("/metrics"))
+        .bearer_auth(&t.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
+    let m = parse(&resp.text().await.unwrap());
+    let route = "route=\"/hsm/v2/State/Components/{xname}\",method=\"GET\"";
+    assert_eq!(
+        m[&format!("chami_http_requests_total{{{route},status=\"200\"}}")],
+        2.0
+    );
+    assert_eq!(
+        m[&format!("chami_http_requests_total{{{route},status=\"404\"}}")],
+        1.0
+    );
+    assert_eq!(
+        m[&format!("chami_http_request_duration_seconds_count{{{route}}}")],
+        3.0
+    );
+    assert_eq!(
+        m[&format!("chami_http_request_duration_seconds_bucket{{{route},le=\"+Inf\"}}")],
+        3.0
+    );
+    assert!(
+        !m.keys().any(|k| k.contains("x1000c0s9b0n0")),
+        "raw paths never become labels"
+    );
+    assert!(m["chami_events_published_total"] >= 1.0);
+    // Metrics need a token like every other read.
+    let anon = t.client.get(t.url("/metrics")).send().await.unwrap();
+    assert_eq!(anon.status(), StatusCode::UNAUTHORIZED);
+}
