@@ -201,4 +201,30 @@ fn demo_bulk_hard_restart_followed_live() {
     s.keys(&["Escape"]);
     s.wait_for("the rows to update", 20, |t| t.contains("nodes  0/96"));
     s.keys(&["q"]);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while s.alive() {
+        assert!(Instant::now() < deadline, "q did not quit:\n{}", s.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Killing the pane (an ssh session dropping) ends the console instead of leaving it running
+/// without a terminal.
+#[test]
+#[ignore = "needs tmux: .ci/run installs it and runs this with --ignored"]
+fn a_hang_up_ends_the_console() {
+    let (s, _home) = start_demo("hangup");
+    s.wait_for("the inventory", 60, |t| t.contains("x1000c0s0b0n0"));
+    let pid = s.tmux(&["display-message", "-p", "-t", &s.name, "#{pane_pid}"]);
+    let pid = String::from_utf8_lossy(&pid.stdout).trim().to_string();
+    assert!(!pid.is_empty(), "no pane pid");
+    assert!(s.tmux(&["kill-session", "-t", &s.name]).status.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while std::path::Path::new(&format!("/proc/{pid}")).exists() {
+        assert!(
+            Instant::now() < deadline,
+            "chami (pid {pid}) still runs after its terminal hung up"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
 }

@@ -79,11 +79,28 @@ async fn run_loop(
     let mut tick = tokio::time::interval(TICK);
     let mut frames = tokio::time::interval(FRAME);
     frames.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    // A hang-up (the ssh session or the tmux pane went away) ends the console; without this
+    // the process would outlive its terminal.
+    #[cfg(unix)]
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup()).ok();
     let result = loop {
+        #[cfg(unix)]
+        let hung_up = async {
+            match hangup.as_mut() {
+                Some(h) => h.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        #[cfg(not(unix))]
+        let hung_up = std::future::pending::<Option<()>>();
         let msg = tokio::select! {
             Some(m) = rx.recv() => Some(m),
             _ = tick.tick() => Some(Msg::Tick(Instant::now())),
             _ = frames.tick() => None,
+            _ = hung_up => {
+                tracing::info!("the terminal hung up; quitting");
+                break Ok(());
+            }
         };
         if let Some(msg) = msg {
             let mut commands = update(&mut app, msg);
@@ -113,7 +130,9 @@ async fn run_loop(
         }
     };
     stop.store(true, Ordering::Relaxed);
-    let _ = input.join();
+    // Not joined: after a hang-up crossterm's read can spin on the dead terminal and never
+    // come back; the thread ends with the process.
+    drop(input);
     result
 }
 
@@ -124,9 +143,17 @@ fn spawn_input(
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         while !stop.load(Ordering::Relaxed) {
+            let asked = Instant::now();
             match event::poll(Duration::from_millis(100)) {
                 Ok(true) => {}
-                Ok(false) => continue,
+                Ok(false) => {
+                    // A poll that returns at once with nothing means the terminal is gone:
+                    // wait instead of spinning.
+                    if asked.elapsed() < Duration::from_millis(50) {
+                        std::thread::sleep(Duration::from_millis(100));
+                    }
+                    continue;
+                }
                 Err(_) => break,
             }
             let msg = match event::read() {
