@@ -2,14 +2,14 @@
 # Boot storm: wrk against chami's plain-HTTP /boot/v1/bootscript with the 10,000-node demo in
 # inventory, MACs rotated by a Lua script, side by side with nginx serving a static file of the
 # same size on loopback. Prints requests/s and p99 for both and the ratio.
-# Usage: bench/bootscript.sh [NODES] [SECONDS] [CONNECTIONS]
+# Usage: [CHAMI_BIN=path] bench/bootscript.sh [NODES] [SECONDS] [CONNECTIONS]
 # Needs wrk and nginx (Debian: apt-get install wrk nginx-light) and a release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 nodes=${1:-10000}
 secs=${2:-15}
 conns=${3:-64}
-bin=target/release/chami
+bin=${CHAMI_BIN:-target/release/chami}
 [ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 2; }
 for tool in wrk nginx; do
     command -v "$tool" >/dev/null || [ -x "/usr/sbin/$tool" ] ||

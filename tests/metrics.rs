@@ -33,7 +33,7 @@ fn parse(text: &str) -> HashMap<String, f64> {
 
 #[tokio::test]
 async fn metrics_count_requests_by_route() {
-    let t = TestServer::start().await;
+    let t = TestServer::start_with(|a| a.boot_http_listen = Some(common::loopback())).await;
     let (status, _) = t
         .post(
             "/hsm/v2/State/Components",
@@ -43,6 +43,16 @@ async fn metrics_count_requests_by_route() {
     assert_eq!(status, StatusCode::NO_CONTENT);
     for x in ["x1000c0s0b0n0", "x1000c0s0b0n0", "x1000c0s9b0n0"] {
         t.get(&format!("/hsm/v2/State/Components/{x}")).await;
+    }
+    // The plain-HTTP boot listener counts under its own label.
+    let addr = t.server.boot_addr.expect("boot listener");
+    for _ in 0..2 {
+        let resp = reqwest::get(format!(
+            "http://{addr}/boot/v1/bootscript?mac=02:00:00:00:00:01"
+        ))
+        .await
+        .unwrap();
+        assert_eq!(resp.status(), StatusCode::OK);
     }
     let resp = t
         .client
@@ -57,7 +67,7 @@ async fn metrics_count_requests_by_route() {
         .unwrap()
         .starts_with("text/plain; version=0.0.4"));
     let m = parse(&resp.text().await.unwrap());
-    let route = "route=\"/hsm/v2/State/Components/{xname}\",method=\"GET\"";
+    let route = "listener=\"https\",route=\"/hsm/v2/State/Components/{xname}\",method=\"GET\"";
     assert_eq!(
         m[&format!("chami_http_requests_total{{{route},status=\"200\"}}")],
         2.0
@@ -73,6 +83,11 @@ async fn metrics_count_requests_by_route() {
     assert_eq!(
         m[&format!("chami_http_request_duration_seconds_bucket{{{route},le=\"+Inf\"}}")],
         3.0
+    );
+    let plain = "listener=\"http\",route=\"/boot/v1/bootscript\",method=\"GET\"";
+    assert_eq!(
+        m[&format!("chami_http_requests_total{{{plain},status=\"200\"}}")],
+        2.0
     );
     assert!(
         !m.keys().any(|k| k.contains("x1000c0s9b0n0")),

@@ -96,10 +96,10 @@ async fn decide(
     principal: &Principal,
     method: &http::Method,
     path: &str,
-    headers: &HeaderMap,
+    header: Result<Option<String>, ApiError>,
 ) -> Result<Scope, ApiError> {
     check(principal, path, Action::of_request(method, path)).map_err(ApiError::forbidden)?;
-    let header = tenant_header(headers)?;
+    let header = header?;
     let scope = state
         .core
         .tenants
@@ -152,36 +152,20 @@ pub async fn authenticate(
     } else {
         (req, None)
     };
-    let named_tenant = tenant_header(req.headers()).ok().flatten();
-    let mut audit = AuditEntry {
-        id: 0,
-        time: String::new(),
-        time_millis: 0,
-        subject: principal.subject.clone(),
-        roles: principal.roles.iter().map(|r| r.to_string()).collect(),
-        tenant: named_tenant,
-        method: req.method().to_string(),
-        path: path.clone(),
-        xnames: Vec::new(),
-        status: 0,
-        outcome: Outcome::Ok,
-        detail: String::new(),
-        request_id: req
-            .headers()
-            .get("x-request-id")
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or_default()
-            .to_string(),
-    };
-    let decision = decide(&state, &principal, req.method(), &path, req.headers()).await;
-    let resp = match decision {
-        Err(e) => e.into_response(),
+    let header = tenant_header(req.headers());
+    // Kept for the audit entry, which is only built for mutations and refusals.
+    let named_tenant = header.as_ref().ok().cloned().flatten();
+    let method = req.method().clone();
+    let request_id = req.headers().get("x-request-id").cloned();
+    let decision = decide(&state, &principal, &method, &path, header).await;
+    let (resp, tenant) = match decision {
+        Err(e) => (e.into_response(), named_tenant),
         Ok(scope) => {
-            audit.tenant = scope.tenant().map(str::to_string);
+            let tenant = scope.tenant().map(str::to_string);
             let mut req = req;
-            req.extensions_mut().insert(principal);
+            req.extensions_mut().insert(principal.clone());
             req.extensions_mut().insert(scope);
-            next.run(req).await
+            (next.run(req).await, tenant)
         }
     };
     if !mutating && resp.status() != StatusCode::FORBIDDEN {
@@ -189,14 +173,28 @@ pub async fn authenticate(
     }
     let (resp, detail) = problem_detail(resp).await;
     let now = time::OffsetDateTime::now_utc();
-    audit.time = now
-        .format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default();
-    audit.time_millis = (now.unix_timestamp_nanos() / 1_000_000) as i64;
-    audit.xnames = xnames_in(&path, body.as_ref());
-    audit.status = resp.status().as_u16();
-    audit.outcome = Outcome::of_status(audit.status);
-    audit.detail = detail;
+    let status = resp.status().as_u16();
+    let audit = AuditEntry {
+        id: 0,
+        time: now
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap_or_default(),
+        time_millis: (now.unix_timestamp_nanos() / 1_000_000) as i64,
+        subject: principal.subject,
+        roles: principal.roles.iter().map(|r| r.to_string()).collect(),
+        tenant,
+        method: method.to_string(),
+        xnames: xnames_in(&path, body.as_ref()),
+        path: path.clone(),
+        status,
+        outcome: Outcome::of_status(status),
+        detail,
+        request_id: request_id
+            .as_ref()
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string(),
+    };
     if let Err(e) = state.core.audit.record(audit).await {
         tracing::error!(error = %e, %path, "could not write the audit entry");
     }

@@ -22,6 +22,7 @@ use crate::service::auth::Principal;
 use crate::service::boot::index::mac_bits;
 use crate::service::boot::script::{Outcome, Request, Selector};
 use crate::service::boot::{BootQuery, Written};
+use crate::service::metrics::Listener;
 use crate::service::scope::Scope;
 
 type S = State<Arc<AppState>>;
@@ -51,7 +52,20 @@ pub fn plain_routes(state: Arc<AppState>) -> Router {
         .route(
             "/boot/v1/bootscript",
             axum::routing::get(|st: S, req: axum::extract::Request| async move {
-                script_response(&st, req.headers(), req.uri().query(), "http").await
+                // Counted here rather than by a middleware layer, which would cost a boxed
+                // service clone per request on the boot storm's path.
+                let start = std::time::Instant::now();
+                let resp = script_response(&st, req.headers(), req.uri().query(), "http")
+                    .await
+                    .into_response();
+                st.metrics.observe(
+                    Listener::Http,
+                    "/boot/v1/bootscript",
+                    &axum::http::Method::GET,
+                    resp.status().as_u16(),
+                    start.elapsed(),
+                );
+                resp
             }),
         )
         .route("/boot/v1/service/status", axum::routing::get(status))

@@ -32,6 +32,7 @@ use utoipa_axum::router::OpenApiRouter;
 use crate::config::OAuthClient;
 use crate::service::issuer::Issuer;
 use crate::service::jwt::Verifier;
+use crate::service::metrics::Listener;
 use crate::service::Core;
 
 /// What every handler can reach.
@@ -56,17 +57,30 @@ async fn count(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
+    count_on(Listener::Https, &state, req, next).await
+}
+
+async fn count_on(
+    listener: Listener,
+    state: &AppState,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    // MatchedPath and a standard Method clone without allocating.
     let route = req
         .extensions()
         .get::<axum::extract::MatchedPath>()
-        .map_or("(unmatched)", |m| m.as_str())
-        .to_string();
-    let method = req.method().to_string();
+        .cloned();
+    let method = req.method().clone();
     let start = std::time::Instant::now();
     let resp = next.run(req).await;
-    state
-        .metrics
-        .observe(&route, &method, resp.status().as_u16(), start.elapsed());
+    state.metrics.observe(
+        listener,
+        route.as_ref().map_or("(unmatched)", |m| m.as_str()),
+        &method,
+        resp.status().as_u16(),
+        start.elapsed(),
+    );
     resp
 }
 

@@ -1,10 +1,13 @@
 //! Prometheus metrics: requests by route, method and status, with a latency histogram, plus
 //! gauges read at scrape time (transitions and tasks by status, the event sequence).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
-use std::sync::{Arc, Mutex};
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::{Arc, RwLock};
 use std::time::Duration;
+
+use axum::http::Method;
 
 use super::Core;
 use crate::model::power::TaskStatus;
@@ -14,22 +17,75 @@ const BUCKETS: &[f64] = &[
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
 ];
 
-#[derive(Debug, Default, Clone)]
+/// One series' counters, bumped without a lock. Each bucket counts only the observations
+/// that fall in it (the last one those over every bound); sums are taken at scrape time, so an
+/// observation is one atomic add, not one per bucket.
+#[derive(Debug, Default)]
 struct Series {
+    count: AtomicU64,
+    nanos: AtomicU64,
+    buckets: [AtomicU64; BUCKETS.len() + 1],
+}
+
+impl Series {
+    fn record(&self, took: Duration) {
+        let secs = took.as_secs_f64();
+        self.count.fetch_add(1, Relaxed);
+        self.nanos
+            .fetch_add(u64::try_from(took.as_nanos()).unwrap_or(u64::MAX), Relaxed);
+        let i = BUCKETS.partition_point(|le| *le < secs);
+        self.buckets[i].fetch_add(1, Relaxed);
+    }
+}
+
+/// A copy of a series, read at scrape time, with cumulative buckets as Prometheus wants them.
+#[derive(Debug, Default, Clone)]
+struct Totals {
     count: u64,
     sum: f64,
     buckets: Vec<u64>,
 }
 
-/// `(route, method, status)` of a series.
-type Key = (String, String, u16);
+impl Totals {
+    fn add(&mut self, s: &Series) {
+        self.count += s.count.load(Relaxed);
+        self.sum += s.nanos.load(Relaxed) as f64 / 1e9;
+        self.buckets.resize(BUCKETS.len(), 0);
+        let mut below = 0;
+        for (a, b) in self.buckets.iter_mut().zip(&s.buckets) {
+            below += b.load(Relaxed);
+            *a += below;
+        }
+    }
+}
 
-/// Request counters, shared by every request.
+/// Route pattern -> (listener, method, status) -> series. A route is the matched pattern,
+/// never the raw path, so the number of series stays bounded.
+type Index = HashMap<Box<str>, HashMap<(Listener, Method, u16), Series>>;
+
+/// Which listener answered: the HTTPS API or the plain-HTTP boot listener.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Listener {
+    /// The HTTPS API.
+    Https,
+    /// The plain-HTTP boot listener.
+    Http,
+}
+
+impl Listener {
+    fn as_str(self) -> &'static str {
+        match self {
+            Self::Https => "https",
+            Self::Http => "http",
+        }
+    }
+}
+
+/// Request counters, shared by every request. Counting a request that was seen before takes
+/// a read lock and a few atomic adds; it allocates nothing.
 #[derive(Debug, Clone, Default)]
 pub struct Metrics {
-    // (route, method, status) -> series. A route is the matched pattern, never the raw path,
-    // so the number of series stays bounded.
-    requests: Arc<Mutex<BTreeMap<Key, Series>>>,
+    requests: Arc<RwLock<Index>>,
 }
 
 /// A label value with `\`, `"` and newlines escaped.
@@ -41,40 +97,60 @@ fn label(v: &str) -> String {
 
 impl Metrics {
     /// Counts one answered request.
-    pub fn observe(&self, route: &str, method: &str, status: u16, took: Duration) {
-        let secs = took.as_secs_f64();
-        let mut m = self.requests.lock().unwrap_or_else(|p| p.into_inner());
-        let s = m
-            .entry((route.to_string(), method.to_string(), status))
-            .or_insert_with(|| Series {
-                buckets: vec![0; BUCKETS.len()],
-                ..Series::default()
-            });
-        s.count += 1;
-        s.sum += secs;
-        for (b, le) in s.buckets.iter_mut().zip(BUCKETS) {
-            if secs <= *le {
-                *b += 1;
+    pub fn observe(
+        &self,
+        listener: Listener,
+        route: &str,
+        method: &Method,
+        status: u16,
+        took: Duration,
+    ) {
+        // Method's clone of a standard method copies a tag; it does not allocate.
+        let key = (listener, method.clone(), status);
+        {
+            let index = self.requests.read().unwrap_or_else(|p| p.into_inner());
+            if let Some(s) = index.get(route).and_then(|m| m.get(&key)) {
+                s.record(took);
+                return;
             }
         }
+        let mut index = self.requests.write().unwrap_or_else(|p| p.into_inner());
+        index
+            .entry(route.into())
+            .or_default()
+            .entry(key)
+            .or_default()
+            .record(took);
+    }
+
+    /// Every series as `(listener, route, method, status) -> totals`, sorted.
+    fn snapshot(&self) -> BTreeMap<(Listener, String, String, u16), Totals> {
+        let index = self.requests.read().unwrap_or_else(|p| p.into_inner());
+        let mut out = BTreeMap::new();
+        for (route, by) in index.iter() {
+            for ((listener, method, status), s) in by {
+                let t: &mut Totals = out
+                    .entry((*listener, route.to_string(), method.to_string(), *status))
+                    .or_default();
+                t.add(s);
+            }
+        }
+        out
     }
 
     /// The text exposition format (version 0.0.4).
     pub async fn render(&self, core: &Core) -> String {
         let mut out = String::new();
-        let series = self
-            .requests
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .clone();
+        let series = self.snapshot();
         out.push_str(
             "# HELP chami_http_requests_total Requests answered, by route, method and status.\n",
         );
         out.push_str("# TYPE chami_http_requests_total counter\n");
-        for ((route, method, status), s) in &series {
+        for ((listener, route, method, status), s) in &series {
             let _ = writeln!(
                 out,
-                "chami_http_requests_total{{route=\"{}\",method=\"{method}\",status=\"{status}\"}} {}",
+                "chami_http_requests_total{{listener=\"{}\",route=\"{}\",method=\"{method}\",status=\"{status}\"}} {}",
+                listener.as_str(),
                 label(route),
                 s.count
             );
@@ -83,22 +159,24 @@ impl Metrics {
             "# HELP chami_http_request_duration_seconds Time to answer, by route and method.\n",
         );
         out.push_str("# TYPE chami_http_request_duration_seconds histogram\n");
-        let mut by_route: BTreeMap<(String, String), Series> = BTreeMap::new();
-        for ((route, method, _), s) in &series {
+        let mut by_route: BTreeMap<(Listener, String, String), Totals> = BTreeMap::new();
+        for ((listener, route, method, _), s) in &series {
             let t = by_route
-                .entry((route.clone(), method.clone()))
-                .or_insert_with(|| Series {
-                    buckets: vec![0; BUCKETS.len()],
-                    ..Series::default()
-                });
+                .entry((*listener, route.clone(), method.clone()))
+                .or_default();
+            t.buckets.resize(BUCKETS.len(), 0);
             t.count += s.count;
             t.sum += s.sum;
             for (a, b) in t.buckets.iter_mut().zip(&s.buckets) {
                 *a += b;
             }
         }
-        for ((route, method), s) in &by_route {
-            let l = format!("route=\"{}\",method=\"{method}\"", label(route));
+        for ((listener, route, method), s) in &by_route {
+            let l = format!(
+                "listener=\"{}\",route=\"{}\",method=\"{method}\"",
+                listener.as_str(),
+                label(route)
+            );
             for (b, le) in s.buckets.iter().zip(BUCKETS) {
                 let _ = writeln!(
                     out,
@@ -162,12 +240,36 @@ mod tests {
     #[test]
     fn observations_land_in_their_buckets() {
         let m = Metrics::default();
-        m.observe("/a", "GET", 200, Duration::from_millis(3));
-        m.observe("/a", "GET", 404, Duration::from_millis(30));
-        let s = m.requests.lock().unwrap();
-        let ok = &s[&("/a".to_string(), "GET".to_string(), 200)];
-        assert_eq!(ok.count, 1);
-        assert_eq!(ok.buckets[..4], [0, 0, 1, 1]);
+        m.observe(
+            Listener::Https,
+            "/a",
+            &Method::GET,
+            200,
+            Duration::from_millis(3),
+        );
+        m.observe(
+            Listener::Https,
+            "/a",
+            &Method::GET,
+            200,
+            Duration::from_millis(20),
+        );
+        m.observe(
+            Listener::Https,
+            "/a",
+            &Method::GET,
+            404,
+            Duration::from_millis(30),
+        );
+        let s = m.snapshot();
+        let ok = &s[&(Listener::Https, "/a".to_string(), "GET".to_string(), 200)];
+        assert_eq!(ok.count, 2);
+        assert!((ok.sum - 0.023).abs() < 1e-9, "{}", ok.sum);
+        assert_eq!(ok.buckets[..5], [0, 0, 1, 1, 2]);
+        assert_eq!(
+            s[&(Listener::Https, "/a".to_string(), "GET".to_string(), 404)].count,
+            1
+        );
         assert_eq!(label("a\"b\\c"), "a\\\"b\\\\c");
     }
 }
