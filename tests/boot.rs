@@ -867,3 +867,88 @@ async fn boot_parameters_survive_a_restart() {
     let (_, hist) = t.get(&format!("{BP}/history?name=Compute")).await;
     assert_eq!(hist.as_array().unwrap().len(), 1);
 }
+
+/// The console editor's client: reads with the ETag, writes with If-Match; a stale write is a
+/// 412 and changes nothing; nodes without entries start from what they inherit and are
+/// created, and a second create is a 409.
+#[tokio::test]
+async fn editor_client_writes_with_if_match_and_never_overwrites_a_newer_version() {
+    let t = TestServer::start().await;
+    let (status, body) = t
+        .post(
+            "/hsm/v2/State/Components",
+            json!({"Components": [{"ID": "x3000c0s1b0n0", "State": "Ready", "NID": 1},
+                                   {"ID": "x3000c0s1b0n1", "State": "Ready", "NID": 2}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, _) = t
+        .put(
+            BP,
+            json!({"hosts": ["Default"], "kernel": "http://s/k", "params": "console=ttyS0"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let ca = std::fs::read(t.server.ca.as_ref().unwrap()).unwrap();
+    let c = chami::client::Client::new(&t.server.url(), &t.admin, Some(&ca)).unwrap();
+    let names = vec!["Default".to_string()];
+
+    let mine = c.boot_base(&names).await.unwrap();
+    assert_eq!(mine.existing, 1);
+    assert_eq!(mine.params.params, "console=ttyS0");
+    assert!(mine.params.hosts.is_empty());
+    let tag = mine.etag.clone().expect("an ETag");
+    // Someone else writes first.
+    let mut theirs = mine.params.clone();
+    theirs.params = "console=ttyS1".into();
+    c.boot_write(&names, &theirs, Some(&tag), false)
+        .await
+        .unwrap();
+    // The editor's write with the old ETag is refused and changes nothing.
+    let mut edited = mine.params.clone();
+    edited.params = "console=ttyS0 quiet".into();
+    let err = c
+        .boot_write(&names, &edited, Some(&tag), false)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, chami::client::ClientError::Api { status: 412, .. }),
+        "{err}"
+    );
+    let now = c.boot_base(&names).await.unwrap();
+    assert_eq!(now.params.params, "console=ttyS1");
+    // Rebased onto the newer version, it applies.
+    c.boot_write(&names, &edited, now.etag.as_deref(), false)
+        .await
+        .unwrap();
+    assert_eq!(
+        c.boot_base(&names).await.unwrap().params.params,
+        "console=ttyS0 quiet"
+    );
+
+    // Two nodes without entries: the first's effective parameters, created on write.
+    let nodes = vec!["x3000c0s1b0n0".to_string(), "x3000c0s1b0n1".to_string()];
+    let fresh = c.boot_base(&nodes).await.unwrap();
+    assert_eq!(fresh.existing, 0);
+    assert_eq!(fresh.etag, None);
+    assert_eq!(fresh.source, "inherited from Default");
+    assert_eq!(fresh.params.params, "console=ttyS0 quiet");
+    let mut own = fresh.params.clone();
+    own.params = "console=ttyS0 nodes".into();
+    c.boot_write(&nodes, &own, None, true).await.unwrap();
+    let err = c.boot_write(&nodes, &own, None, true).await.unwrap_err();
+    assert!(
+        matches!(err, chami::client::ClientError::Api { status: 409, .. }),
+        "{err}"
+    );
+    let both = c.boot_base(&nodes).await.unwrap();
+    assert_eq!(both.existing, 2);
+    assert!(both.etag.is_some());
+    assert_eq!(both.params.params, "console=ttyS0 nodes");
+    // One with an entry, one without: no ETag, since it could never match.
+    let mixed = c
+        .boot_base(&["x3000c0s1b0n0".to_string(), "x3000c0s9b0n0".to_string()])
+        .await
+        .unwrap();
+    assert_eq!((mixed.existing, mixed.etag), (1, None));
+}

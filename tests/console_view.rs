@@ -424,3 +424,99 @@ fn tenants_and_audit_lists() {
     );
     insta::assert_snapshot!("audit_160x48", render(&mut a, 160, 48, &theme()).backend());
 }
+
+#[test]
+fn boot_list_editor_review_and_conflict() {
+    use chami::client::boot::BootBase;
+    use chami::model::boot::BootParams;
+    use chami::tui::state::{ListData, ListKind};
+    let entry = |name: &str, params: &str| BootParams {
+        hosts: vec![name.into()],
+        kernel: "http://10.100.0.1/boot/vmlinuz".into(),
+        initrd: "http://10.100.0.1/boot/initrd.img".into(),
+        params: params.into(),
+        ..BootParams::default()
+    };
+    let mut a = app(10);
+    key(&mut a, KeyCode::Char(':'));
+    for c in "boot".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    key(&mut a, KeyCode::Enter);
+    update(
+        &mut a,
+        Msg::List {
+            kind: ListKind::Boot,
+            result: Ok(ListData::boot(&[
+                entry("compute", "console=ttyS0 ip=dhcp"),
+                entry("Default", "console=ttyS0"),
+            ])),
+        },
+    );
+    insta::assert_snapshot!(
+        "boot_list_80x24",
+        render(&mut a, 80, 24, &theme()).backend()
+    );
+
+    // `e` on the second row (sorted: Default, compute) opens the editor on compute.
+    key(&mut a, KeyCode::Down);
+    key(&mut a, KeyCode::Char('e'));
+    let base = |params: &str, tag: &str| BootBase {
+        params: BootParams {
+            hosts: vec![],
+            ..entry("compute", params)
+        },
+        etag: Some(tag.into()),
+        existing: 1,
+        source: "compute".into(),
+    };
+    update(
+        &mut a,
+        Msg::BootLoaded {
+            targets: vec!["compute".into()],
+            conflict: false,
+            result: Ok(Box::new(base("console=ttyS0 ip=dhcp", "\"1\""))),
+        },
+    );
+    for code in [KeyCode::Down, KeyCode::Down, KeyCode::End] {
+        key(&mut a, code);
+    }
+    for c in " quiet &&".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    insta::assert_snapshot!(
+        "boot_editor_invalid_80x24",
+        render(&mut a, 80, 24, &theme()).backend()
+    );
+    key(&mut a, KeyCode::Backspace);
+    key(&mut a, KeyCode::Backspace);
+    key(&mut a, KeyCode::Backspace);
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+    );
+    insta::assert_snapshot!(
+        "boot_editor_review_80x24",
+        render(&mut a, 80, 24, &theme()).backend()
+    );
+    key(&mut a, KeyCode::Char('y'));
+    update(
+        &mut a,
+        Msg::BootSaved(Err(ClientError::Api {
+            status: 412,
+            detail: "changed".into(),
+        })),
+    );
+    update(
+        &mut a,
+        Msg::BootLoaded {
+            targets: vec!["compute".into()],
+            conflict: true,
+            result: Ok(Box::new(base("console=ttyS1 ip=dhcp", "\"2\""))),
+        },
+    );
+    insta::assert_snapshot!(
+        "boot_editor_conflict_80x24",
+        render(&mut a, 80, 24, &theme()).backend()
+    );
+}

@@ -1,6 +1,7 @@
 //! A typed HTTPS client of chami's own API (reqwest + rustls). The faces (console, CLI) reach
 //! the core only through this, whether it runs in-process or on another machine.
 
+pub mod boot;
 pub mod events;
 pub mod power;
 

@@ -31,6 +31,7 @@ pub enum Action {
     Power,
     Abort,
     Retry,
+    Edit,
 }
 
 /// Every action: name, help text, default keys, whether the hint bar shows it.
@@ -107,6 +108,13 @@ const ACTIONS: &[(Action, &str, &str, &[&str], bool)] = &[
         "power",
         "power: on/off/restart the marked nodes (or the cursor's)",
         &["p"],
+        true,
+    ),
+    (
+        Action::Edit,
+        "edit",
+        "edit boot parameters (marks, cursor or :boot row)",
+        &["e"],
         true,
     ),
     (
@@ -235,7 +243,10 @@ impl Default for Keymap {
 impl Action {
     /// Whether the action changes anything on the core (hidden in a read-only console).
     pub fn mutates(self) -> bool {
-        matches!(self, Action::Power | Action::Abort | Action::Retry)
+        matches!(
+            self,
+            Action::Power | Action::Abort | Action::Retry | Action::Edit
+        )
     }
 }
 

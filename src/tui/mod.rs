@@ -2,12 +2,14 @@
 //! `ui::draw`; this module owns the terminal and the I/O: a thread reads keys, tokio tasks call
 //! the core through `client::Client`, and everything comes back as `update::Msg` on one channel.
 
+pub mod boot;
 pub mod filter;
 pub mod keymap;
 pub mod power;
 pub mod state;
 pub mod theme;
 pub mod ui;
+pub mod ui_boot;
 pub mod ui_power;
 pub mod update;
 
@@ -222,6 +224,7 @@ fn run_command(cmd: Command, client: &Client, tx: &mpsc::UnboundedSender<Msg>) {
                         .await
                         .map(|t| ListData::transitions(&t)),
                     ListKind::Tenants => client.tenants().await.map(|t| ListData::tenants(&t)),
+                    ListKind::Boot => client.boot_entries().await.map(|b| ListData::boot(&b)),
                     ListKind::Audit => client
                         .audit("order=desc&limit=1000")
                         .await
@@ -278,6 +281,31 @@ fn run_command(cmd: Command, client: &Client, tx: &mpsc::UnboundedSender<Msg>) {
             tokio::spawn(async move {
                 let result = client.abort_transition(&id).await;
                 let _ = tx.send(Msg::Aborted { id, result });
+            });
+        }
+        Command::LoadBoot { targets, conflict } => {
+            let (client, tx) = (client.clone(), tx.clone());
+            tokio::spawn(async move {
+                let result = client.boot_base(&targets).await.map(Box::new);
+                let _ = tx.send(Msg::BootLoaded {
+                    targets,
+                    conflict,
+                    result,
+                });
+            });
+        }
+        Command::SaveBoot {
+            targets,
+            params,
+            etag,
+            create,
+        } => {
+            let (client, tx) = (client.clone(), tx.clone());
+            tokio::spawn(async move {
+                let result = client
+                    .boot_write(&targets, &params, etag.as_deref(), create)
+                    .await;
+                let _ = tx.send(Msg::BootSaved(result));
             });
         }
         Command::Subscribe(last) => {

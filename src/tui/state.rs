@@ -224,6 +224,7 @@ pub enum ListKind {
     Transitions,
     Tenants,
     Audit,
+    Boot,
 }
 
 impl ListKind {
@@ -236,6 +237,7 @@ impl ListKind {
             ListKind::Transitions => "power",
             ListKind::Tenants => "tenants",
             ListKind::Audit => "audit",
+            ListKind::Boot => "boot",
         }
     }
 }
@@ -323,6 +325,42 @@ impl ListData {
                     )
                 })
                 .collect(),
+        }
+    }
+
+    /// Boot-parameters entries; `enter` (or `e`) edits the one under the cursor.
+    pub fn boot(list: &[crate::model::boot::BootParams]) -> ListData {
+        let mut rows: Vec<(String, Vec<String>)> = list
+            .iter()
+            .map(|p| {
+                let name = p
+                    .hosts
+                    .first()
+                    .cloned()
+                    .or_else(|| p.macs.first().cloned())
+                    .unwrap_or_default();
+                let cloud = if p.cloud_init.meta_data.is_some() || p.cloud_init.user_data.is_some()
+                {
+                    "yes"
+                } else {
+                    ""
+                };
+                (
+                    name.clone(),
+                    vec![
+                        name,
+                        p.kernel.clone(),
+                        p.initrd.clone(),
+                        p.params.clone(),
+                        cloud.to_string(),
+                    ],
+                )
+            })
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        ListData {
+            titles: vec!["NAME", "KERNEL", "INITRD", "PARAMS", "CLOUD-INIT"],
+            rows,
         }
     }
 
@@ -579,6 +617,8 @@ pub struct App {
     pub fetching_some: bool,
     /// The open dialog (power menu or confirm), which takes the keys.
     pub dialog: Option<super::power::Dialog>,
+    /// The boot-parameters editor, which takes the keys while open.
+    pub editor: Option<Box<super::boot::Editor>>,
     /// Above this many targets the count must be typed to confirm.
     pub confirm_over: usize,
     /// Transitions the console has loaded, by ID.
@@ -634,6 +674,7 @@ impl App {
             pending: BTreeSet::new(),
             fetching_some: false,
             dialog: None,
+            editor: None,
             confirm_over: super::power::CONFIRM_OVER,
             transitions: HashMap::new(),
             transitions_due: BTreeSet::new(),

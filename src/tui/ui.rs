@@ -35,6 +35,15 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Fit {
     draw_header(frame, header, app, theme);
     draw_crumbs(frame, crumbs, app, theme);
     let fit = match app.view() {
+        _ if app.editor.is_some() => {
+            if let Some(ed) = &app.editor {
+                super::ui_boot::draw_editor(frame, body, ed, theme);
+            }
+            Fit {
+                page: app.page,
+                detail_max_scroll: app.detail_max_scroll,
+            }
+        }
         View::Inventory => Fit {
             page: draw_table(frame, body, app, theme),
             detail_max_scroll: app.detail_max_scroll,
@@ -556,6 +565,11 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 fn draw_hints(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
+    if let Some(ed) = &app.editor {
+        let text = super::ui_boot::hints(ed);
+        frame.render_widget(Paragraph::new(Line::styled(text, theme.dim())), area);
+        return;
+    }
     let mut spans = Vec::new();
     // The transition view adds its own keys.
     let here = |a: Action| {
@@ -576,13 +590,6 @@ fn draw_hints(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) {
     let area = frame.area();
     let w = area.width.saturating_sub(4).min(76);
-    let h = area.height.saturating_sub(2).min(34);
-    let popup = Rect {
-        x: area.x + (area.width - w) / 2,
-        y: area.y + (area.height - h) / 2,
-        width: w,
-        height: h,
-    };
     let mut lines = vec![Line::styled("Keys", theme.accent())];
     for b in app
         .keymap
@@ -621,6 +628,14 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) {
         format!("  {} closes this", app.keymap.keys_of(Action::Back)),
         theme.dim(),
     ));
+    // As tall as the text (two more for the border, one for a wrapped line), if it fits.
+    let h = area.height.saturating_sub(2).min(lines.len() as u16 + 3);
+    let popup = Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    };
     frame.render_widget(Clear, popup);
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(

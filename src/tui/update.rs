@@ -5,6 +5,7 @@ use std::time::Instant;
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
+use super::boot;
 use super::filter::Filter;
 use super::keymap::Action;
 use super::power::{self, TransitionData};
@@ -12,9 +13,11 @@ use super::state::{
     App, Column, Conn, DetailData, Input, ListData, ListKind, Live, View, LIVE_REFRESH, POLL,
     RESUBSCRIBE,
 };
+use crate::client::boot::BootBase;
 use crate::client::events::Frame;
 use crate::client::power::Planned;
 use crate::client::{ClientError, NodeDetail};
+use crate::model::boot::BootParams;
 use crate::model::component::Component;
 use crate::model::group::Membership;
 use crate::model::power::Transition;
@@ -45,6 +48,14 @@ pub enum Msg {
     },
     /// Components named by events, fetched again.
     Components(Result<Vec<Component>, ClientError>),
+    /// Stored boot parameters arrived for the editor.
+    BootLoaded {
+        targets: Vec<String>,
+        conflict: bool,
+        result: Result<Box<BootBase>, ClientError>,
+    },
+    /// A boot-parameters write was answered.
+    BootSaved(Result<(), ClientError>),
     /// A dry run's answer.
     Previewed(Result<Vec<Planned>, ClientError>),
     /// A transition was started (its ID) or refused.
@@ -72,7 +83,7 @@ pub enum Msg {
 }
 
 /// I/O the event loop should do.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub enum Command {
     /// Fetch components and memberships.
     FetchInventory,
@@ -102,6 +113,19 @@ pub enum Command {
     FetchTransition(String),
     /// Abort a transition.
     AbortTransition(String),
+    /// Read the stored boot parameters of these names (again, after a refused write, when
+    /// `conflict`).
+    LoadBoot {
+        targets: Vec<String>,
+        conflict: bool,
+    },
+    /// Write boot parameters.
+    SaveBoot {
+        targets: Vec<String>,
+        params: Box<BootParams>,
+        etag: Option<String>,
+        create: bool,
+    },
 }
 
 /// The `:` commands and the views they open; `None` means the view is not built yet.
@@ -111,11 +135,7 @@ pub const COMMANDS: &[(&str, &[&str], Option<&str>)] = &[
     ("partitions", &["p", "partition"], None),
     ("endpoints", &["e", "ep", "redfish", "bmcs"], None),
     ("power", &["pw", "transitions"], None),
-    (
-        "boot",
-        &["b", "bss"],
-        Some("comes with console actions (issue 8)"),
-    ),
+    ("boot", &["b", "bss"], None),
     ("tenants", &["t", "tenant"], None),
     ("audit", &["log"], None),
     ("help", &["h"], None),
@@ -171,6 +191,19 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
                 Err(_) => app.last_fetch = None,
             }
             Vec::new()
+        }
+        Msg::BootLoaded {
+            targets,
+            conflict,
+            result,
+        } => {
+            boot::loaded(app, &targets, conflict, result.map(|b| *b));
+            app.dirty = true;
+            Vec::new()
+        }
+        Msg::BootSaved(result) => {
+            app.dirty = true;
+            boot::saved(app, result)
         }
         Msg::Previewed(result) => {
             power::previewed(app, result.map_err(|e| e.to_string()));
@@ -242,9 +275,11 @@ fn event(app: &mut App, f: Frame) -> Vec<Command> {
         "group_changed" | "partition_changed" | "reset" => {
             app.last_fetch = None;
         }
-        "audited" | "tenant_changed" => {
+        "audited" | "tenant_changed" | "boot_changed" => {
             let kind = if f.event == "audited" {
                 ListKind::Audit
+            } else if f.event == "boot_changed" {
+                ListKind::Boot
             } else {
                 app.last_fetch = None;
                 ListKind::Tenants
@@ -336,6 +371,9 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Command> {
     }
     if app.dialog.is_some() {
         return power::dialog_key(app, k);
+    }
+    if app.editor.is_some() {
+        return boot::key(app, k);
     }
     match app.input.clone() {
         Input::Filter(text) => filter_key(app, text, k),
@@ -507,6 +545,7 @@ fn list_kind(name: &str) -> Option<ListKind> {
         ListKind::Transitions,
         ListKind::Tenants,
         ListKind::Audit,
+        ListKind::Boot,
     ]
     .into_iter()
     .find(|k| k.name() == name)
@@ -524,6 +563,14 @@ fn fetch_list(app: &App, kind: ListKind) -> Command {
     match kind {
         ListKind::Audit => Command::FetchAudit(app.audit_query.clone()),
         other => Command::FetchList(other),
+    }
+}
+
+/// The key of a list's row.
+fn list_key(app: &App, kind: ListKind, cursor: usize) -> Option<String> {
+    match app.lists.get(&kind) {
+        Some(Ok(list)) => list.rows.get(cursor).map(|(k, _)| k.clone()),
+        _ => None,
     }
 }
 
@@ -589,6 +636,18 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
             }
             _ => {}
         },
+        Action::Edit => {
+            let targets = match app.view().clone() {
+                View::Inventory => power::targets(app),
+                View::Detail { xname, .. } => vec![xname],
+                View::List {
+                    kind: ListKind::Boot,
+                    cursor,
+                } => list_key(app, ListKind::Boot, cursor).into_iter().collect(),
+                _ => return Vec::new(),
+            };
+            return boot::open(app, targets);
+        }
         Action::Abort => {
             if let View::Transition { id, .. } = app.view().clone() {
                 return power::abort(app, &id);
@@ -607,13 +666,13 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
         | Action::Bottom => move_cursor(app, action),
         Action::Open => {
             if let View::List { kind, cursor } = app.view().clone() {
-                let key = match app.lists.get(&kind) {
-                    Some(Ok(list)) => list.rows.get(cursor).map(|(k, _)| k.clone()),
-                    _ => None,
-                };
+                let key = list_key(app, kind, cursor);
                 if let Some(key) = key {
                     if kind == ListKind::Transitions {
                         return power::open_transition(app, key);
+                    }
+                    if kind == ListKind::Boot {
+                        return boot::open(app, vec![key]);
                     }
                     if key.is_empty() {
                         say(app, "this row names no node to filter by", false);
@@ -968,13 +1027,9 @@ mod tests {
         assert_eq!(app.view().crumb(), "power");
         press(&mut app, KeyCode::Char(':'));
         typed(&mut app, "boot");
-        press(&mut app, KeyCode::Enter);
-        assert!(app
-            .message
-            .as_ref()
-            .unwrap()
-            .0
-            .contains("boot view comes with"));
+        let cmds = press(&mut app, KeyCode::Enter);
+        assert_eq!(cmds, [Command::FetchList(ListKind::Boot)]);
+        assert_eq!(app.view().crumb(), "boot");
         press(&mut app, KeyCode::Char(':'));
         typed(&mut app, "bogus");
         press(&mut app, KeyCode::Enter);

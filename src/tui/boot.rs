@@ -1,0 +1,720 @@
+//! The boot-parameters editor: kernel, initrd, params and cloud-init as YAML, validated as the
+//! operator types; `ctrl-s` shows the diff against the stored version and applies it with
+//! `If-Match`. A 412 (or a 409 when creating) shows the newer version and lets the operator
+//! rebase onto it, take it, or cancel: nothing is overwritten silently. Pure state changes;
+//! the event loop does the calls.
+
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::{Modifier, Style};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use tui_textarea::TextArea;
+
+use super::state::{App, ListKind, Live, View};
+use super::update::Command;
+use crate::client::boot::BootBase;
+use crate::client::ClientError;
+use crate::model::boot::{BootData, BootParams, CloudInit};
+use crate::model::hostlist;
+
+/// What the editor shows: the parts of an entry an operator edits.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Doc {
+    #[serde(default)]
+    kernel: String,
+    #[serde(default)]
+    initrd: String,
+    #[serde(default)]
+    params: String,
+    #[serde(
+        rename = "cloud-init",
+        default,
+        skip_serializing_if = "Cloud::is_empty"
+    )]
+    cloud_init: Cloud,
+}
+
+/// Cloud-init's free-form data (phone-home is what nodes report; it is kept, not edited).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Cloud {
+    #[serde(rename = "meta-data", default, skip_serializing_if = "Option::is_none")]
+    meta_data: Option<Map<String, Value>>,
+    #[serde(rename = "user-data", default, skip_serializing_if = "Option::is_none")]
+    user_data: Option<Map<String, Value>>,
+}
+
+impl Cloud {
+    fn is_empty(&self) -> bool {
+        self.meta_data.is_none() && self.user_data.is_none()
+    }
+}
+
+/// The YAML the editor shows for `p`.
+pub fn to_text(p: &BootParams) -> String {
+    let doc = Doc {
+        kernel: p.kernel.clone(),
+        initrd: p.initrd.clone(),
+        params: p.params.clone(),
+        cloud_init: Cloud {
+            meta_data: p.cloud_init.meta_data.clone(),
+            user_data: p.cloud_init.user_data.clone(),
+        },
+    };
+    serde_yaml::to_string(&doc).unwrap_or_default()
+}
+
+/// Reads the editor's text back: the parameters to write (phone-home taken from `base`), or
+/// the first problem with its line (0-based).
+pub fn parse(text: &str, base: &BootParams) -> Result<BootParams, (usize, String)> {
+    let doc: Doc = if text.trim().is_empty() {
+        Doc::default()
+    } else {
+        serde_yaml::from_str(text).map_err(|e| {
+            let line = e.location().map_or(0, |l| l.line().saturating_sub(1));
+            (line, e.to_string())
+        })?
+    };
+    let p = BootParams {
+        kernel: doc.kernel.trim().to_string(),
+        initrd: doc.initrd.trim().to_string(),
+        params: doc.params.trim().to_string(),
+        cloud_init: CloudInit {
+            meta_data: doc.cloud_init.meta_data,
+            user_data: doc.cloud_init.user_data,
+            phone_home: base.cloud_init.phone_home.clone(),
+        },
+        ..BootParams::default()
+    };
+    BootData::of(&p).validate().map_err(|why| {
+        // The message starts with the field it is about; point at that field's line.
+        let field = ["params", "kernel", "initrd"]
+            .into_iter()
+            .find(|f| why.starts_with(f))
+            .unwrap_or("params");
+        let line = text
+            .lines()
+            .position(|l| l.starts_with(&format!("{field}:")))
+            .unwrap_or(0);
+        (line, why)
+    })?;
+    Ok(p)
+}
+
+/// Where the editor is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Stage {
+    /// Reading the stored version.
+    Loading,
+    /// The operator types.
+    Editing,
+    /// The diff against the stored version, waiting for `y`.
+    Review,
+    /// The write is in flight.
+    Saving,
+    /// The write was refused because the entries changed; this is the newer version.
+    Conflict(Box<BootBase>),
+}
+
+/// An open editor over some names (nodes, a group, a role, `Default`).
+#[derive(Debug, Clone)]
+pub struct Editor {
+    /// The names written.
+    pub targets: Vec<String>,
+    /// The version edited, as loaded.
+    pub base: BootBase,
+    /// `base` as YAML: what the diff is against.
+    pub base_text: String,
+    /// The text being edited.
+    pub area: TextArea<'static>,
+    /// The first problem in the text: its line (0-based) and why.
+    pub problem: Option<(usize, String)>,
+    pub stage: Stage,
+    /// `esc` was pressed once with unsaved changes; a second one discards them.
+    pub discard_armed: bool,
+}
+
+impl Editor {
+    fn new(targets: Vec<String>) -> Editor {
+        Editor {
+            targets,
+            base: BootBase {
+                params: BootParams::default(),
+                etag: None,
+                existing: 0,
+                source: String::new(),
+            },
+            base_text: String::new(),
+            area: TextArea::default(),
+            problem: None,
+            stage: Stage::Loading,
+            discard_armed: false,
+        }
+    }
+
+    /// The names as a hostlist (xnames compress; labels stay as they are).
+    pub fn title(&self) -> String {
+        hostlist::compress(&self.targets)
+    }
+
+    /// The text as typed.
+    pub fn text(&self) -> String {
+        let mut t = self.area.lines().join("\n");
+        t.push('\n');
+        t
+    }
+
+    /// Whether the text differs from the stored version.
+    pub fn changed(&self) -> bool {
+        self.text().trim_end() != self.base_text.trim_end()
+    }
+
+    /// Whether applying creates entries (none of the names has one) rather than replacing.
+    pub fn creates(&self) -> bool {
+        self.base.existing == 0
+    }
+
+    fn set_text(&mut self, text: &str) {
+        let mut area = TextArea::new(text.lines().map(str::to_string).collect());
+        area.set_tab_length(2);
+        area.set_line_number_style(Style::default().add_modifier(Modifier::DIM));
+        area.set_cursor_line_style(Style::default());
+        self.area = area;
+        self.check();
+    }
+
+    fn check(&mut self) {
+        self.problem = parse(&self.text(), &self.base.params).err();
+    }
+
+    fn take_base(&mut self, base: BootBase) {
+        self.base_text = to_text(&base.params);
+        self.base = base;
+    }
+}
+
+/// `(sign, line)` for each line of the diff from `old` to `new`: `-` removed, `+` added,
+/// ` ` kept.
+pub fn diff(old: &str, new: &str) -> Vec<(char, String)> {
+    similar::TextDiff::from_lines(old, new)
+        .iter_all_changes()
+        .map(|c| {
+            let sign = match c.tag() {
+                similar::ChangeTag::Delete => '-',
+                similar::ChangeTag::Insert => '+',
+                similar::ChangeTag::Equal => ' ',
+            };
+            (sign, c.value().trim_end_matches('\n').to_string())
+        })
+        .collect()
+}
+
+/// `e`: opens the editor over these names and asks for their stored version.
+pub fn open(app: &mut App, targets: Vec<String>) -> Vec<Command> {
+    if app.read_only {
+        app.message = Some(("read-only console: boot edits are off".into(), true));
+        return Vec::new();
+    }
+    if targets.is_empty() {
+        app.message = Some(("nothing to edit: no row under the cursor".into(), true));
+        return Vec::new();
+    }
+    app.editor = Some(Box::new(Editor::new(targets.clone())));
+    app.message = None;
+    vec![Command::LoadBoot {
+        targets,
+        conflict: false,
+    }]
+}
+
+/// The stored version arrived (for a fresh editor, or after a refused write).
+pub fn loaded(
+    app: &mut App,
+    targets: &[String],
+    conflict: bool,
+    result: Result<BootBase, ClientError>,
+) {
+    let Some(ed) = app.editor.as_mut().filter(|e| e.targets == targets) else {
+        return;
+    };
+    match (result, conflict) {
+        (Ok(base), false) => {
+            ed.take_base(base);
+            let text = ed.base_text.clone();
+            ed.set_text(&text);
+            ed.stage = Stage::Editing;
+        }
+        (Ok(base), true) => {
+            ed.stage = Stage::Conflict(Box::new(base));
+            app.message = Some((
+                "not applied: changed by someone else since you opened it".into(),
+                true,
+            ));
+        }
+        (Err(e), false) => {
+            app.editor = None;
+            app.message = Some((format!("cannot read the boot parameters: {e}"), true));
+        }
+        (Err(e), true) => {
+            ed.stage = Stage::Editing;
+            app.message = Some((
+                format!("the write was refused as stale and the newer version cannot be read: {e}; your text is kept"),
+                true,
+            ));
+        }
+    }
+}
+
+/// The write's answer.
+pub fn saved(app: &mut App, result: Result<(), ClientError>) -> Vec<Command> {
+    let Some(ed) = app.editor.as_mut() else {
+        return Vec::new();
+    };
+    match result {
+        Ok(()) => {
+            let what = ed.title();
+            app.editor = None;
+            app.message = Some((format!("boot parameters for {what} applied"), false));
+            // With live updates the change arrives as an event; without, read the list again.
+            let listed = matches!(
+                app.view(),
+                View::List {
+                    kind: ListKind::Boot,
+                    ..
+                }
+            );
+            if listed && app.live != Live::Up {
+                return vec![Command::FetchList(ListKind::Boot)];
+            }
+            Vec::new()
+        }
+        // Someone changed (or created) the entries since they were read.
+        Err(ClientError::Api { status, .. })
+            if status == 412 || (status == 409 && ed.creates()) =>
+        {
+            ed.stage = Stage::Loading;
+            app.message = Some((
+                "changed by someone else since you opened it: reading the newer version".into(),
+                true,
+            ));
+            vec![Command::LoadBoot {
+                targets: ed.targets.clone(),
+                conflict: true,
+            }]
+        }
+        Err(e) => {
+            ed.stage = Stage::Editing;
+            app.message = Some((format!("not applied: {e}; your text is kept"), true));
+            Vec::new()
+        }
+    }
+}
+
+/// Keys while the editor is open.
+pub fn key(app: &mut App, k: KeyEvent) -> Vec<Command> {
+    let Some(mut ed) = app.editor.take() else {
+        return Vec::new();
+    };
+    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+    let mut out = Vec::new();
+    let mut close = false;
+    match ed.stage.clone() {
+        Stage::Loading | Stage::Saving => {
+            close = k.code == KeyCode::Esc && ed.stage == Stage::Loading
+        }
+        Stage::Editing => match k.code {
+            KeyCode::Char('s') if ctrl => match &ed.problem {
+                Some((line, why)) => {
+                    app.message = Some((format!("line {}: {why}", line + 1), true));
+                }
+                None if !ed.changed() => {
+                    app.message = Some(("nothing changed".into(), false));
+                }
+                None => {
+                    ed.stage = Stage::Review;
+                    app.message = None;
+                }
+            },
+            KeyCode::Esc => {
+                if !ed.changed() || ed.discard_armed {
+                    close = true;
+                } else {
+                    ed.discard_armed = true;
+                    app.message = Some((
+                        "unsaved changes: esc again discards them, ctrl-s reviews and applies"
+                            .into(),
+                        true,
+                    ));
+                }
+            }
+            _ => {
+                ed.discard_armed = false;
+                if ed.area.input(k) {
+                    ed.check();
+                }
+            }
+        },
+        Stage::Review => match k.code {
+            KeyCode::Char('y') | KeyCode::Enter => match parse(&ed.text(), &ed.base.params) {
+                Ok(params) => {
+                    ed.stage = Stage::Saving;
+                    app.message = None;
+                    out.push(Command::SaveBoot {
+                        targets: ed.targets.clone(),
+                        params: Box::new(params),
+                        etag: ed.base.etag.clone(),
+                        create: ed.creates(),
+                    });
+                }
+                Err((line, why)) => {
+                    ed.stage = Stage::Editing;
+                    app.message = Some((format!("line {}: {why}", line + 1), true));
+                }
+            },
+            KeyCode::Esc | KeyCode::Char('n') => ed.stage = Stage::Editing,
+            _ => {}
+        },
+        Stage::Conflict(theirs) => match k.code {
+            // Rebase: keep the text, review it against the newer version, write over that.
+            KeyCode::Char('r') => {
+                ed.take_base(*theirs);
+                ed.check();
+                ed.stage = if ed.changed() {
+                    Stage::Review
+                } else {
+                    Stage::Editing
+                };
+                app.message = Some((
+                    "rebased onto the newer version: review and apply".into(),
+                    false,
+                ));
+            }
+            // Take theirs: the text becomes the newer version.
+            KeyCode::Char('t') => {
+                ed.take_base(*theirs);
+                let text = ed.base_text.clone();
+                ed.set_text(&text);
+                ed.stage = Stage::Editing;
+                app.message = Some((
+                    "your changes were dropped for the newer version".into(),
+                    false,
+                ));
+            }
+            KeyCode::Esc | KeyCode::Char('q') => {
+                close = true;
+                app.message = Some(("cancelled: nothing was written".into(), false));
+            }
+            _ => {}
+        },
+    }
+    if !close {
+        app.editor = Some(ed);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tui::keymap::Keymap;
+    use crate::tui::update::{update, Msg};
+
+    fn app() -> App {
+        App::new(
+            "https://core",
+            ("t".into(), vec![]),
+            false,
+            Keymap::default(),
+        )
+    }
+
+    fn press(app: &mut App, code: KeyCode) -> Vec<Command> {
+        update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    }
+
+    fn ctrl_s(app: &mut App) -> Vec<Command> {
+        update(
+            app,
+            Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+        )
+    }
+
+    fn base(params: &str, etag: &str) -> BootBase {
+        BootBase {
+            params: BootParams {
+                kernel: "http://s/k".into(),
+                params: params.into(),
+                ..BootParams::default()
+            },
+            etag: Some(etag.into()),
+            existing: 1,
+            source: "compute".into(),
+        }
+    }
+
+    fn loaded_msg(conflict: bool, b: BootBase) -> Msg {
+        Msg::BootLoaded {
+            targets: vec!["compute".into()],
+            conflict,
+            result: Ok(Box::new(b)),
+        }
+    }
+
+    /// Opens the editor on `compute` and appends " quiet" to the params line.
+    fn edited() -> App {
+        let mut a = app();
+        let cmds = open(&mut a, vec!["compute".into()]);
+        assert_eq!(
+            cmds,
+            vec![Command::LoadBoot {
+                targets: vec!["compute".into()],
+                conflict: false
+            }]
+        );
+        update(&mut a, loaded_msg(false, base("console=ttyS0", "\"v1\"")));
+        let ed = a.editor.as_ref().expect("open");
+        assert_eq!(ed.stage, Stage::Editing);
+        assert!(!ed.changed());
+        // kernel, initrd (empty), params: the params line is the third.
+        press(&mut a, KeyCode::Down);
+        press(&mut a, KeyCode::Down);
+        press(&mut a, KeyCode::End);
+        for c in " quiet".chars() {
+            press(&mut a, KeyCode::Char(c));
+        }
+        a
+    }
+
+    #[test]
+    fn edit_review_apply_with_if_match() {
+        let mut a = edited();
+        assert!(a.editor.as_ref().unwrap().changed());
+        assert!(ctrl_s(&mut a).is_empty());
+        assert_eq!(a.editor.as_ref().unwrap().stage, Stage::Review);
+        // esc goes back to editing with the text kept; ctrl-s again.
+        press(&mut a, KeyCode::Esc);
+        assert_eq!(a.editor.as_ref().unwrap().stage, Stage::Editing);
+        ctrl_s(&mut a);
+        let cmds = press(&mut a, KeyCode::Char('y'));
+        let [Command::SaveBoot {
+            targets,
+            params,
+            etag,
+            create,
+        }] = cmds.as_slice()
+        else {
+            panic!("{cmds:?}")
+        };
+        assert_eq!(targets, &["compute".to_string()]);
+        assert_eq!(params.params, "console=ttyS0 quiet");
+        assert_eq!(etag.as_deref(), Some("\"v1\""));
+        assert!(!create);
+        assert_eq!(a.editor.as_ref().unwrap().stage, Stage::Saving);
+        update(&mut a, Msg::BootSaved(Ok(())));
+        assert!(a.editor.is_none());
+        assert_eq!(
+            a.message,
+            Some(("boot parameters for compute applied".into(), false))
+        );
+    }
+
+    #[test]
+    fn a_412_shows_theirs_and_rebase_applies_over_the_newer_version() {
+        let mut a = edited();
+        ctrl_s(&mut a);
+        press(&mut a, KeyCode::Char('y'));
+        let cmds = update(
+            &mut a,
+            Msg::BootSaved(Err(ClientError::Api {
+                status: 412,
+                detail: "changed".into(),
+            })),
+        );
+        assert_eq!(
+            cmds,
+            vec![Command::LoadBoot {
+                targets: vec!["compute".into()],
+                conflict: true
+            }]
+        );
+        update(&mut a, loaded_msg(true, base("console=ttyS1", "\"v2\"")));
+        let ed = a.editor.as_ref().unwrap();
+        assert!(matches!(ed.stage, Stage::Conflict(_)));
+        // The operator's text is untouched by the conflict.
+        assert!(ed.text().contains("params: console=ttyS0 quiet"));
+        press(&mut a, KeyCode::Char('r'));
+        let ed = a.editor.as_ref().unwrap();
+        assert_eq!(ed.stage, Stage::Review);
+        assert_eq!(
+            diff(&ed.base_text, &ed.text())
+                .into_iter()
+                .filter(|(s, _)| *s != ' ')
+                .collect::<Vec<_>>(),
+            vec![
+                ('-', "params: console=ttyS1".to_string()),
+                ('+', "params: console=ttyS0 quiet".to_string())
+            ]
+        );
+        let cmds = press(&mut a, KeyCode::Char('y'));
+        assert!(
+            matches!(cmds.as_slice(), [Command::SaveBoot { etag: Some(t), .. }] if t == "\"v2\""),
+            "{cmds:?}"
+        );
+    }
+
+    #[test]
+    fn a_conflict_can_take_theirs_or_cancel_without_writing() {
+        let mut a = edited();
+        ctrl_s(&mut a);
+        press(&mut a, KeyCode::Char('y'));
+        update(
+            &mut a,
+            Msg::BootSaved(Err(ClientError::Api {
+                status: 412,
+                detail: "changed".into(),
+            })),
+        );
+        update(&mut a, loaded_msg(true, base("console=ttyS1", "\"v2\"")));
+        let mut cancelled = a.clone();
+        press(&mut a, KeyCode::Char('t'));
+        let ed = a.editor.as_ref().unwrap();
+        assert_eq!(ed.stage, Stage::Editing);
+        assert!(ed.text().contains("params: console=ttyS1\n"));
+        assert!(!ed.changed());
+        assert_eq!(ed.base.etag.as_deref(), Some("\"v2\""));
+        assert!(press(&mut cancelled, KeyCode::Esc).is_empty());
+        assert!(cancelled.editor.is_none());
+    }
+
+    #[test]
+    fn invalid_text_cannot_be_applied_and_unsaved_text_needs_two_escapes() {
+        let mut a = edited();
+        for c in " && reboot".chars() {
+            press(&mut a, KeyCode::Char(c));
+        }
+        let ed = a.editor.as_ref().unwrap();
+        let (line, why) = ed.problem.clone().expect("a problem");
+        assert_eq!(line, 2);
+        assert!(why.contains("'&&'"), "{why}");
+        assert!(ctrl_s(&mut a).is_empty());
+        assert_eq!(a.editor.as_ref().unwrap().stage, Stage::Editing);
+        assert!(a.message.as_ref().unwrap().0.starts_with("line 3: "));
+        press(&mut a, KeyCode::Esc);
+        assert!(a.editor.is_some(), "one esc keeps unsaved text");
+        press(&mut a, KeyCode::Esc);
+        assert!(a.editor.is_none());
+    }
+
+    #[test]
+    fn other_failures_keep_the_text_and_read_only_cannot_open() {
+        let mut a = edited();
+        ctrl_s(&mut a);
+        press(&mut a, KeyCode::Char('y'));
+        update(
+            &mut a,
+            Msg::BootSaved(Err(ClientError::Api {
+                status: 403,
+                detail: "no".into(),
+            })),
+        );
+        let ed = a.editor.as_ref().unwrap();
+        assert_eq!(ed.stage, Stage::Editing);
+        assert!(ed.text().contains("quiet"));
+        let mut ro = App::new(
+            "https://core",
+            ("t".into(), vec![]),
+            true,
+            Keymap::default(),
+        );
+        assert!(open(&mut ro, vec!["compute".into()]).is_empty());
+        assert!(ro.editor.is_none());
+    }
+
+    #[test]
+    fn nodes_without_an_entry_are_created() {
+        let mut a = app();
+        open(&mut a, vec!["x1000c0s0b0n0".into(), "x1000c0s0b0n1".into()]);
+        update(
+            &mut a,
+            Msg::BootLoaded {
+                targets: vec!["x1000c0s0b0n0".into(), "x1000c0s0b0n1".into()],
+                conflict: false,
+                result: Ok(Box::new(BootBase {
+                    etag: None,
+                    existing: 0,
+                    source: "inherited from compute".into(),
+                    ..base("console=ttyS0", "")
+                })),
+            },
+        );
+        assert_eq!(a.editor.as_ref().unwrap().title(), "x1000c0s0b0n[0-1]");
+        press(&mut a, KeyCode::Char('#'));
+        ctrl_s(&mut a);
+        let cmds = press(&mut a, KeyCode::Char('y'));
+        assert!(
+            matches!(
+                cmds.as_slice(),
+                [Command::SaveBoot {
+                    create: true,
+                    etag: None,
+                    ..
+                }]
+            ),
+            "{cmds:?}"
+        );
+        // A 409 on create is someone else creating first: a conflict, not a failure.
+        let cmds = update(
+            &mut a,
+            Msg::BootSaved(Err(ClientError::Api {
+                status: 409,
+                detail: "exists".into(),
+            })),
+        );
+        assert!(matches!(
+            cmds.as_slice(),
+            [Command::LoadBoot { conflict: true, .. }]
+        ));
+    }
+
+    #[test]
+    fn text_round_trips_and_keeps_phone_home() {
+        let mut p = BootParams {
+            kernel: "http://s/k".into(),
+            initrd: "http://s/i".into(),
+            params: "console=ttyS0 quiet".into(),
+            ..BootParams::default()
+        };
+        p.cloud_init.phone_home.pub_key_rsa = "ssh-rsa AAA".into();
+        let text = to_text(&p);
+        assert!(text.contains("kernel: http://s/k\n"), "{text}");
+        assert!(!text.contains("cloud-init"), "{text}");
+        assert_eq!(parse(&text, &p).unwrap(), p);
+    }
+
+    #[test]
+    fn problems_name_their_line() {
+        let base = BootParams::default();
+        let (line, why) = parse("kernel: http://s/k\nparams: a && reboot\n", &base).unwrap_err();
+        assert_eq!(line, 1);
+        assert!(why.contains("'&&'"), "{why}");
+        let (line, why) = parse("kernel: http://s/k\ninitrd: [\n", &base).unwrap_err();
+        assert_eq!(line, 1, "{why}");
+        let (_, why) = parse("kernal: http://s/k\n", &base).unwrap_err();
+        assert!(why.contains("kernal"), "{why}");
+        let (line, why) = parse("params: x\nkernel: ftp://s/k\n", &base).unwrap_err();
+        assert_eq!(line, 1);
+        assert!(why.contains("scheme 'ftp'"), "{why}");
+    }
+
+    #[test]
+    fn diff_marks_changed_lines() {
+        let d = diff("a\nb\nc\n", "a\nB\nc\n");
+        assert_eq!(
+            d,
+            [(' ', "a"), ('-', "b"), ('+', "B"), (' ', "c")]
+                .map(|(s, l)| (s, l.to_string()))
+                .to_vec()
+        );
+    }
+}

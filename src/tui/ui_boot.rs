@@ -1,0 +1,112 @@
+//! Drawing the boot-parameters editor: the text with line numbers and the first problem, the
+//! diff before applying, and the newer version after a refused write.
+
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::Line;
+use ratatui::widgets::{Block, Borders, Paragraph};
+use ratatui::Frame;
+
+use super::boot::{diff, to_text, Editor, Stage};
+use super::theme::Theme;
+
+/// The keys of the editor's stage, for the hint bar.
+pub fn hints(ed: &Editor) -> &'static str {
+    match ed.stage {
+        Stage::Loading => " esc close",
+        Stage::Editing => " ctrl-s review and apply · esc close · ctrl-z undo · ctrl-y redo",
+        Stage::Review => " y apply · esc back to editing",
+        Stage::Saving => " applying...",
+        Stage::Conflict(_) => {
+            " r rebase your text onto the newer version · t take the newer version · esc cancel"
+        }
+    }
+}
+
+fn diff_lines(old: &str, new: &str, theme: &Theme) -> Vec<Line<'static>> {
+    diff(old, new)
+        .into_iter()
+        .map(|(sign, line)| {
+            let style = match sign {
+                '-' => Style::default().fg(theme.bad),
+                '+' => Style::default().fg(theme.ok),
+                _ => theme.dim(),
+            };
+            Line::styled(format!("{sign} {line}"), style)
+        })
+        .collect()
+}
+
+/// Draws the editor in `area` (the body, below the crumbs).
+pub fn draw_editor(frame: &mut Frame, area: Rect, ed: &Editor, theme: &Theme) {
+    let [head, main, foot] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    let n = ed.targets.len();
+    let what = if ed.creates() {
+        format!("new entry ({})", ed.base.source)
+    } else if ed.base.existing < n {
+        format!(
+            "{} of {n} have an entry; no version check for the others",
+            ed.base.existing
+        )
+    } else if ed.base.etag.is_some() {
+        "stored entry, applied only if unchanged".to_string()
+    } else {
+        "stored entry".to_string()
+    };
+    frame.render_widget(
+        Paragraph::new(Line::styled(
+            format!(" boot parameters of {} · {what}", ed.title()),
+            theme.accent(),
+        )),
+        head,
+    );
+    let block = |title: String| Block::default().borders(Borders::ALL).title(title);
+    match &ed.stage {
+        Stage::Loading => frame.render_widget(
+            Paragraph::new(" reading the stored version...").block(block(" Edit ".into())),
+            main,
+        ),
+        Stage::Editing => {
+            let b = block(" Edit (YAML) ".into());
+            let inner = b.inner(main);
+            frame.render_widget(b, main);
+            frame.render_widget(&ed.area, inner);
+        }
+        Stage::Review | Stage::Saving => frame.render_widget(
+            Paragraph::new(diff_lines(&ed.base_text, &ed.text(), theme))
+                .block(block(" Changes against the stored version ".into())),
+            main,
+        ),
+        Stage::Conflict(theirs) => {
+            let [top, bottom] =
+                Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)])
+                    .areas(main);
+            let newer = to_text(&theirs.params);
+            frame.render_widget(
+                Paragraph::new(diff_lines(&ed.base_text, &newer, theme)).block(block(
+                    " Changed by someone else since you opened it (theirs) ".into(),
+                )),
+                top,
+            );
+            frame.render_widget(
+                Paragraph::new(diff_lines(&newer, &ed.text(), theme))
+                    .block(block(" Your text against theirs ".into())),
+                bottom,
+            );
+        }
+    }
+    let line = match (&ed.stage, &ed.problem) {
+        (Stage::Editing, Some((l, why))) => {
+            Line::styled(format!(" line {}: {why}", l + 1), theme.error())
+        }
+        (Stage::Editing, None) if ed.changed() => Line::styled(" valid · changed", theme.dim()),
+        (Stage::Editing, None) => Line::styled(" valid · unchanged", theme.dim()),
+        _ => Line::default(),
+    };
+    frame.render_widget(Paragraph::new(line), foot);
+}
