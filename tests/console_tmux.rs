@@ -58,6 +58,11 @@ impl Drop for Session {
 
 /// Starts `chami demo --nodes 64` in a detached 120x40 tmux session with its own XDG dirs.
 fn start_demo(tag: &str) -> (Session, tempfile::TempDir) {
+    start_demo_with(tag, "")
+}
+
+/// The same, with more arguments for `chami demo`.
+fn start_demo_with(tag: &str, extra: &str) -> (Session, tempfile::TempDir) {
     let has_tmux = Command::new("tmux")
         .arg("-V")
         .output()
@@ -70,7 +75,7 @@ fn start_demo(tag: &str) -> (Session, tempfile::TempDir) {
     let bin = env!("CARGO_BIN_EXE_chami");
     let name = format!("chami-{tag}-{}", std::process::id());
     let cmd = format!(
-        "env -u NO_COLOR XDG_STATE_HOME={h}/state XDG_CONFIG_HOME={h}/config {bin} demo --nodes 64 --power-delay-ms 500",
+        "env -u NO_COLOR XDG_STATE_HOME={h}/state XDG_CONFIG_HOME={h}/config {bin} demo --nodes 64 --power-delay-ms 500 {extra}",
         h = home.path().display()
     );
     let s = Session { name };
@@ -200,6 +205,84 @@ fn demo_bulk_hard_restart_followed_live() {
     // the rows changed in place from the core's events.
     s.keys(&["Escape"]);
     s.wait_for("the rows to update", 20, |t| t.contains("nodes  0/96"));
+    s.keys(&["q"]);
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while s.alive() {
+        assert!(Instant::now() < deadline, "q did not quit:\n{}", s.screen());
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// A free loopback port (bound, then released for the demo to take).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a loopback port")
+        .port()
+}
+
+/// `GET path` on the demo's plain-HTTP boot listener, as iPXE would ask; the body.
+fn plain_get(port: u16, path: &str) -> String {
+    use std::io::{Read, Write};
+    let mut c = std::net::TcpStream::connect(("127.0.0.1", port)).expect("boot listener");
+    c.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    write!(
+        c,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut out = String::new();
+    c.read_to_string(&mut out).expect("an answer");
+    out
+}
+
+/// The boot half of the scenario: the editor on a group's entry, a kernel parameter added,
+/// reviewed and applied; a node of that group boots with it (read over plain HTTP).
+#[test]
+#[ignore = "needs tmux: .ci/run installs it and runs this with --ignored"]
+fn demo_boot_editor_changes_a_group_and_the_node_boots_it() {
+    let port = free_port();
+    let (s, _home) = start_demo_with("boot", &format!("--boot-http-listen 127.0.0.1:{port}"));
+    s.wait_for("the inventory", 60, |t| {
+        t.contains("● connected · live") && t.contains("x1000c0s0b0n0")
+    });
+    // An Arm node: it boots from the `arm` group's entry.
+    s.keys(&["/", "group=arm", "Enter"]);
+    let arm = s.wait_for("the arm nodes", 10, |t| {
+        t.contains("/group=arm") || t.lines().any(|l| l.contains(" ARM "))
+    });
+    let node = arm
+        .lines()
+        .find(|l| l.contains(" ARM ") && l.contains("Node"))
+        .and_then(|l| l.split_whitespace().find(|w| w.starts_with("x1000")))
+        .unwrap_or_else(|| panic!("no Arm node on screen:\n{arm}"))
+        .to_string();
+    let before = plain_get(port, &format!("/boot/v1/bootscript?name={node}"));
+    assert!(
+        before.contains("console=ttyAMA0") && !before.contains("chami.e2e=1"),
+        "{before}"
+    );
+    s.keys(&[":", "boot", "Enter"]);
+    s.wait_for("the boot list", 10, |t| {
+        t.contains("Unknown-x86_64") && t.contains("arm ")
+    });
+    // Sorted: Default, Management, Unknown-x86_64, arm.
+    s.keys(&["G", "e"]);
+    s.wait_for("the editor", 10, |t| {
+        t.contains("boot parameters of arm") && t.contains("3 params: console=ttyAMA0")
+    });
+    s.keys(&["Down", "Down", "End"]);
+    s.keys(&["-l", " chami.e2e=1"]);
+    s.wait_for("the edit", 10, |t| t.contains("valid · changed"));
+    s.keys(&["C-s"]);
+    let review = s.wait_for("the diff", 10, |t| t.contains("Changes against the stored"));
+    assert!(review.contains("+ params: console=ttyAMA0"), "{review}");
+    s.keys(&["y"]);
+    s.wait_for("applied", 15, |t| {
+        t.contains("boot parameters for arm applied")
+    });
+    let after = plain_get(port, &format!("/boot/v1/bootscript?name={node}"));
+    assert!(after.contains("chami.e2e=1"), "{after}");
     s.keys(&["q"]);
     let deadline = Instant::now() + Duration::from_secs(15);
     while s.alive() {

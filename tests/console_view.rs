@@ -519,4 +519,38 @@ fn boot_list_editor_review_and_conflict() {
         "boot_editor_conflict_80x24",
         render(&mut a, 80, 24, &theme()).backend()
     );
+    // Take theirs, then look at the history.
+    key(&mut a, KeyCode::Char('t'));
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char('o'), KeyModifiers::CONTROL)),
+    );
+    let version = |n: u64, params: &str, by: &str| chami::model::boot::BootVersion {
+        name: "compute".into(),
+        version: n,
+        op: chami::model::boot::BootOp::Replace,
+        time: format!("2026-12-01T1{n}:00:00Z"),
+        by: by.into(),
+        data: Some(chami::model::boot::BootData {
+            kernel: "http://10.100.0.1/boot/vmlinuz".into(),
+            initrd: "http://10.100.0.1/boot/initrd.img".into(),
+            params: params.into(),
+            ..Default::default()
+        }),
+    };
+    update(
+        &mut a,
+        Msg::BootHistory {
+            name: "compute".into(),
+            result: Ok(vec![
+                version(2, "console=ttyS1 ip=dhcp", "bob"),
+                version(1, "console=ttyS0 ip=dhcp", "alice"),
+            ]),
+        },
+    );
+    key(&mut a, KeyCode::Down);
+    insta::assert_snapshot!(
+        "boot_editor_history_80x24",
+        render(&mut a, 80, 24, &theme()).backend()
+    );
 }

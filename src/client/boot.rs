@@ -5,7 +5,7 @@ use reqwest::Method;
 use serde_json::Value;
 
 use super::{api_error, describe_reqwest, Client, ClientError};
-use crate::model::boot::BootParams;
+use crate::model::boot::{BootParams, BootVersion};
 
 /// What the editor starts from for a set of names.
 #[derive(Debug, Clone, PartialEq)]
@@ -40,6 +40,19 @@ impl Client {
     /// Every boot-parameters entry.
     pub async fn boot_entries(&self) -> Result<Vec<BootParams>, ClientError> {
         self.get("/boot/v1/bootparameters").await
+    }
+
+    /// An entry's last `limit` versions, newest first.
+    pub async fn boot_history(
+        &self,
+        name: &str,
+        limit: u32,
+    ) -> Result<Vec<BootVersion>, ClientError> {
+        self.get(&format!(
+            "/boot/v1/bootparameters/history?name={}&limit={limit}",
+            names_query(&[name.to_string()])
+        ))
+        .await
     }
 
     /// The stored parameters of `names` and their ETag. When none of them has an entry, the

@@ -412,7 +412,7 @@ impl std::str::FromStr for BootOp {
 }
 
 /// One version of an entry in its history.
-#[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct BootVersion {
     /// The entry's name.
     pub name: String,

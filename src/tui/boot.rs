@@ -14,7 +14,7 @@ use super::state::{App, ListKind, Live, View};
 use super::update::Command;
 use crate::client::boot::BootBase;
 use crate::client::ClientError;
-use crate::model::boot::{BootData, BootParams, CloudInit};
+use crate::model::boot::{BootData, BootParams, BootVersion, CloudInit};
 use crate::model::hostlist;
 
 /// What the editor shows: the parts of an entry an operator edits.
@@ -115,6 +115,9 @@ pub enum Stage {
     Saving,
     /// The write was refused because the entries changed; this is the newer version.
     Conflict(Box<BootBase>),
+    /// The entry's earlier versions (newest first), one under the cursor; `None` while they
+    /// load.
+    History(Option<Vec<BootVersion>>, usize),
 }
 
 /// An open editor over some names (nodes, a group, a role, `Default`).
@@ -191,6 +194,44 @@ impl Editor {
     fn take_base(&mut self, base: BootBase) {
         self.base_text = to_text(&base.params);
         self.base = base;
+    }
+}
+
+/// The YAML of a version from the history (`None` for a delete).
+pub fn version_text(v: &BootVersion) -> Option<String> {
+    v.data.as_ref().map(|d| {
+        to_text(&BootParams {
+            kernel: d.kernel.clone(),
+            initrd: d.initrd.clone(),
+            params: d.params.clone(),
+            cloud_init: d.cloud_init.clone(),
+            ..BootParams::default()
+        })
+    })
+}
+
+/// The history arrived.
+pub fn history(app: &mut App, name: &str, result: Result<Vec<BootVersion>, ClientError>) {
+    let Some(ed) = app
+        .editor
+        .as_mut()
+        .filter(|e| e.targets.len() == 1 && e.targets[0] == name)
+    else {
+        return;
+    };
+    if !matches!(ed.stage, Stage::History(None, _)) {
+        return;
+    }
+    match result {
+        Ok(v) if v.is_empty() => {
+            ed.stage = Stage::Editing;
+            app.message = Some((format!("{name} has no history yet"), false));
+        }
+        Ok(v) => ed.stage = Stage::History(Some(v), 0),
+        Err(e) => {
+            ed.stage = Stage::Editing;
+            app.message = Some((format!("cannot read the history: {e}"), true));
+        }
     }
 }
 
@@ -324,6 +365,18 @@ pub fn key(app: &mut App, k: KeyEvent) -> Vec<Command> {
             close = k.code == KeyCode::Esc && ed.stage == Stage::Loading
         }
         Stage::Editing => match k.code {
+            // ctrl-o: the entry's history, to bring an earlier version back into the text.
+            KeyCode::Char('o') if ctrl => {
+                if ed.targets.len() != 1 || ed.creates() {
+                    app.message = Some((
+                        "history is kept per entry: open one stored entry (from :boot)".into(),
+                        true,
+                    ));
+                } else {
+                    ed.stage = Stage::History(None, 0);
+                    out.push(Command::FetchBootHistory(ed.targets[0].clone()));
+                }
+            }
             KeyCode::Char('s') if ctrl => match &ed.problem {
                 Some((line, why)) => {
                     app.message = Some((format!("line {}: {why}", line + 1), true));
@@ -373,6 +426,36 @@ pub fn key(app: &mut App, k: KeyEvent) -> Vec<Command> {
                 }
             },
             KeyCode::Esc | KeyCode::Char('n') => ed.stage = Stage::Editing,
+            _ => {}
+        },
+        Stage::History(None, _) => close = k.code == KeyCode::Esc,
+        Stage::History(Some(versions), cursor) => match k.code {
+            KeyCode::Up | KeyCode::Char('k') => {
+                ed.stage = Stage::History(Some(versions), cursor.saturating_sub(1));
+            }
+            KeyCode::Down | KeyCode::Char('j') => {
+                let last = versions.len().saturating_sub(1);
+                ed.stage = Stage::History(Some(versions), (cursor + 1).min(last));
+            }
+            // The version becomes the text; nothing is written until ctrl-s and y.
+            KeyCode::Enter => match versions.get(cursor).and_then(version_text) {
+                Some(text) => {
+                    let v = versions[cursor].version;
+                    ed.set_text(&text);
+                    ed.stage = Stage::Editing;
+                    app.message = Some((
+                        format!("version {v} is in the editor: ctrl-s reviews and applies it"),
+                        false,
+                    ));
+                }
+                None => {
+                    app.message = Some((
+                        "that version is a delete: nothing to bring back".into(),
+                        true,
+                    ));
+                }
+            },
+            KeyCode::Esc | KeyCode::Char('q') => ed.stage = Stage::Editing,
             _ => {}
         },
         Stage::Conflict(theirs) => match k.code {
@@ -629,6 +712,69 @@ mod tests {
         );
         assert!(open(&mut ro, vec!["compute".into()]).is_empty());
         assert!(ro.editor.is_none());
+    }
+
+    #[test]
+    fn history_brings_a_version_back_into_the_text_without_writing() {
+        use crate::model::boot::BootOp;
+        let mut a = edited();
+        let cmds = update(
+            &mut a,
+            Msg::Key(KeyEvent::new(KeyCode::Char('o'), KeyModifiers::CONTROL)),
+        );
+        assert_eq!(cmds, vec![Command::FetchBootHistory("compute".into())]);
+        let version = |n: u64, params: &str, data: bool| BootVersion {
+            name: "compute".into(),
+            version: n,
+            op: BootOp::Replace,
+            time: "2026-12-01T10:00:00Z".into(),
+            by: "alice".into(),
+            data: data.then(|| BootData {
+                kernel: "http://s/k".into(),
+                params: params.into(),
+                ..BootData::default()
+            }),
+        };
+        update(
+            &mut a,
+            Msg::BootHistory {
+                name: "compute".into(),
+                result: Ok(vec![
+                    version(3, "", false),
+                    version(2, "console=ttyS0", true),
+                    version(1, "console=ttyS9", true),
+                ]),
+            },
+        );
+        assert!(matches!(
+            a.editor.as_ref().unwrap().stage,
+            Stage::History(Some(_), 0)
+        ));
+        // A delete has nothing to bring back.
+        assert!(press(&mut a, KeyCode::Enter).is_empty());
+        assert!(a.message.as_ref().unwrap().1);
+        press(&mut a, KeyCode::Down);
+        press(&mut a, KeyCode::Down);
+        press(&mut a, KeyCode::Down);
+        assert!(
+            press(&mut a, KeyCode::Enter).is_empty(),
+            "nothing written yet"
+        );
+        let ed = a.editor.as_ref().unwrap();
+        assert_eq!(ed.stage, Stage::Editing);
+        assert!(
+            ed.text().contains("params: console=ttyS9\n"),
+            "{}",
+            ed.text()
+        );
+        assert!(ed.changed());
+        ctrl_s(&mut a);
+        let cmds = press(&mut a, KeyCode::Char('y'));
+        assert!(
+            matches!(cmds.as_slice(), [Command::SaveBoot { params, etag: Some(t), .. }]
+                if params.params == "console=ttyS9" && t == "\"v1\""),
+            "{cmds:?}"
+        );
     }
 
     #[test]

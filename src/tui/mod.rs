@@ -294,6 +294,13 @@ fn run_command(cmd: Command, client: &Client, tx: &mpsc::UnboundedSender<Msg>) {
                 });
             });
         }
+        Command::FetchBootHistory(name) => {
+            let (client, tx) = (client.clone(), tx.clone());
+            tokio::spawn(async move {
+                let result = client.boot_history(&name, 50).await;
+                let _ = tx.send(Msg::BootHistory { name, result });
+            });
+        }
         Command::SaveBoot {
             targets,
             params,

@@ -88,6 +88,23 @@ pub enum TransitionData {
     Failed(String),
 }
 
+/// Orders a transition's tasks for the view: failures first, with their reasons; then what
+/// is still running; then the rest; by xname within each.
+pub fn sort_tasks(tasks: &mut [crate::model::power::Task]) {
+    let rank = |s: TaskStatus| match s {
+        TaskStatus::Failed => 0,
+        TaskStatus::InProgress => 1,
+        TaskStatus::New => 2,
+        TaskStatus::Unsupported => 3,
+        TaskStatus::Succeeded => 4,
+    };
+    tasks.sort_by(|a, b| {
+        rank(a.status)
+            .cmp(&rank(b.status))
+            .then(a.xname.cmp(&b.xname))
+    });
+}
+
 /// The nodes a bulk action applies to: the marked ones, else the cursor's.
 pub fn targets(app: &App) -> Vec<String> {
     if app.marks.is_empty() {

@@ -14,9 +14,14 @@ use super::theme::Theme;
 pub fn hints(ed: &Editor) -> &'static str {
     match ed.stage {
         Stage::Loading => " esc close",
-        Stage::Editing => " ctrl-s review and apply · esc close · ctrl-z undo · ctrl-y redo",
+        Stage::Editing => {
+            " ctrl-s review and apply · ctrl-o history · esc close · ctrl-z undo · ctrl-y redo"
+        }
         Stage::Review => " y apply · esc back to editing",
         Stage::Saving => " applying...",
+        Stage::History(..) => {
+            " up/down choose · enter puts it in the editor (nothing is written) · esc back"
+        }
         Stage::Conflict(_) => {
             " r rebase your text onto the newer version · t take the newer version · esc cancel"
         }
@@ -82,6 +87,51 @@ pub fn draw_editor(frame: &mut Frame, area: Rect, ed: &Editor, theme: &Theme) {
                 .block(block(" Changes against the stored version ".into())),
             main,
         ),
+        Stage::History(None, _) => frame.render_widget(
+            Paragraph::new(" reading the history...").block(block(" History ".into())),
+            main,
+        ),
+        Stage::History(Some(versions), cursor) => {
+            let rows = (versions.len() as u16 + 2).min(main.height / 2).max(3);
+            let [top, bottom] =
+                Layout::vertical([Constraint::Length(rows), Constraint::Min(1)]).areas(main);
+            let page = top.height.saturating_sub(2) as usize;
+            let first = cursor.saturating_sub(page.saturating_sub(1));
+            let lines: Vec<Line> = versions
+                .iter()
+                .enumerate()
+                .skip(first)
+                .take(page)
+                .map(|(i, v)| {
+                    let text = format!(
+                        " v{:<5} {:<20} {:<9} {}",
+                        v.version,
+                        v.time.get(..19).unwrap_or(&v.time),
+                        format!("{:?}", v.op).to_lowercase(),
+                        v.by
+                    );
+                    if i == *cursor {
+                        Line::styled(text, theme.cursor())
+                    } else {
+                        Line::raw(text)
+                    }
+                })
+                .collect();
+            frame.render_widget(
+                Paragraph::new(lines).block(block(format!(" History of {} ", ed.title()))),
+                top,
+            );
+            let chosen = versions.get(*cursor);
+            let body = match chosen.and_then(super::boot::version_text) {
+                Some(t) => diff_lines(&ed.base_text, &t, theme),
+                None => vec![Line::raw(" a delete: nothing to bring back")],
+            };
+            let v = chosen.map_or(0, |v| v.version);
+            frame.render_widget(
+                Paragraph::new(body).block(block(format!(" Stored version -> v{v} "))),
+                bottom,
+            );
+        }
         Stage::Conflict(theirs) => {
             let [top, bottom] =
                 Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)])

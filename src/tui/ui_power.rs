@@ -233,23 +233,12 @@ pub fn draw_transition(
             .label(format!("{done}/{}", c.total)),
         gauge,
     );
-    let mut list: Vec<&crate::model::power::Task> = t.tasks.iter().flatten().collect();
-    // Failures first, with their reasons; then what is still running; then the rest.
-    let rank = |s: TaskStatus| match s {
-        TaskStatus::Failed => 0,
-        TaskStatus::InProgress => 1,
-        TaskStatus::New => 2,
-        TaskStatus::Unsupported => 3,
-        TaskStatus::Succeeded => 4,
-    };
-    list.sort_by(|a, b| {
-        rank(a.status)
-            .cmp(&rank(b.status))
-            .then(a.xname.cmp(&b.xname))
-    });
+    // In the order `power::sort_tasks` put them in when the transition arrived.
     let page = tasks.height as usize;
-    let lines: Vec<Line> = list
+    let lines: Vec<Line> = t
+        .tasks
         .iter()
+        .flatten()
         .skip(scroll)
         .take(page)
         .map(|k| {

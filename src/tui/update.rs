@@ -17,7 +17,7 @@ use crate::client::boot::BootBase;
 use crate::client::events::Frame;
 use crate::client::power::Planned;
 use crate::client::{ClientError, NodeDetail};
-use crate::model::boot::BootParams;
+use crate::model::boot::{BootParams, BootVersion};
 use crate::model::component::Component;
 use crate::model::group::Membership;
 use crate::model::power::Transition;
@@ -56,6 +56,11 @@ pub enum Msg {
     },
     /// A boot-parameters write was answered.
     BootSaved(Result<(), ClientError>),
+    /// An entry's history arrived.
+    BootHistory {
+        name: String,
+        result: Result<Vec<BootVersion>, ClientError>,
+    },
     /// A dry run's answer.
     Previewed(Result<Vec<Planned>, ClientError>),
     /// A transition was started (its ID) or refused.
@@ -119,6 +124,8 @@ pub enum Command {
         targets: Vec<String>,
         conflict: bool,
     },
+    /// Fetch an entry's history.
+    FetchBootHistory(String),
     /// Write boot parameters.
     SaveBoot {
         targets: Vec<String>,
@@ -201,6 +208,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
             app.dirty = true;
             Vec::new()
         }
+        Msg::BootHistory { name, result } => {
+            boot::history(app, &name, result);
+            app.dirty = true;
+            Vec::new()
+        }
         Msg::BootSaved(result) => {
             app.dirty = true;
             boot::saved(app, result)
@@ -217,7 +229,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
         Msg::Transition { id, result } => {
             app.fetching_transition = false;
             let data = match result {
-                Ok(t) => TransitionData::Loaded(t),
+                Ok(mut t) => {
+                    // Sorted once here, not at every frame.
+                    if let Some(tasks) = t.tasks.as_mut() {
+                        power::sort_tasks(tasks);
+                    }
+                    TransitionData::Loaded(t)
+                }
                 Err(e) => TransitionData::Failed(e.to_string()),
             };
             app.transitions.insert(id, data);
