@@ -58,11 +58,17 @@ impl Drop for Session {
 
 /// Starts `chami demo --nodes 64` in a detached 120x40 tmux session with its own XDG dirs.
 fn start_demo(tag: &str) -> (Session, tempfile::TempDir) {
-    start_demo_with(tag, "")
+    start_demo_with(tag, "", "", |_| ())
 }
 
-/// The same, with more arguments for `chami demo`.
-fn start_demo_with(tag: &str, extra: &str) -> (Session, tempfile::TempDir) {
+/// The same, with environment variables (`{home}` is the demo's home), more arguments for
+/// `chami demo`, and files written into its home first.
+fn start_demo_with(
+    tag: &str,
+    env: &str,
+    extra: &str,
+    prepare: impl FnOnce(&std::path::Path),
+) -> (Session, tempfile::TempDir) {
     let has_tmux = Command::new("tmux")
         .arg("-V")
         .output()
@@ -72,10 +78,12 @@ fn start_demo_with(tag: &str, extra: &str) -> (Session, tempfile::TempDir) {
         "tmux is not installed (apt-get install tmux); this test needs it"
     );
     let home = tempfile::tempdir().expect("tmp");
+    prepare(home.path());
+    let env = env.replace("{home}", &home.path().display().to_string());
     let bin = env!("CARGO_BIN_EXE_chami");
     let name = format!("chami-{tag}-{}", std::process::id());
     let cmd = format!(
-        "env -u NO_COLOR XDG_STATE_HOME={h}/state XDG_CONFIG_HOME={h}/config {bin} demo --nodes 64 --power-delay-ms 500 {extra}",
+        "env -u NO_COLOR -u VISUAL XDG_STATE_HOME={h}/state XDG_CONFIG_HOME={h}/config {env} {bin} demo --nodes 64 --power-delay-ms 500 {extra}",
         h = home.path().display()
     );
     let s = Session { name };
@@ -242,7 +250,22 @@ fn plain_get(port: u16, path: &str) -> String {
 #[ignore = "needs tmux: .ci/run installs it and runs this with --ignored"]
 fn demo_boot_editor_changes_a_group_and_the_node_boots_it() {
     let port = free_port();
-    let (s, _home) = start_demo_with("boot", &format!("--boot-http-listen 127.0.0.1:{port}"));
+    // `E` runs $EDITOR; this one adds a parameter without a terminal.
+    let (s, home) = start_demo_with(
+        "boot",
+        "EDITOR={home}/edit.sh",
+        &format!("--boot-http-listen 127.0.0.1:{port}"),
+        |h| {
+            let script = h.join("edit.sh");
+            std::fs::write(
+                &script,
+                "#!/bin/sh\nsed -i 's/ip=dhcp/ip=dhcp chami.ext=1/' \"$1\"\n",
+            )
+            .unwrap();
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&script, std::fs::Permissions::from_mode(0o755)).unwrap();
+        },
+    );
     s.wait_for("the inventory", 60, |t| {
         t.contains("● connected · live") && t.contains("x1000c0s0b0n0")
     });
@@ -283,6 +306,22 @@ fn demo_boot_editor_changes_a_group_and_the_node_boots_it() {
     });
     let after = plain_get(port, &format!("/boot/v1/bootscript?name={node}"));
     assert!(after.contains("chami.e2e=1"), "{after}");
+    // The same entry through $EDITOR: the screen comes back with the diff.
+    s.keys(&["E"]);
+    let review = s.wait_for("the diff after $EDITOR", 15, |t| {
+        t.contains("Changes against the stored")
+    });
+    assert!(review.contains("chami.ext=1"), "{review}");
+    s.keys(&["y"]);
+    s.wait_for("applied again", 15, |t| {
+        t.contains("boot parameters for arm applied")
+    });
+    let after = plain_get(port, &format!("/boot/v1/bootscript?name={node}"));
+    assert!(
+        after.contains("chami.e2e=1") && after.contains("chami.ext=1"),
+        "{after}"
+    );
+    drop(home);
     s.keys(&["q"]);
     let deadline = Instant::now() + Duration::from_secs(15);
     while s.alive() {

@@ -136,6 +136,8 @@ pub struct Editor {
     pub stage: Stage,
     /// `esc` was pressed once with unsaved changes; a second one discards them.
     pub discard_armed: bool,
+    /// Opened with `E`: the text goes to `$EDITOR` once loaded.
+    pub external: bool,
 }
 
 impl Editor {
@@ -153,6 +155,7 @@ impl Editor {
             problem: None,
             stage: Stage::Loading,
             discard_armed: false,
+            external: false,
         }
     }
 
@@ -251,8 +254,9 @@ pub fn diff(old: &str, new: &str) -> Vec<(char, String)> {
         .collect()
 }
 
-/// `e`: opens the editor over these names and asks for their stored version.
-pub fn open(app: &mut App, targets: Vec<String>) -> Vec<Command> {
+/// `e` (or `E`, for `$EDITOR`): opens the editor over these names and asks for their stored
+/// version.
+pub fn open(app: &mut App, targets: Vec<String>, external: bool) -> Vec<Command> {
     if app.read_only {
         app.message = Some(("read-only console: boot edits are off".into(), true));
         return Vec::new();
@@ -261,7 +265,9 @@ pub fn open(app: &mut App, targets: Vec<String>) -> Vec<Command> {
         app.message = Some(("nothing to edit: no row under the cursor".into(), true));
         return Vec::new();
     }
-    app.editor = Some(Box::new(Editor::new(targets.clone())));
+    let mut ed = Editor::new(targets.clone());
+    ed.external = external;
+    app.editor = Some(Box::new(ed));
     app.message = None;
     vec![Command::LoadBoot {
         targets,
@@ -275,9 +281,9 @@ pub fn loaded(
     targets: &[String],
     conflict: bool,
     result: Result<BootBase, ClientError>,
-) {
+) -> Vec<Command> {
     let Some(ed) = app.editor.as_mut().filter(|e| e.targets == targets) else {
-        return;
+        return Vec::new();
     };
     match (result, conflict) {
         (Ok(base), false) => {
@@ -285,6 +291,9 @@ pub fn loaded(
             let text = ed.base_text.clone();
             ed.set_text(&text);
             ed.stage = Stage::Editing;
+            if ed.external {
+                return vec![Command::EditExternally(text)];
+            }
         }
         (Ok(base), true) => {
             ed.stage = Stage::Conflict(Box::new(base));
@@ -304,6 +313,30 @@ pub fn loaded(
                 true,
             ));
         }
+    }
+    Vec::new()
+}
+
+/// `$EDITOR` returned. Valid changed text goes straight to the diff; a problem stays in the
+/// built-in editor with its line shown; a failed editor changes nothing.
+pub fn edited_externally(app: &mut App, result: Result<String, String>) {
+    let Some(ed) = app.editor.as_mut() else {
+        return;
+    };
+    ed.external = false;
+    match result {
+        Ok(text) => {
+            ed.set_text(&text);
+            ed.stage = Stage::Editing;
+            match &ed.problem {
+                Some((line, why)) => {
+                    app.message = Some((format!("line {}: {why}", line + 1), true));
+                }
+                None if ed.changed() => ed.stage = Stage::Review,
+                None => app.message = Some(("nothing changed".into(), false)),
+            }
+        }
+        Err(why) => app.message = Some((why, true)),
     }
 }
 
@@ -547,7 +580,7 @@ mod tests {
     /// Opens the editor on `compute` and appends " quiet" to the params line.
     fn edited() -> App {
         let mut a = app();
-        let cmds = open(&mut a, vec!["compute".into()]);
+        let cmds = open(&mut a, vec!["compute".into()], false);
         assert_eq!(
             cmds,
             vec![Command::LoadBoot {
@@ -710,7 +743,7 @@ mod tests {
             true,
             Keymap::default(),
         );
-        assert!(open(&mut ro, vec!["compute".into()]).is_empty());
+        assert!(open(&mut ro, vec!["compute".into()], false).is_empty());
         assert!(ro.editor.is_none());
     }
 
@@ -778,9 +811,54 @@ mod tests {
     }
 
     #[test]
+    fn e_in_capitals_hands_the_text_to_the_external_editor() {
+        let mut a = app();
+        open(&mut a, vec!["compute".into()], true);
+        let cmds = update(&mut a, loaded_msg(false, base("console=ttyS0", "\"v1\"")));
+        let [Command::EditExternally(text)] = cmds.as_slice() else {
+            panic!("{cmds:?}")
+        };
+        assert!(text.contains("params: console=ttyS0\n"), "{text}");
+        // The editor failed: nothing changes, the built-in editor stays open.
+        let mut failed = a.clone();
+        update(
+            &mut failed,
+            Msg::EditedExternally(Err("vi exited with 1".into())),
+        );
+        let ed = failed.editor.as_ref().unwrap();
+        assert_eq!(ed.stage, Stage::Editing);
+        assert!(!ed.changed());
+        // Invalid text stays in the built-in editor with its line.
+        let mut bad = a.clone();
+        update(
+            &mut bad,
+            Msg::EditedExternally(Ok(text.replace("ttyS0", "ttyS0 && x"))),
+        );
+        let ed = bad.editor.as_ref().unwrap();
+        assert_eq!(ed.stage, Stage::Editing);
+        assert!(ed.problem.is_some());
+        // A valid change goes to the diff; y applies it with the ETag.
+        update(
+            &mut a,
+            Msg::EditedExternally(Ok(text.replace("ttyS0", "ttyS0 quiet"))),
+        );
+        assert_eq!(a.editor.as_ref().unwrap().stage, Stage::Review);
+        let cmds = press(&mut a, KeyCode::Char('y'));
+        assert!(
+            matches!(cmds.as_slice(), [Command::SaveBoot { params, etag: Some(t), .. }]
+                if params.params == "console=ttyS0 quiet" && t == "\"v1\""),
+            "{cmds:?}"
+        );
+    }
+
+    #[test]
     fn nodes_without_an_entry_are_created() {
         let mut a = app();
-        open(&mut a, vec!["x1000c0s0b0n0".into(), "x1000c0s0b0n1".into()]);
+        open(
+            &mut a,
+            vec!["x1000c0s0b0n0".into(), "x1000c0s0b0n1".into()],
+            false,
+        );
         update(
             &mut a,
             Msg::BootLoaded {

@@ -32,6 +32,7 @@ pub enum Action {
     Abort,
     Retry,
     Edit,
+    EditExternally,
 }
 
 /// Every action: name, help text, default keys, whether the hint bar shows it.
@@ -116,6 +117,13 @@ const ACTIONS: &[(Action, &str, &str, &[&str], bool)] = &[
         "edit boot parameters (marks, cursor or :boot row)",
         &["e"],
         true,
+    ),
+    (
+        Action::EditExternally,
+        "edit-external",
+        "edit boot parameters in $EDITOR",
+        &["E"],
+        false,
     ),
     (
         Action::Abort,
@@ -245,7 +253,7 @@ impl Action {
     pub fn mutates(self) -> bool {
         matches!(
             self,
-            Action::Power | Action::Abort | Action::Retry | Action::Edit
+            Action::Power | Action::Abort | Action::Retry | Action::Edit | Action::EditExternally
         )
     }
 }

@@ -77,7 +77,8 @@ async fn run_loop(
     }
     let (tx, mut rx) = mpsc::unbounded_channel::<Msg>();
     let stop = Arc::new(AtomicBool::new(false));
-    let input = spawn_input(tx.clone(), stop.clone());
+    let pause = Pause::default();
+    let input = spawn_input(tx.clone(), stop.clone(), pause.clone());
     let mut tick = tokio::time::interval(TICK);
     let mut frames = tokio::time::interval(FRAME);
     frames.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -110,6 +111,12 @@ async fn run_loop(
                 commands.extend(update(&mut app, m));
             }
             for c in commands {
+                if let Command::EditExternally(text) = c {
+                    let result = edit_externally(terminal, &pause, &text).await;
+                    let _ = tx.send(Msg::EditedExternally(result));
+                    app.dirty = true;
+                    continue;
+                }
                 run_command(c, &client, &tx);
             }
             if app.quit {
@@ -138,13 +145,87 @@ async fn run_loop(
     result
 }
 
+/// Stops the input thread reading the terminal while another program uses it: `asked` is set
+/// by the loop, `parked` by the thread once it no longer reads.
+#[derive(Debug, Clone, Default)]
+struct Pause {
+    asked: Arc<AtomicBool>,
+    parked: Arc<AtomicBool>,
+}
+
+/// Hands the terminal to `$VISUAL` or `$EDITOR` (else `vi`) on a private temporary file with
+/// `text`; returns what the file holds when the editor exits, or why it could not run.
+async fn edit_externally(
+    terminal: &mut ratatui::DefaultTerminal,
+    pause: &Pause,
+    text: &str,
+) -> Result<String, String> {
+    pause.asked.store(true, Ordering::SeqCst);
+    // The input thread finishes its poll (at most 100 ms) and parks.
+    for _ in 0..50 {
+        if pause.parked.load(Ordering::SeqCst) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    ratatui::restore();
+    let result = run_editor(text).await;
+    *terminal = ratatui::init();
+    let _ = terminal.clear();
+    pause.asked.store(false, Ordering::SeqCst);
+    result
+}
+
+async fn run_editor(text: &str) -> Result<String, String> {
+    let file = tempfile::Builder::new()
+        .prefix("chami-boot-")
+        .suffix(".yaml")
+        .tempfile()
+        .map_err(|e| format!("cannot create a temporary file: {e}"))?;
+    std::fs::write(file.path(), text)
+        .map_err(|e| format!("cannot write {}: {e}", file.path().display()))?;
+    let editor = std::env::var("VISUAL")
+        .ok()
+        .or_else(|| std::env::var("EDITOR").ok())
+        .filter(|e| !e.trim().is_empty())
+        .unwrap_or_else(|| "vi".into());
+    // Through the shell, so an editor with arguments (`code --wait`) works.
+    let path = file.path().to_path_buf();
+    let shell = format!("{editor} \"$1\"");
+    let status = tokio::task::spawn_blocking(move || {
+        std::process::Command::new("sh")
+            .arg("-c")
+            .arg(shell)
+            .arg("sh")
+            .arg(path)
+            .status()
+    })
+    .await
+    .map_err(|e| format!("cannot run {editor}: {e}"))?
+    .map_err(|e| format!("cannot run {editor}: {e}"))?;
+    if !status.success() {
+        return Err(format!(
+            "{editor} exited with {status}; nothing was taken from it"
+        ));
+    }
+    std::fs::read_to_string(file.path())
+        .map_err(|e| format!("cannot read {}: {e}", file.path().display()))
+}
+
 /// Reads terminal events on a thread of its own until `stop`.
 fn spawn_input(
     tx: mpsc::UnboundedSender<Msg>,
     stop: Arc<AtomicBool>,
+    pause: Pause,
 ) -> std::thread::JoinHandle<()> {
     std::thread::spawn(move || {
         while !stop.load(Ordering::Relaxed) {
+            if pause.asked.load(Ordering::SeqCst) {
+                pause.parked.store(true, Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(20));
+                continue;
+            }
+            pause.parked.store(false, Ordering::SeqCst);
             let asked = Instant::now();
             match event::poll(Duration::from_millis(100)) {
                 Ok(true) => {}
@@ -315,6 +396,8 @@ fn run_command(cmd: Command, client: &Client, tx: &mpsc::UnboundedSender<Msg>) {
                 let _ = tx.send(Msg::BootSaved(result));
             });
         }
+        // The loop runs the editor itself: it needs the terminal.
+        Command::EditExternally(_) => {}
         Command::Subscribe(last) => {
             let (client, tx) = (client.clone(), tx.clone());
             tokio::spawn(follow(client, tx, last));

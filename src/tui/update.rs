@@ -56,6 +56,8 @@ pub enum Msg {
     },
     /// A boot-parameters write was answered.
     BootSaved(Result<(), ClientError>),
+    /// `$EDITOR` returned: the file's text, or why it failed.
+    EditedExternally(Result<String, String>),
     /// An entry's history arrived.
     BootHistory {
         name: String,
@@ -126,6 +128,8 @@ pub enum Command {
     },
     /// Fetch an entry's history.
     FetchBootHistory(String),
+    /// Hand this text to `$EDITOR` (the event loop suspends the screen meanwhile).
+    EditExternally(String),
     /// Write boot parameters.
     SaveBoot {
         targets: Vec<String>,
@@ -204,7 +208,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
             conflict,
             result,
         } => {
-            boot::loaded(app, &targets, conflict, result.map(|b| *b));
+            app.dirty = true;
+            boot::loaded(app, &targets, conflict, result.map(|b| *b))
+        }
+        Msg::EditedExternally(result) => {
+            boot::edited_externally(app, result);
             app.dirty = true;
             Vec::new()
         }
@@ -654,7 +662,7 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
             }
             _ => {}
         },
-        Action::Edit => {
+        Action::Edit | Action::EditExternally => {
             let targets = match app.view().clone() {
                 View::Inventory => power::targets(app),
                 View::Detail { xname, .. } => vec![xname],
@@ -664,7 +672,7 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
                 } => list_key(app, ListKind::Boot, cursor).into_iter().collect(),
                 _ => return Vec::new(),
             };
-            return boot::open(app, targets);
+            return boot::open(app, targets, action == Action::EditExternally);
         }
         Action::Abort => {
             if let View::Transition { id, .. } = app.view().clone() {
@@ -690,7 +698,7 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
                         return power::open_transition(app, key);
                     }
                     if kind == ListKind::Boot {
-                        return boot::open(app, vec![key]);
+                        return boot::open(app, vec![key], false);
                     }
                     if key.is_empty() {
                         say(app, "this row names no node to filter by", false);
