@@ -951,4 +951,24 @@ async fn editor_client_writes_with_if_match_and_never_overwrites_a_newer_version
         .await
         .unwrap();
     assert_eq!((mixed.existing, mixed.etag), (1, None));
+
+    // The console's preview renders the script without recording a boot.
+    let history = |n: &'static str| {
+        let t = &t;
+        async move {
+            t.get(&format!("/boot/v1/endpoint-history?name={n}"))
+                .await
+                .1
+        }
+    };
+    let seen = c
+        .text("/boot/v1/bootscript?name=x3000c0s1b0n1&preview=1")
+        .await
+        .unwrap();
+    assert!(seen.contains("console=ttyS0 nodes"), "{seen}");
+    assert_eq!(history("x3000c0s1b0n1").await, json!([]));
+    c.text("/boot/v1/bootscript?name=x3000c0s1b0n1")
+        .await
+        .unwrap();
+    assert_eq!(history("x3000c0s1b0n1").await[0]["endpoint"], "bootscript");
 }

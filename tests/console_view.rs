@@ -553,4 +553,21 @@ fn boot_list_editor_review_and_conflict() {
         "boot_editor_history_80x24",
         render(&mut a, 80, 24, &theme()).backend()
     );
+    // Back to the text, with the iPXE preview of a node in the group.
+    key(&mut a, KeyCode::Esc);
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL)),
+    );
+    update(
+        &mut a,
+        Msg::BootScript {
+            node: "x1000c0s0b0n1".into(),
+            result: Ok("#!ipxe\nkernel --name kernel http://10.100.0.1/boot/vmlinuz initrd=initrd console=ttyS1\nboot".into()),
+        },
+    );
+    insta::assert_snapshot!(
+        "boot_editor_preview_100x24",
+        render(&mut a, 100, 24, &theme()).backend()
+    );
 }

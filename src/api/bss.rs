@@ -494,6 +494,7 @@ async fn script_response(
         ts: int("ts", now),
         base: &base,
         json: int("json", 0) != 0,
+        record: int("preview", 0) == 0,
     };
     st.core
         .boot
@@ -517,7 +518,8 @@ async fn script_response(
     params(("mac" = Option<String>, Query), ("name" = Option<String>, Query),
         ("nid" = Option<i64>, Query), ("retry" = Option<i64>, Query),
         ("arch" = Option<String>, Query), ("ts" = Option<i64>, Query),
-        ("json" = Option<i64>, Query, description = "Non-zero: BSS's JSON form")),
+        ("json" = Option<i64>, Query, description = "Non-zero: BSS's JSON form"),
+        ("preview" = Option<i64>, Query, description = "Non-zero: render without recording the fetch in endpoint history (chami)")),
     responses((status = 200, body = String, content_type = "text/plain"),
         (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn bootscript(State(st): S, req: axum::extract::Request) -> Response {

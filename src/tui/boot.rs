@@ -138,6 +138,8 @@ pub struct Editor {
     pub discard_armed: bool,
     /// Opened with `E`: the text goes to `$EDITOR` once loaded.
     pub external: bool,
+    /// The preview pane (`ctrl-p`): a node and the iPXE script it gets now, once loaded.
+    pub preview: Option<(String, Option<Result<String, String>>)>,
 }
 
 impl Editor {
@@ -156,6 +158,7 @@ impl Editor {
             stage: Stage::Loading,
             discard_armed: false,
             external: false,
+            preview: None,
         }
     }
 
@@ -211,6 +214,57 @@ pub fn version_text(v: &BootVersion) -> Option<String> {
             ..BootParams::default()
         })
     })
+}
+
+/// A node that boots from `name`: the node itself, else a node in that group or role (or
+/// any node for `Default`), from the inventory the console holds.
+pub fn node_booting_from(app: &App, name: &str) -> Option<String> {
+    if let Ok(x) = name.parse::<crate::model::xname::Xname>() {
+        return Some(x.to_string());
+    }
+    let nodes = app.rows.iter().filter(|r| r.kind == "Node");
+    let mut nodes = nodes.filter(|r| {
+        name == "Default" || r.groups.iter().any(|g| g == name) || r.role.eq_ignore_ascii_case(name)
+    });
+    nodes.next().map(|r| r.xname.to_string())
+}
+
+/// The preview's script arrived.
+pub fn previewed(app: &mut App, node: &str, result: Result<String, ClientError>) {
+    if let Some(ed) = app.editor.as_mut() {
+        if let Some((n, slot)) = ed.preview.as_mut() {
+            if n == node {
+                *slot = Some(result.map_err(|e| e.to_string()));
+            }
+        }
+    }
+}
+
+/// `ctrl-p`: shows or hides the script a node booting from the first target gets now.
+fn toggle_preview(
+    app: &App,
+    ed: &mut Editor,
+    message: &mut Option<(String, bool)>,
+) -> Vec<Command> {
+    if ed.preview.take().is_some() {
+        return Vec::new();
+    }
+    match node_booting_from(app, &ed.targets[0]) {
+        Some(node) => {
+            ed.preview = Some((node.clone(), None));
+            vec![Command::FetchBootScript(node)]
+        }
+        None => {
+            *message = Some((
+                format!(
+                    "no node in the inventory boots from {} to preview",
+                    ed.targets[0]
+                ),
+                true,
+            ));
+            Vec::new()
+        }
+    }
 }
 
 /// The history arrived.
@@ -393,6 +447,16 @@ pub fn key(app: &mut App, k: KeyEvent) -> Vec<Command> {
     let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
     let mut out = Vec::new();
     let mut close = false;
+    let previewable = matches!(ed.stage, Stage::Editing | Stage::Review);
+    if ctrl && k.code == KeyCode::Char('p') && previewable {
+        let mut message = None;
+        let cmds = toggle_preview(app, &mut ed, &mut message);
+        if message.is_some() {
+            app.message = message;
+        }
+        app.editor = Some(ed);
+        return cmds;
+    }
     match ed.stage.clone() {
         Stage::Loading | Stage::Saving => {
             close = k.code == KeyCode::Esc && ed.stage == Stage::Loading
@@ -849,6 +913,65 @@ mod tests {
                 if params.params == "console=ttyS0 quiet" && t == "\"v1\""),
             "{cmds:?}"
         );
+    }
+
+    #[test]
+    fn ctrl_p_previews_the_script_of_a_node_booting_from_the_entry() {
+        use crate::model::component::Component;
+        use crate::model::enums::{Role, State};
+        use crate::model::group::Membership;
+        let mut a = app();
+        let mut c = Component::new("x1000c0s0b0n1".parse().unwrap(), State::Ready);
+        c.role = Some(Role::Compute);
+        let members = vec![Membership {
+            id: "x1000c0s0b0n1".parse().unwrap(),
+            group_labels: vec!["compute".into()],
+            partition_name: String::new(),
+        }];
+        update(
+            &mut a,
+            Msg::Inventory {
+                result: Ok((vec![c], members)),
+                at: "10:00:00".into(),
+            },
+        );
+        assert_eq!(
+            node_booting_from(&a, "compute").as_deref(),
+            Some("x1000c0s0b0n1")
+        );
+        assert_eq!(
+            node_booting_from(&a, "Compute").as_deref(),
+            Some("x1000c0s0b0n1")
+        );
+        assert_eq!(
+            node_booting_from(&a, "x3000c0s0b0n0").as_deref(),
+            Some("x3000c0s0b0n0")
+        );
+        assert_eq!(node_booting_from(&a, "Unknown-x86_64"), None);
+        open(&mut a, vec!["compute".into()], false);
+        update(&mut a, loaded_msg(false, base("console=ttyS0", "\"v1\"")));
+        let p = KeyEvent::new(KeyCode::Char('p'), KeyModifiers::CONTROL);
+        let cmds = update(&mut a, Msg::Key(p));
+        assert_eq!(cmds, vec![Command::FetchBootScript("x1000c0s0b0n1".into())]);
+        update(
+            &mut a,
+            Msg::BootScript {
+                node: "x1000c0s0b0n1".into(),
+                result: Ok("#!ipxe\nkernel http://s/k".into()),
+            },
+        );
+        let ed = a.editor.as_ref().unwrap();
+        assert_eq!(
+            ed.preview,
+            Some((
+                "x1000c0s0b0n1".into(),
+                Some(Ok("#!ipxe\nkernel http://s/k".into()))
+            ))
+        );
+        // The text was not touched by ctrl-p; a second one hides the pane.
+        assert!(!ed.changed());
+        assert!(update(&mut a, Msg::Key(p)).is_empty());
+        assert_eq!(a.editor.as_ref().unwrap().preview, None);
     }
 
     #[test]

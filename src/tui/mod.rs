@@ -375,6 +375,16 @@ fn run_command(cmd: Command, client: &Client, tx: &mpsc::UnboundedSender<Msg>) {
                 });
             });
         }
+        Command::FetchBootScript(node) => {
+            let (client, tx) = (client.clone(), tx.clone());
+            tokio::spawn(async move {
+                let q: String = form_urlencoded::byte_serialize(node.as_bytes()).collect();
+                let result = client
+                    .text(&format!("/boot/v1/bootscript?name={q}&preview=1"))
+                    .await;
+                let _ = tx.send(Msg::BootScript { node, result });
+            });
+        }
         Command::FetchBootHistory(name) => {
             let (client, tx) = (client.clone(), tx.clone());
             tokio::spawn(async move {

@@ -15,7 +15,7 @@ pub fn hints(ed: &Editor) -> &'static str {
     match ed.stage {
         Stage::Loading => " esc close",
         Stage::Editing => {
-            " ctrl-s review and apply · ctrl-o history · esc close · ctrl-z undo · ctrl-y redo"
+            " ctrl-s review and apply · ctrl-o history · ctrl-p iPXE preview · esc close · ctrl-z undo"
         }
         Stage::Review => " y apply · esc back to editing",
         Stage::Saving => " applying...",
@@ -71,6 +71,27 @@ pub fn draw_editor(frame: &mut Frame, area: Rect, ed: &Editor, theme: &Theme) {
         head,
     );
     let block = |title: String| Block::default().borders(Borders::ALL).title(title);
+    // With the preview on, the script takes the right half.
+    let main = match &ed.preview {
+        Some((node, script)) if matches!(ed.stage, Stage::Editing | Stage::Review) => {
+            let [left, right] =
+                Layout::horizontal([Constraint::Percentage(55), Constraint::Percentage(45)])
+                    .areas(main);
+            let body: Vec<Line> = match script {
+                None => vec![Line::raw(" reading...")],
+                Some(Ok(text)) => text.lines().map(|l| Line::raw(l.to_string())).collect(),
+                Some(Err(e)) => vec![Line::styled(e.clone(), theme.error())],
+            };
+            frame.render_widget(
+                Paragraph::new(body)
+                    .wrap(ratatui::widgets::Wrap { trim: false })
+                    .block(block(format!(" iPXE for {node} (stored) "))),
+                right,
+            );
+            left
+        }
+        _ => main,
+    };
     match &ed.stage {
         Stage::Loading => frame.render_widget(
             Paragraph::new(" reading the stored version...").block(block(" Edit ".into())),

@@ -56,6 +56,11 @@ pub enum Msg {
     },
     /// A boot-parameters write was answered.
     BootSaved(Result<(), ClientError>),
+    /// A node's iPXE script arrived for the preview.
+    BootScript {
+        node: String,
+        result: Result<String, ClientError>,
+    },
     /// `$EDITOR` returned: the file's text, or why it failed.
     EditedExternally(Result<String, String>),
     /// An entry's history arrived.
@@ -128,6 +133,8 @@ pub enum Command {
     },
     /// Fetch an entry's history.
     FetchBootHistory(String),
+    /// Fetch the iPXE script a node gets now.
+    FetchBootScript(String),
     /// Hand this text to `$EDITOR` (the event loop suspends the screen meanwhile).
     EditExternally(String),
     /// Write boot parameters.
@@ -210,6 +217,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
         } => {
             app.dirty = true;
             boot::loaded(app, &targets, conflict, result.map(|b| *b))
+        }
+        Msg::BootScript { node, result } => {
+            boot::previewed(app, &node, result);
+            app.dirty = true;
+            Vec::new()
         }
         Msg::EditedExternally(result) => {
             boot::edited_externally(app, result);

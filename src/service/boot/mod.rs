@@ -97,7 +97,9 @@ impl Boot {
             booted: Some(name), ..
         } = &outcome
         {
-            self.index.record_boot(name, now_epoch());
+            if req.record {
+                self.index.record_boot(name, now_epoch());
+            }
         }
         answer(outcome)
     }

@@ -47,6 +47,9 @@ pub struct Request<'a> {
     pub base: &'a str,
     /// Whether to answer BSS's `json=1` form.
     pub json: bool,
+    /// Whether the fetch goes into endpoint history; off for a preview (chami's `preview=1`),
+    /// which is an operator looking, not a node booting.
+    pub record: bool,
 }
 
 /// What came out.
