@@ -6,34 +6,22 @@ mod common;
 
 use std::time::{Duration, Instant};
 
+use chami::client::events::Frame;
 use chami::service::auth::Role;
 use common::fleet::rig;
 use common::{mint_for, TestServer};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
-/// One SSE frame.
-#[derive(Debug, Clone)]
-struct Frame {
-    id: Option<u64>,
-    event: String,
-    data: Value,
-}
-
-/// An open event stream.
-struct Stream {
-    resp: reqwest::Response,
-    buf: String,
-}
+/// An open event stream, read with the console's own client.
+struct Stream(chami::client::events::EventStream);
 
 impl Stream {
     async fn open(t: &TestServer, token: &str, tenant: Option<&str>, last: Option<&str>) -> Stream {
+        // The wire format, checked on a plain request first.
         let mut req = t.client.get(t.url("/events")).bearer_auth(token);
         if let Some(name) = tenant {
             req = req.header("Cray-Tenant-Name", name);
-        }
-        if let Some(id) = last {
-            req = req.header("Last-Event-ID", id);
         }
         let resp = req.send().await.expect("connect to /events");
         assert_eq!(resp.status(), StatusCode::OK);
@@ -41,46 +29,21 @@ impl Stream {
             resp.headers()["content-type"].to_str().unwrap(),
             "text/event-stream"
         );
-        Stream {
-            resp,
-            buf: String::new(),
-        }
+        drop(resp);
+        let ca = std::fs::read(t.server.ca.as_ref().expect("a CA")).unwrap();
+        let client = chami::client::Client::new(&t.server.url(), token, Some(&ca))
+            .unwrap()
+            .for_tenant(tenant.map(String::from));
+        let last = last.map(|l| l.parse().expect("a numeric event ID"));
+        Stream(client.events(last).await.expect("the event stream"))
     }
 
-    /// The next frame (comments skipped), or None when `within` passes first.
+    /// The next frame (keep-alives skipped), or None when `within` passes first.
     async fn next(&mut self, within: Duration) -> Option<Frame> {
-        let deadline = Instant::now() + within;
-        loop {
-            if let Some(end) = self.buf.find("\n\n") {
-                let raw: String = self.buf.drain(..end + 2).collect();
-                let mut f = Frame {
-                    id: None,
-                    event: String::new(),
-                    data: Value::Null,
-                };
-                let mut data = String::new();
-                for line in raw.lines() {
-                    if let Some(v) = line.strip_prefix("id:") {
-                        f.id = v.trim().parse().ok();
-                    } else if let Some(v) = line.strip_prefix("event:") {
-                        f.event = v.trim().to_string();
-                    } else if let Some(v) = line.strip_prefix("data:") {
-                        data.push_str(v.trim());
-                    }
-                }
-                if f.event.is_empty() && data.is_empty() {
-                    continue; // keep-alive comment
-                }
-                f.data = serde_json::from_str(&data).expect("data is JSON");
-                return Some(f);
-            }
-            let left = deadline.checked_duration_since(Instant::now())?;
-            match tokio::time::timeout(left, self.resp.chunk()).await {
-                Ok(Ok(Some(bytes))) => self.buf.push_str(&String::from_utf8_lossy(&bytes)),
-                Ok(Ok(None)) => return None,
-                Ok(Err(e)) => panic!("stream failed: {e}"),
-                Err(_) => return None,
-            }
+        match tokio::time::timeout(within, self.0.next()).await {
+            Ok(Ok(f)) => Some(f),
+            Ok(Err(e)) => panic!("stream failed: {e}"),
+            Err(_) => None,
         }
     }
 
@@ -101,13 +64,6 @@ impl Stream {
             }
         }
     }
-}
-
-fn names(f: &Frame) -> Vec<String> {
-    f.data["ids"]
-        .as_array()
-        .map(|a| a.iter().map(|x| x.as_str().unwrap().to_string()).collect())
-        .unwrap_or_default()
 }
 
 #[tokio::test]
@@ -140,7 +96,7 @@ async fn a_power_change_reaches_the_stream_within_a_second_of_the_bmc() {
     // ...the stream says so within a second.
     let (f, _) = s
         .until(Duration::from_secs(5), |f| {
-            f.event == "component_states_changed" && names(f).contains(&"x3000c0s0b0n0".into())
+            f.event == "component_states_changed" && f.ids().contains(&"x3000c0s0b0n0".into())
         })
         .await;
     let late = on_at.elapsed();
@@ -206,7 +162,7 @@ async fn a_tenant_stream_carries_only_its_own_nodes() {
     }
     let (_, seen) = mine
         .until(Duration::from_secs(10), |f| {
-            f.event == "component_states_changed" && names(f) == ["x3000c0s0b0n0"]
+            f.event == "component_states_changed" && f.ids() == ["x3000c0s0b0n0"]
         })
         .await;
     for f in &seen {
@@ -221,7 +177,7 @@ async fn a_tenant_stream_carries_only_its_own_nodes() {
     let mut seen = Vec::new();
     let has = |seen: &[Frame], x: &str| {
         seen.iter()
-            .any(|f| f.event == "component_states_changed" && names(f).contains(&x.to_string()))
+            .any(|f| f.event == "component_states_changed" && f.ids().contains(&x.to_string()))
     };
     while !(has(&seen, nodes[0]) && has(&seen, nodes[2])) {
         let f = admin
@@ -260,7 +216,7 @@ async fn last_event_id_replays_what_was_missed() {
             .await
             .expect("replayed events");
         if f.event == "components_changed" {
-            changed.extend(names(&f));
+            changed.extend(f.ids());
         }
     }
     assert_eq!(changed, ["x1000c0s0b0n0", "x1000c0s1b0n0"]);

@@ -104,4 +104,20 @@ impl Connection {
         }
         Ok(())
     }
+
+    /// Connects for one command, runs `work` with the client, and closes the connection
+    /// (stopping an in-process core) whatever `work` returned. When both fail, `work`'s
+    /// error is the one returned.
+    pub async fn with<T, E: From<anyhow::Error>>(
+        args: &ConnectArgs,
+        who: &str,
+        work: impl AsyncFnOnce(&Client) -> Result<T, E>,
+    ) -> Result<T, E> {
+        let conn = Connection::open(args, who).await?;
+        let result = work(&conn.client).await;
+        let closed = conn.close().await;
+        let value = result?;
+        closed?;
+        Ok(value)
+    }
 }

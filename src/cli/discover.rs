@@ -167,10 +167,10 @@ fn table(rows: &[Outcome]) -> String {
 /// Runs `chami discover`: 0 when every endpoint was discovered, 3 when some were not (they are
 /// named on stderr), 1 when the request failed.
 pub async fn run(args: DiscoverArgs) -> anyhow::Result<ExitCode> {
-    let conn = Connection::open(&args.connect, "discover").await?;
-    let result = discover(&conn.client, &args).await;
-    conn.close().await?;
-    let rows = result?;
+    let rows = Connection::with(&args.connect, "discover", async |c| {
+        discover(c, &args).await
+    })
+    .await?;
     match args.output {
         Output::Table => print!("{}", table(&rows)),
         Output::Json => println!("{}", serde_json::to_string_pretty(&rows)?),

@@ -4,7 +4,7 @@
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
-use super::connect::{ConnectArgs, Connection};
+use super::connect::Connection;
 use super::nodes::Common;
 use super::output::{self, Failure};
 use crate::client::Client;
@@ -128,15 +128,6 @@ fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-async fn open(c: &ConnectArgs) -> Result<Connection, Failure> {
-    Ok(Connection::open(c, "cli").await?)
-}
-
-async fn done<T>(conn: Connection, r: Result<T, Failure>) -> Result<T, Failure> {
-    conn.close().await?;
-    r
-}
-
 /// Runs `chami audit`.
 pub async fn audit(a: AuditArgs) -> Result<(), Failure> {
     let mut q = form_urlencoded::Serializer::new(String::new());
@@ -155,9 +146,8 @@ pub async fn audit(a: AuditArgs) -> Result<(), Failure> {
             q.append_pair(k, v);
         }
     }
-    let conn = open(&a.common.connect).await?;
-    let r = async {
-        let mut rows: Vec<Value> = conn.client.get(&format!("/audit?{}", q.finish())).await?;
+    Connection::with(&a.common.connect, "cli", async |client| {
+        let mut rows: Vec<Value> = client.get(&format!("/audit?{}", q.finish())).await?;
         rows.reverse();
         let cols = [
             ("TIME", "time"),
@@ -175,9 +165,8 @@ pub async fn audit(a: AuditArgs) -> Result<(), Failure> {
             &cols,
             "id",
         )
-    }
-    .await;
-    done(conn, r).await
+    })
+    .await
 }
 
 /// Runs `chami tenants ...`.
@@ -186,12 +175,11 @@ pub async fn tenants(cmd: TenantsCommand) -> Result<(), Failure> {
         TenantsCommand::List(c) => (c, None),
         TenantsCommand::Show(n) => (&n.common, Some(n.name.clone())),
     };
-    let conn = open(&common.connect).await?;
-    let r = async {
+    Connection::with(&common.connect, "cli", async |client| {
         let rows: Vec<Value> = match &name {
-            None => conn.client.get("/apis/tapms/v1alpha3/tenants").await?,
+            None => client.get("/apis/tapms/v1alpha3/tenants").await?,
             Some(n) => vec![
-                conn.client
+                client
                     .get(&format!("/apis/tapms/v1alpha3/tenants/{}", enc(n)))
                     .await?,
             ],
@@ -209,9 +197,8 @@ pub async fn tenants(cmd: TenantsCommand) -> Result<(), Failure> {
             &cols,
             "metadata.name",
         )
-    }
-    .await;
-    done(conn, r).await
+    })
+    .await
 }
 
 /// Runs `chami groups ...` (`partitions` false) or `chami partitions ...`.
@@ -226,11 +213,10 @@ pub async fn sets(cmd: SetsCommand, partitions: bool) -> Result<(), Failure> {
         SetsCommand::List(c) => (c, None),
         SetsCommand::Show(n) => (&n.common, Some(n.name.clone())),
     };
-    let conn = open(&common.connect).await?;
-    let r = async {
+    Connection::with(&common.connect, "cli", async |client| {
         let rows: Vec<Value> = match &name {
-            None => conn.client.get(base).await?,
-            Some(n) => vec![conn.client.get(&format!("{base}/{}", enc(n))).await?],
+            None => client.get(base).await?,
+            Some(n) => vec![client.get(&format!("{base}/{}", enc(n))).await?],
         };
         let cols = [
             (if partitions { "PARTITION" } else { "GROUP" }, key),
@@ -240,9 +226,8 @@ pub async fn sets(cmd: SetsCommand, partitions: bool) -> Result<(), Failure> {
             ("MEMBERS", "members.ids"),
         ];
         output::print(output::format_or_default(common.output), &rows, &cols, key)
-    }
-    .await;
-    done(conn, r).await
+    })
+    .await
 }
 
 /// Runs `chami boot ...`.
@@ -254,9 +239,10 @@ pub async fn boot(cmd: BootCommand) -> Result<(), Failure> {
         BootCommand::Restore(r) => &r.common,
     };
     let format = output::format_or_default(common.output);
-    let conn = open(&common.connect).await?;
-    let r = boot_on(&conn.client, &cmd, format).await;
-    done(conn, r).await
+    Connection::with(&common.connect, "cli", async |c| {
+        boot_on(c, &cmd, format).await
+    })
+    .await
 }
 
 const PARAMS: &[(&str, &str)] = &[

@@ -205,8 +205,5 @@ fn connect_of(cmd: &NodesCommand) -> &ConnectArgs {
 
 /// Runs a `chami nodes` verb.
 pub async fn run(cmd: NodesCommand) -> Result<(), Failure> {
-    let conn = Connection::open(connect_of(&cmd), "cli").await?;
-    let result = run_on(&conn.client, &cmd).await;
-    conn.close().await?;
-    result
+    Connection::with(connect_of(&cmd), "cli", async |c| run_on(c, &cmd).await).await
 }

@@ -255,8 +255,5 @@ pub async fn run(cmd: PowerCommand) -> Result<(), Failure> {
             ));
         }
     }
-    let conn = Connection::open(connect_of(&cmd), "cli").await?;
-    let result = run_on(&conn.client, &cmd).await;
-    conn.close().await?;
-    result
+    Connection::with(connect_of(&cmd), "cli", async |c| run_on(c, &cmd).await).await
 }
