@@ -282,16 +282,17 @@ impl Power {
         if scope.tenant().is_none() {
             return self.list().await;
         }
-        let mut out = Vec::new();
-        for t in self.list().await? {
-            let Some(mut full) = self.store.transition(&t.id).await? else {
-                continue;
-            };
-            let tasks = full.tasks.take().unwrap_or_default();
-            if tasks.iter().all(|k| scope.allows(&k.xname)) {
-                out.push(t);
-            }
-        }
+        // Two reads, whatever the number of transitions: the list, and every task's node.
+        let foreign: std::collections::HashSet<String> = self
+            .store
+            .transition_nodes()
+            .await?
+            .into_iter()
+            .filter(|(_, x)| !scope.allows(x))
+            .map(|(id, _)| id)
+            .collect();
+        let mut out = self.list().await?;
+        out.retain(|t| !foreign.contains(&t.id));
         Ok(out)
     }
 

@@ -292,6 +292,9 @@ impl super::PowerStore for CachedStore {
     async fn transitions(&self) -> Result<Vec<crate::model::power::Transition>, StoreError> {
         self.inner.transitions().await
     }
+    async fn transition_nodes(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.inner.transition_nodes().await
+    }
     async fn set_transition_status(
         &self,
         id: &str,

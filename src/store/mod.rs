@@ -380,6 +380,9 @@ pub trait PowerStore: Send + Sync {
     /// Every transition with counts, without tasks, oldest first.
     async fn transitions(&self) -> Result<Vec<crate::model::power::Transition>, StoreError>;
 
+    /// `(transition ID, xname)` of every task of every transition.
+    async fn transition_nodes(&self) -> Result<Vec<(String, String)>, StoreError>;
+
     /// Sets a transition's status; false when there is none.
     async fn set_transition_status(
         &self,

@@ -115,18 +115,25 @@ impl PowerStore for SqliteStore {
         let rows = sqlx::query("SELECT * FROM power_transitions ORDER BY created, id")
             .fetch_all(&self.pool)
             .await?;
+        // Every transition's counts in one query, not one per transition.
+        let counts = sqlx::query(
+            "SELECT transition_id, status, COUNT(*) AS n FROM power_tasks \
+             GROUP BY transition_id, status",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_id: std::collections::HashMap<String, Vec<(String, i64)>> =
+            std::collections::HashMap::new();
+        for c in &counts {
+            by_id
+                .entry(c.try_get("transition_id")?)
+                .or_default()
+                .push((c.try_get("status")?, c.try_get("n")?));
+        }
         let mut out = Vec::with_capacity(rows.len());
         for row in &rows {
             let mut t = row_to_transition(row)?;
-            let counts = sqlx::query(
-                "SELECT status, COUNT(*) AS n FROM power_tasks WHERE transition_id = ? GROUP BY status",
-            )
-            .bind(&t.id)
-            .fetch_all(&self.pool)
-            .await?;
-            for c in &counts {
-                let status: String = c.try_get("status")?;
-                let n: i64 = c.try_get("n")?;
+            for (status, n) in by_id.remove(&t.id).unwrap_or_default() {
                 let n = n as u64;
                 t.counts.total += n;
                 match TaskStatus::parse(&status) {
@@ -141,6 +148,15 @@ impl PowerStore for SqliteStore {
             out.push(t);
         }
         Ok(out)
+    }
+
+    async fn transition_nodes(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT transition_id, xname FROM power_tasks")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("transition_id")?, r.try_get("xname")?)))
+            .collect()
     }
 
     async fn set_transition_status(
