@@ -131,6 +131,13 @@ async fn every_operation_end_to_end() {
     let (_, list) = t.get(TR).await;
     assert!(list["transitions"].as_array().unwrap().len() >= 10);
     assert!(list["transitions"][0].get("tasks").is_none(), "{list}");
+    // Each listed transition's counts are its own (all are read in one grouped query).
+    for item in list["transitions"].as_array().unwrap() {
+        let id = item["transitionID"].as_str().unwrap();
+        let (_, one) = t.get(&format!("{TR}/{id}")).await;
+        assert_eq!(item["taskCounts"], one["taskCounts"], "{id}");
+        assert!(item["taskCounts"]["total"].as_u64().unwrap() > 0, "{item}");
+    }
 }
 
 #[tokio::test]
