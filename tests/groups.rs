@@ -513,3 +513,60 @@ async fn unknown_group_or_partition_in_a_filter_is_named() {
         Vec::<String>::new()
     );
 }
+
+/// The console's `+`/`-` on marked nodes: one call per node, a result for each; a failure
+/// (already a member, not a member, unknown node) is named and the others still apply.
+#[tokio::test]
+async fn console_client_adds_and_removes_members_node_by_node() {
+    let t = seeded().await;
+    let (status, body) = t
+        .post(
+            "/hsm/v2/groups",
+            json!({"label": "blue", "members": {"ids": [NODES[0]]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let ca = std::fs::read(t.server.ca.as_ref().unwrap()).unwrap();
+    let c = chami::client::Client::new(&t.server.url(), &t.admin, Some(&ca)).unwrap();
+    let ids: Vec<String> = [NODES[0], NODES[1], NODES[2], "x1000c0s9b0n0"]
+        .map(String::from)
+        .to_vec();
+    let results = c.change_members(false, "blue", true, &ids).await;
+    let order: Vec<&str> = results.iter().map(|(x, _)| x.as_str()).collect();
+    assert_eq!(order, ids.iter().map(String::as_str).collect::<Vec<_>>());
+    let failed: Vec<&str> = results
+        .iter()
+        .filter(|(_, r)| r.is_err())
+        .map(|(x, _)| x.as_str())
+        .collect();
+    // Already a member, and a node the inventory does not have.
+    assert_eq!(failed, [NODES[0], "x1000c0s9b0n0"], "{results:?}");
+    let (_, g) = t.get("/hsm/v2/groups/blue").await;
+    assert_eq!(members(&g), [NODES[0], NODES[1], NODES[2]]);
+
+    let gone = vec![NODES[1].to_string(), NODES[3].to_string()];
+    let results = c.change_members(false, "blue", false, &gone).await;
+    assert!(results[0].1.is_ok(), "{results:?}");
+    let err = results[1].1.as_ref().unwrap_err();
+    assert!(
+        matches!(err, chami::client::ClientError::Api { status: 404, .. }),
+        "{err}"
+    );
+    let (_, g) = t.get("/hsm/v2/groups/blue").await;
+    assert_eq!(members(&g), [NODES[0], NODES[2]]);
+
+    // Partitions take the same path.
+    let (status, body) = t
+        .post(
+            "/hsm/v2/partitions",
+            json!({"name": "p1", "members": {"ids": []}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let results = c
+        .change_members(true, "p1", true, &[NODES[3].to_string()])
+        .await;
+    assert!(results[0].1.is_ok(), "{results:?}");
+    let (_, p) = t.get("/hsm/v2/partitions/p1").await;
+    assert_eq!(members(&p), [NODES[3]]);
+}

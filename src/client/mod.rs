@@ -125,6 +125,45 @@ impl Client {
         }
     }
 
+    /// Adds each of `ids` to a group or partition (or removes it), at most 16 calls at a
+    /// time; one result per node, in the order given.
+    pub async fn change_members(
+        &self,
+        partition: bool,
+        name: &str,
+        add: bool,
+        ids: &[String],
+    ) -> Vec<(String, Result<(), ClientError>)> {
+        use futures::StreamExt;
+        let set = if partition { "partitions" } else { "groups" };
+        let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
+        let base = format!("/hsm/v2/{set}/{}/members", enc(name));
+        futures::stream::iter(ids.iter().cloned())
+            .map(|id| {
+                let base = base.clone();
+                async move {
+                    let r = if add {
+                        self.write(Method::POST, &base, &serde_json::json!({ "id": id }))
+                            .await
+                    } else {
+                        self.call(Method::DELETE, &format!("{base}/{}", enc(&id)))
+                            .await
+                            .and_then(|(status, text)| {
+                                if status.is_success() {
+                                    Ok(())
+                                } else {
+                                    Err(api_error(status, &text))
+                                }
+                            })
+                    };
+                    (id, r)
+                }
+            })
+            .buffered(16)
+            .collect()
+            .await
+    }
+
     /// The core's base URL.
     pub fn base_url(&self) -> &str {
         &self.base

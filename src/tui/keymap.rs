@@ -33,6 +33,8 @@ pub enum Action {
     Retry,
     Edit,
     EditExternally,
+    AddMembers,
+    RemoveMembers,
 }
 
 /// Every action: name, help text, default keys, whether the hint bar shows it.
@@ -123,6 +125,20 @@ const ACTIONS: &[(Action, &str, &str, &[&str], bool)] = &[
         "edit-external",
         "edit boot parameters in $EDITOR",
         &["E"],
+        false,
+    ),
+    (
+        Action::AddMembers,
+        "add-members",
+        "add the marked nodes to the group or partition under the cursor",
+        &["+"],
+        false,
+    ),
+    (
+        Action::RemoveMembers,
+        "remove-members",
+        "remove the marked nodes from the group or partition under the cursor",
+        &["-"],
         false,
     ),
     (
@@ -253,7 +269,13 @@ impl Action {
     pub fn mutates(self) -> bool {
         matches!(
             self,
-            Action::Power | Action::Abort | Action::Retry | Action::Edit | Action::EditExternally
+            Action::Power
+                | Action::Abort
+                | Action::Retry
+                | Action::Edit
+                | Action::EditExternally
+                | Action::AddMembers
+                | Action::RemoveMembers
         )
     }
 }

@@ -375,6 +375,23 @@ fn run_command(cmd: Command, client: &Client, tx: &mpsc::UnboundedSender<Msg>) {
                 });
             });
         }
+        Command::ChangeMembers {
+            partition,
+            name,
+            add,
+            ids,
+        } => {
+            let (client, tx) = (client.clone(), tx.clone());
+            tokio::spawn(async move {
+                let set = if partition { "partition" } else { "group" };
+                let what = format!(
+                    "{} {set} {name}",
+                    if add { "added to" } else { "removed from" }
+                );
+                let results = client.change_members(partition, &name, add, &ids).await;
+                let _ = tx.send(Msg::MembersChanged { what, results });
+            });
+        }
         Command::FetchBootScript(node) => {
             let (client, tx) = (client.clone(), tx.clone());
             tokio::spawn(async move {

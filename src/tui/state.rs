@@ -523,6 +523,11 @@ pub enum Input {
     Command(String),
     /// `s` was pressed: the next key picks a sort column.
     SortPending,
+    /// A change waits for `y` (any other key cancels it).
+    Confirm {
+        prompt: String,
+        command: Box<super::update::Command>,
+    },
 }
 
 /// The node detail as loaded, or why it could not be.

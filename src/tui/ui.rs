@@ -534,6 +534,7 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Span::raw(t.clone()),
             Span::raw("▏"),
         ]),
+        Input::Confirm { prompt, .. } => Line::styled(prompt.clone(), theme.accent()),
         Input::SortPending => Line::styled(
             format!(
                 "sort by: {}",

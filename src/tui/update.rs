@@ -63,6 +63,11 @@ pub enum Msg {
     },
     /// `$EDITOR` returned: the file's text, or why it failed.
     EditedExternally(Result<String, String>),
+    /// Member changes were answered, one result per node.
+    MembersChanged {
+        what: String,
+        results: Vec<(String, Result<(), ClientError>)>,
+    },
     /// An entry's history arrived.
     BootHistory {
         name: String,
@@ -133,6 +138,13 @@ pub enum Command {
     },
     /// Fetch an entry's history.
     FetchBootHistory(String),
+    /// Add nodes to (or remove them from) a group or partition, one call per node.
+    ChangeMembers {
+        partition: bool,
+        name: String,
+        add: bool,
+        ids: Vec<String>,
+    },
     /// Fetch the iPXE script a node gets now.
     FetchBootScript(String),
     /// Hand this text to `$EDITOR` (the event loop suspends the screen meanwhile).
@@ -226,6 +238,30 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
         Msg::EditedExternally(result) => {
             boot::edited_externally(app, result);
             app.dirty = true;
+            Vec::new()
+        }
+        Msg::MembersChanged { what, results } => {
+            let failed: Vec<String> = results
+                .iter()
+                .filter_map(|(x, r)| r.as_ref().err().map(|e| format!("{x}: {e}")))
+                .collect();
+            let ok = results.len() - failed.len();
+            match failed.first() {
+                None => say(app, format!("{what}: {ok} done"), false),
+                Some(first) => say(
+                    app,
+                    format!(
+                        "{what}: {ok} done, {} failed (first: {first})",
+                        failed.len()
+                    ),
+                    true,
+                ),
+            }
+            // Memberships moved: read the inventory and the list again.
+            app.last_fetch = None;
+            if let View::List { kind, .. } = app.view() {
+                return vec![fetch_list(app, *kind)];
+            }
             Vec::new()
         }
         Msg::BootHistory { name, result } => {
@@ -416,6 +452,15 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Command> {
     match app.input.clone() {
         Input::Filter(text) => filter_key(app, text, k),
         Input::Command(text) => command_key(app, text, k),
+        Input::Confirm { command, .. } => {
+            app.input = Input::None;
+            if k.code == KeyCode::Char('y') {
+                app.message = None;
+                return vec![*command];
+            }
+            say(app, "cancelled: nothing was changed", false);
+            Vec::new()
+        }
         Input::SortPending => {
             app.input = Input::None;
             if let KeyCode::Char(c) = k.code {
@@ -604,6 +649,57 @@ fn fetch_list(app: &App, kind: ListKind) -> Command {
     }
 }
 
+/// `+`/`-` in `:groups` or `:partitions`: asks to add the marked nodes to the set under the
+/// cursor, or remove them from it.
+fn members(app: &mut App, add: bool) -> Vec<Command> {
+    let View::List { kind, cursor } = app.view().clone() else {
+        return Vec::new();
+    };
+    let partition = match kind {
+        ListKind::Groups => false,
+        ListKind::Partitions => true,
+        _ => return Vec::new(),
+    };
+    if app.read_only {
+        say(app, "read-only console: membership changes are off", true);
+        return Vec::new();
+    }
+    let Some(key) = list_key(app, kind, cursor) else {
+        return Vec::new();
+    };
+    let name = key
+        .split_once('=')
+        .map_or(key.as_str(), |(_, n)| n)
+        .to_string();
+    if app.marks.is_empty() {
+        say(
+            app,
+            "mark nodes in the inventory first (space, V, ctrl-a), then come back",
+            true,
+        );
+        return Vec::new();
+    }
+    let ids: Vec<String> = app.marks.iter().cloned().collect();
+    let set = if partition { "partition" } else { "group" };
+    let prompt = format!(
+        "{} {} node(s) {} {set} {name}: {}? y/N",
+        if add { "add" } else { "remove" },
+        ids.len(),
+        if add { "to" } else { "from" },
+        crate::model::hostlist::compress(&ids)
+    );
+    app.input = Input::Confirm {
+        prompt,
+        command: Box::new(Command::ChangeMembers {
+            partition,
+            name,
+            add,
+            ids,
+        }),
+    };
+    Vec::new()
+}
+
 /// The key of a list's row.
 fn list_key(app: &App, kind: ListKind, cursor: usize) -> Option<String> {
     match app.lists.get(&kind) {
@@ -690,6 +786,9 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
             if let View::Transition { id, .. } = app.view().clone() {
                 return power::abort(app, &id);
             }
+        }
+        Action::AddMembers | Action::RemoveMembers => {
+            return members(app, action == Action::AddMembers);
         }
         Action::Retry => {
             if let View::Transition { id, .. } = app.view().clone() {
@@ -1143,6 +1242,94 @@ mod tests {
         assert!(matches!(app.lists.get(&ListKind::Endpoints), Some(Err(e)) if e.contains("403")));
         press(&mut app, KeyCode::Esc);
         assert_eq!(*app.view(), View::Inventory);
+    }
+
+    #[test]
+    fn plus_and_minus_change_members_of_the_set_under_the_cursor_after_y() {
+        let mut app = app_with(6);
+        // No marks: nothing to ask.
+        press(&mut app, KeyCode::Char(':'));
+        typed(&mut app, "groups");
+        press(&mut app, KeyCode::Enter);
+        let group: crate::model::group::Group =
+            serde_json::from_value(json!({"label": "blue", "members": {"ids": []}})).unwrap();
+        update(
+            &mut app,
+            Msg::List {
+                kind: ListKind::Groups,
+                result: Ok(ListData::groups(&[group])),
+            },
+        );
+        assert!(press(&mut app, KeyCode::Char('+')).is_empty());
+        assert!(app.message.as_ref().unwrap().0.contains("mark nodes"));
+        assert_eq!(app.input, Input::None);
+        // Mark two nodes, come back.
+        press(&mut app, KeyCode::Esc);
+        press(&mut app, KeyCode::Char(' '));
+        press(&mut app, KeyCode::Char(' '));
+        assert_eq!(app.marks.len(), 2);
+        press(&mut app, KeyCode::Char(':'));
+        typed(&mut app, "groups");
+        press(&mut app, KeyCode::Enter);
+        update(
+            &mut app,
+            Msg::List {
+                kind: ListKind::Groups,
+                result: Ok(ListData::groups(&[serde_json::from_value(
+                    json!({"label": "blue", "members": {"ids": []}}),
+                )
+                .unwrap()])),
+            },
+        );
+        press(&mut app, KeyCode::Char('+'));
+        let Input::Confirm { prompt, .. } = &app.input else {
+            panic!("{:?}", app.input)
+        };
+        assert_eq!(
+            prompt,
+            "add 2 node(s) to group blue: x1000c0s0b0n[0-1]? y/N"
+        );
+        // Anything but y cancels.
+        assert!(press(&mut app, KeyCode::Char('n')).is_empty());
+        assert_eq!(app.input, Input::None);
+        press(&mut app, KeyCode::Char('+'));
+        let cmds = press(&mut app, KeyCode::Char('y'));
+        assert_eq!(
+            cmds,
+            [Command::ChangeMembers {
+                partition: false,
+                name: "blue".into(),
+                add: true,
+                ids: vec!["x1000c0s0b0n0".into(), "x1000c0s0b0n1".into()],
+            }]
+        );
+        let cmds = update(
+            &mut app,
+            Msg::MembersChanged {
+                what: "added to group blue".into(),
+                results: vec![
+                    ("x1000c0s0b0n0".into(), Ok(())),
+                    (
+                        "x1000c0s0b0n1".into(),
+                        Err(ClientError::Api {
+                            status: 409,
+                            detail: "already a member".into(),
+                        }),
+                    ),
+                ],
+            },
+        );
+        assert_eq!(cmds, [Command::FetchList(ListKind::Groups)]);
+        let (text, error) = app.message.clone().unwrap();
+        assert!(error);
+        assert_eq!(
+            text,
+            "added to group blue: 1 done, 1 failed (first: x1000c0s0b0n1: 409: already a member)"
+        );
+        // `-` in a read-only console does nothing.
+        app.read_only = true;
+        assert!(press(&mut app, KeyCode::Char('-')).is_empty());
+        assert_eq!(app.input, Input::None);
     }
 
     #[test]
