@@ -458,8 +458,10 @@ pub fn key(app: &mut App, k: KeyEvent) -> Vec<Command> {
         return cmds;
     }
     match ed.stage.clone() {
+        // esc abandons a first read; while a refused write's newer version loads, the text
+        // waits for it (the conflict screen offers cancel).
         Stage::Loading | Stage::Saving => {
-            close = k.code == KeyCode::Esc && ed.stage == Stage::Loading
+            close = k.code == KeyCode::Esc && ed.stage == Stage::Loading && !ed.changed()
         }
         Stage::Editing => match k.code {
             // ctrl-o: the entry's history, to bring an earlier version back into the text.
@@ -525,7 +527,12 @@ pub fn key(app: &mut App, k: KeyEvent) -> Vec<Command> {
             KeyCode::Esc | KeyCode::Char('n') => ed.stage = Stage::Editing,
             _ => {}
         },
-        Stage::History(None, _) => close = k.code == KeyCode::Esc,
+        // Still loading: esc goes back to the text (which may hold unsaved changes).
+        Stage::History(None, _) => {
+            if k.code == KeyCode::Esc {
+                ed.stage = Stage::Editing;
+            }
+        }
         Stage::History(Some(versions), cursor) => match k.code {
             KeyCode::Up | KeyCode::Char('k') => {
                 ed.stage = Stage::History(Some(versions), cursor.saturating_sub(1));
@@ -718,6 +725,9 @@ mod tests {
                 conflict: true
             }]
         );
+        // esc while the newer version loads does not throw the text away.
+        press(&mut a, KeyCode::Esc);
+        assert!(a.editor.is_some());
         update(&mut a, loaded_msg(true, base("console=ttyS1", "\"v2\"")));
         let ed = a.editor.as_ref().unwrap();
         assert!(matches!(ed.stage, Stage::Conflict(_)));
@@ -820,6 +830,12 @@ mod tests {
             Msg::Key(KeyEvent::new(KeyCode::Char('o'), KeyModifiers::CONTROL)),
         );
         assert_eq!(cmds, vec![Command::FetchBootHistory("compute".into())]);
+        // esc while it loads keeps the editor and its unsaved text.
+        let mut waiting = a.clone();
+        press(&mut waiting, KeyCode::Esc);
+        let ed = waiting.editor.as_ref().expect("still open");
+        assert_eq!(ed.stage, Stage::Editing);
+        assert!(ed.changed());
         let version = |n: u64, params: &str, data: bool| BootVersion {
             name: "compute".into(),
             version: n,
