@@ -57,15 +57,6 @@ async fn count(
     req: axum::extract::Request,
     next: axum::middleware::Next,
 ) -> axum::response::Response {
-    count_on(Listener::Https, &state, req, next).await
-}
-
-async fn count_on(
-    listener: Listener,
-    state: &AppState,
-    req: axum::extract::Request,
-    next: axum::middleware::Next,
-) -> axum::response::Response {
     // MatchedPath and a standard Method clone without allocating.
     let route = req
         .extensions()
@@ -75,7 +66,7 @@ async fn count_on(
     let start = std::time::Instant::now();
     let resp = next.run(req).await;
     state.metrics.observe(
-        listener,
+        Listener::Https,
         route.as_ref().map_or("(unmatched)", |m| m.as_str()),
         &method,
         resp.status().as_u16(),

@@ -7,7 +7,7 @@ use serde_json::{json, Value};
 use super::connect::Connection;
 use super::nodes::Common;
 use super::output::{self, Failure};
-use crate::client::Client;
+use crate::client::{enc, Client};
 
 /// Options of `chami audit`.
 #[derive(Debug, Args)]
@@ -122,10 +122,6 @@ pub struct BootRestore {
     pub version: u64,
     #[command(flatten)]
     pub common: Common,
-}
-
-fn enc(s: &str) -> String {
-    form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
 /// Runs `chami audit`.

@@ -4,7 +4,7 @@ use reqwest::header::{ETAG, IF_MATCH};
 use reqwest::Method;
 use serde_json::Value;
 
-use super::{api_error, describe_reqwest, Client, ClientError};
+use super::{api_error, enc, Client, ClientError};
 use crate::model::boot::{BootParams, BootVersion};
 
 /// What the editor starts from for a set of names.
@@ -22,11 +22,7 @@ pub struct BootBase {
 
 /// `a,b,c` with each name form-encoded.
 fn names_query(names: &[String]) -> String {
-    names
-        .iter()
-        .map(|n| form_urlencoded::byte_serialize(n.as_bytes()).collect::<String>())
-        .collect::<Vec<_>>()
-        .join(",")
+    names.iter().map(|n| enc(n)).collect::<Vec<_>>().join(",")
 }
 
 fn bare(mut p: BootParams) -> BootParams {
@@ -50,7 +46,7 @@ impl Client {
     ) -> Result<Vec<BootVersion>, ClientError> {
         self.get(&format!(
             "/boot/v1/bootparameters/history?name={}&limit={limit}",
-            names_query(&[name.to_string()])
+            enc(name)
         ))
         .await
     }
@@ -62,35 +58,30 @@ impl Client {
             .first()
             .ok_or_else(|| ClientError::Setup("no names to edit".into()))?;
         let path = format!("/boot/v1/bootparameters?name={}", names_query(names));
-        let resp = self
-            .request(Method::GET, &format!("{}{path}", self.base))
-            .send()
-            .await
-            .map_err(|e| self.unreachable(&e))?;
-        let status = resp.status();
-        let etag = resp
-            .headers()
+        let req = self.request(Method::GET, &format!("{}{path}", self.base));
+        let (status, headers, text) = self.exchange(req).await?;
+        let etag = headers
             .get(ETAG)
             .and_then(|v| v.to_str().ok())
             .map(str::to_string);
-        let text = resp.text().await.map_err(|e| self.unreachable(&e))?;
         if status.as_u16() == 404 {
-            let v: Value = self
-                .get(&format!(
+            // Nothing of its own: start from what it inherits, or from nothing.
+            let v: Option<Value> = self
+                .get_optional(&format!(
                     "/boot/v1/bootparameters/effective?name={}",
-                    names_query(std::slice::from_ref(first))
+                    enc(first)
                 ))
-                .await
-                .or_else(|e| match e {
-                    // Nothing to inherit either: start empty.
-                    ClientError::Api { status: 404, .. } => Ok(Value::Null),
-                    e => Err(e),
-                })?;
-            let source = v["source"].as_str().unwrap_or("nothing").to_string();
-            let params = if v.is_null() {
-                BootParams::default()
-            } else {
-                serde_json::from_value(v).map_err(|e| ClientError::Decode(e.to_string()))?
+                .await?;
+            let source = v
+                .as_ref()
+                .and_then(|v| v["source"].as_str())
+                .unwrap_or("nothing")
+                .to_string();
+            let params = match v {
+                None => BootParams::default(),
+                Some(v) => {
+                    serde_json::from_value(v).map_err(|e| ClientError::Decode(e.to_string()))?
+                }
             };
             return Ok(BootBase {
                 params: bare(params),
@@ -143,19 +134,10 @@ impl Client {
         if let Some(tag) = etag {
             req = req.header(IF_MATCH, tag);
         }
-        let resp = req.send().await.map_err(|e| self.unreachable(&e))?;
-        let status = resp.status();
-        let text = resp.text().await.map_err(|e| self.unreachable(&e))?;
+        let (status, _, text) = self.exchange(req).await?;
         if !status.is_success() {
             return Err(api_error(status, &text));
         }
         Ok(())
-    }
-
-    fn unreachable(&self, e: &reqwest::Error) -> ClientError {
-        ClientError::Unreachable {
-            url: self.base.clone(),
-            detail: describe_reqwest(e),
-        }
     }
 }

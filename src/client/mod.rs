@@ -47,6 +47,11 @@ pub enum ClientError {
     Setup(String),
 }
 
+/// `s` form-encoded, for a path segment or a query value.
+pub fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
+
 /// A client for one core, with one bearer token.
 #[derive(Clone)]
 pub struct Client {
@@ -136,7 +141,6 @@ impl Client {
     ) -> Vec<(String, Result<(), ClientError>)> {
         use futures::StreamExt;
         let set = if partition { "partitions" } else { "groups" };
-        let enc = |s: &str| form_urlencoded::byte_serialize(s.as_bytes()).collect::<String>();
         let base = format!("/hsm/v2/{set}/{}/members", enc(name));
         futures::stream::iter(ids.iter().cloned())
             .map(|id| {
@@ -146,15 +150,7 @@ impl Client {
                         self.write(Method::POST, &base, &serde_json::json!({ "id": id }))
                             .await
                     } else {
-                        self.call(Method::DELETE, &format!("{base}/{}", enc(&id)))
-                            .await
-                            .and_then(|(status, text)| {
-                                if status.is_success() {
-                                    Ok(())
-                                } else {
-                                    Err(api_error(status, &text))
-                                }
-                            })
+                        self.delete(&format!("{base}/{}", enc(&id))).await
                     };
                     (id, r)
                 }
@@ -183,16 +179,33 @@ impl Client {
         if let Some(b) = body {
             req = req.json(b);
         }
-        let resp = req.send().await.map_err(|e| ClientError::Unreachable {
-            url: self.base.clone(),
-            detail: describe_reqwest(&e),
-        })?;
-        let status = resp.status();
-        let text = resp.text().await.map_err(|e| ClientError::Unreachable {
-            url: self.base.clone(),
-            detail: describe_reqwest(&e),
-        })?;
+        let (status, _, text) = self.exchange(req).await?;
         Ok((status, text))
+    }
+
+    /// Sends a built request; the status, headers and body text of the answer.
+    async fn exchange(
+        &self,
+        req: reqwest::RequestBuilder,
+    ) -> Result<(StatusCode, reqwest::header::HeaderMap, String), ClientError> {
+        let unreachable = |e: reqwest::Error| ClientError::Unreachable {
+            url: self.base.clone(),
+            detail: describe_reqwest(&e),
+        };
+        let resp = req.send().await.map_err(unreachable)?;
+        let status = resp.status();
+        let headers = resp.headers().clone();
+        let text = resp.text().await.map_err(unreachable)?;
+        Ok((status, headers, text))
+    }
+
+    /// DELETEs `path`; a non-2xx is an `Api` error.
+    pub async fn delete(&self, path: &str) -> Result<(), ClientError> {
+        let (status, text) = self.call(Method::DELETE, path).await?;
+        if !status.is_success() {
+            return Err(api_error(status, &text));
+        }
+        Ok(())
     }
 
     /// GETs `path` and decodes the JSON answer; a non-2xx is an `Api` error.

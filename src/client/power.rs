@@ -97,17 +97,8 @@ impl Client {
 
     /// Asks a transition to stop.
     pub async fn abort_transition(&self, id: &str) -> Result<(), ClientError> {
-        let (status, text) = self
-            .send(
-                reqwest::Method::DELETE,
-                &format!("/power-control/v1/transitions/{id}"),
-                None,
-            )
-            .await?;
-        if !status.is_success() {
-            return Err(super::api_error(status, &text));
-        }
-        Ok(())
+        self.delete(&format!("/power-control/v1/transitions/{id}"))
+            .await
     }
 }
 

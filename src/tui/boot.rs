@@ -51,18 +51,23 @@ impl Cloud {
     }
 }
 
-/// The YAML the editor shows for `p`.
-pub fn to_text(p: &BootParams) -> String {
+/// The YAML the editor shows for what an entry boots.
+pub fn to_text(d: &BootData) -> String {
     let doc = Doc {
-        kernel: p.kernel.clone(),
-        initrd: p.initrd.clone(),
-        params: p.params.clone(),
+        kernel: d.kernel.clone(),
+        initrd: d.initrd.clone(),
+        params: d.params.clone(),
         cloud_init: Cloud {
-            meta_data: p.cloud_init.meta_data.clone(),
-            user_data: p.cloud_init.user_data.clone(),
+            meta_data: d.cloud_init.meta_data.clone(),
+            user_data: d.cloud_init.user_data.clone(),
         },
     };
     serde_yaml::to_string(&doc).unwrap_or_default()
+}
+
+/// `line N: why`, for a problem in the text (`line` 0-based).
+pub fn at_line((line, why): &(usize, String)) -> String {
+    format!("line {}: {why}", line + 1)
 }
 
 /// Reads the editor's text back: the parameters to write (phone-home taken from `base`), or
@@ -198,22 +203,14 @@ impl Editor {
     }
 
     fn take_base(&mut self, base: BootBase) {
-        self.base_text = to_text(&base.params);
+        self.base_text = to_text(&BootData::of(&base.params));
         self.base = base;
     }
 }
 
 /// The YAML of a version from the history (`None` for a delete).
 pub fn version_text(v: &BootVersion) -> Option<String> {
-    v.data.as_ref().map(|d| {
-        to_text(&BootParams {
-            kernel: d.kernel.clone(),
-            initrd: d.initrd.clone(),
-            params: d.params.clone(),
-            cloud_init: d.cloud_init.clone(),
-            ..BootParams::default()
-        })
-    })
+    v.data.as_ref().map(to_text)
 }
 
 /// A node that boots from `name`: the node itself, else a node in that group or role (or
@@ -241,11 +238,7 @@ pub fn previewed(app: &mut App, node: &str, result: Result<String, ClientError>)
 }
 
 /// `ctrl-p`: shows or hides the script a node booting from the first target gets now.
-fn toggle_preview(
-    app: &App,
-    ed: &mut Editor,
-    message: &mut Option<(String, bool)>,
-) -> Vec<Command> {
+fn toggle_preview(app: &mut App, ed: &mut Editor) -> Vec<Command> {
     if ed.preview.take().is_some() {
         return Vec::new();
     }
@@ -255,7 +248,7 @@ fn toggle_preview(
             vec![Command::FetchBootScript(node)]
         }
         None => {
-            *message = Some((
+            app.message = Some((
                 format!(
                     "no node in the inventory boots from {} to preview",
                     ed.targets[0]
@@ -383,9 +376,7 @@ pub fn edited_externally(app: &mut App, result: Result<String, String>) {
             ed.set_text(&text);
             ed.stage = Stage::Editing;
             match &ed.problem {
-                Some((line, why)) => {
-                    app.message = Some((format!("line {}: {why}", line + 1), true));
-                }
+                Some(problem) => app.message = Some((at_line(problem), true)),
                 None if ed.changed() => ed.stage = Stage::Review,
                 None => app.message = Some(("nothing changed".into(), false)),
             }
@@ -449,11 +440,7 @@ pub fn key(app: &mut App, k: KeyEvent) -> Vec<Command> {
     let mut close = false;
     let previewable = matches!(ed.stage, Stage::Editing | Stage::Review);
     if ctrl && k.code == KeyCode::Char('p') && previewable {
-        let mut message = None;
-        let cmds = toggle_preview(app, &mut ed, &mut message);
-        if message.is_some() {
-            app.message = message;
-        }
+        let cmds = toggle_preview(app, &mut ed);
         app.editor = Some(ed);
         return cmds;
     }
@@ -477,9 +464,7 @@ pub fn key(app: &mut App, k: KeyEvent) -> Vec<Command> {
                 }
             }
             KeyCode::Char('s') if ctrl => match &ed.problem {
-                Some((line, why)) => {
-                    app.message = Some((format!("line {}: {why}", line + 1), true));
-                }
+                Some(problem) => app.message = Some((at_line(problem), true)),
                 None if !ed.changed() => {
                     app.message = Some(("nothing changed".into(), false));
                 }
@@ -519,9 +504,9 @@ pub fn key(app: &mut App, k: KeyEvent) -> Vec<Command> {
                         create: ed.creates(),
                     });
                 }
-                Err((line, why)) => {
+                Err(problem) => {
                     ed.stage = Stage::Editing;
-                    app.message = Some((format!("line {}: {why}", line + 1), true));
+                    app.message = Some((at_line(&problem), true));
                 }
             },
             KeyCode::Esc | KeyCode::Char('n') => ed.stage = Stage::Editing,
@@ -1049,7 +1034,7 @@ mod tests {
             ..BootParams::default()
         };
         p.cloud_init.phone_home.pub_key_rsa = "ssh-rsa AAA".into();
-        let text = to_text(&p);
+        let text = to_text(&BootData::of(&p));
         assert!(text.contains("kernel: http://s/k\n"), "{text}");
         assert!(!text.contains("cloud-init"), "{text}");
         assert_eq!(parse(&text, &p).unwrap(), p);

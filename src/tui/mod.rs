@@ -269,165 +269,127 @@ fn clock() -> String {
     format!("{:02}:{:02}:{:02}Z", now.hour(), now.minute(), now.second())
 }
 
+/// Runs `call` with a clone of the client on a task of its own; the message it ends with goes
+/// back to the loop.
+fn spawn_call<F>(client: &Client, tx: &mpsc::UnboundedSender<Msg>, call: impl FnOnce(Client) -> F)
+where
+    F: std::future::Future<Output = Msg> + Send + 'static,
+{
+    let (work, tx) = (call(client.clone()), tx.clone());
+    tokio::spawn(async move {
+        let _ = tx.send(work.await);
+    });
+}
+
 fn run_command(cmd: Command, client: &Client, tx: &mpsc::UnboundedSender<Msg>) {
+    use state::{ListData, ListKind};
     match cmd {
-        Command::FetchInventory => {
-            let (client, tx) = (client.clone(), tx.clone());
-            tokio::spawn(async move {
-                let result = tokio::try_join!(client.components(), client.memberships());
-                let _ = tx.send(Msg::Inventory {
-                    result,
-                    at: clock(),
-                });
-            });
-        }
-        Command::FetchDetail(xname) => {
-            let (client, tx) = (client.clone(), tx.clone());
-            tokio::spawn(async move {
-                let result = client.node_detail(&xname).await.map(Box::new);
-                let _ = tx.send(Msg::Detail { xname, result });
-            });
-        }
-        Command::FetchList(kind) => {
-            let (client, tx) = (client.clone(), tx.clone());
-            tokio::spawn(async move {
-                use state::{ListData, ListKind};
-                let result = match kind {
-                    ListKind::Groups => client.groups().await.map(|g| ListData::groups(&g)),
-                    ListKind::Partitions => {
-                        client.partitions().await.map(|p| ListData::partitions(&p))
-                    }
-                    ListKind::Endpoints => {
-                        client.endpoints().await.map(|e| ListData::endpoints(&e))
-                    }
-                    ListKind::Transitions => client
-                        .transitions()
-                        .await
-                        .map(|t| ListData::transitions(&t)),
-                    ListKind::Tenants => client.tenants().await.map(|t| ListData::tenants(&t)),
-                    ListKind::Boot => client.boot_entries().await.map(|b| ListData::boot(&b)),
-                    ListKind::Audit => client
-                        .audit("order=desc&limit=1000")
-                        .await
-                        .map(|a| ListData::audit(&a)),
-                };
-                let _ = tx.send(Msg::List { kind, result });
-            });
-        }
-        Command::FetchAudit(query) => {
-            let (client, tx) = (client.clone(), tx.clone());
-            tokio::spawn(async move {
-                let q = if query.is_empty() {
-                    "order=desc&limit=1000".to_string()
-                } else {
-                    format!("order=desc&limit=1000&{query}")
-                };
-                let result = client.audit(&q).await.map(|a| state::ListData::audit(&a));
-                let _ = tx.send(Msg::List {
-                    kind: state::ListKind::Audit,
-                    result,
-                });
-            });
-        }
+        Command::FetchInventory => spawn_call(client, tx, |c| async move {
+            let result = tokio::try_join!(c.components(), c.memberships());
+            Msg::Inventory {
+                result,
+                at: clock(),
+            }
+        }),
+        Command::FetchDetail(xname) => spawn_call(client, tx, |c| async move {
+            let result = c.node_detail(&xname).await.map(Box::new);
+            Msg::Detail { xname, result }
+        }),
+        Command::FetchList(kind) => spawn_call(client, tx, move |c| async move {
+            let result = match kind {
+                ListKind::Groups => c.groups().await.map(|g| ListData::groups(&g)),
+                ListKind::Partitions => c.partitions().await.map(|p| ListData::partitions(&p)),
+                ListKind::Endpoints => c.endpoints().await.map(|e| ListData::endpoints(&e)),
+                ListKind::Transitions => c.transitions().await.map(|t| ListData::transitions(&t)),
+                ListKind::Tenants => c.tenants().await.map(|t| ListData::tenants(&t)),
+                ListKind::Boot => c.boot_entries().await.map(|b| ListData::boot(&b)),
+                ListKind::Audit => c
+                    .audit("order=desc&limit=1000")
+                    .await
+                    .map(|a| ListData::audit(&a)),
+            };
+            Msg::List { kind, result }
+        }),
+        Command::FetchAudit(query) => spawn_call(client, tx, |c| async move {
+            let q = if query.is_empty() {
+                "order=desc&limit=1000".to_string()
+            } else {
+                format!("order=desc&limit=1000&{query}")
+            };
+            Msg::List {
+                kind: ListKind::Audit,
+                result: c.audit(&q).await.map(|a| ListData::audit(&a)),
+            }
+        }),
         Command::Copy(text) => copy_osc52(&text),
-        Command::FetchComponents(ids) => {
-            let (client, tx) = (client.clone(), tx.clone());
-            tokio::spawn(async move {
-                let _ = tx.send(Msg::Components(client.components_named(&ids).await));
-            });
-        }
+        Command::FetchComponents(ids) => spawn_call(client, tx, |c| async move {
+            Msg::Components(c.components_named(&ids).await)
+        }),
         Command::PreviewTransition { operation, targets } => {
-            let (client, tx) = (client.clone(), tx.clone());
-            tokio::spawn(async move {
-                let result = client.preview_transition(&operation, &targets).await;
-                let _ = tx.send(Msg::Previewed(result));
-            });
+            spawn_call(client, tx, |c| async move {
+                Msg::Previewed(c.preview_transition(&operation, &targets).await)
+            })
         }
-        Command::StartTransition { operation, targets } => {
-            let (client, tx) = (client.clone(), tx.clone());
-            tokio::spawn(async move {
-                let result = client.start_transition(&operation, &targets).await;
-                let _ = tx.send(Msg::Started(result));
-            });
-        }
-        Command::FetchTransition(id) => {
-            let (client, tx) = (client.clone(), tx.clone());
-            tokio::spawn(async move {
-                let result = client.transition(&id).await.map(Box::new);
-                let _ = tx.send(Msg::Transition { id, result });
-            });
-        }
-        Command::AbortTransition(id) => {
-            let (client, tx) = (client.clone(), tx.clone());
-            tokio::spawn(async move {
-                let result = client.abort_transition(&id).await;
-                let _ = tx.send(Msg::Aborted { id, result });
-            });
-        }
-        Command::LoadBoot { targets, conflict } => {
-            let (client, tx) = (client.clone(), tx.clone());
-            tokio::spawn(async move {
-                let result = client.boot_base(&targets).await.map(Box::new);
-                let _ = tx.send(Msg::BootLoaded {
-                    targets,
-                    conflict,
-                    result,
-                });
-            });
-        }
+        Command::StartTransition { operation, targets } => spawn_call(client, tx, |c| async move {
+            Msg::Started(c.start_transition(&operation, &targets).await)
+        }),
+        Command::FetchTransition(id) => spawn_call(client, tx, |c| async move {
+            let result = c.transition(&id).await.map(Box::new);
+            Msg::Transition { id, result }
+        }),
+        Command::AbortTransition(id) => spawn_call(client, tx, |c| async move {
+            let result = c.abort_transition(&id).await;
+            Msg::Aborted { id, result }
+        }),
+        Command::LoadBoot { targets, conflict } => spawn_call(client, tx, move |c| async move {
+            let result = c.boot_base(&targets).await.map(Box::new);
+            Msg::BootLoaded {
+                targets,
+                conflict,
+                result,
+            }
+        }),
         Command::ChangeMembers {
             partition,
             name,
             add,
             ids,
-        } => {
-            let (client, tx) = (client.clone(), tx.clone());
-            tokio::spawn(async move {
-                let set = if partition { "partition" } else { "group" };
-                let what = format!(
-                    "{} {set} {name}",
-                    if add { "added to" } else { "removed from" }
-                );
-                let results = client.change_members(partition, &name, add, &ids).await;
-                let _ = tx.send(Msg::MembersChanged { what, results });
-            });
-        }
-        Command::FetchBootScript(node) => {
-            let (client, tx) = (client.clone(), tx.clone());
-            tokio::spawn(async move {
-                let q: String = form_urlencoded::byte_serialize(node.as_bytes()).collect();
-                let result = client
-                    .text(&format!("/boot/v1/bootscript?name={q}&preview=1"))
-                    .await;
-                let _ = tx.send(Msg::BootScript { node, result });
-            });
-        }
-        Command::FetchBootHistory(name) => {
-            let (client, tx) = (client.clone(), tx.clone());
-            tokio::spawn(async move {
-                let result = client.boot_history(&name, 50).await;
-                let _ = tx.send(Msg::BootHistory { name, result });
-            });
-        }
+        } => spawn_call(client, tx, move |c| async move {
+            let set = if partition { "partition" } else { "group" };
+            let what = format!(
+                "{} {set} {name}",
+                if add { "added to" } else { "removed from" }
+            );
+            let results = c.change_members(partition, &name, add, &ids).await;
+            Msg::MembersChanged { what, results }
+        }),
+        Command::FetchBootScript(node) => spawn_call(client, tx, |c| async move {
+            let path = format!(
+                "/boot/v1/bootscript?name={}&preview=1",
+                crate::client::enc(&node)
+            );
+            let result = c.text(&path).await;
+            Msg::BootScript { node, result }
+        }),
+        Command::FetchBootHistory(name) => spawn_call(client, tx, |c| async move {
+            let result = c.boot_history(&name, 50).await;
+            Msg::BootHistory { name, result }
+        }),
         Command::SaveBoot {
             targets,
             params,
             etag,
             create,
-        } => {
-            let (client, tx) = (client.clone(), tx.clone());
-            tokio::spawn(async move {
-                let result = client
-                    .boot_write(&targets, &params, etag.as_deref(), create)
-                    .await;
-                let _ = tx.send(Msg::BootSaved(result));
-            });
-        }
+        } => spawn_call(client, tx, move |c| async move {
+            Msg::BootSaved(
+                c.boot_write(&targets, &params, etag.as_deref(), create)
+                    .await,
+            )
+        }),
         // The loop runs the editor itself: it needs the terminal.
         Command::EditExternally(_) => {}
         Command::Subscribe(last) => {
-            let (client, tx) = (client.clone(), tx.clone());
-            tokio::spawn(follow(client, tx, last));
+            tokio::spawn(follow(client.clone(), tx.clone(), last));
         }
     }
 }

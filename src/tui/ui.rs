@@ -34,29 +34,27 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Fit {
     .areas(frame.area());
     draw_header(frame, header, app, theme);
     draw_crumbs(frame, crumbs, app, theme);
-    let fit = match app.view() {
-        _ if app.editor.is_some() => {
-            if let Some(ed) = &app.editor {
-                super::ui_boot::draw_editor(frame, body, ed, theme);
-            }
+    let fit = match (&app.editor, app.view()) {
+        (Some(ed), _) => {
+            super::ui_boot::draw_editor(frame, body, ed, theme);
             Fit {
                 page: app.page,
                 detail_max_scroll: app.detail_max_scroll,
             }
         }
-        View::Inventory => Fit {
+        (None, View::Inventory) => Fit {
             page: draw_table(frame, body, app, theme),
             detail_max_scroll: app.detail_max_scroll,
         },
-        View::List { kind, cursor } => Fit {
+        (None, View::List { kind, cursor }) => Fit {
             page: draw_list(frame, body, app, theme, *kind, *cursor),
             detail_max_scroll: app.detail_max_scroll,
         },
-        View::Detail { xname, scroll } => Fit {
+        (None, View::Detail { xname, scroll }) => Fit {
             page: app.page,
             detail_max_scroll: draw_detail(frame, body, app, theme, xname, *scroll),
         },
-        View::Transition { id, scroll } => Fit {
+        (None, View::Transition { id, scroll }) => Fit {
             page: super::ui_power::draw_transition(frame, body, app, theme, id, *scroll),
             detail_max_scroll: app.detail_max_scroll,
         },
@@ -621,7 +619,7 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) {
         "  {}",
         COMMANDS
             .iter()
-            .map(|(n, _, _)| *n)
+            .map(|(n, _)| *n)
             .collect::<Vec<_>>()
             .join(" ")
     )));

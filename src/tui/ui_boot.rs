@@ -7,8 +7,9 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
-use super::boot::{diff, to_text, Editor, Stage};
+use super::boot::{at_line, diff, to_text, Editor, Stage};
 use super::theme::Theme;
+use crate::model::boot::BootData;
 
 /// The keys of the editor's stage, for the hint bar.
 pub fn hints(ed: &Editor) -> &'static str {
@@ -157,7 +158,7 @@ pub fn draw_editor(frame: &mut Frame, area: Rect, ed: &Editor, theme: &Theme) {
             let [top, bottom] =
                 Layout::vertical([Constraint::Percentage(50), Constraint::Percentage(50)])
                     .areas(main);
-            let newer = to_text(&theirs.params);
+            let newer = to_text(&BootData::of(&theirs.params));
             frame.render_widget(
                 Paragraph::new(diff_lines(&ed.base_text, &newer, theme)).block(block(
                     " Changed by someone else since you opened it (theirs) ".into(),
@@ -172,8 +173,8 @@ pub fn draw_editor(frame: &mut Frame, area: Rect, ed: &Editor, theme: &Theme) {
         }
     }
     let line = match (&ed.stage, &ed.problem) {
-        (Stage::Editing, Some((l, why))) => {
-            Line::styled(format!(" line {}: {why}", l + 1), theme.error())
+        (Stage::Editing, Some(problem)) => {
+            Line::styled(format!(" {}", at_line(problem)), theme.error())
         }
         (Stage::Editing, None) if ed.changed() => Line::styled(" valid · changed", theme.dim()),
         (Stage::Editing, None) => Line::styled(" valid · unchanged", theme.dim()),

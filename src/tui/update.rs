@@ -158,18 +158,18 @@ pub enum Command {
     },
 }
 
-/// The `:` commands and the views they open; `None` means the view is not built yet.
-pub const COMMANDS: &[(&str, &[&str], Option<&str>)] = &[
-    ("nodes", &["n", "no", "inventory", "components"], None),
-    ("groups", &["g", "group"], None),
-    ("partitions", &["p", "partition"], None),
-    ("endpoints", &["e", "ep", "redfish", "bmcs"], None),
-    ("power", &["pw", "transitions"], None),
-    ("boot", &["b", "bss"], None),
-    ("tenants", &["t", "tenant"], None),
-    ("audit", &["log"], None),
-    ("help", &["h"], None),
-    ("quit", &["q", "q!", "exit"], None),
+/// The `:` commands and their aliases.
+pub const COMMANDS: &[(&str, &[&str])] = &[
+    ("nodes", &["n", "no", "inventory", "components"]),
+    ("groups", &["g", "group"]),
+    ("partitions", &["p", "partition"]),
+    ("endpoints", &["e", "ep", "redfish", "bmcs"]),
+    ("power", &["pw", "transitions"]),
+    ("boot", &["b", "bss"]),
+    ("tenants", &["t", "tenant"]),
+    ("audit", &["log"]),
+    ("help", &["h"]),
+    ("quit", &["q", "q!", "exit"]),
 ];
 
 /// Applies one message.
@@ -452,10 +452,12 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Command> {
     match app.input.clone() {
         Input::Filter(text) => filter_key(app, text, k),
         Input::Command(text) => command_key(app, text, k),
-        Input::Confirm { command, .. } => {
+        Input::Confirm { prompt, command } => {
             app.input = Input::None;
             if k.code == KeyCode::Char('y') {
-                app.message = None;
+                // The answer can take a while for many nodes: say it is under way.
+                let doing = prompt.trim_end_matches("? y/N");
+                say(app, format!("{doing}: working..."), false);
                 return vec![*command];
             }
             say(app, "cancelled: nothing was changed", false);
@@ -546,10 +548,10 @@ fn filter_key(app: &mut App, mut text: String, k: KeyEvent) -> Vec<Command> {
 pub fn complete(prefix: &str) -> Vec<&'static str> {
     COMMANDS
         .iter()
-        .filter(|(name, aliases, _)| {
+        .filter(|(name, aliases)| {
             name.starts_with(prefix) || aliases.iter().any(|a| a.starts_with(prefix))
         })
-        .map(|(name, _, _)| *name)
+        .map(|(name, _)| *name)
         .collect()
 }
 
@@ -596,21 +598,19 @@ fn run_command(app: &mut App, text: &str) -> Vec<Command> {
     }
     let found = COMMANDS
         .iter()
-        .find(|(name, aliases, _)| *name == text || aliases.contains(&text));
+        .find(|(name, aliases)| *name == text || aliases.contains(&text));
     match found {
-        Some(("quit", _, _)) => app.quit = true,
-        Some(("help", _, _)) => app.help = true,
-        Some(("nodes", _, _)) => {
+        Some(("quit", _)) => app.quit = true,
+        Some(("help", _)) => app.help = true,
+        Some(("nodes", _)) => {
             app.views.truncate(1);
             app.message = None;
         }
-        Some((name, _, None)) if list_kind(name).is_some() => {
+        Some((name, _)) => {
             if let Some(kind) = list_kind(name) {
                 return open_list(app, kind);
             }
         }
-        Some((name, _, Some(why))) => say(app, format!("the {name} view {why}"), false),
-        Some(_) => {}
         None => say(
             app,
             format!("unknown command ':{text}' (tab completes; :help lists keys)"),
