@@ -571,3 +571,139 @@ fn boot_list_editor_review_and_conflict() {
         render(&mut a, 100, 24, &theme()).backend()
     );
 }
+
+fn admin(n: usize) -> App {
+    let mut a = app(n);
+    a.identity = ("root".into(), vec!["admin".into()]);
+    a
+}
+
+fn command(app: &mut App, text: &str) {
+    key(app, KeyCode::Char(':'));
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+    key(app, KeyCode::Enter);
+}
+
+fn blue_tenant() -> chami::model::tenant::Tenant {
+    serde_json::from_value(serde_json::json!({
+        "apiVersion": "tapms.hpe.com/v1alpha3", "kind": "Tenant",
+        "metadata": {"name": "blue", "uid": "u1", "resourceVersion": "2",
+                     "creationTimestamp": "2026-12-01T10:00:00Z"},
+        "spec": {"tenantname": "blue", "state": "Deployed", "tenantresources": [
+            {"type": "compute", "xnames": ["x1000c0s2b0n0", "x1000c0s2b0n1"],
+             "hsmgrouplabel": "blue", "enforceexclusivehsmgroups": true}],
+            "admins": {"subjects": ["alice"], "groups": []}},
+        "status": {"uuid": "u1"}
+    }))
+    .expect("a tenant")
+}
+
+/// The tenant form with a problem on its line, the `t` picker, the member prompt, and a
+/// tenant admin's console (operator role, acting for blue): no tenant or member keys.
+#[test]
+fn tenant_form_picker_member_prompt_and_a_tenant_admins_console() {
+    use chami::tui::state::{ListData, ListKind};
+    let mut a = admin(10);
+    command(&mut a, "tenants");
+    update(&mut a, Msg::Tenants(Ok(vec![blue_tenant()])));
+    key(&mut a, KeyCode::Char('e'));
+    update(
+        &mut a,
+        Msg::TenantLoaded {
+            name: "blue".into(),
+            conflict: false,
+            result: Ok(Box::new((blue_tenant(), Some("\"2\"".into())))),
+        },
+    );
+    // Break the hostlist: the problem names its line.
+    for _ in 0..3 {
+        key(&mut a, KeyCode::Down);
+    }
+    key(&mut a, KeyCode::End);
+    key(&mut a, KeyCode::Backspace);
+    key(&mut a, KeyCode::Char('['));
+    insta::assert_snapshot!(
+        "tenant_form_problem_80x24",
+        render(&mut a, 80, 24, &theme()).backend()
+    );
+    key(&mut a, KeyCode::Backspace);
+    for c in "],x1000c0s3b0n0".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char('s'), KeyModifiers::CONTROL)),
+    );
+    insta::assert_snapshot!(
+        "tenant_form_review_80x24",
+        render(&mut a, 80, 24, &theme()).backend()
+    );
+    key(&mut a, KeyCode::Esc);
+    key(&mut a, KeyCode::Esc);
+    key(&mut a, KeyCode::Esc);
+    assert!(a.tenant_form.is_none());
+
+    // The picker over three marked nodes.
+    command(&mut a, "nodes");
+    for _ in 0..4 {
+        key(&mut a, KeyCode::Down);
+    }
+    for _ in 0..3 {
+        key(&mut a, KeyCode::Char(' '));
+    }
+    key(&mut a, KeyCode::Char('t'));
+    insta::assert_snapshot!(
+        "tenant_picker_80x24",
+        render(&mut a, 80, 24, &theme()).backend()
+    );
+    key(&mut a, KeyCode::Enter);
+    insta::assert_snapshot!(
+        "tenant_assign_prompt_80x24",
+        render(&mut a, 80, 24, &theme()).backend()
+    );
+    key(&mut a, KeyCode::Char('n'));
+
+    // + in :groups asks first.
+    command(&mut a, "groups");
+    let group: chami::model::group::Group = serde_json::from_value(serde_json::json!({
+        "label": "compute", "description": "all compute", "members": {"ids": []}
+    }))
+    .unwrap();
+    update(
+        &mut a,
+        Msg::List {
+            kind: ListKind::Groups,
+            result: Ok(ListData::groups(&[group])),
+        },
+    );
+    key(&mut a, KeyCode::Char('+'));
+    insta::assert_snapshot!(
+        "member_prompt_80x24",
+        render(&mut a, 80, 24, &theme()).backend()
+    );
+    key(&mut a, KeyCode::Char('n'));
+
+    // A tenant admin: only its tenant is listed (the core filters), and the tenant and
+    // member keys are neither hinted nor offered in help.
+    let mut t = app(10);
+    t.tenant = Some("blue".into());
+    command(&mut t, "tenants");
+    update(&mut t, Msg::Tenants(Ok(vec![blue_tenant()])));
+    insta::assert_snapshot!(
+        "tenant_admin_tenants_80x24",
+        render(&mut t, 80, 24, &theme()).backend()
+    );
+    key(&mut t, KeyCode::Char('?'));
+    let help = format!("{:?}", render(&mut t, 80, 48, &theme()).backend());
+    assert!(help.contains("power"), "operators power nodes");
+    for hidden in [
+        "new tenant",
+        "delete the tenant",
+        "assign the marked",
+        "add the marked",
+    ] {
+        assert!(!help.contains(hidden), "{hidden} is for admins:\n{help}");
+    }
+}

@@ -291,3 +291,101 @@ async fn versions_patch_delete_and_roles() {
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
 }
+
+/// The console's tenant calls: create only when the name is free (`If-None-Match: *`), join
+/// nodes by read-modify-write with `If-Match` (an application node gets its own resource),
+/// release them (a tenant left with no node is refused by name, the others still change),
+/// and delete.
+#[tokio::test]
+async fn console_client_creates_joins_releases_and_deletes() {
+    use chami::client::{Client, ClientError};
+    use chami::model::tenant::TenantSpec;
+    let t = seeded().await;
+    let ca = std::fs::read(t.server.ca.as_ref().unwrap()).unwrap();
+    let c = Client::new(&t.server.url(), &t.admin, Some(&ca)).unwrap();
+    let spec: TenantSpec = serde_json::from_value(blue()["spec"].clone()).unwrap();
+    c.tenant_put(&spec, None).await.expect("created");
+    let err = c.tenant_put(&spec, None).await.unwrap_err();
+    assert!(
+        matches!(&err, ClientError::Api { status: 412, .. })
+            && err.to_string().contains("exists already"),
+        "{err}"
+    );
+    // A stale version is refused and changes nothing.
+    let (blue_now, etag) = c.tenant_get("blue").await.unwrap();
+    assert_eq!(etag.as_deref(), Some("\"2\""), "created, then deployed");
+    let err = c
+        .tenant_put(&blue_now.spec, Some("\"1\""))
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ClientError::Api { status: 412, .. }), "{err}");
+    let resp = t
+        .client
+        .put(t.url(&format!("{T}/blue")))
+        .bearer_auth(&t.admin)
+        .header("If-None-Match", "\"3\"")
+        .json(&blue())
+        .send()
+        .await
+        .unwrap();
+    assert_problem(
+        &common::read(resp).await,
+        StatusCode::BAD_REQUEST,
+        "If-None-Match",
+    );
+
+    let n = |x: &str, r: &str| (x.to_string(), r.to_string());
+    c.tenant_join(
+        "blue",
+        &[
+            n("x1000c0s2b0n0", "Compute"),
+            n("x1000c0s9b0n0", "Application"),
+        ],
+    )
+    .await
+    .expect("joined");
+    let (_, body) = t.get(&format!("{T}/blue")).await;
+    let res = &body["spec"]["tenantresources"];
+    assert_eq!(
+        res[0]["xnames"],
+        json!(["x1000c0s0b0n0", "x1000c0s1b0n0", "x1000c0s2b0n0"])
+    );
+    assert_eq!(res[1]["type"], "application");
+    assert_eq!(res[1]["hsmgrouplabel"], "blue-application");
+    assert_eq!(res[1]["xnames"], json!(["x1000c0s9b0n0"]));
+    let (_, g) = t.get("/hsm/v2/groups/blue").await;
+    assert_eq!(g["members"]["ids"].as_array().unwrap().len(), 3, "{g}");
+
+    // A second tenant holding only x1000c0s3b0n0: releasing it and one of blue's nodes
+    // changes blue and names why red is left as it is.
+    let red = json!({"spec": {"tenantname": "red", "tenantresources": [
+        {"type": "compute", "xnames": ["x1000c0s3b0n0"]}]}});
+    let (status, body) = t.put(&format!("{T}/red"), red).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let results = c
+        .tenant_release(&["x1000c0s1b0n0".into(), "x1000c0s3b0n0".into()])
+        .await
+        .expect("looked up");
+    let by: Vec<(&str, bool)> = results
+        .iter()
+        .map(|(n, r)| (n.as_str(), r.is_ok()))
+        .collect();
+    assert_eq!(by, [("blue", true), ("red", false)], "{results:?}");
+    let why = results[1].1.as_ref().unwrap_err().to_string();
+    assert!(why.contains("would hold no node"), "{why}");
+    let (_, body) = t.get(&format!("{T}/blue")).await;
+    assert_eq!(
+        body["spec"]["tenantresources"][0]["xnames"],
+        json!(["x1000c0s0b0n0", "x1000c0s2b0n0"])
+    );
+    let (_, body) = t.get(&format!("{T}/red")).await;
+    assert_eq!(
+        body["spec"]["tenantresources"][0]["xnames"],
+        json!(["x1000c0s3b0n0"])
+    );
+
+    let said = c.tenant_delete("red").await.unwrap();
+    assert_eq!(said, "tenant red deleted");
+    let err = c.tenant_delete("red").await.unwrap_err();
+    assert!(matches!(err, ClientError::Api { status: 404, .. }), "{err}");
+}

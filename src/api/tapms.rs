@@ -18,6 +18,7 @@ use super::AppState;
 use crate::model::tenant::{Tenant, TenantSpec};
 use crate::service::auth::{Principal, Role};
 use crate::service::scope::Scope;
+use crate::service::tenants::Expect;
 
 type S = State<Arc<AppState>>;
 
@@ -131,9 +132,11 @@ async fn get_one(
     Ok(tagged(t, StatusCode::OK))
 }
 
-/// Create tenant `{id}` (201), or replace its spec (200; `If-Match` the version read).
+/// Create tenant `{id}` (201), or replace its spec (200; `If-Match` the version read;
+/// `If-None-Match: *` to create only).
 #[utoipa::path(put, path = "/tenants/{id}", tag = "tenants",
-    params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
+    params(("id" = String, Path), ("If-Match" = Option<String>, Header),
+        ("If-None-Match" = Option<String>, Header)),
     request_body = TenantSpec,
     responses((status = 200, body = Tenant), (status = 201, body = Tenant),
         (status = 400, body = Problem), (status = 403, body = Problem),
@@ -148,7 +151,17 @@ async fn put(
     admin_only(&p)?;
     let spec: TenantSpec = serde_json::from_value(spec_of(body))
         .map_err(|e| ApiError::bad_request(format!("tenant spec: {e}")))?;
-    let (t, created) = st.core.tenants.put(&id, spec, if_match(&headers)?).await?;
+    let expect = match (if_match(&headers)?, headers.get(header::IF_NONE_MATCH)) {
+        (Some(v), _) => Expect::Version(v),
+        (None, Some(v)) if v.as_bytes() == b"*" => Expect::Absent,
+        (None, Some(v)) => {
+            return Err(ApiError::bad_request(format!(
+                "If-None-Match {v:?} is not supported: send * to create only"
+            )))
+        }
+        (None, None) => Expect::Any,
+    };
+    let (t, created) = st.core.tenants.put(&id, spec, expect).await?;
     let status = if created {
         StatusCode::CREATED
     } else {

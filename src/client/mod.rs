@@ -4,6 +4,7 @@
 pub mod boot;
 pub mod events;
 pub mod power;
+pub mod tenants;
 
 use std::time::Duration;
 

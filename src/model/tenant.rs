@@ -354,6 +354,48 @@ impl TenantSpec {
         Ok(())
     }
 
+    /// The spec with `nodes` (xname, Role) added: each joins the first resource of its
+    /// role's type, or a new resource in group `<tenant>-<type>` (exclusive when the tenant's
+    /// other resources are). Nodes it holds already are left where they are.
+    pub fn with_nodes(&self, nodes: &[(String, String)]) -> TenantSpec {
+        let mut out = self.clone();
+        let held: HashSet<String> = self
+            .tenantresources
+            .iter()
+            .flat_map(|r| r.xnames.iter().cloned())
+            .collect();
+        let exclusive = self
+            .tenantresources
+            .iter()
+            .any(|r| r.enforceexclusivehsmgroups);
+        for (x, role) in nodes.iter().filter(|(x, _)| !held.contains(x)) {
+            let Some(kind) = kind_of_role(role) else {
+                continue;
+            };
+            match out.tenantresources.iter_mut().find(|r| r.kind == kind) {
+                Some(r) => r.xnames.push(x.clone()),
+                None => out.tenantresources.push(TenantResource {
+                    kind: kind.to_string(),
+                    xnames: vec![x.clone()],
+                    hsmgrouplabel: format!("{}-{kind}", self.tenantname),
+                    enforceexclusivehsmgroups: exclusive,
+                    ..TenantResource::default()
+                }),
+            }
+        }
+        out
+    }
+
+    /// The spec without `nodes`; resources left with no node are dropped.
+    pub fn without_nodes(&self, nodes: &HashSet<String>) -> TenantSpec {
+        let mut out = self.clone();
+        for r in &mut out.tenantresources {
+            r.xnames.retain(|x| !nodes.contains(x));
+        }
+        out.tenantresources.retain(|r| !r.xnames.is_empty());
+        out
+    }
+
     /// Every node the tenant holds.
     pub fn nodes(&self) -> Vec<Xname> {
         self.tenantresources
@@ -362,6 +404,73 @@ impl TenantSpec {
             .filter_map(|x| Xname::parse(x).ok())
             .collect()
     }
+}
+
+/// The resource type that holds nodes of this Role (`compute` for Compute).
+pub fn kind_of_role(role: &str) -> Option<&'static str> {
+    match role.to_ascii_lowercase().as_str() {
+        "compute" => Some("compute"),
+        "application" => Some("application"),
+        _ => None,
+    }
+}
+
+/// What joining a tenant would do.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct JoinPlan {
+    /// (xname, Role) of the nodes that can join.
+    pub join: Vec<(String, String)>,
+    /// (xname, why not) of the others.
+    pub refused: Vec<(String, String)>,
+}
+
+/// Which of `nodes` (xname, Role) can join tenant `name`, and why each other one cannot:
+/// it is held by the tenant already, its Role fits no resource type, or it is held by
+/// another tenant's exclusive resource while it would join an exclusive one (the core
+/// refuses that).
+pub fn plan_join(tenants: &[Tenant], name: &str, nodes: &[(String, String)]) -> JoinPlan {
+    let Some(me) = tenants.iter().find(|t| t.metadata.name == name) else {
+        let why = format!("no tenant {name}");
+        return JoinPlan {
+            join: Vec::new(),
+            refused: nodes
+                .iter()
+                .map(|(x, _)| (x.clone(), why.clone()))
+                .collect(),
+        };
+    };
+    let grown = me.spec.with_nodes(nodes);
+    let mut join = Vec::new();
+    let mut refused = Vec::new();
+    for (x, role) in nodes {
+        if me.spec.tenantresources.iter().any(|r| r.xnames.contains(x)) {
+            refused.push((x.clone(), format!("already in {name}")));
+            continue;
+        }
+        let Some(r) = grown.tenantresources.iter().find(|r| r.xnames.contains(x)) else {
+            let role = if role.is_empty() { "no role" } else { role };
+            refused.push((
+                x.clone(),
+                format!("role {role}: tenants hold Compute or Application nodes"),
+            ));
+            continue;
+        };
+        let holder = tenants.iter().find(|t| {
+            t.metadata.name != name
+                && t.spec
+                    .tenantresources
+                    .iter()
+                    .any(|o| o.enforceexclusivehsmgroups && o.xnames.contains(x))
+        });
+        match holder {
+            Some(t) if r.enforceexclusivehsmgroups => refused.push((
+                x.clone(),
+                format!("held by exclusive tenant {}", t.metadata.name),
+            )),
+            _ => join.push((x.clone(), role.clone())),
+        }
+    }
+    JoinPlan { join, refused }
 }
 
 #[cfg(test)]
@@ -475,5 +584,80 @@ mod tests {
             .check_change(&old)
             .unwrap_err()
             .contains("cannot change"));
+    }
+    fn tenant(name: &str, v: Value) -> Tenant {
+        Tenant {
+            metadata: Metadata {
+                name: name.into(),
+                ..Metadata::default()
+            },
+            spec: spec(v),
+            ..Tenant::default()
+        }
+    }
+
+    #[test]
+    fn joining_names_why_a_node_cannot() {
+        let tenants = [
+            tenant(
+                "blue",
+                json!({"tenantname": "blue", "tenantresources": [
+                {"type": "compute", "xnames": ["x1000c0s0b0n0"], "enforceexclusivehsmgroups": true}]}),
+            ),
+            tenant(
+                "red",
+                json!({"tenantname": "red", "tenantresources": [
+                {"type": "compute", "xnames": ["x1000c0s1b0n0"], "enforceexclusivehsmgroups": true}]}),
+            ),
+            tenant(
+                "open",
+                json!({"tenantname": "open", "tenantresources": [
+                {"type": "compute", "xnames": ["x1000c0s2b0n0"]}]}),
+            ),
+        ];
+        let n = |x: &str, r: &str| (x.to_string(), r.to_string());
+        let nodes = [
+            n("x1000c0s0b0n0", "Compute"),
+            n("x1000c0s1b0n0", "Compute"),
+            n("x1000c0s2b0n0", "Compute"),
+            n("x1000c0s3b0n0", "Management"),
+            n("x1000c0s4b0n0", "Application"),
+        ];
+        let JoinPlan { join, refused } = plan_join(&tenants, "blue", &nodes);
+        let joined: Vec<&str> = join.iter().map(|(x, _)| x.as_str()).collect();
+        assert_eq!(joined, ["x1000c0s2b0n0", "x1000c0s4b0n0"]);
+        let why: Vec<(&str, &str)> = refused
+            .iter()
+            .map(|(x, w)| (x.as_str(), w.as_str()))
+            .collect();
+        assert_eq!(
+            why,
+            [
+                ("x1000c0s0b0n0", "already in blue"),
+                ("x1000c0s1b0n0", "held by exclusive tenant red"),
+                (
+                    "x1000c0s3b0n0",
+                    "role Management: tenants hold Compute or Application nodes"
+                ),
+            ]
+        );
+        // Exclusivity binds only when both resources are exclusive, as in the core.
+        assert_eq!(plan_join(&tenants, "open", &nodes[1..2]).join.len(), 1);
+        let plan = plan_join(&tenants, "gone", &nodes[..1]);
+        assert!(plan.join.is_empty());
+        assert_eq!(plan.refused[0].1, "no tenant gone");
+
+        // The application node gets its own exclusive resource, which validates.
+        let mut grown = tenants[0].spec.with_nodes(&nodes[4..]);
+        grown.validate().unwrap();
+        let r = &grown.tenantresources[1];
+        assert_eq!(
+            (r.kind.as_str(), r.hsmgrouplabel.as_str()),
+            ("application", "blue-application")
+        );
+        assert!(r.enforceexclusivehsmgroups);
+        // Leaving drops the emptied resource and keeps the rest.
+        let gone: HashSet<String> = ["x1000c0s4b0n0".to_string()].into();
+        assert_eq!(grown.without_nodes(&gone), tenants[0].spec);
     }
 }

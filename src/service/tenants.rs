@@ -27,6 +27,17 @@ use crate::model::tenant::{
 use crate::model::xname::Xname;
 use crate::store::{name_list, Store, StoreError};
 
+/// What a write expects to find stored (`If-Match`, `If-None-Match: *`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Expect {
+    /// Whatever is there.
+    Any,
+    /// This version.
+    Version(u64),
+    /// Nothing: the write creates.
+    Absent,
+}
+
 /// Tenants over the store, mirrored into groups and partitions.
 #[derive(Clone)]
 pub struct Tenants {
@@ -223,13 +234,13 @@ impl Tenants {
             .collect())
     }
 
-    /// Creates tenant `name`, or replaces its spec; says whether it created it. `if_match` is
-    /// the version the caller last read (a create has none); a stale one changes nothing.
+    /// Creates tenant `name`, or replaces its spec; says whether it created it. `expect` is
+    /// what the caller believes is stored; when it is wrong nothing changes.
     pub async fn put(
         &self,
         name: &str,
         mut spec: TenantSpec,
-        if_match: Option<u64>,
+        expect: Expect,
     ) -> Result<(Tenant, bool), ServiceError> {
         if spec.tenantname.is_empty() {
             spec.tenantname = name.to_string();
@@ -254,13 +265,22 @@ impl Tenants {
                     "tenant {name} is being deleted"
                 )));
             }
-            if let Some(v) = if_match.filter(|v| *v != o.version()) {
-                return Err(ServiceError::Precondition(format!(
-                    "tenant {name} is at version {} (If-Match {v}); read it again",
-                    o.version()
-                )));
+            match expect {
+                Expect::Version(v) if v != o.version() => {
+                    return Err(ServiceError::Precondition(format!(
+                        "tenant {name} is at version {} (If-Match {v}); read it again",
+                        o.version()
+                    )));
+                }
+                Expect::Absent => {
+                    return Err(ServiceError::Precondition(format!(
+                        "tenant {name} exists already (If-None-Match *): pick another name \
+                         or edit it"
+                    )));
+                }
+                _ => {}
             }
-        } else if let Some(v) = if_match {
+        } else if let Expect::Version(v) = expect {
             return Err(ServiceError::Precondition(format!(
                 "tenant {name} does not exist (If-Match {v})"
             )));
@@ -346,7 +366,7 @@ impl Tenants {
             .put(
                 &old.metadata.name,
                 spec,
-                Some(if_match.unwrap_or(old.version())),
+                Expect::Version(if_match.unwrap_or(old.version())),
             )
             .await?;
         Ok(t)

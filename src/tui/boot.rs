@@ -190,11 +190,7 @@ impl Editor {
     }
 
     fn set_text(&mut self, text: &str) {
-        let mut area = TextArea::new(text.lines().map(str::to_string).collect());
-        area.set_tab_length(2);
-        area.set_line_number_style(Style::default().add_modifier(Modifier::DIM));
-        area.set_cursor_line_style(Style::default());
-        self.area = area;
+        self.area = text_area(text);
         self.check();
     }
 
@@ -206,6 +202,15 @@ impl Editor {
         self.base_text = to_text(&BootData::of(&base.params));
         self.base = base;
     }
+}
+
+/// A text area over `text` as the editors show it: line numbers, two-space tabs.
+pub fn text_area(text: &str) -> TextArea<'static> {
+    let mut area = TextArea::new(text.lines().map(str::to_string).collect());
+    area.set_tab_length(2);
+    area.set_line_number_style(Style::default().add_modifier(Modifier::DIM));
+    area.set_cursor_line_style(Style::default());
+    area
 }
 
 /// The YAML of a version from the history (`None` for a delete).

@@ -35,6 +35,17 @@ pub enum Action {
     EditExternally,
     AddMembers,
     RemoveMembers,
+    NewTenant,
+    Delete,
+    AssignTenant,
+}
+
+/// Who may use an action: anyone, an operator (power, boot), or an admin only.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Need {
+    Anyone,
+    Operator,
+    Admin,
 }
 
 /// Every action: name, help text, default keys, whether the hint bar shows it.
@@ -139,6 +150,27 @@ const ACTIONS: &[(Action, &str, &str, &[&str], bool)] = &[
         "remove-members",
         "remove the marked nodes from the group or partition under the cursor",
         &["-"],
+        false,
+    ),
+    (
+        Action::AssignTenant,
+        "tenant",
+        "assign the marked nodes to a tenant, or release them",
+        &["t"],
+        false,
+    ),
+    (
+        Action::NewTenant,
+        "new-tenant",
+        "new tenant (in :tenants; e edits, enter shows its nodes)",
+        &["n"],
+        false,
+    ),
+    (
+        Action::Delete,
+        "delete",
+        "delete the tenant under the cursor",
+        &["ctrl-d"],
         false,
     ),
     (
@@ -265,18 +297,22 @@ impl Default for Keymap {
 }
 
 impl Action {
-    /// Whether the action changes anything on the core (hidden in a read-only console).
-    pub fn mutates(self) -> bool {
-        matches!(
-            self,
+    /// Who may use it; anything but `Anyone` changes the core (hidden in a read-only
+    /// console).
+    pub fn needs(self) -> Need {
+        match self {
             Action::Power
-                | Action::Abort
-                | Action::Retry
-                | Action::Edit
-                | Action::EditExternally
-                | Action::AddMembers
-                | Action::RemoveMembers
-        )
+            | Action::Abort
+            | Action::Retry
+            | Action::Edit
+            | Action::EditExternally => Need::Operator,
+            Action::AddMembers
+            | Action::RemoveMembers
+            | Action::NewTenant
+            | Action::Delete
+            | Action::AssignTenant => Need::Admin,
+            _ => Need::Anyone,
+        }
     }
 }
 

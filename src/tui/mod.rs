@@ -7,10 +7,12 @@ pub mod filter;
 pub mod keymap;
 pub mod power;
 pub mod state;
+pub mod tenant;
 pub mod theme;
 pub mod ui;
 pub mod ui_boot;
 pub mod ui_power;
+pub mod ui_tenant;
 pub mod update;
 
 use std::io::Write;
@@ -301,7 +303,7 @@ fn run_command(cmd: Command, client: &Client, tx: &mpsc::UnboundedSender<Msg>) {
                 ListKind::Partitions => c.partitions().await.map(|p| ListData::partitions(&p)),
                 ListKind::Endpoints => c.endpoints().await.map(|e| ListData::endpoints(&e)),
                 ListKind::Transitions => c.transitions().await.map(|t| ListData::transitions(&t)),
-                ListKind::Tenants => c.tenants().await.map(|t| ListData::tenants(&t)),
+                ListKind::Tenants => return Msg::Tenants(c.tenants().await),
                 ListKind::Boot => c.boot_entries().await.map(|b| ListData::boot(&b)),
                 ListKind::Audit => c
                     .audit("order=desc&limit=1000")
@@ -362,6 +364,43 @@ fn run_command(cmd: Command, client: &Client, tx: &mpsc::UnboundedSender<Msg>) {
             );
             let results = c.change_members(partition, &name, add, &ids).await;
             Msg::MembersChanged { what, results }
+        }),
+        Command::LoadTenant { name, conflict } => spawn_call(client, tx, |c| async move {
+            let result = c.tenant_get(&name).await.map(Box::new);
+            Msg::TenantLoaded {
+                name,
+                conflict,
+                result,
+            }
+        }),
+        Command::SaveTenant { spec, etag } => spawn_call(client, tx, |c| async move {
+            Msg::TenantSaved(c.tenant_put(&spec, etag.as_deref()).await)
+        }),
+        Command::DeleteTenant(name) => spawn_call(client, tx, |c| async move {
+            let result = c.tenant_delete(&name).await;
+            let what = match &result {
+                Ok(said) => said.clone(),
+                Err(_) => format!("delete tenant {name}"),
+            };
+            Msg::TenantsChanged {
+                what,
+                result: result.map(|_| Vec::new()),
+            }
+        }),
+        Command::JoinTenant { name, nodes } => spawn_call(client, tx, |c| async move {
+            let what = format!("assign {} node(s) to tenant {name}", nodes.len());
+            let result = c
+                .tenant_join(&name, &nodes)
+                .await
+                .map(|()| vec![(name, Ok(()))]);
+            Msg::TenantsChanged { what, result }
+        }),
+        Command::ReleaseFromTenants(ids) => spawn_call(client, tx, |c| async move {
+            let what = format!("release {} node(s)", ids.len());
+            Msg::TenantsChanged {
+                what,
+                result: c.tenant_release(&ids).await,
+            }
         }),
         Command::FetchBootScript(node) => spawn_call(client, tx, |c| async move {
             let path = format!(

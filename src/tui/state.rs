@@ -376,13 +376,7 @@ impl ListData {
                         .spec
                         .tenantresources
                         .iter()
-                        .map(|r| {
-                            if r.hsmpartitionname.is_empty() {
-                                format!("group {}", r.hsmgrouplabel)
-                            } else {
-                                format!("partition {}", r.hsmpartitionname)
-                            }
-                        })
+                        .map(|r| r.target(&t.metadata.name).to_string())
                         .collect();
                     let exclusive = t
                         .spec
@@ -624,6 +618,12 @@ pub struct App {
     pub dialog: Option<super::power::Dialog>,
     /// The boot-parameters editor, which takes the keys while open.
     pub editor: Option<Box<super::boot::Editor>>,
+    /// The tenant form, which takes the keys while open.
+    pub tenant_form: Option<Box<super::tenant::Form>>,
+    /// The `t` picker (assign to a tenant or release), which takes the keys while open.
+    pub picker: Option<super::tenant::Picker>,
+    /// The tenants as last read (`None` until read, and after a change).
+    pub tenant_list: Option<Vec<crate::model::tenant::Tenant>>,
     /// Above this many targets the count must be typed to confirm.
     pub confirm_over: usize,
     /// Transitions the console has loaded, by ID.
@@ -680,6 +680,9 @@ impl App {
             fetching_some: false,
             dialog: None,
             editor: None,
+            tenant_form: None,
+            picker: None,
+            tenant_list: None,
             confirm_over: super::power::CONFIRM_OVER,
             transitions: HashMap::new(),
             transitions_due: BTreeSet::new(),
@@ -688,6 +691,26 @@ impl App {
             dirty: true,
             quit: false,
         }
+    }
+
+    /// Whether the identity's roles allow `action` (and a read-only console, when it
+    /// changes anything). Unknown roles (a token without a `roles` claim) hide nothing: the
+    /// core decides.
+    pub fn may(&self, action: super::keymap::Action) -> bool {
+        use super::keymap::Need;
+        let roles = &self.identity.1;
+        let has = |r: &str| roles.is_empty() || roles.iter().any(|x| x == r);
+        match action.needs() {
+            Need::Anyone => true,
+            _ if self.read_only => false,
+            Need::Operator => has("admin") || has("operator") || has("service"),
+            Need::Admin => self.is_admin(),
+        }
+    }
+
+    /// Whether the identity is an admin (or its roles are unknown).
+    pub fn is_admin(&self) -> bool {
+        self.identity.1.is_empty() || self.identity.1.iter().any(|r| r == "admin")
     }
 
     /// The view shown.

@@ -42,6 +42,15 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Fit {
                 detail_max_scroll: app.detail_max_scroll,
             }
         }
+        (None, _) if app.tenant_form.is_some() => {
+            if let Some(form) = &app.tenant_form {
+                super::ui_tenant::draw_form(frame, body, form, theme);
+            }
+            Fit {
+                page: app.page,
+                detail_max_scroll: app.detail_max_scroll,
+            }
+        }
         (None, View::Inventory) => Fit {
             page: draw_table(frame, body, app, theme),
             detail_max_scroll: app.detail_max_scroll,
@@ -62,6 +71,10 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Fit {
     draw_status(frame, status, app, theme);
     draw_hints(frame, hints, app, theme);
     super::ui_power::draw_dialog(frame, app, theme);
+    super::ui_tenant::draw_picker(frame, app, theme);
+    if let Input::Confirm { prompt, .. } = &app.input {
+        draw_question(frame, prompt, theme);
+    }
     if app.help {
         draw_help(frame, app, theme);
     }
@@ -532,7 +545,11 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             Span::raw(t.clone()),
             Span::raw("▏"),
         ]),
-        Input::Confirm { prompt, .. } => Line::styled(prompt.clone(), theme.accent()),
+        // The question itself is in a box over the view (it can be long).
+        Input::Confirm { .. } => Line::styled(
+            "y applies · any other key cancels, nothing changed",
+            theme.accent(),
+        ),
         Input::SortPending => Line::styled(
             format!(
                 "sort by: {}",
@@ -564,19 +581,34 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
 }
 
 fn draw_hints(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
-    if let Some(ed) = &app.editor {
-        let text = super::ui_boot::hints(ed);
+    let text = match (&app.editor, &app.tenant_form, &app.picker) {
+        (Some(ed), _, _) => Some(super::ui_boot::hints(ed)),
+        (None, Some(form), _) => Some(super::ui_tenant::hints(form)),
+        (None, None, Some(_)) => {
+            Some(" up/down choose · enter picks (asks before writing) · esc cancel")
+        }
+        _ => None,
+    };
+    if let Some(text) = text {
         frame.render_widget(Paragraph::new(Line::styled(text, theme.dim())), area);
         return;
     }
     let mut spans = Vec::new();
-    // The transition view adds its own keys.
-    let here = |a: Action| {
-        matches!(a, Action::Abort | Action::Retry) && matches!(app.view(), View::Transition { .. })
+    // Views add their own keys.
+    let here = |a: Action| match app.view() {
+        View::Transition { .. } => matches!(a, Action::Abort | Action::Retry),
+        View::List {
+            kind: ListKind::Tenants,
+            ..
+        } => matches!(a, Action::NewTenant | Action::Delete),
+        View::List {
+            kind: ListKind::Groups | ListKind::Partitions,
+            ..
+        } => matches!(a, Action::AddMembers | Action::RemoveMembers),
+        View::Inventory => a == Action::AssignTenant,
+        _ => false,
     };
-    let shown = |b: &&super::keymap::Binding| {
-        (b.hint || here(b.action)) && !(app.read_only && b.action.mutates())
-    };
+    let shown = |b: &&super::keymap::Binding| (b.hint || here(b.action)) && app.may(b.action);
     for b in app.keymap.bindings.iter().filter(shown) {
         if let Some(k) = b.keys.first() {
             spans.push(Span::styled(format!(" {k}"), theme.accent()));
@@ -586,16 +618,33 @@ fn draw_hints(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
+/// A y/N question in a box, wrapped to fit.
+fn draw_question(frame: &mut Frame, prompt: &str, theme: &Theme) {
+    let area = frame.area();
+    let w = area.width.saturating_sub(4).min(76);
+    let inner = w.saturating_sub(2).max(1) as usize;
+    // Wrapping at words can take a line more than the characters need.
+    let n = prompt.chars().count();
+    let rows = (n.div_ceil(inner) + usize::from(n > inner)) as u16;
+    let popup = super::ui_power::centered(area, w, rows + 2);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(prompt.to_string())
+            .wrap(Wrap { trim: false })
+            .block(
+                Block::default()
+                    .borders(Borders::ALL)
+                    .title(Span::styled(" Confirm ", theme.accent())),
+            ),
+        popup,
+    );
+}
+
 fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) {
     let area = frame.area();
     let w = area.width.saturating_sub(4).min(76);
     let mut lines = vec![Line::styled("Keys", theme.accent())];
-    for b in app
-        .keymap
-        .bindings
-        .iter()
-        .filter(|b| !(app.read_only && b.action.mutates()))
-    {
+    for b in app.keymap.bindings.iter().filter(|b| app.may(b.action)) {
         lines.push(Line::from(vec![
             Span::styled(
                 format!("  {:<14}", app.keymap.keys_of(b.action)),

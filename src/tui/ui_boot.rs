@@ -29,7 +29,7 @@ pub fn hints(ed: &Editor) -> &'static str {
     }
 }
 
-fn diff_lines(old: &str, new: &str, theme: &Theme) -> Vec<Line<'static>> {
+pub fn diff_lines(old: &str, new: &str, theme: &Theme) -> Vec<Line<'static>> {
     diff(old, new)
         .into_iter()
         .map(|(sign, line)| {

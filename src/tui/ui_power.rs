@@ -12,7 +12,7 @@ use super::theme::Theme;
 use crate::model::power::TaskStatus;
 
 /// A box of `w` x `h` in the middle of the screen (shrunk to fit).
-fn centered(area: Rect, w: u16, h: u16) -> Rect {
+pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     let w = w.min(area.width.saturating_sub(2)).max(1);
     let h = h.min(area.height.saturating_sub(2)).max(1);
     Rect {

@@ -13,6 +13,7 @@ use super::state::{
     App, Column, Conn, DetailData, Input, ListData, ListKind, Live, View, LIVE_REFRESH, POLL,
     RESUBSCRIBE,
 };
+use super::tenant;
 use crate::client::boot::BootBase;
 use crate::client::events::Frame;
 use crate::client::power::Planned;
@@ -21,6 +22,7 @@ use crate::model::boot::{BootParams, BootVersion};
 use crate::model::component::Component;
 use crate::model::group::Membership;
 use crate::model::power::Transition;
+use crate::model::tenant::{Tenant, TenantSpec};
 
 /// Something that happened: a key, a tick, or an answer from the core.
 #[derive(Debug)]
@@ -40,6 +42,21 @@ pub enum Msg {
     List {
         kind: ListKind,
         result: Result<ListData, ClientError>,
+    },
+    /// The tenants arrived (for `:tenants` and the `t` picker).
+    Tenants(Result<Vec<Tenant>, ClientError>),
+    /// A tenant arrived for the form (again, after a refused write, when `conflict`).
+    TenantLoaded {
+        name: String,
+        conflict: bool,
+        result: Result<Box<(Tenant, Option<String>)>, ClientError>,
+    },
+    /// A tenant write was answered.
+    TenantSaved(Result<(), ClientError>),
+    /// A join, release or delete was answered: per tenant touched, done or why not.
+    TenantsChanged {
+        what: String,
+        result: Result<crate::client::tenants::PerTenant, ClientError>,
     },
     /// A node's detail arrived.
     Detail {
@@ -145,6 +162,22 @@ pub enum Command {
         add: bool,
         ids: Vec<String>,
     },
+    /// Read a tenant for the form (again, after a refused write, when `conflict`).
+    LoadTenant { name: String, conflict: bool },
+    /// Write a tenant's spec: with `If-Match` when `etag` is given, else create only.
+    SaveTenant {
+        spec: Box<TenantSpec>,
+        etag: Option<String>,
+    },
+    /// Delete a tenant.
+    DeleteTenant(String),
+    /// Add nodes (xname, Role) to a tenant.
+    JoinTenant {
+        name: String,
+        nodes: Vec<(String, String)>,
+    },
+    /// Take nodes out of the tenants that hold them.
+    ReleaseFromTenants(Vec<String>),
     /// Fetch the iPXE script a node gets now.
     FetchBootScript(String),
     /// Hand this text to `$EDITOR` (the event loop suspends the screen meanwhile).
@@ -203,6 +236,38 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
             app.lists.insert(kind, result.map_err(|e| e.to_string()));
             app.dirty = true;
             Vec::new()
+        }
+        Msg::Tenants(result) => {
+            let listed = result.as_ref().map(|t| ListData::tenants(t));
+            app.lists
+                .insert(ListKind::Tenants, listed.map_err(|e| e.to_string()));
+            match result {
+                Ok(t) => app.tenant_list = Some(t),
+                Err(e) if app.picker.is_some() => {
+                    app.picker = None;
+                    say(app, format!("cannot read the tenants: {e}"), true);
+                }
+                Err(_) => {}
+            }
+            app.dirty = true;
+            Vec::new()
+        }
+        Msg::TenantLoaded {
+            name,
+            conflict,
+            result,
+        } => {
+            tenant::loaded(app, &name, conflict, result);
+            app.dirty = true;
+            Vec::new()
+        }
+        Msg::TenantSaved(result) => {
+            app.dirty = true;
+            tenant::saved(app, result)
+        }
+        Msg::TenantsChanged { what, result } => {
+            app.dirty = true;
+            tenant::done(app, &what, result)
         }
         Msg::Detail { xname, result } => {
             let data = match result {
@@ -356,6 +421,7 @@ fn event(app: &mut App, f: Frame) -> Vec<Command> {
                 ListKind::Boot
             } else {
                 app.last_fetch = None;
+                app.tenant_list = None;
                 ListKind::Tenants
             };
             if matches!(app.view(), View::List { kind: k, .. } if *k == kind) {
@@ -448,6 +514,12 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Command> {
     }
     if app.editor.is_some() {
         return boot::key(app, k);
+    }
+    if app.tenant_form.is_some() {
+        return tenant::form_key(app, k);
+    }
+    if app.picker.is_some() {
+        return tenant::picker_key(app, k);
     }
     match app.input.clone() {
         Input::Filter(text) => filter_key(app, text, k),
@@ -700,6 +772,17 @@ fn members(app: &mut App, add: bool) -> Vec<Command> {
     Vec::new()
 }
 
+/// The name of the tenant under the cursor of `:tenants`.
+fn tenant_at(app: &App, cursor: usize) -> Option<String> {
+    match app.lists.get(&ListKind::Tenants) {
+        Some(Ok(list)) => list
+            .rows
+            .get(cursor)
+            .and_then(|(_, cells)| cells.first().cloned()),
+        _ => None,
+    }
+}
+
 /// The key of a list's row.
 fn list_key(app: &App, kind: ListKind, cursor: usize) -> Option<String> {
     match app.lists.get(&kind) {
@@ -710,6 +793,14 @@ fn list_key(app: &App, kind: ListKind, cursor: usize) -> Option<String> {
 
 fn act(app: &mut App, action: Action) -> Vec<Command> {
     if app.help && !matches!(action, Action::Help | Action::Back | Action::Quit) {
+        return Vec::new();
+    }
+    if !app.read_only && !app.may(action) {
+        let role = match action.needs() {
+            super::keymap::Need::Admin => "admin",
+            _ => "operator or admin",
+        };
+        say(app, format!("that needs the {role} role"), true);
         return Vec::new();
     }
     match action {
@@ -771,6 +862,16 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
             _ => {}
         },
         Action::Edit | Action::EditExternally => {
+            if let View::List {
+                kind: ListKind::Tenants,
+                cursor,
+            } = app.view().clone()
+            {
+                return match tenant_at(app, cursor) {
+                    Some(name) => tenant::edit_tenant(app, name),
+                    None => Vec::new(),
+                };
+            }
             let targets = match app.view().clone() {
                 View::Inventory => power::targets(app),
                 View::Detail { xname, .. } => vec![xname],
@@ -789,6 +890,36 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
         }
         Action::AddMembers | Action::RemoveMembers => {
             return members(app, action == Action::AddMembers);
+        }
+        Action::NewTenant => {
+            if matches!(
+                app.view(),
+                View::List {
+                    kind: ListKind::Tenants,
+                    ..
+                }
+            ) {
+                return tenant::new_tenant(app);
+            }
+        }
+        Action::Delete => {
+            if let View::List {
+                kind: ListKind::Tenants,
+                cursor,
+            } = app.view().clone()
+            {
+                if let Some(name) = tenant_at(app, cursor) {
+                    return tenant::delete(app, name);
+                }
+            }
+        }
+        Action::AssignTenant => {
+            let targets = match app.view().clone() {
+                View::Inventory => power::targets(app),
+                View::Detail { xname, .. } => vec![xname],
+                _ => return Vec::new(),
+            };
+            return tenant::open_picker(app, targets);
         }
         Action::Retry => {
             if let View::Transition { id, .. } = app.view().clone() {
