@@ -94,6 +94,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CHAMI_OAUTH_CLIENTS")]
     pub oauth_clients: Option<PathBuf>,
 
+    /// Token requests (`POST /oauth/token`) one client address may make a minute, in bursts
+    /// of up to that many; more are answered 429 with Retry-After.
+    #[arg(long, env = "CHAMI_TOKEN_RATE", default_value_t = 60)]
+    pub token_rate: u32,
+
     /// Largest accepted request body, in bytes.
     #[arg(long, env = "CHAMI_MAX_BODY", default_value_t = DEFAULT_MAX_BODY)]
     pub max_body: usize,
@@ -166,6 +171,7 @@ impl ServeArgs {
             token_issuer: crate::service::issuer::DEFAULT_ISSUER.into(),
             token_audience: crate::service::issuer::DEFAULT_AUDIENCE.into(),
             oauth_clients: None,
+            token_rate: 60,
             max_body: DEFAULT_MAX_BODY,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
             log_format: LogFormat::Text,

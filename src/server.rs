@@ -280,6 +280,7 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         verifier,
         issuer: issuer.clone(),
         oauth_clients,
+        token_limiter: api::limit::TokenLimiter::new(args.token_rate),
         closing: closing_rx,
         metrics: Default::default(),
     });
@@ -303,7 +304,8 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
     let handle = Handle::new();
     let server =
         axum_server::from_tcp_rustls(listener, rustls_config.clone()).handle(handle.clone());
-    let task = tokio::spawn(server.serve(app.into_make_service()));
+    // The peer address is for the token endpoint's per-address quota.
+    let task = tokio::spawn(server.serve(app.into_make_service_with_connect_info::<SocketAddr>()));
     spawn_tls_reload(tls_files, rustls_config);
     Ok(Server {
         addr,

@@ -377,6 +377,62 @@ async fn client_credentials_grant_issues_working_tokens() {
     assert_eq!(jwks["keys"][0]["alg"], "ES256");
 }
 
+/// Guessing client secrets is slowed: past the per-address quota the token endpoint answers
+/// 429 with Retry-After and says why, whether the secret was right or not.
+#[tokio::test]
+async fn the_token_endpoint_limits_each_address() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let clients = dir.path().join("clients.yaml");
+    std::fs::write(
+        &clients,
+        "- id: magellan\n  secret: s3cret-s3cret-s3cret\n  roles: [service]\n",
+    )
+    .expect("write");
+    let t = TestServer::start_with(|a| {
+        a.oauth_clients = Some(clients);
+        a.token_rate = 3;
+    })
+    .await;
+    let ask = |secret: &'static str| {
+        t.client
+            .post(t.url("/oauth/token"))
+            .basic_auth("magellan", Some(secret))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+    };
+    assert_eq!(
+        ask("s3cret-s3cret-s3cret").await.unwrap().status(),
+        StatusCode::OK
+    );
+    for _ in 0..2 {
+        let wrong = ask("guess").await.unwrap();
+        assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+    }
+    let limited = ask("s3cret-s3cret-s3cret").await.unwrap();
+    assert_eq!(limited.status(), StatusCode::TOO_MANY_REQUESTS);
+    let retry: u64 = limited.headers()["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        (1..=20).contains(&retry),
+        "3 a minute: one more within 20 s, not {retry}"
+    );
+    let body: Value = limited.json().await.unwrap();
+    assert_eq!(body["error"], "too_many_requests");
+    let why = body["error_description"].as_str().unwrap();
+    assert!(
+        why.starts_with("too many token requests from 127.0.0.1: at most 3 a minute; retry in"),
+        "{why}"
+    );
+    // Other endpoints are not limited.
+    let (status, _) = t
+        .call(Method::GET, "/.well-known/jwks.json", None, None)
+        .await;
+    assert_eq!(status, StatusCode::OK);
+}
+
 #[tokio::test]
 async fn auth_off_is_refused_off_loopback() {
     let dir = tempfile::tempdir().expect("tmp");

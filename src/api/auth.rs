@@ -346,12 +346,31 @@ fn same_secret(a: &str, b: &str) -> bool {
     responses(
         (status = 200, description = "Access token", body = TokenResponse),
         (status = 400, description = "Unsupported grant", body = OAuthError),
-        (status = 401, description = "Unknown client or wrong secret", body = OAuthError)))]
+        (status = 401, description = "Unknown client or wrong secret", body = OAuthError),
+        (status = 429, description = "Too many requests from this address; see Retry-After",
+            body = OAuthError)))]
 async fn token(
     State(state): State<Arc<AppState>>,
+    peer: Option<axum::Extension<axum::extract::ConnectInfo<std::net::SocketAddr>>>,
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Response {
+    let addr = peer.map(|p| p.0 .0.ip());
+    if let Err(wait) = state.token_limiter.check(addr) {
+        let secs = wait.as_secs_f64().ceil().max(1.0) as u64;
+        let who = addr.map_or("this address".to_string(), |a| a.to_string());
+        let mut resp = oauth_error(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_requests",
+            format!(
+                "too many token requests from {who}: at most {} a minute; retry in {secs} s",
+                state.token_limiter.per_minute()
+            ),
+        );
+        resp.headers_mut()
+            .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        return resp;
+    }
     let form = TokenRequest::parse(&body);
     if form.grant_type.is_empty() {
         return oauth_error(

@@ -8,6 +8,7 @@ pub mod error;
 pub mod events;
 pub mod extract;
 pub mod hsm;
+pub mod limit;
 pub mod pcs;
 pub mod respond;
 pub mod tapms;
@@ -49,6 +50,8 @@ pub struct AppState {
     pub closing: tokio::sync::watch::Receiver<bool>,
     /// Request counters for `/metrics`.
     pub metrics: crate::service::metrics::Metrics,
+    /// How often one address may call `POST /oauth/token`.
+    pub token_limiter: limit::TokenLimiter,
 }
 
 /// Counts each request under its route pattern for `/metrics`.
