@@ -10,6 +10,8 @@ pub mod client;
 pub mod config;
 pub mod config_file;
 pub mod fsutil;
+#[doc(hidden)]
+pub mod invariants;
 pub mod model;
 pub mod redfish;
 pub mod server;
