@@ -55,7 +55,7 @@ pub fn plain_routes(state: Arc<AppState>) -> Router {
                 // Counted here rather than by a middleware layer, which would cost a boxed
                 // service clone per request on the boot storm's path.
                 let start = std::time::Instant::now();
-                let resp = script_response(&st, req.headers(), req.uri().query(), "http")
+                let resp = script_response(&st, req.headers(), req.uri(), "http")
                     .await
                     .into_response();
                 st.metrics.observe(
@@ -403,9 +403,13 @@ async fn restore(
     ))
 }
 
-/// A `Host` header safe to echo into a script (host, IPv4, [IPv6], optional port).
-fn safe_host(headers: &HeaderMap) -> Option<&str> {
-    let h = headers.get(header::HOST)?.to_str().ok()?;
+/// The host the request named, safe to echo into a script (host, IPv4, [IPv6], optional
+/// port): the `Host` header, or over HTTP/2 the `:authority` (which has no `Host`).
+fn safe_host<'a>(headers: &'a HeaderMap, uri: &'a axum::http::Uri) -> Option<&'a str> {
+    let h = match headers.get(header::HOST) {
+        Some(v) => v.to_str().ok()?,
+        None => uri.authority()?.as_str(),
+    };
     let ok = !h.is_empty()
         && h.len() <= 255
         && h.bytes()
@@ -432,9 +436,10 @@ fn canonical_mac(bits: u64, buf: &mut [u8; 17]) -> &str {
 async fn script_response(
     st: &AppState,
     headers: &HeaderMap,
-    query: Option<&str>,
+    uri: &axum::http::Uri,
     scheme: &str,
 ) -> Response {
+    let query = uri.query();
     let pairs = || form_urlencoded::parse(query.unwrap_or("").as_bytes());
     let get = |key: &str| pairs().find(|(k, _)| k == key).map(|(_, v)| v);
     let int = |key: &str, default: i64| {
@@ -478,9 +483,11 @@ async fn script_response(
         return ApiError::bad_request(format!("arch '{arch}' is not an iPXE architecture name"))
             .into_response();
     }
-    let Some(host) = safe_host(headers) else {
-        return ApiError::bad_request("the Host header is missing or not a host name")
-            .into_response();
+    let Some(host) = safe_host(headers, uri) else {
+        return ApiError::bad_request(
+            "the Host header (or HTTP/2 :authority) is missing or not a host name",
+        )
+        .into_response();
     };
     let base = format!("{scheme}://{host}/boot/v1/bootscript");
     let now = std::time::SystemTime::now()
@@ -520,10 +527,11 @@ async fn script_response(
         ("arch" = Option<String>, Query), ("ts" = Option<i64>, Query),
         ("json" = Option<i64>, Query, description = "Non-zero: BSS's JSON form"),
         ("preview" = Option<i64>, Query, description = "Non-zero: render without recording the fetch in endpoint history (chami)")),
-    responses((status = 200, body = String, content_type = "text/plain"),
+    responses((status = 200, description = "The iPXE script, or BSS's JSON form with json=1",
+            content((String = "text/plain"), (Object = "application/json"))),
         (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn bootscript(State(st): S, req: axum::extract::Request) -> Response {
-    script_response(&st, req.headers(), req.uri().query(), "https").await
+    script_response(&st, req.headers(), req.uri(), "https").await
 }
 
 /// Node components as BSS sees them, all or by `name`, `mac`, `nid`.
@@ -627,6 +635,26 @@ async fn status_all(State(st): S) -> (StatusCode, Json<Value>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_host_comes_from_host_or_the_http2_authority() {
+        let uri: axum::http::Uri = "https://10.0.0.1:8443/boot/v1/bootscript?nid=1"
+            .parse()
+            .unwrap();
+        let mut headers = HeaderMap::new();
+        // HTTP/2 carries no Host header: the authority names the host.
+        assert_eq!(safe_host(&headers, &uri), Some("10.0.0.1:8443"));
+        headers.insert(header::HOST, "boot.example:8081".parse().unwrap());
+        assert_eq!(safe_host(&headers, &uri), Some("boot.example:8081"));
+        headers.insert(header::HOST, "evil\";chain http://x".parse().unwrap());
+        assert_eq!(
+            safe_host(&headers, &uri),
+            None,
+            "never echoed into a script"
+        );
+        let bare: axum::http::Uri = "/boot/v1/bootscript".parse().unwrap();
+        assert_eq!(safe_host(&HeaderMap::new(), &bare), None);
+    }
 
     #[test]
     fn canonical_mac_round_trips() {

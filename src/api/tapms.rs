@@ -201,7 +201,8 @@ async fn patch(
 /// resources with `forcepoweroff` are powered off (the transition's ID is in the answer).
 #[utoipa::path(delete, path = "/tenants/{id}", tag = "tenants",
     params(("id" = String, Path), ("If-Match" = Option<String>, Header)),
-    responses((status = 200, body = Object), (status = 403, body = Problem),
+    responses((status = 200, body = Object), (status = 400, body = Problem),
+        (status = 403, body = Problem),
         (status = 404, body = Problem), (status = 412, body = Problem)))]
 async fn delete(
     State(st): S,
