@@ -1,7 +1,7 @@
 //! The `chami` command: dispatches to the faces (server, demo, token tools).
 
 use std::ffi::OsString;
-use std::io::IsTerminal;
+use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -91,6 +91,36 @@ enum Command {
     Tenants(chami::cli::more::TenantsCommand),
     /// The audit log, newest last.
     Audit(chami::cli::more::AuditArgs),
+    /// Shell completions on stdout (`chami completions bash > /etc/bash_completion.d/chami`).
+    Completions {
+        /// bash, zsh, fish, elvish or powershell.
+        shell: clap_complete::Shell,
+    },
+    /// The manual page (roff) on stdout, or with --out-dir one page per command in DIR.
+    Man {
+        /// Write chami.1, chami-serve.1, ... here instead.
+        #[arg(long)]
+        out_dir: Option<PathBuf>,
+    },
+}
+
+/// `chami completions` and `chami man`: generated from the same definition as the parser.
+fn docs(command: &Command) -> std::io::Result<()> {
+    let mut cmd = Cli::command();
+    match command {
+        Command::Completions { shell } => {
+            // Into a buffer: generate() panics when its writer fails (a closed pipe).
+            let mut out = Vec::new();
+            clap_complete::generate(*shell, &mut cmd, "chami", &mut out);
+            std::io::stdout().write_all(&out)
+        }
+        Command::Man { out_dir: Some(dir) } => {
+            std::fs::create_dir_all(dir)?;
+            clap_mangen::generate_to(cmd, dir)
+        }
+        Command::Man { out_dir: None } => clap_mangen::Man::new(cmd).render(&mut std::io::stdout()),
+        _ => Ok(()),
+    }
 }
 
 fn init_logging(filter: &str, format: LogFormat) {
@@ -174,6 +204,17 @@ fn main() -> ExitCode {
                 return ExitCode::FAILURE;
             }
             runtime().and_then(|rt| rt.block_on(chami::cli::console::run(cli.console)))
+        }
+        Some(c @ (Command::Completions { .. } | Command::Man { .. })) => {
+            return match docs(&c) {
+                // `chami man | head` closing the pipe early is not a failure.
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("chami: {e}");
+                    ExitCode::FAILURE
+                }
+            };
         }
         Some(Command::Token(cmd)) => chami::cli::token::run(&cmd),
         Some(Command::Serve(args)) => {

@@ -302,3 +302,56 @@ fn console_startup_errors_are_named_before_the_screen_is_taken() {
         assert!(err.contains("unknown theme 'neon'"), "{args:?}: {err}");
     }
 }
+
+/// Completions and manual pages come from the parser's own definition: every command is in
+/// them, and a bad shell name is a usage error.
+#[test]
+fn completions_and_manual_pages_name_every_command() {
+    let out = chami().args(["completions", "bash"]).output().expect("run");
+    assert!(out.status.success(), "{out:?}");
+    let bash = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(bash.contains("_chami()"), "a bash completion function");
+    for word in [
+        "serve",
+        "demo",
+        "nodes",
+        "power",
+        "tenants",
+        "set-state",
+        "--server",
+    ] {
+        assert!(bash.contains(word), "bash completion lacks {word}");
+    }
+    let out = chami().args(["completions", "zsh"]).output().expect("run");
+    assert!(String::from_utf8_lossy(&out.stdout).starts_with("#compdef chami"));
+    let out = chami().args(["completions", "tcsh"]).output().expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid value 'tcsh'"));
+
+    let out = chami().arg("man").output().expect("run");
+    assert!(out.status.success(), "{out:?}");
+    let page = String::from_utf8(out.stdout).expect("utf-8");
+    assert!(page.contains(".TH chami 1"), "{page}");
+    assert!(
+        page.contains("serve") && page.contains("\\-\\-server"),
+        "{page}"
+    );
+
+    let dir = tempfile::tempdir().expect("tmp");
+    let out = chami()
+        .args(["man", "--out-dir"])
+        .arg(dir.path())
+        .output()
+        .expect("run");
+    assert!(out.status.success(), "{out:?}");
+    for page in [
+        "chami.1",
+        "chami-serve.1",
+        "chami-power-on.1",
+        "chami-token-mint.1",
+    ] {
+        let text = std::fs::read_to_string(dir.path().join(page))
+            .unwrap_or_else(|e| panic!("{page}: {e}"));
+        assert!(text.contains(".TH"), "{page} is roff");
+    }
+}
