@@ -405,8 +405,10 @@ pub fn form_key(app: &mut App, k: KeyEvent) -> Vec<Command> {
     let mut out = Vec::new();
     let mut close = false;
     match form.stage {
+        // esc abandons a first read; while a refused write's newer version loads, the text
+        // waits for it.
         Stage::Loading | Stage::Saving => {
-            close = k.code == KeyCode::Esc && form.stage == Stage::Loading && !form.rebased;
+            close = k.code == KeyCode::Esc && form.stage == Stage::Loading && !form.changed();
         }
         Stage::Editing => match k.code {
             KeyCode::Char('s') if ctrl => match &form.problem {
@@ -466,22 +468,16 @@ pub fn form_key(app: &mut App, k: KeyEvent) -> Vec<Command> {
     out
 }
 
-/// `ctrl-d` in `:tenants`: asks to delete the tenant under the cursor.
-pub fn delete(app: &mut App, name: String) -> Vec<Command> {
+/// `ctrl-d` in `:tenants`: asks to delete the tenant under the cursor, naming its nodes as
+/// the row shows them (`count`, `hostlist`).
+pub fn delete(app: &mut App, name: String, count: &str, hostlist: &str) -> Vec<Command> {
     if !may_change(app) {
         return Vec::new();
     }
-    let nodes: Vec<String> = app
-        .tenant_list
-        .as_ref()
-        .and_then(|l| l.iter().find(|t| t.metadata.name == name))
-        .map(|t| t.spec.nodes().iter().map(|x| x.to_string()).collect())
-        .unwrap_or_default();
     app.input = Input::Confirm {
         prompt: format!(
-            "delete tenant {name} ({} node(s) {}; its groups go, its nodes are released)? y/N",
-            nodes.len(),
-            hostlist::compress(&nodes)
+            "delete tenant {name} ({count} node(s) {hostlist}; its groups go, its nodes are \
+             released)? y/N"
         ),
         command: Box::new(Command::DeleteTenant(name)),
     };
@@ -837,6 +833,9 @@ mod tests {
                 conflict: true
             }]
         );
+        // esc while the newer version loads does not drop the text.
+        press(&mut a, KeyCode::Esc);
+        assert!(a.tenant_form.is_some());
         update(&mut a, loaded("3", &["x1000c0s0b0n0", "x1000c0s1b0n0"]));
         let form = a.tenant_form.as_ref().unwrap();
         assert_eq!(form.stage, Stage::Review);

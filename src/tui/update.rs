@@ -908,8 +908,16 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
                 cursor,
             } = app.view().clone()
             {
-                if let Some(name) = tenant_at(app, cursor) {
-                    return tenant::delete(app, name);
+                let row = match app.lists.get(&ListKind::Tenants) {
+                    Some(Ok(list)) => list.rows.get(cursor).cloned(),
+                    _ => None,
+                };
+                // The row's key is the tenant's nodes as a hostlist; its cells start with
+                // the name, the state and the count.
+                if let Some((nodes, cells)) = row {
+                    let count = cells.get(2).cloned().unwrap_or_default();
+                    let name = cells.first().cloned().unwrap_or_default();
+                    return tenant::delete(app, name, &count, &nodes);
                 }
             }
         }
