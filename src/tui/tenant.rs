@@ -925,8 +925,17 @@ mod tests {
             tenant("blue", "2", &["x1000c0s0b0n0"], true),
             tenant("red", "4", &["x1000c0s1b0n0"], true),
         ];
-        update(&mut a, Msg::Tenants(Ok(tenants)));
+        update(&mut a, Msg::Tenants(Ok(tenants.clone())));
         assert_eq!(picker_rows(&a), ["blue", "red", RELEASE]);
+        // A tenant changes while the picker is open: it reads them again.
+        let changed = crate::client::events::Frame {
+            id: Some(7),
+            event: "tenant_changed".into(),
+            data: serde_json::json!({"name": "red"}),
+        };
+        let cmds = update(&mut a, Msg::Event(changed));
+        assert_eq!(cmds, [Command::FetchList(ListKind::Tenants)]);
+        update(&mut a, Msg::Tenants(Ok(tenants)));
         press(&mut a, KeyCode::Enter);
         let Input::Confirm { prompt, command } = a.input.clone() else {
             panic!("{:?}", a.input)

@@ -424,7 +424,9 @@ fn event(app: &mut App, f: Frame) -> Vec<Command> {
                 app.tenant_list = None;
                 ListKind::Tenants
             };
-            if matches!(app.view(), View::List { kind: k, .. } if *k == kind) {
+            // The open `t` picker needs the tenants too.
+            let picking = kind == ListKind::Tenants && app.picker.is_some();
+            if picking || matches!(app.view(), View::List { kind: k, .. } if *k == kind) {
                 return vec![fetch_list(app, kind)];
             }
         }
