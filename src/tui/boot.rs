@@ -435,6 +435,59 @@ pub fn saved(app: &mut App, result: Result<(), ClientError>) -> Vec<Command> {
     }
 }
 
+/// What a key did to text being edited (the boot editor and the tenant form share this).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Typed {
+    /// ctrl-s on valid, changed text: show the diff.
+    Review,
+    /// esc with nothing to lose (or pressed twice): close.
+    Close,
+    /// The text changed: check it again.
+    Edited,
+    /// Nothing to do (a message may say why).
+    Nothing,
+}
+
+/// Keys on text being edited: ctrl-s reviews valid changed text (else says why not), esc
+/// closes, twice when there are unsaved changes, anything else goes to the text area.
+pub fn typing_key(
+    app: &mut App,
+    k: KeyEvent,
+    area: &mut TextArea<'static>,
+    problem: &Option<(usize, String)>,
+    changed: bool,
+    discard_armed: &mut bool,
+) -> Typed {
+    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
+    match k.code {
+        KeyCode::Char('s') if ctrl => match problem {
+            Some(problem) => app.message = Some((at_line(problem), true)),
+            None if !changed => app.message = Some(("nothing changed".into(), false)),
+            None => {
+                app.message = None;
+                return Typed::Review;
+            }
+        },
+        KeyCode::Esc => {
+            if !changed || *discard_armed {
+                return Typed::Close;
+            }
+            *discard_armed = true;
+            app.message = Some((
+                "unsaved changes: esc again discards them, ctrl-s reviews and applies".into(),
+                true,
+            ));
+        }
+        _ => {
+            *discard_armed = false;
+            if area.input(k) {
+                return Typed::Edited;
+            }
+        }
+    }
+    Typed::Nothing
+}
+
 /// Keys while the editor is open.
 pub fn key(app: &mut App, k: KeyEvent) -> Vec<Command> {
     let Some(mut ed) = app.editor.take() else {
@@ -468,32 +521,20 @@ pub fn key(app: &mut App, k: KeyEvent) -> Vec<Command> {
                     out.push(Command::FetchBootHistory(ed.targets[0].clone()));
                 }
             }
-            KeyCode::Char('s') if ctrl => match &ed.problem {
-                Some(problem) => app.message = Some((at_line(problem), true)),
-                None if !ed.changed() => {
-                    app.message = Some(("nothing changed".into(), false));
-                }
-                None => {
-                    ed.stage = Stage::Review;
-                    app.message = None;
-                }
-            },
-            KeyCode::Esc => {
-                if !ed.changed() || ed.discard_armed {
-                    close = true;
-                } else {
-                    ed.discard_armed = true;
-                    app.message = Some((
-                        "unsaved changes: esc again discards them, ctrl-s reviews and applies"
-                            .into(),
-                        true,
-                    ));
-                }
-            }
             _ => {
-                ed.discard_armed = false;
-                if ed.area.input(k) {
-                    ed.check();
+                let changed = ed.changed();
+                match typing_key(
+                    app,
+                    k,
+                    &mut ed.area,
+                    &ed.problem,
+                    changed,
+                    &mut ed.discard_armed,
+                ) {
+                    Typed::Review => ed.stage = Stage::Review,
+                    Typed::Close => close = true,
+                    Typed::Edited => ed.check(),
+                    Typed::Nothing => {}
                 }
             }
         },

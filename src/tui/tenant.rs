@@ -5,11 +5,11 @@
 
 use std::collections::BTreeSet;
 
-use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use serde::{Deserialize, Serialize};
 use tui_textarea::TextArea;
 
-use super::boot::{at_line, text_area};
+use super::boot::{at_line, text_area, typing_key, Typed};
 use super::state::{App, Input, ListKind, Live, View};
 use super::update::Command;
 use crate::client::tenants::PerTenant;
@@ -401,7 +401,6 @@ pub fn form_key(app: &mut App, k: KeyEvent) -> Vec<Command> {
     let Some(mut form) = app.tenant_form.take() else {
         return Vec::new();
     };
-    let ctrl = k.modifiers.contains(KeyModifiers::CONTROL);
     let mut out = Vec::new();
     let mut close = false;
     match form.stage {
@@ -410,34 +409,23 @@ pub fn form_key(app: &mut App, k: KeyEvent) -> Vec<Command> {
         Stage::Loading | Stage::Saving => {
             close = k.code == KeyCode::Esc && form.stage == Stage::Loading && !form.changed();
         }
-        Stage::Editing => match k.code {
-            KeyCode::Char('s') if ctrl => match &form.problem {
-                Some(problem) => app.message = Some((at_line(problem), true)),
-                None if !form.changed() => app.message = Some(("nothing changed".into(), false)),
-                None => {
-                    form.stage = Stage::Review;
-                    app.message = None;
-                }
-            },
-            KeyCode::Esc => {
-                if !form.changed() || form.discard_armed {
-                    close = true;
-                } else {
-                    form.discard_armed = true;
-                    app.message = Some((
-                        "unsaved changes: esc again discards them, ctrl-s reviews and applies"
-                            .into(),
-                        true,
-                    ));
-                }
+        Stage::Editing => {
+            let changed = form.changed();
+            let f = &mut *form;
+            match typing_key(
+                app,
+                k,
+                &mut f.area,
+                &f.problem,
+                changed,
+                &mut f.discard_armed,
+            ) {
+                Typed::Review => form.stage = Stage::Review,
+                Typed::Close => close = true,
+                Typed::Edited => form.check(),
+                Typed::Nothing => {}
             }
-            _ => {
-                form.discard_armed = false;
-                if form.area.input(k) {
-                    form.check();
-                }
-            }
-        },
+        }
         Stage::Review => match k.code {
             KeyCode::Char('y') | KeyCode::Enter => {
                 match parse(&form.text(), &form.base, form.create) {
@@ -684,6 +672,7 @@ mod tests {
     use crate::model::tenant::Metadata;
     use crate::tui::keymap::{Action, Keymap};
     use crate::tui::update::{update, Msg};
+    use ratatui::crossterm::event::KeyModifiers;
 
     fn app(roles: &[&str]) -> App {
         let roles = roles.iter().map(|r| r.to_string()).collect();

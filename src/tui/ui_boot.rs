@@ -43,6 +43,19 @@ pub fn diff_lines(old: &str, new: &str, theme: &Theme) -> Vec<Line<'static>> {
         .collect()
 }
 
+/// The line under text being edited: its first problem, or whether it changed.
+pub fn status_line(
+    problem: &Option<(usize, String)>,
+    changed: bool,
+    theme: &Theme,
+) -> Line<'static> {
+    match problem {
+        Some(problem) => Line::styled(format!(" {}", at_line(problem)), theme.error()),
+        None if changed => Line::styled(" valid · changed", theme.dim()),
+        None => Line::styled(" valid · unchanged", theme.dim()),
+    }
+}
+
 /// Draws the editor in `area` (the body, below the crumbs).
 pub fn draw_editor(frame: &mut Frame, area: Rect, ed: &Editor, theme: &Theme) {
     let [head, main, foot] = Layout::vertical([
@@ -172,12 +185,8 @@ pub fn draw_editor(frame: &mut Frame, area: Rect, ed: &Editor, theme: &Theme) {
             );
         }
     }
-    let line = match (&ed.stage, &ed.problem) {
-        (Stage::Editing, Some(problem)) => {
-            Line::styled(format!(" {}", at_line(problem)), theme.error())
-        }
-        (Stage::Editing, None) if ed.changed() => Line::styled(" valid · changed", theme.dim()),
-        (Stage::Editing, None) => Line::styled(" valid · unchanged", theme.dim()),
+    let line = match ed.stage {
+        Stage::Editing => status_line(&ed.problem, ed.changed(), theme),
         _ => Line::default(),
     };
     frame.render_widget(Paragraph::new(line), foot);

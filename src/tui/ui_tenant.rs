@@ -6,11 +6,10 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
 use ratatui::Frame;
 
-use super::boot::at_line;
 use super::state::App;
 use super::tenant::{picker_rows, Form, Stage, RELEASE};
 use super::theme::Theme;
-use super::ui_boot::diff_lines;
+use super::ui_boot::{diff_lines, status_line};
 use super::ui_power::centered;
 use crate::model::hostlist;
 
@@ -75,12 +74,8 @@ pub fn draw_form(frame: &mut Frame, area: Rect, form: &Form, theme: &Theme) {
             );
         }
     }
-    let line = match (&form.stage, &form.problem) {
-        (Stage::Editing, Some(problem)) => {
-            Line::styled(format!(" {}", at_line(problem)), theme.error())
-        }
-        (Stage::Editing, None) if form.changed() => Line::styled(" valid · changed", theme.dim()),
-        (Stage::Editing, None) => Line::styled(" valid · unchanged", theme.dim()),
+    let line = match form.stage {
+        Stage::Editing => status_line(&form.problem, form.changed(), theme),
         _ => Line::default(),
     };
     frame.render_widget(Paragraph::new(line), foot);
