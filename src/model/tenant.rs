@@ -2,7 +2,7 @@
 //! states, and the rules a spec and a change of spec must follow. `admins` and `forcepoweroff`
 //! are chami's (the latter from TAPMS v1alpha2); `Error` is chami's state for a failed apply.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -439,15 +439,50 @@ pub fn plan_join(tenants: &[Tenant], name: &str, nodes: &[(String, String)]) -> 
                 .collect(),
         };
     };
-    let grown = me.spec.with_nodes(nodes);
+    // Sets built once: a plan over 10,000 marked nodes must not scan every list per node.
+    let mine: HashSet<&str> = me
+        .spec
+        .tenantresources
+        .iter()
+        .flat_map(|r| r.xnames.iter().map(String::as_str))
+        .collect();
+    let held: HashMap<&str, &str> = tenants
+        .iter()
+        .filter(|t| t.metadata.name != name)
+        .flat_map(|t| {
+            t.spec
+                .tenantresources
+                .iter()
+                .filter(|r| r.enforceexclusivehsmgroups)
+                .flat_map(move |r| {
+                    r.xnames
+                        .iter()
+                        .map(move |x| (x.as_str(), t.metadata.name.as_str()))
+                })
+        })
+        .collect();
+    // The resource a node joins, as `with_nodes` picks it: the first of its type, else a new
+    // one, exclusive when any of the tenant's resources is.
+    let any_exclusive = me
+        .spec
+        .tenantresources
+        .iter()
+        .any(|r| r.enforceexclusivehsmgroups);
+    let joins_exclusive = |kind: &str| {
+        me.spec
+            .tenantresources
+            .iter()
+            .find(|r| r.kind == kind)
+            .map_or(any_exclusive, |r| r.enforceexclusivehsmgroups)
+    };
     let mut join = Vec::new();
     let mut refused = Vec::new();
     for (x, role) in nodes {
-        if me.spec.tenantresources.iter().any(|r| r.xnames.contains(x)) {
+        if mine.contains(x.as_str()) {
             refused.push((x.clone(), format!("already in {name}")));
             continue;
         }
-        let Some(r) = grown.tenantresources.iter().find(|r| r.xnames.contains(x)) else {
+        let Some(kind) = kind_of_role(role) else {
             let role = if role.is_empty() { "no role" } else { role };
             refused.push((
                 x.clone(),
@@ -455,18 +490,10 @@ pub fn plan_join(tenants: &[Tenant], name: &str, nodes: &[(String, String)]) -> 
             ));
             continue;
         };
-        let holder = tenants.iter().find(|t| {
-            t.metadata.name != name
-                && t.spec
-                    .tenantresources
-                    .iter()
-                    .any(|o| o.enforceexclusivehsmgroups && o.xnames.contains(x))
-        });
-        match holder {
-            Some(t) if r.enforceexclusivehsmgroups => refused.push((
-                x.clone(),
-                format!("held by exclusive tenant {}", t.metadata.name),
-            )),
+        match held.get(x.as_str()) {
+            Some(holder) if joins_exclusive(kind) => {
+                refused.push((x.clone(), format!("held by exclusive tenant {holder}")))
+            }
             _ => join.push((x.clone(), role.clone())),
         }
     }
