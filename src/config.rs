@@ -43,6 +43,11 @@ pub struct ServeArgs {
     #[arg(long, env = "CHAMI_DATA_DIR")]
     pub data_dir: Option<PathBuf>,
 
+    /// PostgreSQL database (`postgres://user@host/db`) instead of the data dir's SQLite file,
+    /// for several replicas on one database. The password can come from PGPASSWORD.
+    #[arg(long, env = "CHAMI_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
     /// TLS certificate chain (PEM). Without it, a CA and certificate are made in the data dir.
     #[arg(long, env = "CHAMI_TLS_CERT", requires = "tls_key")]
     pub tls_cert: Option<PathBuf>,
@@ -159,6 +164,7 @@ impl ServeArgs {
         ServeArgs {
             listen,
             data_dir: Some(data_dir),
+            database_url: None,
             tls_cert: None,
             tls_key: None,
             tls_sans: Vec::new(),

@@ -16,9 +16,10 @@ use crate::service::discovery::Trust;
 use crate::service::issuer::Issuer;
 use crate::service::jwt::{Verifier, VerifierConfig};
 use crate::service::power::PowerSettings;
+use crate::service::replicas::Replica;
 use crate::service::secrets::SecretBox;
 use crate::service::Core;
-use crate::store::{CachedStore, SqliteStore};
+use crate::store::{CachedStore, PgStore, SharedState, SqliteStore, Store};
 use crate::{fsutil, tls};
 
 /// Database file name in the data dir.
@@ -66,6 +67,9 @@ impl Server {
         let _ = self.closing.send(true);
         self.handle.graceful_shutdown(Some(DRAIN));
         self.task.await.context("server task panicked")??;
+        // Running transitions stop where they are and hand their leases back, for a replica
+        // or the next start to resume.
+        self.core.power.halt().await;
         Ok(())
     }
 
@@ -174,14 +178,45 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
     let lock = fsutil::lock_data_dir(&data_dir)
         .with_context(|| format!("cannot lock data dir {}", data_dir.display()))?;
 
-    let store = SqliteStore::open(&data_dir.join(DB_FILE))
+    let (store, shared): (Arc<dyn Store>, Option<Arc<dyn SharedState>>) = match &args.database_url {
+        Some(url) => {
+            let pg = Arc::new(
+                PgStore::open(url)
+                    .await
+                    .with_context(|| format!("cannot open database {}", redact_url(url)))?,
+            );
+            (pg.clone(), Some(pg))
+        }
+        None => (
+            Arc::new(
+                SqliteStore::open(&data_dir.join(DB_FILE))
+                    .await
+                    .with_context(|| format!("cannot open database in {}", data_dir.display()))?,
+            ),
+            None,
+        ),
+    };
+    let cache = Arc::new(
+        CachedStore::load(store)
+            .await
+            .context("cannot load the component cache")?,
+    );
+    let secrets = load_secrets(&data_dir, shared.as_deref()).await?;
+    let core = Core::new(cache.clone(), Arc::new(secrets));
+    let (closing, closing_rx) = tokio::sync::watch::channel(false);
+    if let Some(log) = shared.clone() {
+        // Started before anything publishes, so the other replicas see every change.
+        Replica {
+            origin: uuid::Uuid::new_v4().to_string(),
+            log,
+            bus: core.bus.clone(),
+            cache: cache.clone(),
+            tenants: core.tenants.clone(),
+        }
+        .start(closing_rx.clone())
         .await
-        .with_context(|| format!("cannot open database in {}", data_dir.display()))?;
-    let store = CachedStore::load(Arc::new(store))
-        .await
-        .context("cannot load the component cache")?;
-    let secrets = SecretBox::load_or_create(&data_dir).context("cannot load the secrets key")?;
-    let core = Core::new(Arc::new(store), Arc::new(secrets));
+        .map_err(|e| anyhow::anyhow!("cannot follow the other replicas: {e}"))?;
+    }
     core.boot
         .start(ScriptConfig {
             chain_base: script_url("--boot-chain-url", &args.boot_chain_url)?,
@@ -206,6 +241,7 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
             concurrency: args.power_concurrency as usize,
             poll: Duration::from_millis(args.power_poll_ms),
             backoff: Duration::from_millis(500),
+            exclusive: shared.is_none(),
         })
         .await
         .map_err(|e| anyhow::anyhow!("cannot recover power transitions: {e}"))?;
@@ -213,11 +249,7 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         tracing::warn!("--redfish-insecure: BMC certificates are not checked");
     }
 
-    let issuer = Arc::new(Issuer::load_or_create(
-        &data_dir,
-        &args.token_issuer,
-        &args.token_audience,
-    )?);
+    let issuer = Arc::new(load_issuer(args, &data_dir, shared.as_deref()).await?);
     let verifier = match args.auth {
         AuthMode::Off if !args.listen.ip().is_loopback() => {
             anyhow::bail!(
@@ -274,7 +306,6 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
     };
     let rustls_config = RustlsConfig::from_config(Arc::new(tls::server_config(&tls_files)?));
 
-    let (closing, closing_rx) = tokio::sync::watch::channel(false);
     let state = Arc::new(AppState {
         core: core.clone(),
         verifier,
@@ -351,3 +382,66 @@ fn spawn_tls_reload(files: tls::TlsFiles, config: RustlsConfig) {
     #[cfg(not(unix))]
     let _ = (files, config);
 }
+
+/// A database URL fit for a message: its password replaced.
+fn redact_url(url: &str) -> String {
+    match reqwest::Url::parse(url) {
+        Ok(mut u) if u.password().is_some() => {
+            let _ = u.set_password(Some("***"));
+            u.to_string()
+        }
+        Ok(u) => u.to_string(),
+        Err(_) => "(an unparsable URL)".to_string(),
+    }
+}
+
+/// The key that seals BMC passwords: the data dir's, or with replicas the one the first
+/// replica stored in the database.
+async fn load_secrets(
+    data_dir: &std::path::Path,
+    shared: Option<&dyn SharedState>,
+) -> anyhow::Result<SecretBox> {
+    use base64::engine::general_purpose::STANDARD;
+    use base64::Engine;
+    let (key, name) =
+        SecretBox::load_or_create_key(data_dir).context("cannot load the secrets key")?;
+    let Some(shared) = shared else {
+        return SecretBox::from_key(&key, &name).context("cannot load the secrets key");
+    };
+    let stored = shared
+        .shared_secret(SHARED_SECRETS_KEY, &STANDARD.encode(&key))
+        .await
+        .context("cannot read the shared secrets key")?;
+    let key = STANDARD
+        .decode(stored.trim())
+        .context("the database's shared secrets key is not base64")?;
+    SecretBox::from_key(&key, "the database's shared secrets key")
+        .context("cannot load the shared secrets key")
+}
+
+/// The built-in issuer: the data dir's key, or with replicas the one the first replica stored
+/// in the database, so a token minted by one verifies on all.
+async fn load_issuer(
+    args: &ServeArgs,
+    data_dir: &std::path::Path,
+    shared: Option<&dyn SharedState>,
+) -> anyhow::Result<Issuer> {
+    let (mut pem, mut name) = Issuer::load_or_create_pem(data_dir)?;
+    if let Some(shared) = shared {
+        pem = shared
+            .shared_secret(SHARED_SIGNING_KEY, &pem)
+            .await
+            .context("cannot read the shared token signing key")?;
+        name = "the database's shared token signing key".into();
+    }
+    Ok(Issuer::from_pem(
+        &pem,
+        &name,
+        &args.token_issuer,
+        &args.token_audience,
+    )?)
+}
+
+/// Names of the secrets replicas share through the database.
+const SHARED_SECRETS_KEY: &str = "secrets-key";
+const SHARED_SIGNING_KEY: &str = "token-signing-key";

@@ -883,7 +883,12 @@ async fn shutdown_drains_a_write_in_flight() {
         .expect("first half");
     // Give the request time to reach the server before shutdown begins (bounded wait).
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-    let TestServer { server, dir, .. } = t;
+    let TestServer {
+        server,
+        dir,
+        database_url,
+        ..
+    } = t;
     let shutdown = tokio::spawn(server.shutdown());
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     tx.send(Ok(br#""State": "Ready"}]}"#.to_vec()))
@@ -893,7 +898,7 @@ async fn shutdown_drains_a_write_in_flight() {
     let resp = pending.await.expect("join").expect("request completes");
     assert_eq!(resp.status(), StatusCode::NO_CONTENT);
     shutdown.await.expect("join").expect("clean shutdown");
-    let t = TestServer::start_in(dir, |_| {}).await;
+    let t = TestServer::start_on(dir, database_url, |_| {}).await;
     assert_eq!(
         t.ids("/hsm/v2/State/Components").await,
         vec!["x1000c0s0b0n0"]

@@ -205,20 +205,23 @@ pub struct TaskCounts {
 impl TaskCounts {
     /// Counts of these tasks.
     pub fn of(tasks: &[Task]) -> TaskCounts {
-        let mut c = TaskCounts {
-            total: tasks.len() as u64,
-            ..TaskCounts::default()
-        };
+        let mut c = TaskCounts::default();
         for t in tasks {
-            match t.status {
-                TaskStatus::New => c.new += 1,
-                TaskStatus::InProgress => c.in_progress += 1,
-                TaskStatus::Failed => c.failed += 1,
-                TaskStatus::Succeeded => c.succeeded += 1,
-                TaskStatus::Unsupported => c.unsupported += 1,
-            }
+            c.add(t.status, 1);
         }
         c
+    }
+
+    /// Counts `n` more tasks in `status`.
+    pub fn add(&mut self, status: TaskStatus, n: u64) {
+        self.total += n;
+        match status {
+            TaskStatus::New => self.new += n,
+            TaskStatus::InProgress => self.in_progress += n,
+            TaskStatus::Failed => self.failed += n,
+            TaskStatus::Succeeded => self.succeeded += n,
+            TaskStatus::Unsupported => self.unsupported += n,
+        }
     }
 }
 

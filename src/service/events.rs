@@ -2,10 +2,10 @@
 
 use std::collections::VecDeque;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
-use serde::Serialize;
-use tokio::sync::broadcast;
+use serde::{Deserialize, Serialize};
+use tokio::sync::{broadcast, mpsc};
 
 use super::scope::Scope;
 use crate::model::xname::Xname;
@@ -17,7 +17,7 @@ const CAPACITY: usize = 1024;
 pub const REPLAY: usize = 4096;
 
 /// One change in the core.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum Event {
     /// Components were created or some of their fields changed.
@@ -115,6 +115,8 @@ pub struct EventBus {
     // and a resumed subscription neither misses nor repeats an event.
     order: Arc<Mutex<Order>>,
     last: Arc<AtomicU64>,
+    // Where this core's own events also go when replicas share a database.
+    outbox: Arc<OnceLock<mpsc::UnboundedSender<Event>>>,
 }
 
 impl Default for EventBus {
@@ -123,6 +125,7 @@ impl Default for EventBus {
             tx: broadcast::channel(CAPACITY).0,
             order: Arc::default(),
             last: Arc::new(AtomicU64::new(0)),
+            outbox: Arc::default(),
         }
     }
 }
@@ -143,6 +146,25 @@ pub struct Resumed {
 impl EventBus {
     /// Publishes an event; having no subscribers is not an error.
     pub fn publish(&self, event: Event) {
+        if let Some(out) = self.outbox.get() {
+            let _ = out.send(event.clone());
+        }
+        self.deliver(event);
+    }
+
+    /// Publishes an event another replica published (not sent on to the other replicas).
+    pub fn publish_remote(&self, event: Event) {
+        self.deliver(event);
+    }
+
+    /// From now on, every event this core publishes is also sent here, for the other replicas.
+    /// `None` when an outbox was already taken.
+    pub fn outbox(&self) -> Option<mpsc::UnboundedReceiver<Event>> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        self.outbox.set(tx).ok().map(|_| rx)
+    }
+
+    fn deliver(&self, event: Event) {
         let mut order = self.order.lock().unwrap_or_else(|p| p.into_inner());
         order.seq += 1;
         let p = Arc::new(Published {

@@ -70,6 +70,12 @@ impl Issuer {
         issuer: &str,
         audience: &str,
     ) -> Result<Issuer, IssuerError> {
+        let (pem, name) = Self::load_or_create_pem(data_dir)?;
+        Issuer::from_pem(&pem, &name, issuer, audience)
+    }
+
+    /// The signing key in `data_dir` as PEM (created on first use) and the file's name.
+    pub fn load_or_create_pem(data_dir: &Path) -> Result<(String, String), IssuerError> {
         let path = data_dir.join(KEY_FILE);
         let io = |source| IssuerError::Io {
             path: path.display().to_string(),
@@ -84,10 +90,11 @@ impl Issuer {
             fsutil::write_private(&path, pem.as_bytes()).map_err(io)?;
             pem
         };
-        Issuer::from_pem(&pem, &path.display().to_string(), issuer, audience)
+        Ok((pem, path.display().to_string()))
     }
 
-    fn from_pem(
+    /// An issuer signing with the ECDSA P-256 key in `pem`; `name` says where it came from.
+    pub fn from_pem(
         pem: &str,
         name: &str,
         issuer: &str,

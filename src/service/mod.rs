@@ -14,6 +14,7 @@ pub mod jwt;
 pub mod locks;
 pub mod metrics;
 pub mod power;
+pub mod replicas;
 pub mod scope;
 pub mod secrets;
 pub mod tenants;

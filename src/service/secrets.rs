@@ -54,25 +54,37 @@ impl std::fmt::Debug for SecretBox {
 impl SecretBox {
     /// Loads the key from `data_dir`, creating it (mode 0600) on first use.
     pub fn load_or_create(data_dir: &Path) -> Result<SecretBox, SecretError> {
+        let (bytes, name) = Self::load_or_create_key(data_dir)?;
+        Self::from_key(&bytes, &name)
+    }
+
+    /// The raw key in `data_dir` (created on first use) and the file's name, for errors.
+    pub fn load_or_create_key(data_dir: &Path) -> Result<(Vec<u8>, String), SecretError> {
         let path = data_dir.join(KEY_FILE);
         let io = |source| SecretError::Io {
             path: path.display().to_string(),
             source,
         };
-        let rng = SystemRandom::new();
         let bytes = if path.exists() {
             std::fs::read(&path).map_err(io)?
         } else {
             let mut key = vec![0u8; 32];
-            rng.fill(&mut key).map_err(|_| SecretError::Random)?;
+            SystemRandom::new()
+                .fill(&mut key)
+                .map_err(|_| SecretError::Random)?;
             fsutil::write_private(&path, &key).map_err(io)?;
             key
         };
-        let bad = || SecretError::BadKey(path.display().to_string());
-        let unbound = UnboundKey::new(&CHACHA20_POLY1305, &bytes).map_err(|_| bad())?;
+        Ok((bytes, path.display().to_string()))
+    }
+
+    /// A box over a raw 32-byte key; `name` says where it came from, for errors.
+    pub fn from_key(bytes: &[u8], name: &str) -> Result<SecretBox, SecretError> {
+        let unbound = UnboundKey::new(&CHACHA20_POLY1305, bytes)
+            .map_err(|_| SecretError::BadKey(name.to_string()))?;
         Ok(SecretBox {
             key: LessSafeKey::new(unbound),
-            rng,
+            rng: SystemRandom::new(),
         })
     }
 

@@ -128,7 +128,7 @@ impl Tenants {
     }
 
     /// Drops the loaded index after a tenant write.
-    fn forget(&self) {
+    pub(crate) fn forget(&self) {
         let mut ix = self.index.write().unwrap_or_else(|p| p.into_inner());
         ix.tenants = None;
         ix.generation += 1;

@@ -40,6 +40,34 @@ impl CachedStore {
         })
     }
 
+    /// Re-reads these components from the wrapped store after another writer (a replica on
+    /// the same database) changed them: present ones replace the cached copy, absent ones
+    /// leave the cache.
+    pub async fn refresh(&self, ids: &[Xname]) -> Result<(), StoreError> {
+        let _gate = self.writes.lock().await;
+        let filter = ComponentFilter {
+            ids: ids.to_vec(),
+            ..ComponentFilter::default()
+        };
+        let found = self.inner.components(&filter).await?;
+        let mut map = self.write();
+        for id in ids {
+            map.remove(id);
+        }
+        for c in found {
+            map.insert(c.id.clone(), c);
+        }
+        Ok(())
+    }
+
+    /// Re-reads every component from the wrapped store.
+    pub async fn reload(&self) -> Result<(), StoreError> {
+        let _gate = self.writes.lock().await;
+        let all = self.inner.components(&ComponentFilter::default()).await?;
+        *self.write() = all.into_iter().map(|c| (c.id.clone(), c)).collect();
+        Ok(())
+    }
+
     fn read(&self) -> RwLockReadGuard<'_, BTreeMap<Xname, Component>> {
         // A panic while holding the lock leaves the map itself intact; keep serving it.
         self.components.read().unwrap_or_else(|e| e.into_inner())
@@ -280,8 +308,23 @@ impl super::PowerStore for CachedStore {
         &self,
         t: &crate::model::power::Transition,
         tasks: &[crate::model::power::Task],
+        lease: &super::Lease,
     ) -> Result<(), StoreError> {
-        self.inner.create_transition(t, tasks).await
+        self.inner.create_transition(t, tasks, lease).await
+    }
+    async fn claim_transitions(
+        &self,
+        lease: &super::Lease,
+        now: i64,
+    ) -> Result<Vec<String>, StoreError> {
+        self.inner.claim_transitions(lease, now).await
+    }
+    async fn renew_transitions(
+        &self,
+        lease: &super::Lease,
+        ids: &[String],
+    ) -> Result<Vec<(String, crate::model::power::TransitionStatus)>, StoreError> {
+        self.inner.renew_transitions(lease, ids).await
     }
     async fn transition(
         &self,

@@ -1,7 +1,10 @@
 //! Storage: one [`Store`] trait that hides SQL; SQLite is the embedded default.
 
 pub mod cache;
+pub mod postgres;
 pub mod sqlite;
+
+use std::str::FromStr;
 
 use async_trait::async_trait;
 
@@ -17,6 +20,7 @@ use crate::model::redfish::{EndpointFilter, RedfishEndpoint};
 use crate::model::xname::Xname;
 
 pub use cache::CachedStore;
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// What went wrong in storage, in words an API error can carry.
@@ -361,15 +365,37 @@ pub trait BootStore: Send + Sync {
     ) -> Result<Option<BootVersion>, StoreError>;
 }
 
+/// Which core runs a transition, and until when (unix seconds) unless it renews.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The core's name (a UUID per process).
+    pub owner: String,
+    /// When the lease ends.
+    pub until: i64,
+}
+
 /// Power transitions and their tasks.
 #[async_trait]
 pub trait PowerStore: Send + Sync {
-    /// Stores a new transition with its tasks, all or nothing.
+    /// Stores a new transition with its tasks, leased to `lease`'s owner, all or nothing.
     async fn create_transition(
         &self,
         t: &crate::model::power::Transition,
         tasks: &[crate::model::power::Task],
+        lease: &Lease,
     ) -> Result<(), StoreError>;
+
+    /// Leases to `lease`'s owner every unfinished transition whose lease ended before `now`
+    /// (unix seconds); returns their IDs. Two cores never get the same transition.
+    async fn claim_transitions(&self, lease: &Lease, now: i64) -> Result<Vec<String>, StoreError>;
+
+    /// Extends `lease` (or ends it, with `until` 0) on those of `ids` its owner still holds;
+    /// returns them with their status (an abort may have been signalled elsewhere).
+    async fn renew_transitions(
+        &self,
+        lease: &Lease,
+        ids: &[String],
+    ) -> Result<Vec<(String, crate::model::power::TransitionStatus)>, StoreError>;
 
     /// One transition with its tasks and counts.
     async fn transition(
@@ -441,6 +467,41 @@ pub trait LockStore: Send + Sync {
     ) -> Result<Vec<LockOutcome>, StoreError>;
 }
 
+/// One event in the log replicas share.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LoggedEvent {
+    /// Its place in the log (ids commit in order).
+    pub id: i64,
+    /// The replica that published it.
+    pub origin: String,
+    /// The event as JSON.
+    pub body: String,
+}
+
+/// What replicas on one database share beside the resources: a log of the events each one
+/// published, and secrets (signing and sealing keys) the first one to start stores.
+#[async_trait]
+pub trait SharedState: Send + Sync {
+    /// Appends events published by `origin`, in order, and wakes the listeners.
+    async fn append_events(&self, origin: &str, bodies: &[String]) -> Result<(), StoreError>;
+
+    /// The id of the newest event (0 when there is none).
+    async fn last_event(&self) -> Result<i64, StoreError>;
+
+    /// Up to `limit` events after `after`, oldest first.
+    async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<LoggedEvent>, StoreError>;
+
+    /// Deletes events older than `keep`; returns how many went.
+    async fn prune_events(&self, keep: std::time::Duration) -> Result<u64, StoreError>;
+
+    /// A channel that receives a wake-up whenever events may have been appended (also after
+    /// a lost connection comes back, when some wake-ups may have been missed).
+    async fn event_wakeups(&self) -> Result<tokio::sync::mpsc::Receiver<()>, StoreError>;
+
+    /// The secret stored under `name`; when there is none yet, `mine` is stored and returned.
+    async fn shared_secret(&self, name: &str, mine: &str) -> Result<String, StoreError>;
+}
+
 /// Names of xnames compactly for an error message (a hostlist, cut short when very long).
 pub fn name_list(ids: &[Xname]) -> String {
     const MAX: usize = 400;
@@ -469,4 +530,43 @@ pub trait AuditStore: Send + Sync {
         &self,
         filter: &crate::model::audit::AuditFilter,
     ) -> Result<Vec<crate::model::audit::AuditEntry>, StoreError>;
+}
+
+/// A stored text column parsed back into its type; empty or NULL is `None`.
+pub(crate) fn parse<T: FromStr>(col: &str, v: Option<String>) -> Result<Option<T>, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    v.filter(|s| !s.is_empty())
+        .map(|s| {
+            s.parse()
+                .map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
+        })
+        .transpose()
+}
+
+/// An xname read back from the database.
+pub(crate) fn stored_xname(id: &str) -> Result<Xname, StoreError> {
+    Xname::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// The refusal of a tenant write whose expected version is not the stored one.
+pub(crate) fn stale_tenant(name: &str, have: Option<u64>, expected: Option<u64>) -> StoreError {
+    let text = |v: Option<u64>| v.map_or("none".into(), |v| v.to_string());
+    StoreError::Stale(format!(
+        "tenant {name} is at version {} (expected {}); read it again",
+        text(have),
+        text(expected),
+    ))
+}
+
+/// An audit entry read back: its stored JSON with the row's id.
+pub(crate) fn audit_entry(
+    id: i64,
+    body: &str,
+) -> Result<crate::model::audit::AuditEntry, StoreError> {
+    let mut e: crate::model::audit::AuditEntry = serde_json::from_str(body)
+        .map_err(|e| StoreError::Corrupt(format!("audit entry {id}: {e}")))?;
+    e.id = id;
+    Ok(e)
 }

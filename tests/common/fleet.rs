@@ -1,7 +1,9 @@
 //! A simulated BMC fleet registered and discovered in a test core.
 
+use std::path::Path;
 use std::time::Duration;
 
+use chami::config::ServeArgs;
 use chami::redfish::sim::{Fleet, SimConfig};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
@@ -11,10 +13,20 @@ use super::TestServer;
 pub struct Rig {
     pub fleet: Fleet,
     pub t: TestServer,
+    /// The fleet's CA, which the core reads again when it restarts.
+    pub ca: tempfile::TempPath,
 }
 
 /// `bmcs` BMCs with two nodes each, registered as x3000c0s{i}b0 and discovered.
 pub async fn rig(bmcs: u32, delay: Duration) -> Rig {
+    let (fleet, ca) = fleet(bmcs, delay).await;
+    let t = TestServer::start_with(reach(&fleet, &ca)).await;
+    register(&t, &fleet, bmcs).await;
+    Rig { fleet, t, ca }
+}
+
+/// A simulated fleet of `bmcs` BMCs with two nodes each, and its CA in a file.
+pub async fn fleet(bmcs: u32, delay: Duration) -> (Fleet, tempfile::TempPath) {
     let fleet = Fleet::start(SimConfig {
         bmcs,
         nodes_per_bmc: 2,
@@ -25,15 +37,23 @@ pub async fn rig(bmcs: u32, delay: Duration) -> Rig {
     .expect("fleet");
     let ca = tempfile::NamedTempFile::new().unwrap().into_temp_path();
     std::fs::write(&ca, fleet.ca_pem()).unwrap();
+    (fleet, ca)
+}
+
+/// Settings for a core that reaches `fleet`'s BMCs, trusting the CA at `ca`.
+pub fn reach(fleet: &Fleet, ca: &Path) -> impl Fn(&mut ServeArgs) + Clone {
     let ca_path = ca.to_path_buf();
     let port = fleet.port;
-    let t = TestServer::start_with(move |a| {
-        a.redfish_ca_cert = Some(ca_path);
+    move |a: &mut ServeArgs| {
+        a.redfish_ca_cert = Some(ca_path.clone());
         a.redfish_port = port;
         a.redfish_timeout = 1;
         a.power_poll_ms = 20;
-    })
-    .await;
+    }
+}
+
+/// Registers the fleet's BMCs in `t` and discovers them.
+pub async fn register(t: &TestServer, fleet: &Fleet, bmcs: u32) {
     let (user, pass) = fleet.credentials();
     let eps: Vec<Value> = (0..bmcs)
         .map(|i| {
@@ -56,7 +76,7 @@ pub async fn rig(bmcs: u32, delay: Duration) -> Rig {
             .post("/hsm/v2/Inventory/Discover", json!({"xnames": todo}))
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        let st = wait_complete(&t).await;
+        let st = wait_complete(t).await;
         todo = st["Details"]
             .as_object()
             .unwrap()
@@ -65,8 +85,7 @@ pub async fn rig(bmcs: u32, delay: Duration) -> Rig {
             .map(|(id, _)| id.clone())
             .collect();
         if todo.is_empty() {
-            drop(ca);
-            return Rig { fleet, t };
+            return;
         }
     }
     panic!("discovery kept failing for {todo:?}");

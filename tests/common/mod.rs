@@ -18,6 +18,38 @@ pub struct TestServer {
     pub client: reqwest::Client,
     pub dir: tempfile::TempDir,
     pub admin: String,
+    /// The PostgreSQL database this server uses (`None`: SQLite in `dir`).
+    pub database_url: Option<String>,
+    /// The settings it was started with.
+    pub args: ServeArgs,
+}
+
+/// With `CHAMI_TEST_DATABASE_URL` set (a PostgreSQL server's URL, `.ci/postgres` prints one),
+/// a new empty database on that server for one test; otherwise `None` (SQLite).
+pub async fn fresh_database() -> Option<String> {
+    use sqlx::Connection;
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let admin = std::env::var("CHAMI_TEST_DATABASE_URL").ok()?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("clock")
+        .subsec_nanos();
+    let name = format!(
+        "chami_t_{}_{}_{nanos}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    );
+    let mut conn = sqlx::PgConnection::connect(&admin)
+        .await
+        .unwrap_or_else(|e| panic!("CHAMI_TEST_DATABASE_URL {admin}: {e}"));
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .expect("create a test database");
+    let mut url = reqwest::Url::parse(&admin).expect("CHAMI_TEST_DATABASE_URL is a URL");
+    url.set_path(&format!("/{name}"));
+    Some(url.to_string())
 }
 
 pub fn loopback() -> std::net::SocketAddr {
@@ -47,8 +79,25 @@ impl TestServer {
         dir: tempfile::TempDir,
         tweak: impl FnOnce(&mut ServeArgs),
     ) -> TestServer {
+        let database_url = fresh_database().await;
+        Self::start_on(dir, database_url, tweak).await
+    }
+
+    /// A server over `dir` and, when given, the PostgreSQL database `database_url`.
+    pub async fn start_on(
+        dir: tempfile::TempDir,
+        database_url: Option<String>,
+        tweak: impl FnOnce(&mut ServeArgs),
+    ) -> TestServer {
         let mut args = ServeArgs::for_data_dir(dir.path().to_path_buf(), loopback());
+        args.database_url = database_url.clone();
         tweak(&mut args);
+        Self::start_args(dir, args).await
+    }
+
+    /// A server over `dir` with exactly these settings.
+    pub async fn start_args(dir: tempfile::TempDir, args: ServeArgs) -> TestServer {
+        let database_url = args.database_url.clone();
         let server = server::start(&args).await.expect("server starts");
         let ca = std::fs::read(server.ca.as_ref().expect("generated CA")).expect("read CA");
         let client = client_for(&ca);
@@ -58,14 +107,21 @@ impl TestServer {
             client,
             dir,
             admin,
+            database_url,
+            args,
         }
     }
 
-    /// Stops the server and starts a new one on the same data dir.
+    /// Stops the server and starts a new one with the same settings (data dir, database).
     pub async fn restart(self) -> TestServer {
-        let TestServer { server, dir, .. } = self;
+        let TestServer {
+            server, dir, args, ..
+        } = self;
         server.shutdown().await.expect("clean shutdown");
-        Self::start_in(dir, |_| {}).await
+        // A new port: the old one may linger.
+        let mut args = args;
+        args.listen = loopback();
+        Self::start_args(dir, args).await
     }
 
     pub fn token(&self, sub: &str, roles: &[Role]) -> String {

@@ -76,10 +76,7 @@ impl AuditStore for SqliteStore {
             .map(|r| {
                 let id: i64 = r.try_get("id")?;
                 let body: String = r.try_get("body")?;
-                let mut e: AuditEntry = serde_json::from_str(&body)
-                    .map_err(|e| StoreError::Corrupt(format!("audit entry {id}: {e}")))?;
-                e.id = id;
-                Ok(e)
+                crate::store::audit_entry(id, &body)
             })
             .collect()
     }

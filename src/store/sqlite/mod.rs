@@ -14,14 +14,13 @@ mod power;
 mod tenants;
 
 use std::path::Path;
-use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::SqlitePool;
 
 use super::StoreError;
-use crate::model::xname::Xname;
+use super::{parse, stored_xname};
 
 /// SQLite-backed [`super::Store`].
 #[derive(Clone)]
@@ -49,24 +48,6 @@ impl SqliteStore {
             .map_err(|e| StoreError::Database(e.into()))?;
         Ok(SqliteStore { pool })
     }
-}
-
-/// A stored text column parsed back into its type; empty or NULL is `None`.
-fn parse<T: FromStr>(col: &str, v: Option<String>) -> Result<Option<T>, StoreError>
-where
-    T::Err: std::fmt::Display,
-{
-    v.filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse()
-                .map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
-        })
-        .transpose()
-}
-
-/// An xname read back from the database.
-fn stored_xname(id: &str) -> Result<Xname, StoreError> {
-    Xname::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
 /// JSON array of strings, bound as one parameter and read with `json_each` so any count fits.

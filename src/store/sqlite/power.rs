@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use super::SqliteStore;
 use crate::model::power::{Operation, Task, TaskCounts, TaskStatus, Transition, TransitionStatus};
-use crate::store::{PowerStore, StoreError};
+use crate::store::{Lease, PowerStore, StoreError};
 
 fn corrupt(what: &str, v: &str) -> StoreError {
     StoreError::Corrupt(format!("power {what} '{v}'"))
@@ -69,11 +69,17 @@ impl SqliteStore {
 
 #[async_trait]
 impl PowerStore for SqliteStore {
-    async fn create_transition(&self, t: &Transition, tasks: &[Task]) -> Result<(), StoreError> {
+    async fn create_transition(
+        &self,
+        t: &Transition,
+        tasks: &[Task],
+        lease: &Lease,
+    ) -> Result<(), StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         sqlx::query(
-            "INSERT INTO power_transitions (id, operation, created, expires, status, deadline, by) \
-             VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO power_transitions \
+             (id, operation, created, expires, status, deadline, by, owner, lease_until) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         )
         .bind(&t.id)
         .bind(t.operation.as_str())
@@ -82,6 +88,8 @@ impl PowerStore for SqliteStore {
         .bind(t.status.as_str())
         .bind(t.deadline_minutes)
         .bind(&t.by)
+        .bind(&lease.owner)
+        .bind(lease.until)
         .execute(&mut *tx)
         .await?;
         // One statement for every task: a JSON array of [xname, status, description, error].
@@ -134,16 +142,9 @@ impl PowerStore for SqliteStore {
         for row in &rows {
             let mut t = row_to_transition(row)?;
             for (status, n) in by_id.remove(&t.id).unwrap_or_default() {
-                let n = n as u64;
-                t.counts.total += n;
-                match TaskStatus::parse(&status) {
-                    Some(TaskStatus::New) => t.counts.new += n,
-                    Some(TaskStatus::InProgress) => t.counts.in_progress += n,
-                    Some(TaskStatus::Failed) => t.counts.failed += n,
-                    Some(TaskStatus::Succeeded) => t.counts.succeeded += n,
-                    Some(TaskStatus::Unsupported) => t.counts.unsupported += n,
-                    None => return Err(corrupt("task status", &status)),
-                }
+                let status =
+                    TaskStatus::parse(&status).ok_or_else(|| corrupt("task status", &status))?;
+                t.counts.add(status, n as u64);
             }
             out.push(t);
         }
@@ -187,5 +188,46 @@ impl PowerStore for SqliteStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn claim_transitions(&self, lease: &Lease, now: i64) -> Result<Vec<String>, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let rows = sqlx::query(
+            "UPDATE power_transitions SET owner = ?, lease_until = ? \
+             WHERE status NOT IN ('completed', 'aborted') AND lease_until < ? RETURNING id",
+        )
+        .bind(&lease.owner)
+        .bind(lease.until)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+    }
+
+    async fn renew_transitions(
+        &self,
+        lease: &Lease,
+        ids: &[String],
+    ) -> Result<Vec<(String, TransitionStatus)>, StoreError> {
+        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let rows = sqlx::query(
+            "UPDATE power_transitions SET lease_until = ? \
+             WHERE owner = ? AND id IN (SELECT value FROM json_each(?)) RETURNING id, status",
+        )
+        .bind(lease.until)
+        .bind(&lease.owner)
+        .bind(super::id_array(ids))
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                let status: String = r.try_get("status")?;
+                let status =
+                    TransitionStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?;
+                Ok((r.try_get("id")?, status))
+            })
+            .collect()
     }
 }

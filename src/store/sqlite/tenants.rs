@@ -41,12 +41,7 @@ impl TenantStore for SqliteStore {
             .transpose()?;
         let have = have.map(|v| v as u64);
         if have != expected {
-            return Err(StoreError::Stale(format!(
-                "tenant {} is at version {} (expected {}); read it again",
-                t.metadata.name,
-                have.map_or("none".into(), |v| v.to_string()),
-                expected.map_or("none".into(), |v| v.to_string()),
-            )));
+            return Err(crate::store::stale_tenant(&t.metadata.name, have, expected));
         }
         sqlx::query(
             "INSERT INTO tenants (name, uuid, version, body) VALUES (?, ?, ?, ?) \

@@ -1,7 +1,10 @@
 //! The power engine (PCS): transitions are stored before any BMC is touched, nodes in a running
 //! transition are locked, work runs with bounded global concurrency and one request in flight
 //! per BMC, transient BMC errors are retried with backoff, and every outcome is written per
-//! task in PCS's words. Inventory `State` follows (On/Off).
+//! task in PCS's words. Inventory `State` follows (On/Off). Each running transition is leased
+//! to the core running it; another core takes over one whose lease ends ([`takeover`]).
+
+mod takeover;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
@@ -9,7 +12,7 @@ use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
 use serde_json::{json, Value};
-use tokio::sync::Semaphore;
+use tokio::sync::{watch, Semaphore};
 
 use super::discovery::Discovery;
 use super::events::{Event, EventBus};
@@ -26,6 +29,8 @@ use crate::model::power::{
 use crate::model::xname::{HmsType, Xname};
 use crate::redfish::client::{Endpoint, PowerState, RedfishError};
 use crate::store::{ComponentEndpointFilter, Store};
+
+use takeover::Resume;
 
 /// Default minutes each step may take (PCS's default).
 pub const DEFAULT_DEADLINE_MINUTES: i64 = 5;
@@ -49,6 +54,9 @@ pub struct PowerSettings {
     pub poll: Duration,
     /// First retry delay (doubled per attempt).
     pub backoff: Duration,
+    /// No other core uses the database (SQLite, whose data dir is locked): at start this
+    /// core takes over every unfinished transition at once, without waiting for leases.
+    pub exclusive: bool,
 }
 
 impl Default for PowerSettings {
@@ -57,6 +65,7 @@ impl Default for PowerSettings {
             concurrency: 256,
             poll: Duration::from_secs(2),
             backoff: Duration::from_millis(500),
+            exclusive: true,
         }
     }
 }
@@ -78,6 +87,17 @@ impl Action {
             Action::ForceOff => "forceoff",
             Action::GracefulRestart => "gracefulrestart",
         }
+    }
+
+    fn named(name: &str) -> Option<Action> {
+        [
+            Action::On,
+            Action::GracefulShutdown,
+            Action::ForceOff,
+            Action::GracefulRestart,
+        ]
+        .into_iter()
+        .find(|a| a.name() == name)
     }
 
     fn target(self) -> PowerState {
@@ -197,6 +217,14 @@ pub struct Power {
     global: Arc<OnceLock<Arc<Semaphore>>>,
     /// Task changes not yet written, by transition then xname.
     pending: Arc<Mutex<HashMap<String, HashMap<String, Task>>>>,
+    /// This core's name in transition leases.
+    owner: Arc<str>,
+    /// Transitions this core runs.
+    running: Arc<Mutex<HashSet<String>>>,
+    /// Transitions whose lease another core took: they stop here without writing more.
+    lost: Arc<Mutex<HashSet<String>>>,
+    /// True once the core stops: running transitions stop where they are, for another core.
+    halt: Arc<watch::Sender<bool>>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -223,6 +251,10 @@ impl Power {
             bmcs: Arc::new(Mutex::new(HashMap::new())),
             global: Arc::new(OnceLock::new()),
             pending: Arc::new(Mutex::new(HashMap::new())),
+            owner: uuid::Uuid::new_v4().to_string().into(),
+            running: Arc::new(Mutex::new(HashSet::new())),
+            lost: Arc::new(Mutex::new(HashSet::new())),
+            halt: Arc::new(watch::channel(false).0),
         }
     }
 
@@ -236,39 +268,13 @@ impl Power {
             .clone()
     }
 
-    /// Sets the engine's limits and ends transitions a previous run left unfinished: their
-    /// open tasks fail with the reason, so none stays in progress forever.
+    /// Sets the engine's limits, takes over the unfinished transitions no other core holds
+    /// (all of them when `exclusive`) and keeps this core's leases until it halts.
     pub async fn start(&self, settings: PowerSettings) -> Result<(), ServiceError> {
+        let exclusive = settings.exclusive;
         let _ = self.settings.set(settings);
-        for t in self.store.transitions().await? {
-            if t.status.is_final() {
-                continue;
-            }
-            let Some(full) = self.store.transition(&t.id).await? else {
-                continue;
-            };
-            for mut task in full.tasks.unwrap_or_default() {
-                if task.status.is_final() {
-                    continue;
-                }
-                task.error = "Interrupted by a restart of the power service".into();
-                task.description = format!(
-                    "Failed to achieve transition: chami stopped while this task was {}; check the node's power state",
-                    task.status.as_str()
-                );
-                task.status = TaskStatus::Failed;
-                self.store
-                    .update_tasks(&t.id, std::slice::from_ref(&task))
-                    .await?;
-            }
-            let end = if t.status == TransitionStatus::AbortSignaled {
-                TransitionStatus::Aborted
-            } else {
-                TransitionStatus::Completed
-            };
-            self.store.set_transition_status(&t.id, end).await?;
-            tracing::warn!(transition = %t.id, "unfinished transition from a previous run marked {}", end.as_str());
-        }
+        self.take_over(exclusive).await?;
+        tokio::spawn(self.clone().keep_leases());
         Ok(())
     }
 
@@ -430,14 +436,19 @@ impl Power {
                 error: String::new(),
             })
             .collect();
-        if let Err(e) = self.store.create_transition(&t, &tasks).await {
+        if let Err(e) = self
+            .store
+            .create_transition(&t, &tasks, &self.lease())
+            .await
+        {
             self.release(&xnames);
             return Err(e.into());
         }
+        lock(&self.running).insert(t.id.clone());
         self.publish(&t.id);
         let me = self.clone();
         let run = t.clone();
-        tokio::spawn(async move { me.run(run, tasks, deputies).await });
+        tokio::spawn(async move { me.run(run, tasks, deputies, HashMap::new()).await });
         Ok((t, None))
     }
 
@@ -518,13 +529,23 @@ impl Power {
         held
     }
 
-    async fn run(self, t: Transition, tasks: Vec<Task>, deputies: HashMap<String, String>) {
-        if let Err(e) = self
-            .store
-            .set_transition_status(&t.id, TransitionStatus::InProgress)
-            .await
-        {
-            tracing::error!(transition = %t.id, error = %e, "cannot start transition");
+    /// Runs a transition's tasks; `resume` says where tasks a previous core left off resume.
+    async fn run(
+        self,
+        t: Transition,
+        tasks: Vec<Task>,
+        deputies: HashMap<String, String>,
+        mut resume: HashMap<String, Resume>,
+    ) {
+        // A transition taken over after an abort was signalled stays abort-signaled.
+        if !self.aborted(&t.id) {
+            if let Err(e) = self
+                .store
+                .set_transition_status(&t.id, TransitionStatus::InProgress)
+                .await
+            {
+                tracing::error!(transition = %t.id, error = %e, "cannot start transition");
+            }
         }
         self.publish(&t.id);
         let xnames: Vec<String> = tasks.iter().map(|t| t.xname.clone()).collect();
@@ -545,16 +566,32 @@ impl Power {
                 ))
             });
             let xname = task.xname.clone();
+            let from = resume.remove(&xname).unwrap_or(Resume::Fresh);
             let handle = nodes.spawn(async move {
-                let out = me.run_task(&tr, task.xname, target).await;
+                let out = match from {
+                    Resume::Fresh => me.run_task(&tr, task.xname, target).await,
+                    Resume::Confirm(action) => {
+                        me.confirm_only(&tr, task.xname, target, action).await
+                    }
+                    Resume::Known(task) => task,
+                };
                 me.write_task(&tr.id, out).await;
             });
             names.insert(handle.id(), xname);
         }
         let mut tick = tokio::time::interval(FLUSH);
         let mut renew = tokio::time::interval_at(tokio::time::Instant::now() + RENEW, RENEW);
+        let mut halt = self.halt.subscribe();
+        let mut halted = false;
         loop {
             tokio::select! {
+                _ = takeover::halted(&mut halt) => {
+                    // The core stops: the nodes stop where they are; what they did is written
+                    // below and the lease handed back, so another core resumes from there.
+                    nodes.abort_all();
+                    halted = true;
+                    break;
+                }
                 next = nodes.join_next() => match next {
                     None => break,
                     Some(Ok(())) => {}
@@ -569,7 +606,16 @@ impl Power {
                         .await;
                     }
                 },
-                _ = tick.tick() => self.flush(&t.id, t.operation).await,
+                _ = tick.tick() => {
+                    if lock(&self.lost).remove(&t.id) {
+                        nodes.abort_all();
+                        lock(&self.pending).remove(&t.id);
+                        lock(&self.running).remove(&t.id);
+                        self.release(&xnames);
+                        return;
+                    }
+                    self.flush(&t.id, t.operation).await
+                }
                 _ = renew.tick(), if !held.is_empty() => {
                     if let Err(e) = self.locks.by_key(held.clone(), Some(RESERVE_MINUTES), false).await {
                         tracing::error!(transition = %t.id, error = %e, "cannot renew reservations");
@@ -590,6 +636,14 @@ impl Power {
             }
             tokio::time::sleep(FLUSH).await;
         }
+        if halted {
+            self.hand_back(&t.id).await;
+            lock(&self.aborts).remove(&t.id);
+            lock(&self.pending).remove(&t.id);
+            self.release(&xnames);
+            lock(&self.running).remove(&t.id);
+            return;
+        }
         let end = if self.aborted(&t.id) {
             TransitionStatus::Aborted
         } else {
@@ -601,6 +655,7 @@ impl Power {
         lock(&self.aborts).remove(&t.id);
         lock(&self.pending).remove(&t.id);
         self.release(&xnames);
+        lock(&self.running).remove(&t.id);
         self.publish(&t.id);
     }
 

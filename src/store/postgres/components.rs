@@ -1,0 +1,428 @@
+//! Components (`State/Components`) in PostgreSQL.
+
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use sqlx::{Encode, PgConnection, PgPool, Postgres, QueryBuilder, Row, Type};
+
+use super::{begin_write, parse, stored_xname, texts, write_one, PgStore};
+use crate::model::component::{Component, ComponentChange};
+use crate::model::enums::State;
+use crate::model::filter::{ComponentFilter, Match};
+use crate::model::xname::Xname;
+use crate::store::{name_list, ComponentStore, StoreError};
+
+/// Rows per multi-row INSERT; 15 columns each keeps well under PostgreSQL's bind limit.
+const INSERT_CHUNK: usize = 1000;
+
+const COLUMNS: &str = "id, type, state, flag, enabled, software_status, role, subrole, nid, \
+                       subtype, net_type, arch, class, reservation_disabled, locked";
+
+fn row_to_component(row: &PgRow) -> Result<Component, StoreError> {
+    let id: String = row.try_get("id")?;
+    let id = stored_xname(&id)?;
+    Ok(Component {
+        kind: id.kind(),
+        state: parse("state", row.try_get("state")?)?,
+        flag: parse("flag", row.try_get("flag")?)?,
+        enabled: Some(row.try_get::<bool, _>("enabled")?),
+        software_status: row.try_get("software_status")?,
+        role: parse("role", row.try_get("role")?)?,
+        subrole: parse("subrole", row.try_get("subrole")?)?,
+        nid: row.try_get("nid")?,
+        subtype: row.try_get("subtype")?,
+        net_type: parse("net_type", row.try_get("net_type")?)?,
+        arch: parse("arch", row.try_get("arch")?)?,
+        class: parse("class", row.try_get("class")?)?,
+        reservation_disabled: row.try_get("reservation_disabled")?,
+        locked: row.try_get("locked")?,
+        id,
+    })
+}
+
+/// Appends `AND col = ANY(..)` / `AND col <> ALL(..)` for a value match, each list bound as
+/// one array of `value(v)`.
+fn push_match_as<'a, T, V>(
+    qb: &mut QueryBuilder<'a, Postgres>,
+    col: &str,
+    m: &Match<T>,
+    value: impl Fn(&T) -> V,
+) where
+    Vec<V>: 'a + Encode<'a, Postgres> + Type<Postgres>,
+{
+    if !m.any_of.is_empty() {
+        qb.push(format!(" AND {col} = ANY("))
+            .push_bind(m.any_of.iter().map(&value).collect::<Vec<V>>())
+            .push(")");
+    }
+    if !m.none_of.is_empty() {
+        qb.push(format!(" AND ({col} IS NULL OR {col} <> ALL("))
+            .push_bind(m.none_of.iter().map(&value).collect::<Vec<V>>())
+            .push("))");
+    }
+}
+
+/// [`push_match_as`] for a column stored as the value's text.
+fn push_match<T: ToString>(qb: &mut QueryBuilder<'_, Postgres>, col: &str, m: &Match<T>) {
+    push_match_as(qb, col, m, |v| v.to_string())
+}
+
+/// Appends a group or partition condition: in any of `names`, where `null` means in none.
+fn push_set_match(qb: &mut QueryBuilder<'_, Postgres>, table: &str, key: &str, names: &[String]) {
+    if names.is_empty() {
+        return;
+    }
+    let (nulls, named): (Vec<&String>, Vec<&String>) = names.iter().partition(|n| *n == "null");
+    qb.push(" AND (FALSE");
+    if !named.is_empty() {
+        qb.push(format!(
+            " OR id IN (SELECT component_id FROM {table} WHERE {key} = ANY("
+        ))
+        .push_bind(texts(&named))
+        .push("))");
+    }
+    if !nulls.is_empty() {
+        qb.push(format!(" OR id NOT IN (SELECT component_id FROM {table})"));
+    }
+    qb.push(")");
+}
+
+/// Fails with `Invalid` when the filter names a group or partition that does not exist, so
+/// a typo is reported rather than answered with nothing.
+pub(super) async fn check_sets_exist(
+    pool: &PgPool,
+    filter: &ComponentFilter,
+) -> Result<(), StoreError> {
+    for (names, table, key, what) in [
+        (&filter.groups, "groups", "label", "group"),
+        (&filter.partitions, "partitions", "name", "partition"),
+    ] {
+        let named: Vec<&String> = names.iter().filter(|n| *n != "null").collect();
+        if named.is_empty() {
+            continue;
+        }
+        // The first missing name in the filter's order.
+        let missing = sqlx::query(&format!(
+            "SELECT n FROM unnest($1::text[]) WITH ORDINALITY AS u(n, i) \
+             WHERE n NOT IN (SELECT {key} FROM {table}) ORDER BY i LIMIT 1"
+        ))
+        .bind(texts(&named))
+        .fetch_optional(pool)
+        .await?;
+        if let Some(row) = missing {
+            let name: String = row.try_get(0)?;
+            return Err(StoreError::Invalid(format!("no such {what} '{name}'")));
+        }
+    }
+    Ok(())
+}
+
+/// Appends `SELECT {columns} FROM components WHERE ...` for `filter` to `qb`.
+pub(super) fn select_filtered<'a>(
+    qb: &mut QueryBuilder<'a, Postgres>,
+    filter: &'a ComponentFilter,
+    columns: &str,
+) -> Result<(), StoreError> {
+    qb.push(format!("SELECT {columns} FROM components WHERE TRUE"));
+    push_set_match(qb, "group_members", "label", &filter.groups);
+    push_set_match(qb, "partition_members", "name", &filter.partitions);
+    if !filter.ids.is_empty() {
+        qb.push(" AND id = ANY(")
+            .push_bind(texts(&filter.ids))
+            .push(")");
+    }
+    push_match(qb, "type", &filter.kinds);
+    push_match(qb, "state", &filter.states);
+    push_match(qb, "flag", &filter.flags);
+    push_match_as(qb, "enabled", &filter.enabled, |b| *b);
+    push_match_as(qb, "lower(software_status)", &filter.software_status, |s| {
+        s.clone()
+    });
+    push_match(qb, "role", &filter.roles);
+    push_match(qb, "subrole", &filter.subroles);
+    push_match(qb, "subtype", &filter.subtypes);
+    push_match(qb, "arch", &filter.archs);
+    push_match(qb, "class", &filter.classes);
+    push_match_as(qb, "nid", &filter.nids, |n| *n);
+    if let Some(lo) = filter.nid_start {
+        qb.push(" AND nid >= ").push_bind(lo);
+    }
+    if let Some(hi) = filter.nid_end {
+        qb.push(" AND nid <= ").push_bind(hi);
+    }
+    Ok(())
+}
+
+fn opt_str<T: ToString>(v: &Option<T>) -> Option<String> {
+    v.as_ref().map(|x| x.to_string())
+}
+
+/// Inserts components on `conn` (inside the caller's transaction); existing ones are kept
+/// unless `force` (see [`ComponentStore::upsert_components`]). Returns the xnames created or
+/// changed. With `force`, an xname must not appear twice in `components`.
+pub(super) async fn insert_components(
+    conn: &mut PgConnection,
+    components: &[Component],
+    force: bool,
+) -> Result<Vec<Xname>, StoreError> {
+    let mut changed = Vec::new();
+    for chunk in components.chunks(INSERT_CHUNK) {
+        let mut qb: QueryBuilder<Postgres> =
+            QueryBuilder::new(format!("INSERT INTO components ({COLUMNS}) "));
+        qb.push_values(chunk, |mut b, c| {
+            b.push_bind(c.id.as_str().to_string())
+                .push_bind(c.kind.to_string())
+                .push_bind(opt_str(&c.state).unwrap_or_else(|| "Unknown".into()))
+                .push_bind(opt_str(&c.flag).unwrap_or_else(|| "OK".into()))
+                .push_bind(c.enabled.unwrap_or(true))
+                .push_bind(c.software_status.clone())
+                .push_bind(opt_str(&c.role))
+                .push_bind(opt_str(&c.subrole))
+                .push_bind(c.nid)
+                .push_bind(c.subtype.clone())
+                .push_bind(opt_str(&c.net_type))
+                .push_bind(opt_str(&c.arch))
+                .push_bind(opt_str(&c.class))
+                .push_bind(c.reservation_disabled)
+                .push_bind(c.locked);
+        });
+        if force {
+            // Only rows whose values differ count as changed, so events stay truthful.
+            qb.push(
+                " ON CONFLICT (id) DO UPDATE SET state = excluded.state, flag = excluded.flag, \
+                 subtype = coalesce(excluded.subtype, components.subtype), \
+                 net_type = coalesce(excluded.net_type, components.net_type), \
+                 arch = coalesce(excluded.arch, components.arch), \
+                 class = coalesce(excluded.class, components.class) \
+                 WHERE components.state IS DISTINCT FROM excluded.state \
+                 OR components.flag IS DISTINCT FROM excluded.flag \
+                 OR (excluded.subtype IS NOT NULL \
+                     AND components.subtype IS DISTINCT FROM excluded.subtype) \
+                 OR (excluded.net_type IS NOT NULL \
+                     AND components.net_type IS DISTINCT FROM excluded.net_type) \
+                 OR (excluded.arch IS NOT NULL \
+                     AND components.arch IS DISTINCT FROM excluded.arch) \
+                 OR (excluded.class IS NOT NULL \
+                     AND components.class IS DISTINCT FROM excluded.class)",
+            );
+        } else {
+            qb.push(" ON CONFLICT (id) DO NOTHING");
+        }
+        qb.push(" RETURNING id");
+        for row in qb.build().fetch_all(&mut *conn).await? {
+            let id: String = row.try_get(0)?;
+            changed.push(stored_xname(&id)?);
+        }
+    }
+    Ok(changed)
+}
+
+#[async_trait]
+impl ComponentStore for PgStore {
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
+    async fn components(&self, filter: &ComponentFilter) -> Result<Vec<Component>, StoreError> {
+        check_sets_exist(&self.pool, filter).await?;
+        let mut qb = QueryBuilder::new("");
+        select_filtered(&mut qb, filter, COLUMNS)?;
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut out = rows
+            .iter()
+            .map(row_to_component)
+            .collect::<Result<Vec<_>, _>>()?;
+        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    async fn component(&self, id: &Xname) -> Result<Option<Component>, StoreError> {
+        let row = sqlx::query(&format!("SELECT {COLUMNS} FROM components WHERE id = $1"))
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(row_to_component).transpose()
+    }
+
+    async fn component_by_nid(&self, nid: i64) -> Result<Option<Component>, StoreError> {
+        let rows = sqlx::query(&format!("SELECT {COLUMNS} FROM components WHERE nid = $1"))
+            .bind(nid)
+            .fetch_all(&self.pool)
+            .await?;
+        let mut found = rows
+            .iter()
+            .map(row_to_component)
+            .collect::<Result<Vec<_>, _>>()?;
+        found.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        Ok(found.into_iter().next())
+    }
+
+    async fn upsert_components(
+        &self,
+        components: &[Component],
+        force: bool,
+    ) -> Result<Vec<Xname>, StoreError> {
+        let mut tx = begin_write(&self.pool).await?;
+        let changed = insert_components(&mut tx, components, force).await?;
+        tx.commit().await?;
+        Ok(changed)
+    }
+
+    async fn update_components(
+        &self,
+        ids: &[Xname],
+        change: &ComponentChange,
+        required_states: Option<&[State]>,
+    ) -> Result<Vec<Xname>, StoreError> {
+        let mut tx = begin_write(&self.pool).await?;
+        let ids_text = texts(ids);
+        // In byte order of id, as SQLite returns them, so the message names the same state.
+        let rows = sqlx::query(
+            "SELECT id, state FROM components WHERE id = ANY($1) ORDER BY id COLLATE \"C\"",
+        )
+        .bind(&ids_text)
+        .fetch_all(&mut *tx)
+        .await?;
+        if rows.len() != ids.len() {
+            let found: std::collections::HashSet<String> = rows
+                .iter()
+                .filter_map(|r| r.try_get::<String, _>("id").ok())
+                .collect();
+            let missing: Vec<Xname> = ids
+                .iter()
+                .filter(|id| !found.contains(id.as_str()))
+                .cloned()
+                .collect();
+            if !missing.is_empty() {
+                return Err(StoreError::NotFound(format!(
+                    "no such component: {}",
+                    name_list(&missing)
+                )));
+            }
+        }
+        if let Some(allowed) = required_states {
+            let mut refused = Vec::new();
+            let mut from = None;
+            for row in &rows {
+                let current: String = row.try_get("state")?;
+                let ok = allowed.iter().any(|s| s.as_str() == current);
+                if !ok {
+                    let id: String = row.try_get("id")?;
+                    refused.push(stored_xname(&id)?);
+                    from.get_or_insert(current);
+                }
+            }
+            if !refused.is_empty() {
+                refused.sort();
+                let to = match change {
+                    ComponentChange::State { state, .. } => format!(" to {state}"),
+                    _ => String::new(),
+                };
+                return Err(StoreError::Conflict(format!(
+                    "cannot change state of {} from {}{to} without Force",
+                    name_list(&refused),
+                    from.unwrap_or_default()
+                )));
+            }
+        }
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("UPDATE components SET ");
+        // Each arm sets the new values and keeps only rows where they differ, so the
+        // returned ids are exactly the components that changed.
+        match change {
+            ComponentChange::State { state, flag } => {
+                qb.push("state = ").push_bind(state.to_string());
+                qb.push(", flag = ").push_bind(flag.to_string());
+                qb.push(" WHERE (state IS DISTINCT FROM ")
+                    .push_bind(state.to_string());
+                qb.push(" OR flag IS DISTINCT FROM ")
+                    .push_bind(flag.to_string())
+                    .push(")");
+            }
+            ComponentChange::Flag(flag) => {
+                qb.push("flag = ").push_bind(flag.to_string());
+                qb.push(" WHERE flag IS DISTINCT FROM ")
+                    .push_bind(flag.to_string());
+            }
+            ComponentChange::Enabled(on) => {
+                qb.push("enabled = ").push_bind(*on);
+                qb.push(" WHERE enabled IS DISTINCT FROM ").push_bind(*on);
+            }
+            ComponentChange::SoftwareStatus(s) => {
+                let s = Some(s.clone()).filter(|s| !s.is_empty());
+                qb.push("software_status = ").push_bind(s.clone());
+                qb.push(" WHERE software_status IS DISTINCT FROM ")
+                    .push_bind(s);
+            }
+            ComponentChange::Role { role, subrole } => {
+                let sub = opt_str(subrole);
+                qb.push("role = ").push_bind(role.to_string());
+                qb.push(", subrole = ").push_bind(sub.clone());
+                qb.push(" WHERE (role IS DISTINCT FROM ")
+                    .push_bind(role.to_string());
+                qb.push(" OR subrole IS DISTINCT FROM ")
+                    .push_bind(sub)
+                    .push(")");
+            }
+            ComponentChange::Nid(nid) => {
+                qb.push("nid = ").push_bind(*nid);
+                qb.push(" WHERE nid IS DISTINCT FROM ").push_bind(*nid);
+            }
+        }
+        qb.push(" AND id = ANY(")
+            .push_bind(ids_text)
+            .push(") RETURNING id");
+        let mut changed = Vec::new();
+        for row in qb.build().fetch_all(&mut *tx).await? {
+            let id: String = row.try_get(0)?;
+            changed.push(stored_xname(&id)?);
+        }
+        tx.commit().await?;
+        changed.sort();
+        Ok(changed)
+    }
+
+    async fn set_nids(&self, nids: &[(Xname, i64)]) -> Result<(), StoreError> {
+        let mut tx = begin_write(&self.pool).await?;
+        let ids: Vec<&Xname> = nids.iter().map(|(id, _)| id).collect();
+        let values: Vec<i64> = nids.iter().map(|(_, nid)| *nid).collect();
+        // One statement for all; an xname listed twice gets its last NID, as when each
+        // pair is written in turn.
+        let rows = sqlx::query(
+            "UPDATE components c SET nid = u.nid FROM \
+             (SELECT DISTINCT ON (id) id, nid \
+              FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS p(id, nid, i) \
+              ORDER BY id, i DESC) u \
+             WHERE c.id = u.id RETURNING c.id",
+        )
+        .bind(texts(&ids))
+        .bind(values)
+        .fetch_all(&mut *tx)
+        .await?;
+        let found = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<Result<std::collections::HashSet<_>, _>>()?;
+        let missing: Vec<Xname> = ids
+            .into_iter()
+            .filter(|id| !found.contains(id.as_str()))
+            .cloned()
+            .collect();
+        if !missing.is_empty() {
+            return Err(StoreError::NotFound(format!(
+                "no such component: {}",
+                name_list(&missing)
+            )));
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_component(&self, id: &Xname) -> Result<bool, StoreError> {
+        let query = sqlx::query("DELETE FROM components WHERE id = $1").bind(id.as_str());
+        Ok(write_one(&self.pool, query).await? > 0)
+    }
+
+    async fn delete_all_components(&self) -> Result<u64, StoreError> {
+        write_one(&self.pool, sqlx::query("DELETE FROM components")).await
+    }
+}

@@ -1,0 +1,300 @@
+//! Redfish endpoints, component and service endpoints, and hardware in PostgreSQL.
+
+use async_trait::async_trait;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+
+use super::components::insert_components;
+use super::interfaces::{write, Write};
+use super::{begin_write, texts, write_one, PgStore};
+use crate::model::discovery::{ComponentEndpoint, Hardware, ServiceEndpoint};
+use crate::model::ethernet::EthInterface;
+use crate::model::redfish::{EndpointFilter, RedfishEndpoint};
+use crate::model::xname::Xname;
+use crate::store::{
+    ComponentEndpointFilter, EndpointStore, EndpointWrite, PasswordWrite, StoreError,
+};
+
+fn doc<T: Serialize>(v: &T) -> Result<String, StoreError> {
+    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))
+}
+
+fn from_doc<T: DeserializeOwned>(row: &PgRow) -> Result<T, StoreError> {
+    let text: String = row.try_get("doc")?;
+    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("stored document: {e}")))
+}
+
+/// Refuses a new endpoint whose ID or FQDN (in any case) is taken, naming which.
+async fn check_new(conn: &mut PgConnection, ep: &RedfishEndpoint) -> Result<(), StoreError> {
+    // An ID match is named before an FQDN match.
+    let row = sqlx::query(
+        "SELECT id, fqdn FROM rf_endpoints WHERE id = $1 OR lower(fqdn) = lower($2) \
+         ORDER BY id = $1 DESC LIMIT 1",
+    )
+    .bind(ep.id.as_str())
+    .bind(&ep.fqdn)
+    .fetch_optional(conn)
+    .await?;
+    if let Some(row) = row {
+        let id: String = row.try_get(0)?;
+        let fqdn: String = row.try_get(1)?;
+        let what = if id == ep.id.as_str() {
+            format!("ID {id}")
+        } else {
+            format!("FQDN {fqdn} (endpoint {id})")
+        };
+        return Err(StoreError::Conflict(format!(
+            "a Redfish endpoint with the same {what} already exists"
+        )));
+    }
+    Ok(())
+}
+
+async fn put_endpoint(
+    conn: &mut PgConnection,
+    w: &EndpointWrite,
+    replace: bool,
+) -> Result<(), StoreError> {
+    if !replace {
+        check_new(conn, &w.endpoint).await?;
+    } else {
+        // Another endpoint holding this FQDN is still a conflict.
+        let other = sqlx::query(
+            "SELECT id FROM rf_endpoints WHERE lower(fqdn) = lower($1) AND id <> $2 LIMIT 1",
+        )
+        .bind(&w.endpoint.fqdn)
+        .bind(w.endpoint.id.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
+        if let Some(row) = other {
+            let id: String = row.try_get(0)?;
+            return Err(StoreError::Conflict(format!(
+                "FQDN {} already belongs to Redfish endpoint {id}",
+                w.endpoint.fqdn
+            )));
+        }
+    }
+    let password = match &w.password {
+        PasswordWrite::Keep => None,
+        PasswordWrite::Set(p) => Some(p.as_str()),
+    };
+    sqlx::query(
+        "INSERT INTO rf_endpoints (id, fqdn, doc, password) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (id) DO UPDATE SET fqdn = excluded.fqdn, doc = excluded.doc, \
+         password = coalesce(excluded.password, rf_endpoints.password)",
+    )
+    .bind(w.endpoint.id.as_str())
+    .bind(&w.endpoint.fqdn)
+    .bind(doc(&w.endpoint)?)
+    .bind(password)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+async fn put_interfaces(
+    conn: &mut PgConnection,
+    ifaces: &[EthInterface],
+    replace: bool,
+) -> Result<(), StoreError> {
+    let mode = if replace {
+        Write::Upsert
+    } else {
+        Write::Insert
+    };
+    for i in ifaces {
+        if write(conn, i, mode).await? == 0 {
+            return Err(StoreError::Conflict(format!(
+                "an Ethernet interface with MAC {} already exists; PUT the endpoint to overwrite it",
+                i.mac_address
+            )));
+        }
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl EndpointStore for PgStore {
+    async fn endpoints(&self, filter: &EndpointFilter) -> Result<Vec<RedfishEndpoint>, StoreError> {
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT doc FROM rf_endpoints");
+        if !filter.ids.is_empty() {
+            qb.push(" WHERE id = ANY(")
+                .push_bind(texts(&filter.ids))
+                .push(")");
+        }
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let ep: RedfishEndpoint = from_doc(row)?;
+            if filter.accepts(&ep) {
+                out.push(ep);
+            }
+        }
+        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    async fn endpoint(&self, id: &Xname) -> Result<Option<RedfishEndpoint>, StoreError> {
+        let row = sqlx::query("SELECT doc FROM rf_endpoints WHERE id = $1")
+            .bind(id.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(from_doc).transpose()
+    }
+
+    async fn endpoint_passwords(&self, ids: &[Xname]) -> Result<Vec<(Xname, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, password FROM rf_endpoints \
+             WHERE password IS NOT NULL AND id = ANY($1)",
+        )
+        .bind(texts(ids))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let id: String = r.try_get(0)?;
+                let id = Xname::parse(&id)
+                    .map_err(|_| StoreError::Corrupt(format!("endpoint id '{id}'")))?;
+                Ok((id, r.try_get(1)?))
+            })
+            .collect()
+    }
+
+    async fn write_endpoints(
+        &self,
+        writes: &[EndpointWrite],
+        replace: bool,
+    ) -> Result<Vec<Xname>, StoreError> {
+        let mut tx = begin_write(&self.pool).await?;
+        let mut created = Vec::new();
+        for w in writes {
+            put_endpoint(&mut tx, w, replace).await?;
+            let d = &w.described;
+            created.extend(insert_components(&mut tx, &d.components, false).await?);
+            for ce in &d.component_endpoints {
+                sqlx::query(
+                    "INSERT INTO component_endpoints (id, endpoint_id, doc) VALUES ($1, $2, $3) \
+                     ON CONFLICT (id) DO UPDATE SET endpoint_id = excluded.endpoint_id, \
+                     doc = excluded.doc",
+                )
+                .bind(ce.id.as_str())
+                .bind(ce.endpoint_id.as_str())
+                .bind(doc(ce)?)
+                .execute(&mut *tx)
+                .await?;
+            }
+            put_interfaces(&mut tx, &d.interfaces, replace).await?;
+            for hw in &d.hardware {
+                sqlx::query(
+                    "INSERT INTO hardware (id, doc) VALUES ($1, $2) \
+                     ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
+                )
+                .bind(hw.id.as_str())
+                .bind(doc(hw)?)
+                .execute(&mut *tx)
+                .await?;
+            }
+        }
+        tx.commit().await?;
+        created.sort();
+        created.dedup();
+        Ok(created)
+    }
+
+    async fn set_discovery(
+        &self,
+        id: &Xname,
+        info: &crate::model::redfish::DiscoveryInfo,
+    ) -> Result<bool, StoreError> {
+        let info = serde_json::to_string(info).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let query = sqlx::query(
+            "UPDATE rf_endpoints \
+             SET doc = jsonb_set(doc::jsonb, '{DiscoveryInfo}', $1::jsonb)::text WHERE id = $2",
+        )
+        .bind(info)
+        .bind(id.as_str());
+        Ok(write_one(&self.pool, query).await? > 0)
+    }
+
+    async fn delete_endpoint(&self, id: &Xname) -> Result<bool, StoreError> {
+        let query = sqlx::query("DELETE FROM rf_endpoints WHERE id = $1").bind(id.as_str());
+        Ok(write_one(&self.pool, query).await? > 0)
+    }
+
+    async fn delete_all_endpoints(&self) -> Result<u64, StoreError> {
+        write_one(&self.pool, sqlx::query("DELETE FROM rf_endpoints")).await
+    }
+
+    async fn component_endpoints(
+        &self,
+        filter: &ComponentEndpointFilter,
+    ) -> Result<Vec<ComponentEndpoint>, StoreError> {
+        let mut qb: QueryBuilder<Postgres> =
+            QueryBuilder::new("SELECT doc FROM component_endpoints WHERE true");
+        if !filter.ids.is_empty() {
+            qb.push(" AND id = ANY(")
+                .push_bind(texts(&filter.ids))
+                .push(")");
+        }
+        if !filter.endpoints.is_empty() {
+            qb.push(" AND endpoint_id = ANY(")
+                .push_bind(texts(&filter.endpoints))
+                .push(")");
+        }
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let ce: ComponentEndpoint = from_doc(row)?;
+            let any = |l: &[String], v: &str| l.is_empty() || l.iter().any(|x| x == v);
+            if any(&filter.kinds, &ce.kind) && any(&filter.redfish_types, &ce.redfish_type) {
+                out.push(ce);
+            }
+        }
+        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+
+    async fn service_endpoints(
+        &self,
+        endpoints: &[Xname],
+        redfish_types: &[String],
+    ) -> Result<Vec<ServiceEndpoint>, StoreError> {
+        let mut qb: QueryBuilder<Postgres> =
+            QueryBuilder::new("SELECT doc FROM service_endpoints WHERE true");
+        if !endpoints.is_empty() {
+            qb.push(" AND endpoint_id = ANY(")
+                .push_bind(texts(endpoints))
+                .push(")");
+        }
+        if !redfish_types.is_empty() {
+            qb.push(" AND redfish_type = ANY(")
+                .push_bind(texts(redfish_types))
+                .push(")");
+        }
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut out = rows
+            .iter()
+            .map(from_doc)
+            .collect::<Result<Vec<ServiceEndpoint>, _>>()?;
+        out.sort_unstable_by(|a, b| {
+            (&a.endpoint_id, &a.redfish_type).cmp(&(&b.endpoint_id, &b.redfish_type))
+        });
+        Ok(out)
+    }
+
+    async fn hardware(&self, ids: &[Xname]) -> Result<Vec<Hardware>, StoreError> {
+        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("SELECT doc FROM hardware");
+        if !ids.is_empty() {
+            qb.push(" WHERE id = ANY(").push_bind(texts(ids)).push(")");
+        }
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut out = rows
+            .iter()
+            .map(from_doc)
+            .collect::<Result<Vec<Hardware>, _>>()?;
+        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+}

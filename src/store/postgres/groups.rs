@@ -1,0 +1,526 @@
+//! Groups, partitions and memberships in PostgreSQL.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Row};
+
+use super::components::{check_sets_exist, select_filtered};
+use super::{begin_write, stored_xname, texts, write_one, PgStore};
+use crate::model::filter::ComponentFilter;
+use crate::model::group::{Group, Members, Membership, Partition, SetPatch};
+use crate::model::xname::Xname;
+use crate::store::{name_list, GroupStore, SetFilter, StoreError};
+
+/// The tables of one kind of named set.
+struct Sets {
+    /// The sets: `groups` or `partitions`.
+    table: &'static str,
+    /// Their members.
+    members: &'static str,
+    /// The column naming a set in both.
+    key: &'static str,
+    /// The word for one, in messages.
+    what: &'static str,
+}
+
+const GROUPS: Sets = Sets {
+    table: "groups",
+    members: "group_members",
+    key: "label",
+    what: "group",
+};
+
+const PARTITIONS: Sets = Sets {
+    table: "partitions",
+    members: "partition_members",
+    key: "name",
+    what: "partition",
+};
+
+fn tags_json(tags: &[String]) -> String {
+    serde_json::to_string(tags).unwrap_or_else(|_| "[]".into())
+}
+
+fn tags_from(col: &str) -> Result<Vec<String>, StoreError> {
+    serde_json::from_str(col).map_err(|e| StoreError::Corrupt(format!("tags: {e}")))
+}
+
+/// Appends the name and tag conditions of `filter` for a table whose key column is `key`.
+fn push_set_filter(qb: &mut QueryBuilder<'_, Postgres>, key: &str, filter: &SetFilter) {
+    if !filter.names.is_empty() {
+        qb.push(format!(" AND {key} = ANY("))
+            .push_bind(texts(&filter.names))
+            .push(")");
+    }
+    if !filter.tags.is_empty() {
+        qb.push(
+            " AND EXISTS (SELECT 1 FROM jsonb_array_elements_text(tags::jsonb) AS t(tag) \
+             WHERE t.tag = ANY(",
+        )
+        .push_bind(texts(&filter.tags))
+        .push("))");
+    }
+}
+
+/// Members of each named set, from `table` keyed by `key`, in natural xname order.
+async fn members_of(
+    conn: &mut PgConnection,
+    sets: &Sets,
+    names: &[String],
+) -> Result<BTreeMap<String, Vec<Xname>>, StoreError> {
+    let (table, key) = (sets.members, sets.key);
+    let rows = sqlx::query(&format!(
+        "SELECT {key}, component_id FROM {table} WHERE {key} = ANY($1)"
+    ))
+    .bind(texts(names))
+    .fetch_all(conn)
+    .await?;
+    let mut out: BTreeMap<String, Vec<Xname>> = BTreeMap::new();
+    for row in rows {
+        let name: String = row.try_get(0)?;
+        let id: String = row.try_get(1)?;
+        out.entry(name).or_default().push(stored_xname(&id)?);
+    }
+    for ids in out.values_mut() {
+        ids.sort();
+    }
+    Ok(out)
+}
+
+/// Xnames from the first column of `rows`.
+fn xnames(rows: &[sqlx::postgres::PgRow]) -> Result<Vec<Xname>, StoreError> {
+    rows.iter()
+        .map(|r| stored_xname(&r.try_get::<String, _>(0)?))
+        .collect()
+}
+
+/// Fails with `Invalid` naming every id that is not a component.
+async fn require_components(conn: &mut PgConnection, ids: &[Xname]) -> Result<(), StoreError> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let rows = sqlx::query(
+        "SELECT v FROM unnest($1::text[]) AS v WHERE v NOT IN (SELECT id FROM components)",
+    )
+    .bind(texts(ids))
+    .fetch_all(conn)
+    .await?;
+    if rows.is_empty() {
+        return Ok(());
+    }
+    let mut missing = xnames(&rows)?;
+    missing.sort();
+    Err(StoreError::Invalid(format!(
+        "no such component: {}",
+        name_list(&missing)
+    )))
+}
+
+/// Adds `ids` to group `label` (which exists, with exclusive label `exclusive`), all or nothing.
+async fn insert_group_members(
+    conn: &mut PgConnection,
+    label: &str,
+    exclusive: &str,
+    ids: &[Xname],
+) -> Result<(), StoreError> {
+    require_components(conn, ids).await?;
+    let ids_text = texts(ids);
+    let already = sqlx::query(
+        "SELECT component_id FROM group_members WHERE label = $1 AND component_id = ANY($2)",
+    )
+    .bind(label)
+    .bind(&ids_text)
+    .fetch_all(&mut *conn)
+    .await?;
+    if !already.is_empty() {
+        return Err(StoreError::Conflict(format!(
+            "operation would conflict with an existing member in the same group: \
+             {} already a member of group '{label}'",
+            name_list(&xnames(&already)?)
+        )));
+    }
+    if !exclusive.is_empty() {
+        let taken = sqlx::query(
+            "SELECT component_id, label FROM group_members WHERE exclusive_group = $1 \
+             AND component_id = ANY($2) ORDER BY label COLLATE \"C\"",
+        )
+        .bind(exclusive)
+        .bind(&ids_text)
+        .fetch_all(&mut *conn)
+        .await?;
+        if let Some(first) = taken.first() {
+            let other: String = first.try_get(1)?;
+            return Err(StoreError::Conflict(format!(
+                "operation would conflict with an existing member in another exclusive group: \
+                 {} already in group '{other}', which shares exclusive group '{exclusive}' \
+                 with '{label}'; a component can be in only one of them",
+                name_list(&xnames(&taken)?)
+            )));
+        }
+    }
+    let exclusive = Some(exclusive).filter(|e| !e.is_empty());
+    sqlx::query(
+        "INSERT INTO group_members (label, component_id, exclusive_group) \
+         SELECT $1, v, $2 FROM unnest($3::text[]) AS v",
+    )
+    .bind(label)
+    .bind(exclusive)
+    .bind(&ids_text)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The exclusive label of group `label` ('' when not exclusive); `NotFound` without the group.
+async fn exclusive_of(conn: &mut PgConnection, label: &str) -> Result<String, StoreError> {
+    let row = sqlx::query("SELECT exclusive_group FROM groups WHERE label = $1")
+        .bind(label)
+        .fetch_optional(conn)
+        .await?;
+    match row {
+        Some(row) => Ok(row.try_get(0)?),
+        None => Err(StoreError::NotFound(format!("no such group: {label}"))),
+    }
+}
+
+/// Adds `ids` to partition `name` (which exists), all or nothing.
+async fn insert_partition_members(
+    conn: &mut PgConnection,
+    name: &str,
+    ids: &[Xname],
+) -> Result<(), StoreError> {
+    require_components(conn, ids).await?;
+    let ids_text = texts(ids);
+    let taken = sqlx::query(
+        "SELECT component_id, name FROM partition_members \
+         WHERE component_id = ANY($1) ORDER BY name COLLATE \"C\"",
+    )
+    .bind(&ids_text)
+    .fetch_all(&mut *conn)
+    .await?;
+    if let Some(first) = taken.first() {
+        let other: String = first.try_get(1)?;
+        let ids = xnames(&taken)?;
+        let text = if other == name {
+            format!("{} already a member of partition '{name}'", name_list(&ids))
+        } else {
+            format!(
+                "operation would conflict with an existing member in another partition: \
+                 {} already in partition '{other}'; a component can be in only one partition",
+                name_list(&ids)
+            )
+        };
+        return Err(StoreError::Conflict(text));
+    }
+    sqlx::query(
+        "INSERT INTO partition_members (name, component_id) \
+         SELECT $1, v FROM unnest($2::text[]) AS v",
+    )
+    .bind(name)
+    .bind(&ids_text)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Applies a description/tags patch to the row `key = name` of `table`; false when absent.
+async fn patch_set(
+    pool: &PgPool,
+    sets: &Sets,
+    name: &str,
+    patch: &SetPatch,
+) -> Result<bool, StoreError> {
+    let (table, key) = (sets.table, sets.key);
+    let sql = format!(
+        "UPDATE {table} SET description = coalesce($1, description), \
+         tags = coalesce($2, tags) WHERE {key} = $3"
+    );
+    let query = sqlx::query(&sql)
+        .bind(patch.description.as_deref())
+        .bind(patch.tags.as_deref().map(tags_json))
+        .bind(name);
+    Ok(write_one(pool, query).await? > 0)
+}
+
+async fn delete_member(
+    pool: &PgPool,
+    sets: &Sets,
+    name: &str,
+    id: &Xname,
+) -> Result<(), StoreError> {
+    let (key, what) = (sets.key, sets.what);
+    let mut tx = begin_write(pool).await?;
+    let exists = sqlx::query(&format!("SELECT 1 FROM {} WHERE {key} = $1", sets.table))
+        .bind(name)
+        .fetch_optional(&mut *tx)
+        .await?;
+    if exists.is_none() {
+        return Err(StoreError::NotFound(format!("no such {what}: {name}")));
+    }
+    let done = sqlx::query(&format!(
+        "DELETE FROM {} WHERE {key} = $1 AND component_id = $2",
+        sets.members
+    ))
+    .bind(name)
+    .bind(id.as_str())
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() == 0 {
+        return Err(StoreError::NotFound(format!(
+            "{id} is not a member of {what} '{name}'"
+        )));
+    }
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Every name of one kind of set, sorted.
+async fn set_names(pool: &PgPool, sets: &Sets) -> Result<Vec<String>, StoreError> {
+    let key = sets.key;
+    let rows = sqlx::query(&format!(
+        "SELECT {key} FROM {} ORDER BY {key} COLLATE \"C\"",
+        sets.table
+    ))
+    .fetch_all(pool)
+    .await?;
+    rows.iter()
+        .map(|r| r.try_get(0).map_err(Into::into))
+        .collect()
+}
+
+/// Deletes one set (its memberships go with it); false when there was none.
+async fn delete_set(pool: &PgPool, sets: &Sets, name: &str) -> Result<bool, StoreError> {
+    let sql = format!("DELETE FROM {} WHERE {} = $1", sets.table, sets.key);
+    Ok(write_one(pool, sqlx::query(&sql).bind(name)).await? > 0)
+}
+
+#[async_trait]
+impl GroupStore for PgStore {
+    async fn groups(&self, filter: &SetFilter) -> Result<Vec<Group>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let mut qb = QueryBuilder::new(
+            "SELECT label, description, tags, exclusive_group FROM groups WHERE TRUE",
+        );
+        push_set_filter(&mut qb, "label", filter);
+        qb.push(" ORDER BY label COLLATE \"C\"");
+        let rows = qb.build().fetch_all(&mut *conn).await?;
+        let labels = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut members = members_of(&mut conn, &GROUPS, &labels).await?;
+        rows.iter()
+            .map(|r| {
+                let label: String = r.try_get(0)?;
+                Ok(Group {
+                    members: Members {
+                        ids: members.remove(&label).unwrap_or_default(),
+                    },
+                    label,
+                    description: r.try_get(1)?,
+                    tags: tags_from(&r.try_get::<String, _>(2)?)?,
+                    exclusive_group: r.try_get(3)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn group(&self, label: &str) -> Result<Option<Group>, StoreError> {
+        Ok(self
+            .groups(&SetFilter::named(label))
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn group_labels(&self) -> Result<Vec<String>, StoreError> {
+        set_names(&self.pool, &GROUPS).await
+    }
+
+    async fn create_group(&self, group: &Group) -> Result<(), StoreError> {
+        let mut tx = begin_write(&self.pool).await?;
+        let done = sqlx::query(
+            "INSERT INTO groups (label, description, tags, exclusive_group) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (label) DO NOTHING",
+        )
+        .bind(&group.label)
+        .bind(&group.description)
+        .bind(tags_json(&group.tags))
+        .bind(&group.exclusive_group)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "operation would conflict with an existing group that has the same label: \
+                 group '{}' already exists",
+                group.label
+            )));
+        }
+        insert_group_members(
+            &mut tx,
+            &group.label,
+            &group.exclusive_group,
+            &group.members.ids,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn update_group(&self, label: &str, patch: &SetPatch) -> Result<bool, StoreError> {
+        patch_set(&self.pool, &GROUPS, label, patch).await
+    }
+
+    async fn delete_group(&self, label: &str) -> Result<bool, StoreError> {
+        delete_set(&self.pool, &GROUPS, label).await
+    }
+
+    async fn add_group_members(&self, label: &str, ids: &[Xname]) -> Result<(), StoreError> {
+        let mut tx = begin_write(&self.pool).await?;
+        let exclusive = exclusive_of(&mut tx, label).await?;
+        insert_group_members(&mut tx, label, &exclusive, ids).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn set_group_members(&self, label: &str, ids: &[Xname]) -> Result<(), StoreError> {
+        let mut tx = begin_write(&self.pool).await?;
+        let exclusive = exclusive_of(&mut tx, label).await?;
+        let ids_text = texts(ids);
+        sqlx::query("DELETE FROM group_members WHERE label = $1 AND component_id <> ALL($2)")
+            .bind(label)
+            .bind(&ids_text)
+            .execute(&mut *tx)
+            .await?;
+        let rows = sqlx::query(
+            "SELECT v FROM unnest($1::text[]) AS v WHERE v NOT IN \
+             (SELECT component_id FROM group_members WHERE label = $2)",
+        )
+        .bind(&ids_text)
+        .bind(label)
+        .fetch_all(&mut *tx)
+        .await?;
+        let new = xnames(&rows)?;
+        insert_group_members(&mut tx, label, &exclusive, &new).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn remove_group_member(&self, label: &str, id: &Xname) -> Result<(), StoreError> {
+        delete_member(&self.pool, &GROUPS, label, id).await
+    }
+
+    async fn partitions(&self, filter: &SetFilter) -> Result<Vec<Partition>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        let mut qb = QueryBuilder::new("SELECT name, description, tags FROM partitions WHERE TRUE");
+        push_set_filter(&mut qb, "name", filter);
+        qb.push(" ORDER BY name COLLATE \"C\"");
+        let rows = qb.build().fetch_all(&mut *conn).await?;
+        let names = rows
+            .iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut members = members_of(&mut conn, &PARTITIONS, &names).await?;
+        rows.iter()
+            .map(|r| {
+                let name: String = r.try_get(0)?;
+                Ok(Partition {
+                    members: Members {
+                        ids: members.remove(&name).unwrap_or_default(),
+                    },
+                    name,
+                    description: r.try_get(1)?,
+                    tags: tags_from(&r.try_get::<String, _>(2)?)?,
+                })
+            })
+            .collect()
+    }
+
+    async fn partition(&self, name: &str) -> Result<Option<Partition>, StoreError> {
+        Ok(self
+            .partitions(&SetFilter::named(name))
+            .await?
+            .into_iter()
+            .next())
+    }
+
+    async fn partition_names(&self) -> Result<Vec<String>, StoreError> {
+        set_names(&self.pool, &PARTITIONS).await
+    }
+
+    async fn create_partition(&self, partition: &Partition) -> Result<(), StoreError> {
+        let mut tx = begin_write(&self.pool).await?;
+        let done = sqlx::query(
+            "INSERT INTO partitions (name, description, tags) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO NOTHING",
+        )
+        .bind(&partition.name)
+        .bind(&partition.description)
+        .bind(tags_json(&partition.tags))
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() == 0 {
+            return Err(StoreError::Conflict(format!(
+                "operation would conflict with an existing partition that has the same name: \
+                 partition '{}' already exists",
+                partition.name
+            )));
+        }
+        insert_partition_members(&mut tx, &partition.name, &partition.members.ids).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn update_partition(&self, name: &str, patch: &SetPatch) -> Result<bool, StoreError> {
+        patch_set(&self.pool, &PARTITIONS, name, patch).await
+    }
+
+    async fn delete_partition(&self, name: &str) -> Result<bool, StoreError> {
+        delete_set(&self.pool, &PARTITIONS, name).await
+    }
+
+    async fn add_partition_members(&self, name: &str, ids: &[Xname]) -> Result<(), StoreError> {
+        let mut tx = begin_write(&self.pool).await?;
+        let found = sqlx::query("SELECT 1 FROM partitions WHERE name = $1")
+            .bind(name)
+            .fetch_optional(&mut *tx)
+            .await?;
+        if found.is_none() {
+            return Err(StoreError::NotFound(format!("no such partition: {name}")));
+        }
+        insert_partition_members(&mut tx, name, ids).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn remove_partition_member(&self, name: &str, id: &Xname) -> Result<(), StoreError> {
+        delete_member(&self.pool, &PARTITIONS, name, id).await
+    }
+
+    async fn memberships(&self, filter: &ComponentFilter) -> Result<Vec<Membership>, StoreError> {
+        check_sets_exist(&self.pool, filter).await?;
+        let mut qb = QueryBuilder::new("WITH sel AS (");
+        select_filtered(&mut qb, filter, "id")?;
+        qb.push(
+            ") SELECT sel.id, \
+             array(SELECT label FROM group_members g WHERE g.component_id = sel.id), \
+             (SELECT name FROM partition_members p WHERE p.component_id = sel.id) FROM sel",
+        );
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut out = rows
+            .iter()
+            .map(|r| {
+                let mut labels: Vec<String> = r.try_get(1)?;
+                labels.sort();
+                Ok(Membership {
+                    id: stored_xname(&r.try_get::<String, _>(0)?)?,
+                    group_labels: labels,
+                    partition_name: r.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
+                })
+            })
+            .collect::<Result<Vec<_>, StoreError>>()?;
+        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
+        Ok(out)
+    }
+}

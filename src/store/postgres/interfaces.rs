@@ -1,0 +1,165 @@
+//! Component Ethernet interfaces in PostgreSQL.
+
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+
+use super::{begin_write, texts, write_one, PgStore};
+use crate::model::ethernet::{ChangeError, EthInterface, InterfaceChange, InterfaceFilter};
+use crate::store::{InterfaceStore, StoreError};
+
+const COLUMNS: &str = "id, description, mac_address, ip_addresses, last_update, component_id, type";
+
+fn row_to_interface(row: &PgRow) -> Result<EthInterface, StoreError> {
+    let ips: String = row.try_get("ip_addresses")?;
+    Ok(EthInterface {
+        id: row.try_get("id")?,
+        description: row.try_get("description")?,
+        mac_address: row.try_get("mac_address")?,
+        ip_addresses: serde_json::from_str(&ips)
+            .map_err(|e| StoreError::Corrupt(format!("ip_addresses: {e}")))?,
+        last_update: row.try_get("last_update")?,
+        component_id: row.try_get("component_id")?,
+        kind: row.try_get("type")?,
+    })
+}
+
+fn ips_json(iface: &EthInterface) -> String {
+    serde_json::to_string(&iface.ip_addresses).unwrap_or_else(|_| "[]".into())
+}
+
+/// How [`write`] treats an interface whose ID is already stored.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Write {
+    /// Insert; an existing ID is left alone (0 rows written).
+    Insert,
+    /// Insert, or overwrite an existing ID.
+    Upsert,
+    /// Overwrite an existing ID only.
+    Update,
+}
+
+/// Writes one interface on `conn`; returns the rows written.
+pub(super) async fn write(
+    conn: &mut PgConnection,
+    iface: &EthInterface,
+    mode: Write,
+) -> Result<u64, StoreError> {
+    const INSERT: &str = "INSERT INTO eth_interfaces (description, mac_address, ip_addresses, \
+                          last_update, component_id, type, id) \
+                          VALUES ($1, $2, $3, $4, $5, $6, $7)";
+    let sql = match mode {
+        Write::Insert => format!("{INSERT} ON CONFLICT (id) DO NOTHING"),
+        Write::Upsert => format!(
+            "{INSERT} ON CONFLICT (id) DO UPDATE SET description = excluded.description, \
+             mac_address = excluded.mac_address, ip_addresses = excluded.ip_addresses, \
+             last_update = excluded.last_update, component_id = excluded.component_id, \
+             type = excluded.type"
+        ),
+        Write::Update => "UPDATE eth_interfaces SET description = $1, mac_address = $2, \
+                          ip_addresses = $3, last_update = $4, component_id = $5, type = $6 \
+                          WHERE id = $7"
+            .to_string(),
+    };
+    let done = sqlx::query(&sql)
+        .bind(&iface.description)
+        .bind(&iface.mac_address)
+        .bind(ips_json(iface))
+        .bind(&iface.last_update)
+        .bind(&iface.component_id)
+        .bind(&iface.kind)
+        .bind(&iface.id)
+        .execute(conn)
+        .await?;
+    Ok(done.rows_affected())
+}
+
+#[async_trait]
+impl InterfaceStore for PgStore {
+    async fn interfaces(&self, filter: &InterfaceFilter) -> Result<Vec<EthInterface>, StoreError> {
+        // Keys narrow in SQL; the filter then decides on every field.
+        let mut qb: QueryBuilder<Postgres> =
+            QueryBuilder::new(format!("SELECT {COLUMNS} FROM eth_interfaces WHERE true"));
+        if !filter.ids.is_empty() {
+            qb.push(" AND id = ANY(")
+                .push_bind(texts(&filter.ids))
+                .push(")");
+        }
+        if !filter.component_ids.is_empty() {
+            qb.push(" AND component_id = ANY(")
+                .push_bind(texts(&filter.component_ids))
+                .push(")");
+        }
+        // Byte order, as SQLite sorts.
+        qb.push(" ORDER BY id COLLATE \"C\"");
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let iface = row_to_interface(row)?;
+            if filter.accepts(&iface) {
+                out.push(iface);
+            }
+        }
+        Ok(out)
+    }
+
+    async fn interface(&self, id: &str) -> Result<Option<EthInterface>, StoreError> {
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM eth_interfaces WHERE id = $1"
+        ))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(row_to_interface).transpose()
+    }
+
+    async fn create_interface(&self, iface: &EthInterface) -> Result<(), StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        if write(&mut conn, iface, Write::Insert).await? == 0 {
+            return Err(StoreError::Conflict(format!(
+                "an Ethernet interface with MAC {} already exists (ID {})",
+                iface.mac_address, iface.id
+            )));
+        }
+        Ok(())
+    }
+
+    async fn change_interface(
+        &self,
+        id: &str,
+        change: &InterfaceChange,
+        now: &str,
+    ) -> Result<EthInterface, StoreError> {
+        let mut tx = begin_write(&self.pool).await?;
+        // FOR UPDATE: writers outside the write lock (a delete) wait for this one.
+        let row = sqlx::query(&format!(
+            "SELECT {COLUMNS} FROM eth_interfaces WHERE id = $1 FOR UPDATE"
+        ))
+        .bind(id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Err(StoreError::NotFound(format!(
+                "no such Ethernet interface: {id}"
+            )));
+        };
+        let mut iface = row_to_interface(&row)?;
+        change.apply(&mut iface, now).map_err(|e| match e {
+            ChangeError::Invalid(m) => StoreError::Invalid(m),
+            ChangeError::Conflict(m) => StoreError::Conflict(m),
+            ChangeError::NotFound(m) => StoreError::NotFound(m),
+        })?;
+        write(&mut tx, &iface, Write::Update).await?;
+        tx.commit().await?;
+        Ok(iface)
+    }
+
+    async fn delete_interface(&self, id: &str) -> Result<bool, StoreError> {
+        let query = sqlx::query("DELETE FROM eth_interfaces WHERE id = $1").bind(id);
+        Ok(write_one(&self.pool, query).await? > 0)
+    }
+
+    async fn delete_all_interfaces(&self) -> Result<u64, StoreError> {
+        write_one(&self.pool, sqlx::query("DELETE FROM eth_interfaces")).await
+    }
+}

@@ -1,0 +1,234 @@
+//! Power transitions and tasks in PostgreSQL.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use sqlx::Row;
+
+use super::{begin_write, write_one, PgStore};
+use crate::model::power::{Operation, Task, TaskCounts, TaskStatus, Transition, TransitionStatus};
+use crate::store::{Lease, PowerStore, StoreError};
+
+fn corrupt(what: &str, v: &str) -> StoreError {
+    StoreError::Corrupt(format!("power {what} '{v}'"))
+}
+
+fn row_to_transition(row: &PgRow) -> Result<Transition, StoreError> {
+    let op: String = row.try_get("operation")?;
+    let status: String = row.try_get("status")?;
+    Ok(Transition {
+        id: row.try_get("id")?,
+        operation: Operation::parse(&op).map_err(|_| corrupt("operation", &op))?,
+        created: row.try_get("created")?,
+        expires: row.try_get("expires")?,
+        status: TransitionStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
+        counts: TaskCounts::default(),
+        tasks: None,
+        deadline_minutes: row.try_get("deadline")?,
+        by: row.try_get("by")?,
+    })
+}
+
+/// Tasks as four parallel arrays (xname, status, description, error) for `unnest`.
+type TaskColumns = (Vec<String>, Vec<String>, Vec<String>, Vec<String>);
+
+fn task_columns(tasks: &[Task]) -> TaskColumns {
+    let mut cols = TaskColumns::default();
+    for t in tasks {
+        cols.0.push(t.xname.clone());
+        cols.1.push(t.status.as_str().to_string());
+        cols.2.push(t.description.clone());
+        cols.3.push(t.error.clone());
+    }
+    cols
+}
+
+impl PgStore {
+    async fn tasks_of(&self, id: &str) -> Result<Vec<Task>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT xname, status, description, error FROM power_tasks \
+             WHERE transition_id = $1 ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                let status: String = r.try_get("status")?;
+                Ok(Task {
+                    xname: r.try_get("xname")?,
+                    status: TaskStatus::parse(&status)
+                        .ok_or_else(|| corrupt("task status", &status))?,
+                    description: r.try_get("description")?,
+                    error: r.try_get("error")?,
+                })
+            })
+            .collect()
+    }
+}
+
+#[async_trait]
+impl PowerStore for PgStore {
+    async fn create_transition(
+        &self,
+        t: &Transition,
+        tasks: &[Task],
+        lease: &Lease,
+    ) -> Result<(), StoreError> {
+        let mut tx = begin_write(&self.pool).await?;
+        sqlx::query(
+            "INSERT INTO power_transitions \
+             (id, operation, created, expires, status, deadline, by, owner, lease_until) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(&t.id)
+        .bind(t.operation.as_str())
+        .bind(&t.created)
+        .bind(&t.expires)
+        .bind(t.status.as_str())
+        .bind(t.deadline_minutes)
+        .bind(&t.by)
+        .bind(&lease.owner)
+        .bind(lease.until)
+        .execute(&mut *tx)
+        .await?;
+        let (xnames, statuses, descriptions, errors) = task_columns(tasks);
+        sqlx::query(
+            "INSERT INTO power_tasks (transition_id, xname, seq, status, description, error) \
+             SELECT $1, x, n - 1, s, d, e \
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) \
+             WITH ORDINALITY AS t (x, s, d, e, n)",
+        )
+        .bind(&t.id)
+        .bind(xnames)
+        .bind(statuses)
+        .bind(descriptions)
+        .bind(errors)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn transition(&self, id: &str) -> Result<Option<Transition>, StoreError> {
+        let row = sqlx::query("SELECT * FROM power_transitions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else { return Ok(None) };
+        let mut t = row_to_transition(&row)?;
+        let tasks = self.tasks_of(id).await?;
+        t.counts = TaskCounts::of(&tasks);
+        t.tasks = Some(tasks);
+        Ok(Some(t))
+    }
+
+    async fn transitions(&self) -> Result<Vec<Transition>, StoreError> {
+        let rows = sqlx::query("SELECT * FROM power_transitions ORDER BY created, id")
+            .fetch_all(&self.pool)
+            .await?;
+        let counts = sqlx::query(
+            "SELECT transition_id, status, COUNT(*) AS n FROM power_tasks \
+             GROUP BY transition_id, status",
+        )
+        .fetch_all(&self.pool)
+        .await?;
+        let mut by_id: HashMap<String, Vec<(String, i64)>> = HashMap::new();
+        for c in &counts {
+            by_id
+                .entry(c.try_get("transition_id")?)
+                .or_default()
+                .push((c.try_get("status")?, c.try_get("n")?));
+        }
+        let mut out = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut t = row_to_transition(row)?;
+            for (status, n) in by_id.remove(&t.id).unwrap_or_default() {
+                let status =
+                    TaskStatus::parse(&status).ok_or_else(|| corrupt("task status", &status))?;
+                t.counts.add(status, n as u64);
+            }
+            out.push(t);
+        }
+        Ok(out)
+    }
+
+    async fn transition_nodes(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT transition_id, xname FROM power_tasks")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get("transition_id")?, r.try_get("xname")?)))
+            .collect()
+    }
+
+    async fn set_transition_status(
+        &self,
+        id: &str,
+        status: TransitionStatus,
+    ) -> Result<bool, StoreError> {
+        let query = sqlx::query("UPDATE power_transitions SET status = $1 WHERE id = $2")
+            .bind(status.as_str())
+            .bind(id);
+        Ok(write_one(&self.pool, query).await? > 0)
+    }
+
+    async fn update_tasks(&self, id: &str, tasks: &[Task]) -> Result<(), StoreError> {
+        let (xnames, statuses, descriptions, errors) = task_columns(tasks);
+        let query = sqlx::query(
+            "UPDATE power_tasks p SET status = u.s, description = u.d, error = u.e \
+             FROM unnest($2::text[], $3::text[], $4::text[], $5::text[]) AS u (x, s, d, e) \
+             WHERE p.transition_id = $1 AND p.xname = u.x",
+        )
+        .bind(id)
+        .bind(xnames)
+        .bind(statuses)
+        .bind(descriptions)
+        .bind(errors);
+        write_one(&self.pool, query).await?;
+        Ok(())
+    }
+
+    async fn claim_transitions(&self, lease: &Lease, now: i64) -> Result<Vec<String>, StoreError> {
+        let mut tx = begin_write(&self.pool).await?;
+        let rows = sqlx::query(
+            "UPDATE power_transitions SET owner = $1, lease_until = $2 WHERE id IN \
+             (SELECT id FROM power_transitions WHERE status NOT IN ('completed', 'aborted') \
+             AND lease_until < $3 FOR UPDATE SKIP LOCKED) RETURNING id",
+        )
+        .bind(&lease.owner)
+        .bind(lease.until)
+        .bind(now)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+    }
+
+    async fn renew_transitions(
+        &self,
+        lease: &Lease,
+        ids: &[String],
+    ) -> Result<Vec<(String, TransitionStatus)>, StoreError> {
+        let mut tx = begin_write(&self.pool).await?;
+        let rows = sqlx::query(
+            "UPDATE power_transitions SET lease_until = $1 \
+             WHERE owner = $2 AND id = ANY($3) RETURNING id, status",
+        )
+        .bind(lease.until)
+        .bind(&lease.owner)
+        .bind(ids)
+        .fetch_all(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        rows.iter()
+            .map(|r| {
+                let status: String = r.try_get("status")?;
+                let status =
+                    TransitionStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?;
+                Ok((r.try_get("id")?, status))
+            })
+            .collect()
+    }
+}

@@ -1,0 +1,65 @@
+//! Tenants in PostgreSQL: the resource as JSON, written with compare-and-set on its version.
+
+use async_trait::async_trait;
+use sqlx::postgres::PgRow;
+use sqlx::Row;
+
+use super::{begin_write, write_one, PgStore};
+use crate::model::tenant::Tenant;
+use crate::store::{StoreError, TenantStore};
+
+fn decode(row: &PgRow) -> Result<Tenant, StoreError> {
+    let body: String = row.try_get("body")?;
+    serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("tenant: {e}")))
+}
+
+#[async_trait]
+impl TenantStore for PgStore {
+    async fn tenants(&self) -> Result<Vec<Tenant>, StoreError> {
+        let rows = sqlx::query("SELECT body FROM tenants ORDER BY name")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter().map(decode).collect()
+    }
+
+    async fn tenant(&self, name_or_uuid: &str) -> Result<Option<Tenant>, StoreError> {
+        let row = sqlx::query("SELECT body FROM tenants WHERE name = $1 OR uuid = $1")
+            .bind(name_or_uuid)
+            .fetch_optional(&self.pool)
+            .await?;
+        row.as_ref().map(decode).transpose()
+    }
+
+    async fn put_tenant(&self, t: &Tenant, expected: Option<u64>) -> Result<(), StoreError> {
+        let body =
+            serde_json::to_string(t).map_err(|e| StoreError::Corrupt(format!("tenant: {e}")))?;
+        let mut tx = begin_write(&self.pool).await?;
+        let have: Option<i64> = sqlx::query("SELECT version FROM tenants WHERE name = $1")
+            .bind(&t.metadata.name)
+            .fetch_optional(&mut *tx)
+            .await?
+            .map(|r| r.try_get(0))
+            .transpose()?;
+        let have = have.map(|v| v as u64);
+        if have != expected {
+            return Err(crate::store::stale_tenant(&t.metadata.name, have, expected));
+        }
+        sqlx::query(
+            "INSERT INTO tenants (name, uuid, version, body) VALUES ($1, $2, $3, $4) \
+             ON CONFLICT (name) DO UPDATE SET version = excluded.version, body = excluded.body",
+        )
+        .bind(&t.metadata.name)
+        .bind(&t.status.uuid)
+        .bind(t.version() as i64)
+        .bind(body)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_tenant(&self, name: &str) -> Result<bool, StoreError> {
+        let query = sqlx::query("DELETE FROM tenants WHERE name = $1").bind(name);
+        Ok(write_one(&self.pool, query).await? > 0)
+    }
+}
