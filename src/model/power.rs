@@ -120,6 +120,19 @@ impl TransitionStatus {
     }
 }
 
+/// Why a transition cannot start: `(xname, transition ID)` of nodes other running transitions
+/// hold.
+pub fn held_message(held: &[(String, String)]) -> String {
+    let named: Vec<String> = held
+        .iter()
+        .map(|(x, id)| format!("{x} (transition {id})"))
+        .collect();
+    format!(
+        "components are locked by running transitions: {}; abort those or wait for them",
+        named.join(", ")
+    )
+}
+
 /// Where one node's task is.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "kebab-case")]

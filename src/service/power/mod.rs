@@ -23,8 +23,8 @@ use crate::model::component::ComponentChange;
 use crate::model::enums::{Flag, State};
 use crate::model::ethernet::now_rfc3339;
 use crate::model::power::{
-    supported_transitions, Operation, Task, TaskCounts, TaskStatus, Transition, TransitionCreate,
-    TransitionStatus,
+    held_message, supported_transitions, Operation, Task, TaskCounts, TaskStatus, Transition,
+    TransitionCreate, TransitionStatus,
 };
 use crate::model::xname::{HmsType, Xname};
 use crate::redfish::client::{Endpoint, PowerState, RedfishError};
@@ -413,15 +413,12 @@ impl Power {
         }
         {
             let mut busy = lock(&self.busy);
-            let held: Vec<String> = xnames
+            let held: Vec<(String, String)> = xnames
                 .iter()
-                .filter_map(|x| busy.get(x).map(|id| format!("{x} (transition {id})")))
+                .filter_map(|x| busy.get(x).map(|id| (x.clone(), id.clone())))
                 .collect();
             if !held.is_empty() {
-                return Err(ServiceError::Conflict(format!(
-                    "components are locked by running transitions: {}; abort those or wait for them",
-                    held.join(", ")
-                )));
+                return Err(ServiceError::Conflict(held_message(&held)));
             }
             for x in &xnames {
                 busy.insert(x.clone(), t.id.clone());

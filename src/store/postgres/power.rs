@@ -6,8 +6,10 @@ use async_trait::async_trait;
 use sqlx::postgres::PgRow;
 use sqlx::Row;
 
-use super::{begin_write, write_one, PgStore};
-use crate::model::power::{Operation, Task, TaskCounts, TaskStatus, Transition, TransitionStatus};
+use super::{begin_write, texts, write_one, PgStore};
+use crate::model::power::{
+    held_message, Operation, Task, TaskCounts, TaskStatus, Transition, TransitionStatus,
+};
 use crate::store::{Lease, PowerStore, StoreError};
 
 fn corrupt(what: &str, v: &str) -> StoreError {
@@ -77,6 +79,25 @@ impl PowerStore for PgStore {
         lease: &Lease,
     ) -> Result<(), StoreError> {
         let mut tx = begin_write(&self.pool).await?;
+        // A node in another unfinished transition's open task is not taken twice, whichever
+        // core runs that transition.
+        let xnames: Vec<&str> = tasks.iter().map(|k| k.xname.as_str()).collect();
+        let rows = sqlx::query(
+            "SELECT t.xname, t.transition_id FROM power_tasks t \
+             JOIN power_transitions p ON p.id = t.transition_id \
+             WHERE t.xname = ANY($1) AND t.status IN ('new', 'in-progress') \
+             AND p.status NOT IN ('completed', 'aborted') ORDER BY t.xname LIMIT 50",
+        )
+        .bind(texts(&xnames))
+        .fetch_all(&mut *tx)
+        .await?;
+        if !rows.is_empty() {
+            let held = rows
+                .iter()
+                .map(|r| Ok((r.try_get("xname")?, r.try_get("transition_id")?)))
+                .collect::<Result<Vec<(String, String)>, StoreError>>()?;
+            return Err(StoreError::Conflict(held_message(&held)));
+        }
         sqlx::query(
             "INSERT INTO power_transitions \
              (id, operation, created, expires, status, deadline, by, owner, lease_until) \
