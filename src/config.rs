@@ -156,6 +156,13 @@ pub struct ServeArgs {
     #[arg(long, env = "CHAMI_POWER_POLL_MS", default_value_t = 2000,
           value_parser = clap::value_parser!(u64).range(10..=600_000))]
     pub power_poll_ms: u64,
+
+    /// Seconds a replica's lease on a running transition lasts unless renewed; another
+    /// replica takes the transition over when it runs out. Keep it above a minute (the
+    /// engine's reservations last one) unless testing.
+    #[arg(long, env = "CHAMI_POWER_LEASE_SECS", default_value_t = 75, hide = true,
+          value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub power_lease_secs: u64,
 }
 
 impl ServeArgs {
@@ -189,6 +196,7 @@ impl ServeArgs {
             redfish_timeout: 10,
             redfish_port: 443,
             power_concurrency: 256,
+            power_lease_secs: 75,
             power_poll_ms: 2000,
         }
     }

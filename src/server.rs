@@ -242,6 +242,7 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
             poll: Duration::from_millis(args.power_poll_ms),
             backoff: Duration::from_millis(500),
             exclusive: shared.is_none(),
+            lease: Duration::from_secs(args.power_lease_secs),
         })
         .await
         .map_err(|e| anyhow::anyhow!("cannot recover power transitions: {e}"))?;

@@ -255,3 +255,121 @@ async fn a_transition_is_finished_by_another_replica_when_its_core_stops() {
     );
     drop(ca);
 }
+
+/// A free loopback port (bound and released; nothing else on this machine races for it).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+#[tokio::test]
+#[ignore = "needs PostgreSQL (CHAMI_TEST_DATABASE_URL); .ci/run runs it"]
+async fn a_transition_is_finished_by_another_replica_when_its_core_is_killed() {
+    let url = common::fresh_database().await.expect(NEEDS);
+    let (fleet, ca) = common::fleet::fleet(1, Duration::from_secs(2)).await;
+    let reach = common::fleet::reach(&fleet, &ca);
+    // Short leases, so B takes over within seconds rather than the default 75.
+    let b = TestServer::start_on(tempfile::tempdir().unwrap(), Some(url.clone()), |a| {
+        reach(a);
+        a.power_lease_secs = 2;
+    })
+    .await;
+    common::fleet::register(&b, &fleet, 1).await;
+
+    // A is a separate `chami serve` process on the same database, so it can be killed.
+    let a_dir = tempfile::tempdir().unwrap();
+    let port = free_port();
+    let mut a = std::process::Command::new(env!("CARGO_BIN_EXE_chami"))
+        .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+        .arg("--data-dir")
+        .arg(a_dir.path())
+        .args(["--database-url", &url])
+        .arg("--redfish-ca-cert")
+        .arg(&ca)
+        .args(["--redfish-port", &fleet.port.to_string()])
+        .args(["--redfish-timeout", "1", "--power-poll-ms", "20"])
+        .args(["--power-lease-secs", "2"])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("start replica A");
+    let a_url = format!("https://127.0.0.1:{port}");
+    let mut client = None;
+    for _ in 0..200 {
+        if let Ok(pem) = std::fs::read(a_dir.path().join("ca.pem")) {
+            let c = common::client_for(&pem);
+            let ready = c
+                .get(format!("{a_url}/hsm/v2/service/ready"))
+                .send()
+                .await;
+            if ready.is_ok() {
+                client = Some(c);
+                break;
+            }
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let client = client.expect("replica A answers within 10 s");
+
+    // B's token works on A: one signing key. A starts powering both nodes on.
+    let resp = client
+        .post(format!("{a_url}/power-control/v1/transitions"))
+        .bearer_auth(&b.admin)
+        .json(&json!({"operation": "On", "location": [
+            {"xname": "x3000c0s0b0n0"}, {"xname": "x3000c0s0b0n1"}]}))
+        .send()
+        .await
+        .expect("A takes the transition");
+    assert_eq!(resp.status(), StatusCode::OK);
+    let body: serde_json::Value = resp.json().await.unwrap();
+    let id = body["transitionID"].as_str().unwrap().to_string();
+    let path = format!("/power-control/v1/transitions/{id}");
+
+    // Once A has written that both nodes are confirming their power-on, kill it outright.
+    eventually("A is confirming both nodes", || async {
+        let (_, tr) = b.get(&path).await;
+        tr["tasks"].as_array().is_some_and(|ts| {
+            ts.len() == 2
+                && ts.iter().all(|t| {
+                    t["taskStatusDescription"] == "Confirming successful transition, on"
+                })
+        })
+    })
+    .await;
+    a.kill().expect("kill A");
+    a.wait().expect("A is gone");
+
+    // B takes the transition over when A's lease runs out and finishes it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let tr = loop {
+        let (_, tr) = b.get(&path).await;
+        if tr["transitionStatus"] == "completed" {
+            break tr;
+        }
+        assert!(Instant::now() < deadline, "B did not finish the transition: {tr}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for t in tr["tasks"].as_array().unwrap() {
+        assert_eq!(t["taskStatus"], "succeeded", "{tr}");
+        assert_eq!(t["taskStatusDescription"], "Transition confirmed, on", "{tr}");
+    }
+    let sent = |n: &str| fleet.bmc(0).unwrap().resets(n).len();
+    assert_eq!([sent("Node0"), sent("Node1")], [1, 1], "nothing sent twice");
+    // The reservations A made went with the transition and B released them at the end.
+    let (_, locks) = b
+        .post(
+            "/hsm/v2/locks/status",
+            json!({"ComponentIDs": ["x3000c0s0b0n0", "x3000c0s0b0n1"]}),
+        )
+        .await;
+    let held: Vec<_> = locks["Components"]
+        .as_array()
+        .expect("lock states")
+        .iter()
+        .filter(|c| c["Reserved"] == true)
+        .collect();
+    assert!(held.is_empty(), "still reserved: {locks}");
+    drop(ca);
+}

@@ -312,6 +312,19 @@ impl super::PowerStore for CachedStore {
     ) -> Result<(), StoreError> {
         self.inner.create_transition(t, tasks, lease).await
     }
+    async fn set_transition_reservations(
+        &self,
+        id: &str,
+        keys: &[crate::model::locks::ReservationKeys],
+    ) -> Result<(), StoreError> {
+        self.inner.set_transition_reservations(id, keys).await
+    }
+    async fn transition_reservations(
+        &self,
+        id: &str,
+    ) -> Result<Vec<crate::model::locks::ReservationKeys>, StoreError> {
+        self.inner.transition_reservations(id).await
+    }
     async fn claim_transitions(
         &self,
         lease: &super::Lease,

@@ -389,6 +389,20 @@ pub trait PowerStore: Send + Sync {
     /// (unix seconds); returns their IDs. Two cores never get the same transition.
     async fn claim_transitions(&self, lease: &Lease, now: i64) -> Result<Vec<String>, StoreError>;
 
+    /// Records the reservations the engine holds for a transition's nodes, so a core taking
+    /// it over can renew and release them.
+    async fn set_transition_reservations(
+        &self,
+        id: &str,
+        keys: &[crate::model::locks::ReservationKeys],
+    ) -> Result<(), StoreError>;
+
+    /// The reservations recorded for a transition (none when it has no record).
+    async fn transition_reservations(
+        &self,
+        id: &str,
+    ) -> Result<Vec<crate::model::locks::ReservationKeys>, StoreError>;
+
     /// Extends `lease` (or ends it, with `until` 0) on those of `ids` its owner still holds;
     /// returns them with their status (an abort may have been signalled elsewhere).
     async fn renew_transitions(

@@ -22,6 +22,7 @@ use super::ServiceError;
 use crate::model::component::ComponentChange;
 use crate::model::enums::{Flag, State};
 use crate::model::ethernet::now_rfc3339;
+use crate::model::locks::ReservationKeys;
 use crate::model::power::{
     held_message, supported_transitions, Operation, Task, TaskCounts, TaskStatus, Transition,
     TransitionCreate, TransitionStatus,
@@ -57,6 +58,8 @@ pub struct PowerSettings {
     /// No other core uses the database (SQLite, whose data dir is locked): at start this
     /// core takes over every unfinished transition at once, without waiting for leases.
     pub exclusive: bool,
+    /// How long a lease on a running transition lasts unless renewed.
+    pub lease: Duration,
 }
 
 impl Default for PowerSettings {
@@ -66,6 +69,7 @@ impl Default for PowerSettings {
             poll: Duration::from_secs(2),
             backoff: Duration::from_millis(500),
             exclusive: true,
+            lease: Duration::from_secs(75),
         }
     }
 }
@@ -445,7 +449,10 @@ impl Power {
         self.publish(&t.id);
         let me = self.clone();
         let run = t.clone();
-        tokio::spawn(async move { me.run(run, tasks, deputies, HashMap::new()).await });
+        tokio::spawn(async move {
+            me.run(run, tasks, deputies, HashMap::new(), Vec::new())
+                .await
+        });
         Ok((t, None))
     }
 
@@ -463,7 +470,7 @@ impl Power {
         &self,
         targets: &mut HashMap<String, Result<Target, Task>>,
         deputies: &HashMap<String, String>,
-    ) -> Vec<(Xname, String)> {
+    ) -> Vec<ReservationKeys> {
         let wanted: Vec<Xname> = targets
             .iter()
             .filter(|(_, t)| t.is_ok())
@@ -503,12 +510,12 @@ impl Power {
                 (Vec::new(), format!("Error acquiring reservations: {e}"))
             }
         };
-        let held: Vec<(Xname, String)> = granted
+        let held: Vec<ReservationKeys> = granted
             .into_iter()
-            .filter_map(|g| Some((Xname::parse(&g.id).ok()?, g.reservation_key?)))
+            .filter(|g| g.reservation_key.is_some())
             .collect();
-        let got: HashSet<&Xname> = held.iter().map(|(x, _)| x).collect();
-        for x in mine.iter().filter(|x| !got.contains(x)) {
+        let got: HashSet<&str> = held.iter().map(|g| g.id.as_str()).collect();
+        for x in mine.iter().filter(|x| !got.contains(x.as_str())) {
             let error = if deputies.contains_key(x.as_str()) {
                 "Invalid deputy key and unable to reserve component"
             } else {
@@ -526,13 +533,15 @@ impl Power {
         held
     }
 
-    /// Runs a transition's tasks; `resume` says where tasks a previous core left off resume.
+    /// Runs a transition's tasks; `resume` says where tasks a previous core left off resume,
+    /// and `inherited` the reservations it held for them.
     async fn run(
         self,
         t: Transition,
         tasks: Vec<Task>,
-        deputies: HashMap<String, String>,
+        mut deputies: HashMap<String, String>,
         mut resume: HashMap<String, Resume>,
+        inherited: Vec<ReservationKeys>,
     ) {
         // A transition taken over after an abort was signalled stays abort-signaled.
         if !self.aborted(&t.id) {
@@ -547,7 +556,22 @@ impl Power {
         self.publish(&t.id);
         let xnames: Vec<String> = tasks.iter().map(|t| t.xname.clone()).collect();
         let mut targets = self.targets(&xnames).await;
-        let held = self.reserve(&mut targets, &deputies).await;
+        // A previous core's reservations still standing are this core's now.
+        for k in &inherited {
+            deputies.insert(k.id.clone(), k.deputy_key.clone());
+        }
+        let mut keys = self.reserve(&mut targets, &deputies).await;
+        let fresh: HashSet<String> = keys.iter().map(|k| k.id.clone()).collect();
+        keys.extend(inherited.into_iter().filter(|k| !fresh.contains(&k.id)));
+        if !keys.is_empty() {
+            if let Err(e) = self.store.set_transition_reservations(&t.id, &keys).await {
+                tracing::error!(transition = %t.id, error = %e, "cannot record reservations; a takeover will reserve again");
+            }
+        }
+        let held: Vec<(Xname, String)> = keys
+            .into_iter()
+            .filter_map(|k| Some((Xname::parse(&k.id).ok()?, k.reservation_key?)))
+            .collect();
         // Each node runs as its own task, so node work spreads over the runtime's threads and
         // keeps going while this loop writes task changes.
         let mut nodes = tokio::task::JoinSet::new();

@@ -15,10 +15,8 @@ use crate::model::power::{Operation, Task, TaskStatus, Transition, TransitionSta
 use crate::service::ServiceError;
 use crate::store::Lease;
 
-/// Seconds a lease lasts unless renewed: longer than the engine's reservations (one minute),
-/// so a dead core's reservations have lapsed when another core takes its transitions over.
-const LEASE_SECS: i64 = 75;
-/// How often leases are renewed and ended leases looked for.
+/// How often leases are renewed and ended leases looked for, at most (a third of a short
+/// lease otherwise).
 const LEASE_TICK: Duration = Duration::from_secs(5);
 
 /// Where an open task resumes after a takeover.
@@ -77,7 +75,7 @@ impl Power {
     pub(super) fn lease(&self) -> Lease {
         Lease {
             owner: self.owner.to_string(),
-            until: unix_now() + LEASE_SECS,
+            until: unix_now() + self.settings().lease.as_secs() as i64,
         }
     }
 
@@ -133,16 +131,17 @@ impl Power {
                 }
             }
         }
+        let inherited = self.store.transition_reservations(&t.id).await?;
         lock(&self.running).insert(t.id.clone());
         tracing::warn!(transition = %t.id, open = open.len(), "took over an unfinished transition");
-        tokio::spawn(self.clone().run(t, open, HashMap::new(), from));
+        tokio::spawn(self.clone().run(t, open, HashMap::new(), from, inherited));
         Ok(())
     }
 
     /// Renews this core's leases and takes over transitions whose lease ended, until halted.
     pub(super) async fn keep_leases(self) {
         let mut halt = self.halt.subscribe();
-        let mut tick = tokio::time::interval(LEASE_TICK);
+        let mut tick = tokio::time::interval(LEASE_TICK.min(self.settings().lease / 3));
         loop {
             tokio::select! {
                 _ = halted(&mut halt) => return,

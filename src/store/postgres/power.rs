@@ -7,10 +7,16 @@ use sqlx::postgres::PgRow;
 use sqlx::Row;
 
 use super::{begin_write, texts, write_one, PgStore};
+use crate::model::locks::ReservationKeys;
 use crate::model::power::{
     held_message, Operation, Task, TaskCounts, TaskStatus, Transition, TransitionStatus,
 };
 use crate::store::{Lease, PowerStore, StoreError};
+
+/// Reservation keys as the JSON stored beside a transition.
+fn keys_json(keys: &[ReservationKeys]) -> Result<String, StoreError> {
+    serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(format!("reservations: {e}")))
+}
 
 fn corrupt(what: &str, v: &str) -> StoreError {
     StoreError::Corrupt(format!("power {what} '{v}'"))
@@ -209,6 +215,30 @@ impl PowerStore for PgStore {
         .bind(errors);
         write_one(&self.pool, query).await?;
         Ok(())
+    }
+
+    async fn set_transition_reservations(
+        &self,
+        id: &str,
+        keys: &[ReservationKeys],
+    ) -> Result<(), StoreError> {
+        let query = sqlx::query("UPDATE power_transitions SET reservations = $1 WHERE id = $2")
+            .bind(keys_json(keys)?)
+            .bind(id);
+        write_one(&self.pool, query).await?;
+        Ok(())
+    }
+
+    async fn transition_reservations(&self, id: &str) -> Result<Vec<ReservationKeys>, StoreError> {
+        let row = sqlx::query("SELECT reservations FROM power_transitions WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else {
+            return Ok(Vec::new());
+        };
+        let text: String = row.try_get(0)?;
+        serde_json::from_str(&text).map_err(|e| corrupt("reservations", &e.to_string()))
     }
 
     async fn claim_transitions(&self, lease: &Lease, now: i64) -> Result<Vec<String>, StoreError> {

@@ -4,10 +4,16 @@ use async_trait::async_trait;
 use sqlx::Row;
 
 use super::SqliteStore;
+use crate::model::locks::ReservationKeys;
 use crate::model::power::{
     held_message, Operation, Task, TaskCounts, TaskStatus, Transition, TransitionStatus,
 };
 use crate::store::{Lease, PowerStore, StoreError};
+
+/// Reservation keys as the JSON stored beside a transition.
+fn keys_json(keys: &[ReservationKeys]) -> Result<String, StoreError> {
+    serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(format!("reservations: {e}")))
+}
 
 fn corrupt(what: &str, v: &str) -> StoreError {
     StoreError::Corrupt(format!("power {what} '{v}'"))
@@ -209,6 +215,31 @@ impl PowerStore for SqliteStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn set_transition_reservations(
+        &self,
+        id: &str,
+        keys: &[ReservationKeys],
+    ) -> Result<(), StoreError> {
+        sqlx::query("UPDATE power_transitions SET reservations = ? WHERE id = ?")
+            .bind(keys_json(keys)?)
+            .bind(id)
+            .execute(&self.pool)
+            .await?;
+        Ok(())
+    }
+
+    async fn transition_reservations(&self, id: &str) -> Result<Vec<ReservationKeys>, StoreError> {
+        let row = sqlx::query("SELECT reservations FROM power_transitions WHERE id = ?")
+            .bind(id)
+            .fetch_optional(&self.pool)
+            .await?;
+        let Some(row) = row else {
+            return Ok(Vec::new());
+        };
+        let text: String = row.try_get(0)?;
+        serde_json::from_str(&text).map_err(|e| corrupt("reservations", &e.to_string()))
     }
 
     async fn claim_transitions(&self, lease: &Lease, now: i64) -> Result<Vec<String>, StoreError> {
