@@ -10,6 +10,7 @@ pub mod client;
 pub mod config;
 pub mod config_file;
 pub mod fsutil;
+pub mod histogram;
 #[doc(hidden)]
 pub mod invariants;
 pub mod model;

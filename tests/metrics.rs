@@ -98,3 +98,64 @@ async fn metrics_count_requests_by_route() {
     let anon = t.client.get(t.url("/metrics")).send().await.unwrap();
     assert_eq!(anon.status(), StatusCode::UNAUTHORIZED);
 }
+
+/// `/metrics` as parsed samples.
+async fn scrape(t: &TestServer) -> HashMap<String, f64> {
+    let resp = t
+        .client
+        .get(t.url("/metrics"))
+        .bearer_auth(&t.admin)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    parse(&resp.text().await.unwrap())
+}
+
+#[tokio::test]
+async fn bmc_calls_are_timed_by_method_and_outcome() {
+    let r = common::fleet::rig(1, std::time::Duration::from_millis(10)).await;
+    let t = &r.t;
+    let ok = "method=\"GET\",outcome=\"ok\"";
+    let before = scrape(t).await[&format!("chami_bmc_call_duration_seconds_count{{{ok}}}")];
+    assert!(before >= 1.0, "discovery read the BMC");
+    let (status, _) = t
+        .get("/power-control/v1/power-status?xname=x3000c0s0b0n0")
+        .await;
+    assert_eq!(status, StatusCode::OK);
+
+    // A BMC that hangs is counted as a timeout once the call gives up (1 s here).
+    r.fleet
+        .bmc(0)
+        .unwrap()
+        .set_faults(chami::redfish::sim::Faults {
+            hang: true,
+            ..Default::default()
+        });
+    t.get("/power-control/v1/power-status?xname=x3000c0s0b0n0")
+        .await;
+    let m = scrape(t).await;
+    let count = m[&format!("chami_bmc_call_duration_seconds_count{{{ok}}}")];
+    assert!(
+        count > before,
+        "the power-status call was counted: {count} after {before}"
+    );
+    assert_eq!(
+        m[&format!("chami_bmc_call_duration_seconds_bucket{{{ok},le=\"+Inf\"}}")],
+        count
+    );
+    // Buckets only grow, up to the count.
+    let mut last = 0.0;
+    for le in chami::histogram::BUCKETS {
+        let b = m[&format!("chami_bmc_call_duration_seconds_bucket{{{ok},le=\"{le}\"}}")];
+        assert!(b >= last && b <= count, "bucket {le}: {b}");
+        last = b;
+    }
+    let timeouts = "method=\"GET\",outcome=\"timeout\"";
+    assert!(
+        m[&format!("chami_bmc_call_duration_seconds_count{{{timeouts}}}")] >= 1.0,
+        "{:?}",
+        m.keys().filter(|k| k.contains("bmc")).collect::<Vec<_>>()
+    );
+    assert!(m[&format!("chami_bmc_call_duration_seconds_sum{{{timeouts}}}")] >= 0.9);
+}

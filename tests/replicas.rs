@@ -300,10 +300,7 @@ async fn a_transition_is_finished_by_another_replica_when_its_core_is_killed() {
     for _ in 0..200 {
         if let Ok(pem) = std::fs::read(a_dir.path().join("ca.pem")) {
             let c = common::client_for(&pem);
-            let ready = c
-                .get(format!("{a_url}/hsm/v2/service/ready"))
-                .send()
-                .await;
+            let ready = c.get(format!("{a_url}/hsm/v2/service/ready")).send().await;
             if ready.is_ok() {
                 client = Some(c);
                 break;
@@ -332,9 +329,9 @@ async fn a_transition_is_finished_by_another_replica_when_its_core_is_killed() {
         let (_, tr) = b.get(&path).await;
         tr["tasks"].as_array().is_some_and(|ts| {
             ts.len() == 2
-                && ts.iter().all(|t| {
-                    t["taskStatusDescription"] == "Confirming successful transition, on"
-                })
+                && ts
+                    .iter()
+                    .all(|t| t["taskStatusDescription"] == "Confirming successful transition, on")
         })
     })
     .await;
@@ -348,12 +345,18 @@ async fn a_transition_is_finished_by_another_replica_when_its_core_is_killed() {
         if tr["transitionStatus"] == "completed" {
             break tr;
         }
-        assert!(Instant::now() < deadline, "B did not finish the transition: {tr}");
+        assert!(
+            Instant::now() < deadline,
+            "B did not finish the transition: {tr}"
+        );
         tokio::time::sleep(Duration::from_millis(100)).await;
     };
     for t in tr["tasks"].as_array().unwrap() {
         assert_eq!(t["taskStatus"], "succeeded", "{tr}");
-        assert_eq!(t["taskStatusDescription"], "Transition confirmed, on", "{tr}");
+        assert_eq!(
+            t["taskStatusDescription"], "Transition confirmed, on",
+            "{tr}"
+        );
     }
     let sent = |n: &str| fleet.bmc(0).unwrap().resets(n).len();
     assert_eq!([sent("Node0"), sent("Node1")], [1, 1], "nothing sent twice");

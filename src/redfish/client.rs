@@ -3,10 +3,12 @@
 //! or a Redfish session; every error names the BMC and says what went wrong.
 
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
+
+use crate::histogram::{Series, Totals};
 
 /// Default time a BMC gets to answer one request.
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(10);
@@ -96,6 +98,22 @@ struct PoolKey {
 pub struct RedfishClient {
     pools: Arc<Mutex<HashMap<PoolKey, reqwest::Client>>>,
     sessions: Arc<Mutex<HashMap<String, String>>>,
+    calls: Arc<RwLock<HashMap<(reqwest::Method, &'static str), Series>>>,
+}
+
+impl ErrorKind {
+    /// The outcome label of a failed call.
+    fn outcome(&self) -> &'static str {
+        match self {
+            ErrorKind::Timeout => "timeout",
+            ErrorKind::Connect => "connect",
+            ErrorKind::Tls => "tls",
+            ErrorKind::Auth => "auth",
+            ErrorKind::Status(s) if *s >= 500 => "status_5xx",
+            ErrorKind::Status(_) => "status_4xx",
+            ErrorKind::Decode => "decode",
+        }
+    }
 }
 
 /// A system's power state as Redfish reports it.
@@ -171,6 +189,39 @@ impl RedfishClient {
         RedfishClient::default()
     }
 
+    /// Counts one call to a BMC (each HTTP exchange, retries and session logins included).
+    fn count(&self, method: &reqwest::Method, outcome: &'static str, took: Duration) {
+        let key = (method.clone(), outcome);
+        {
+            let calls = self.calls.read().unwrap_or_else(|p| p.into_inner());
+            if let Some(s) = calls.get(&key) {
+                s.record(took);
+                return;
+            }
+        }
+        self.calls
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .entry(key)
+            .or_default()
+            .record(took);
+    }
+
+    /// Latency of the calls made so far, by (method, outcome), sorted.
+    pub fn call_stats(&self) -> Vec<((String, &'static str), Totals)> {
+        let calls = self.calls.read().unwrap_or_else(|p| p.into_inner());
+        let mut out: Vec<((String, &'static str), Totals)> = calls
+            .iter()
+            .map(|((m, o), s)| {
+                let mut t = Totals::default();
+                t.add(s);
+                ((m.to_string(), *o), t)
+            })
+            .collect();
+        out.sort_by(|a, b| a.0.cmp(&b.0));
+        out
+    }
+
     fn pool(&self, ep: &Endpoint) -> Result<reqwest::Client, RedfishError> {
         let key = PoolKey {
             ca: ep.ca_pem.as_ref().map(|c| c.to_vec()),
@@ -227,9 +278,28 @@ impl RedfishClient {
             if let Some(b) = body {
                 req = req.json(b);
             }
-            let resp = req.send().await.map_err(|e| classify(&url, &e))?;
-            let status = resp.status();
-            let text = resp.text().await.map_err(|e| classify(&url, &e))?;
+            let started = Instant::now();
+            let answer = match req.send().await {
+                Ok(resp) => {
+                    let status = resp.status();
+                    resp.text().await.map(|text| (status, text))
+                }
+                Err(e) => Err(e),
+            };
+            let (status, text) = match answer {
+                Ok(a) => a,
+                Err(e) => {
+                    let e = classify(&url, &e);
+                    self.count(&method, e.kind.outcome(), started.elapsed());
+                    return Err(e);
+                }
+            };
+            let outcome = match status.as_u16() {
+                200..=399 => "ok",
+                500.. => "status_5xx",
+                _ => "status_4xx",
+            };
+            self.count(&method, outcome, started.elapsed());
             if status == reqwest::StatusCode::UNAUTHORIZED && ep.session && attempt == 0 {
                 // The session expired: log in again once.
                 self.sessions
@@ -280,13 +350,22 @@ impl RedfishClient {
             return Ok(t.clone());
         }
         let url = format!("{}/redfish/v1/SessionService/Sessions", ep.base);
+        let started = Instant::now();
         let resp = client
             .post(&url)
             .timeout(ep.timeout)
             .json(&json!({"UserName": ep.user, "Password": ep.password}))
             .send()
             .await
-            .map_err(|e| classify(&url, &e))?;
+            .map_err(|e| classify(&url, &e));
+        let outcome = match &resp {
+            Ok(r) if r.status().is_success() => "ok",
+            Ok(r) if r.status().is_server_error() => "status_5xx",
+            Ok(_) => "status_4xx",
+            Err(e) => e.kind.outcome(),
+        };
+        self.count(&reqwest::Method::POST, outcome, started.elapsed());
+        let resp = resp?;
         let status = resp.status();
         let token = resp
             .headers()

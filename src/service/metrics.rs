@@ -3,61 +3,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use axum::http::Method;
 
 use super::Core;
+use crate::histogram::{Series, Totals};
 use crate::model::power::TaskStatus;
-
-/// Upper bounds of the latency buckets, in seconds.
-const BUCKETS: &[f64] = &[
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-];
-
-/// One series' counters, bumped without a lock. Each bucket counts only the observations
-/// that fall in it (the last one those over every bound); sums are taken at scrape time, so an
-/// observation is one atomic add, not one per bucket.
-#[derive(Debug, Default)]
-struct Series {
-    count: AtomicU64,
-    nanos: AtomicU64,
-    buckets: [AtomicU64; BUCKETS.len() + 1],
-}
-
-impl Series {
-    fn record(&self, took: Duration) {
-        let secs = took.as_secs_f64();
-        self.count.fetch_add(1, Relaxed);
-        self.nanos
-            .fetch_add(u64::try_from(took.as_nanos()).unwrap_or(u64::MAX), Relaxed);
-        let i = BUCKETS.partition_point(|le| *le < secs);
-        self.buckets[i].fetch_add(1, Relaxed);
-    }
-}
-
-/// A copy of a series, read at scrape time, with cumulative buckets as Prometheus wants them.
-#[derive(Debug, Default, Clone)]
-struct Totals {
-    count: u64,
-    sum: f64,
-    buckets: Vec<u64>,
-}
-
-impl Totals {
-    fn add(&mut self, s: &Series) {
-        self.count += s.count.load(Relaxed);
-        self.sum += s.nanos.load(Relaxed) as f64 / 1e9;
-        self.buckets.resize(BUCKETS.len(), 0);
-        let mut below = 0;
-        for (a, b) in self.buckets.iter_mut().zip(&s.buckets) {
-            below += b.load(Relaxed);
-            *a += below;
-        }
-    }
-}
 
 /// Route pattern -> (listener, method, status) -> series. A route is the matched pattern,
 /// never the raw path, so the number of series stays bounded.
@@ -161,15 +114,10 @@ impl Metrics {
         out.push_str("# TYPE chami_http_request_duration_seconds histogram\n");
         let mut by_route: BTreeMap<(Listener, String, String), Totals> = BTreeMap::new();
         for ((listener, route, method, _), s) in &series {
-            let t = by_route
+            by_route
                 .entry((*listener, route.clone(), method.clone()))
-                .or_default();
-            t.buckets.resize(BUCKETS.len(), 0);
-            t.count += s.count;
-            t.sum += s.sum;
-            for (a, b) in t.buckets.iter_mut().zip(&s.buckets) {
-                *a += b;
-            }
+                .or_default()
+                .merge(s);
         }
         for ((listener, route, method), s) in &by_route {
             let l = format!(
@@ -177,27 +125,15 @@ impl Metrics {
                 listener.as_str(),
                 label(route)
             );
-            for (b, le) in s.buckets.iter().zip(BUCKETS) {
-                let _ = writeln!(
-                    out,
-                    "chami_http_request_duration_seconds_bucket{{{l},le=\"{le}\"}} {b}"
-                );
-            }
-            let _ = writeln!(
-                out,
-                "chami_http_request_duration_seconds_bucket{{{l},le=\"+Inf\"}} {}",
-                s.count
-            );
-            let _ = writeln!(
-                out,
-                "chami_http_request_duration_seconds_sum{{{l}}} {}",
-                s.sum
-            );
-            let _ = writeln!(
-                out,
-                "chami_http_request_duration_seconds_count{{{l}}} {}",
-                s.count
-            );
+            s.write(&mut out, "chami_http_request_duration_seconds", &l);
+        }
+        out.push_str(
+            "# HELP chami_bmc_call_duration_seconds Redfish calls to BMCs, by method and outcome.\n",
+        );
+        out.push_str("# TYPE chami_bmc_call_duration_seconds histogram\n");
+        for ((method, outcome), s) in core.discovery.client().call_stats() {
+            let l = format!("method=\"{method}\",outcome=\"{outcome}\"");
+            s.write(&mut out, "chami_bmc_call_duration_seconds", &l);
         }
         if let Ok(list) = core.power.list().await {
             let mut transitions: BTreeMap<&str, u64> = BTreeMap::new();

@@ -2,9 +2,8 @@
 
 pub mod cache;
 pub mod postgres;
+mod rules;
 pub mod sqlite;
-
-use std::str::FromStr;
 
 use async_trait::async_trait;
 
@@ -544,43 +543,4 @@ pub trait AuditStore: Send + Sync {
         &self,
         filter: &crate::model::audit::AuditFilter,
     ) -> Result<Vec<crate::model::audit::AuditEntry>, StoreError>;
-}
-
-/// A stored text column parsed back into its type; empty or NULL is `None`.
-pub(crate) fn parse<T: FromStr>(col: &str, v: Option<String>) -> Result<Option<T>, StoreError>
-where
-    T::Err: std::fmt::Display,
-{
-    v.filter(|s| !s.is_empty())
-        .map(|s| {
-            s.parse()
-                .map_err(|e| StoreError::Corrupt(format!("column {col}: {e}")))
-        })
-        .transpose()
-}
-
-/// An xname read back from the database.
-pub(crate) fn stored_xname(id: &str) -> Result<Xname, StoreError> {
-    Xname::parse(id).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
-
-/// The refusal of a tenant write whose expected version is not the stored one.
-pub(crate) fn stale_tenant(name: &str, have: Option<u64>, expected: Option<u64>) -> StoreError {
-    let text = |v: Option<u64>| v.map_or("none".into(), |v| v.to_string());
-    StoreError::Stale(format!(
-        "tenant {name} is at version {} (expected {}); read it again",
-        text(have),
-        text(expected),
-    ))
-}
-
-/// An audit entry read back: its stored JSON with the row's id.
-pub(crate) fn audit_entry(
-    id: i64,
-    body: &str,
-) -> Result<crate::model::audit::AuditEntry, StoreError> {
-    let mut e: crate::model::audit::AuditEntry = serde_json::from_str(body)
-        .map_err(|e| StoreError::Corrupt(format!("audit entry {id}: {e}")))?;
-    e.id = id;
-    Ok(e)
 }

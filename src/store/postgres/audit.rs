@@ -5,13 +5,13 @@ use sqlx::{Postgres, QueryBuilder, Row};
 
 use super::{begin_write, PgStore};
 use crate::model::audit::{AuditEntry, AuditFilter};
+use crate::store::rules::audit::{audit_from, audit_json};
 use crate::store::{AuditStore, StoreError};
 
 #[async_trait]
 impl AuditStore for PgStore {
     async fn append_audit(&self, entry: &AuditEntry) -> Result<i64, StoreError> {
-        let body =
-            serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(format!("audit: {e}")))?;
+        let body = audit_json(entry)?;
         // Under the write lock, ids commit in order: a reader paging with `after` never
         // passes an id whose entry commits later.
         let mut tx = begin_write(&self.pool).await?;
@@ -74,12 +74,6 @@ impl AuditStore for PgStore {
         })
         .push_bind(f.limit as i64);
         let rows = q.build().fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                let id: i64 = r.try_get("id")?;
-                let body: String = r.try_get("body")?;
-                crate::store::audit_entry(id, &body)
-            })
-            .collect()
+        rows.iter().map(audit_from).collect()
     }
 }

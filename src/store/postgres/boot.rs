@@ -1,58 +1,16 @@
 //! Boot parameters and their history in PostgreSQL.
 
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{Postgres, QueryBuilder};
 
 use super::{begin_write, texts, PgStore};
-use crate::model::boot::{BootData, BootEntry, BootVersion, CloudInit};
+use crate::model::boot::{BootEntry, BootVersion};
+use crate::store::rules::boot::{
+    boot_entry_from, boot_version_from, boot_written, check_boot_versions, next_boot_version,
+    COLUMNS,
+};
+use crate::store::rules::json;
 use crate::store::{BootChange, BootStore, StoreError};
-
-const COLUMNS: &str =
-    "name, params, kernel, initrd, cloud_init, token, version, updated_at, updated_by";
-
-fn corrupt(col: &str, e: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt(format!("boot {col}: {e}"))
-}
-
-fn row_to_entry(row: &PgRow) -> Result<BootEntry, StoreError> {
-    let cloud: String = row.try_get("cloud_init")?;
-    let version: i64 = row.try_get("version")?;
-    Ok(BootEntry {
-        name: row.try_get("name")?,
-        data: BootData {
-            params: row.try_get("params")?,
-            kernel: row.try_get("kernel")?,
-            initrd: row.try_get("initrd")?,
-            cloud_init: serde_json::from_str::<CloudInit>(&cloud)
-                .map_err(|e| corrupt("cloud_init", e))?,
-        },
-        token: row.try_get("token")?,
-        version: version as u64,
-        updated_at: row.try_get("updated_at")?,
-        updated_by: row.try_get("updated_by")?,
-    })
-}
-
-fn row_to_version(row: &PgRow) -> Result<BootVersion, StoreError> {
-    let data: Option<String> = row.try_get("data")?;
-    let op: String = row.try_get("op")?;
-    let version: i64 = row.try_get("version")?;
-    Ok(BootVersion {
-        name: row.try_get("name")?,
-        version: version as u64,
-        op: op.parse().map_err(|e| corrupt("op", e))?,
-        time: row.try_get("at")?,
-        by: row.try_get("by")?,
-        data: data
-            .map(|d| serde_json::from_str(&d).map_err(|e| corrupt("history data", e)))
-            .transpose()?,
-    })
-}
-
-fn json<T: serde::Serialize>(v: &T) -> Result<String, StoreError> {
-    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(e.to_string()))
-}
 
 #[async_trait]
 impl BootStore for PgStore {
@@ -67,7 +25,7 @@ impl BootStore for PgStore {
         // Byte order, as SQLite sorts.
         qb.push(" ORDER BY name COLLATE \"C\"");
         let rows = qb.build().fetch_all(&self.pool).await?;
-        rows.iter().map(row_to_entry).collect()
+        rows.iter().map(boot_entry_from).collect()
     }
 
     async fn write_boot(
@@ -79,27 +37,16 @@ impl BootStore for PgStore {
         // The write lock is taken first, so the version checks below cannot be overtaken by
         // another writer before the writes.
         let mut tx = begin_write(&self.pool).await?;
-        let mut stale = Vec::new();
+        let mut current = Vec::with_capacity(changes.len());
         for c in changes {
-            let current: Option<i64> =
+            let version: Option<i64> =
                 sqlx::query_scalar("SELECT version FROM boot_params WHERE name = $1")
                     .bind(&c.name)
                     .fetch_optional(&mut *tx)
                     .await?;
-            let current = current.unwrap_or(0) as u64;
-            if current != c.expect {
-                stale.push(format!(
-                    "{} (now version {current}, expected {})",
-                    c.name, c.expect
-                ));
-            }
+            current.push(version);
         }
-        if !stale.is_empty() {
-            return Err(StoreError::Stale(format!(
-                "boot parameters changed since they were read: {}",
-                stale.join(", ")
-            )));
-        }
+        check_boot_versions(changes, &current)?;
         let mut written = Vec::new();
         for c in changes {
             let last: Option<i64> =
@@ -107,7 +54,7 @@ impl BootStore for PgStore {
                     .bind(&c.name)
                     .fetch_one(&mut *tx)
                     .await?;
-            let version = last.unwrap_or(0).max(c.expect as i64) + 1;
+            let version = next_boot_version(c, last);
             let data = match &c.after {
                 Some((data, token)) => {
                     sqlx::query(
@@ -131,14 +78,7 @@ impl BootStore for PgStore {
                     .bind(by)
                     .execute(&mut *tx)
                     .await?;
-                    written.push(BootEntry {
-                        name: c.name.clone(),
-                        data: data.clone(),
-                        token: token.clone(),
-                        version: version as u64,
-                        updated_at: at.to_string(),
-                        updated_by: by.to_string(),
-                    });
+                    written.push(boot_written(c, data, token, version, at, by));
                     Some(json(data)?)
                 }
                 None => {
@@ -179,7 +119,7 @@ impl BootStore for PgStore {
         qb.push(" ORDER BY at COLLATE \"C\" DESC, version DESC LIMIT ")
             .push_bind(i64::from(limit));
         let rows = qb.build().fetch_all(&self.pool).await?;
-        rows.iter().map(row_to_version).collect()
+        rows.iter().map(boot_version_from).collect()
     }
 
     async fn boot_version(
@@ -195,6 +135,6 @@ impl BootStore for PgStore {
         .bind(version as i64)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(row_to_version).transpose()
+        row.as_ref().map(boot_version_from).transpose()
     }
 }

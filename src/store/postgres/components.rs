@@ -1,43 +1,19 @@
 //! Components (`State/Components`) in PostgreSQL.
 
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
 use sqlx::{Encode, PgConnection, PgPool, Postgres, QueryBuilder, Row, Type};
 
-use super::{begin_write, parse, stored_xname, texts, write_one, PgStore};
+use super::{begin_write, texts, write_one, PgStore};
 use crate::model::component::{Component, ComponentChange};
 use crate::model::enums::State;
 use crate::model::filter::{ComponentFilter, Match};
 use crate::model::xname::Xname;
-use crate::store::{name_list, ComponentStore, StoreError};
-
-/// Rows per multi-row INSERT; 15 columns each keeps well under PostgreSQL's bind limit.
-const INSERT_CHUNK: usize = 1000;
-
-const COLUMNS: &str = "id, type, state, flag, enabled, software_status, role, subrole, nid, \
-                       subtype, net_type, arch, class, reservation_disabled, locked";
-
-fn row_to_component(row: &PgRow) -> Result<Component, StoreError> {
-    let id: String = row.try_get("id")?;
-    let id = stored_xname(&id)?;
-    Ok(Component {
-        kind: id.kind(),
-        state: parse("state", row.try_get("state")?)?,
-        flag: parse("flag", row.try_get("flag")?)?,
-        enabled: Some(row.try_get::<bool, _>("enabled")?),
-        software_status: row.try_get("software_status")?,
-        role: parse("role", row.try_get("role")?)?,
-        subrole: parse("subrole", row.try_get("subrole")?)?,
-        nid: row.try_get("nid")?,
-        subtype: row.try_get("subtype")?,
-        net_type: parse("net_type", row.try_get("net_type")?)?,
-        arch: parse("arch", row.try_get("arch")?)?,
-        class: parse("class", row.try_get("class")?)?,
-        reservation_disabled: row.try_get("reservation_disabled")?,
-        locked: row.try_get("locked")?,
-        id,
-    })
-}
+use crate::store::rules::components::{
+    check_update, component_from, components_from, id_states, require_found, COLUMNS, INSERT_CHUNK,
+};
+use crate::store::rules::groups::{filter_sets, unknown_set};
+use crate::store::rules::{names_of, opt_str, xnames};
+use crate::store::{ComponentStore, StoreError};
 
 /// Appends `AND col = ANY(..)` / `AND col <> ALL(..)` for a value match, each list bound as
 /// one array of `value(v)`.
@@ -92,14 +68,11 @@ pub(super) async fn check_sets_exist(
     pool: &PgPool,
     filter: &ComponentFilter,
 ) -> Result<(), StoreError> {
-    for (names, table, key, what) in [
-        (&filter.groups, "groups", "label", "group"),
-        (&filter.partitions, "partitions", "name", "partition"),
-    ] {
-        let named: Vec<&String> = names.iter().filter(|n| *n != "null").collect();
+    for (sets, named) in filter_sets(filter) {
         if named.is_empty() {
             continue;
         }
+        let (table, key) = (sets.table, sets.key);
         // The first missing name in the filter's order.
         let missing = sqlx::query(&format!(
             "SELECT n FROM unnest($1::text[]) WITH ORDINALITY AS u(n, i) \
@@ -109,8 +82,7 @@ pub(super) async fn check_sets_exist(
         .fetch_optional(pool)
         .await?;
         if let Some(row) = missing {
-            let name: String = row.try_get(0)?;
-            return Err(StoreError::Invalid(format!("no such {what} '{name}'")));
+            return Err(unknown_set(sets, &row.try_get::<String, _>(0)?));
         }
     }
     Ok(())
@@ -150,10 +122,6 @@ pub(super) fn select_filtered<'a>(
         qb.push(" AND nid <= ").push_bind(hi);
     }
     Ok(())
-}
-
-fn opt_str<T: ToString>(v: &Option<T>) -> Option<String> {
-    v.as_ref().map(|x| x.to_string())
 }
 
 /// Inserts components on `conn` (inside the caller's transaction); existing ones are kept
@@ -208,10 +176,7 @@ pub(super) async fn insert_components(
             qb.push(" ON CONFLICT (id) DO NOTHING");
         }
         qb.push(" RETURNING id");
-        for row in qb.build().fetch_all(&mut *conn).await? {
-            let id: String = row.try_get(0)?;
-            changed.push(stored_xname(&id)?);
-        }
+        changed.extend(xnames(&qb.build().fetch_all(&mut *conn).await?)?);
     }
     Ok(changed)
 }
@@ -228,12 +193,7 @@ impl ComponentStore for PgStore {
         let mut qb = QueryBuilder::new("");
         select_filtered(&mut qb, filter, COLUMNS)?;
         let rows = qb.build().fetch_all(&self.pool).await?;
-        let mut out = rows
-            .iter()
-            .map(row_to_component)
-            .collect::<Result<Vec<_>, _>>()?;
-        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        Ok(out)
+        components_from(&rows)
     }
 
     async fn component(&self, id: &Xname) -> Result<Option<Component>, StoreError> {
@@ -241,7 +201,7 @@ impl ComponentStore for PgStore {
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(row_to_component).transpose()
+        row.as_ref().map(component_from).transpose()
     }
 
     async fn component_by_nid(&self, nid: i64) -> Result<Option<Component>, StoreError> {
@@ -249,12 +209,8 @@ impl ComponentStore for PgStore {
             .bind(nid)
             .fetch_all(&self.pool)
             .await?;
-        let mut found = rows
-            .iter()
-            .map(row_to_component)
-            .collect::<Result<Vec<_>, _>>()?;
-        found.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        Ok(found.into_iter().next())
+        // The lowest xname when several share the NID.
+        Ok(components_from(&rows)?.into_iter().next())
     }
 
     async fn upsert_components(
@@ -283,48 +239,7 @@ impl ComponentStore for PgStore {
         .bind(&ids_text)
         .fetch_all(&mut *tx)
         .await?;
-        if rows.len() != ids.len() {
-            let found: std::collections::HashSet<String> = rows
-                .iter()
-                .filter_map(|r| r.try_get::<String, _>("id").ok())
-                .collect();
-            let missing: Vec<Xname> = ids
-                .iter()
-                .filter(|id| !found.contains(id.as_str()))
-                .cloned()
-                .collect();
-            if !missing.is_empty() {
-                return Err(StoreError::NotFound(format!(
-                    "no such component: {}",
-                    name_list(&missing)
-                )));
-            }
-        }
-        if let Some(allowed) = required_states {
-            let mut refused = Vec::new();
-            let mut from = None;
-            for row in &rows {
-                let current: String = row.try_get("state")?;
-                let ok = allowed.iter().any(|s| s.as_str() == current);
-                if !ok {
-                    let id: String = row.try_get("id")?;
-                    refused.push(stored_xname(&id)?);
-                    from.get_or_insert(current);
-                }
-            }
-            if !refused.is_empty() {
-                refused.sort();
-                let to = match change {
-                    ComponentChange::State { state, .. } => format!(" to {state}"),
-                    _ => String::new(),
-                };
-                return Err(StoreError::Conflict(format!(
-                    "cannot change state of {} from {}{to} without Force",
-                    name_list(&refused),
-                    from.unwrap_or_default()
-                )));
-            }
-        }
+        check_update(ids, &id_states(&rows)?, required_states, change)?;
         let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("UPDATE components SET ");
         // Each arm sets the new values and keeps only rows where they differ, so the
         // returned ids are exactly the components that changed.
@@ -371,11 +286,7 @@ impl ComponentStore for PgStore {
         qb.push(" AND id = ANY(")
             .push_bind(ids_text)
             .push(") RETURNING id");
-        let mut changed = Vec::new();
-        for row in qb.build().fetch_all(&mut *tx).await? {
-            let id: String = row.try_get(0)?;
-            changed.push(stored_xname(&id)?);
-        }
+        let mut changed = xnames(&qb.build().fetch_all(&mut *tx).await?)?;
         tx.commit().await?;
         changed.sort();
         Ok(changed)
@@ -398,21 +309,8 @@ impl ComponentStore for PgStore {
         .bind(values)
         .fetch_all(&mut *tx)
         .await?;
-        let found = rows
-            .iter()
-            .map(|r| r.try_get::<String, _>(0))
-            .collect::<Result<std::collections::HashSet<_>, _>>()?;
-        let missing: Vec<Xname> = ids
-            .into_iter()
-            .filter(|id| !found.contains(id.as_str()))
-            .cloned()
-            .collect();
-        if !missing.is_empty() {
-            return Err(StoreError::NotFound(format!(
-                "no such component: {}",
-                name_list(&missing)
-            )));
-        }
+        let found = names_of(&rows)?;
+        require_found(ids, found.iter().map(String::as_str))?;
         tx.commit().await?;
         Ok(())
     }

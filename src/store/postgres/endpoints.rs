@@ -1,30 +1,22 @@
 //! Redfish endpoints, component and service endpoints, and hardware in PostgreSQL.
 
 use async_trait::async_trait;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use sqlx::postgres::PgRow;
-use sqlx::{PgConnection, Postgres, QueryBuilder, Row};
+use sqlx::{PgConnection, Postgres, QueryBuilder};
 
 use super::components::insert_components;
-use super::interfaces::{write, Write};
+use super::interfaces::write;
 use super::{begin_write, texts, write_one, PgStore};
 use crate::model::discovery::{ComponentEndpoint, Hardware, ServiceEndpoint};
 use crate::model::ethernet::EthInterface;
 use crate::model::redfish::{EndpointFilter, RedfishEndpoint};
 use crate::model::xname::Xname;
-use crate::store::{
-    ComponentEndpointFilter, EndpointStore, EndpointWrite, PasswordWrite, StoreError,
+use crate::store::rules::endpoints::{
+    check_fqdn, check_new_endpoint, component_endpoints_from, doc, doc_from, endpoints_from,
+    hardware_from, mac_exists, password_from, password_of, service_endpoints_from,
 };
-
-fn doc<T: Serialize>(v: &T) -> Result<String, StoreError> {
-    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))
-}
-
-fn from_doc<T: DeserializeOwned>(row: &PgRow) -> Result<T, StoreError> {
-    let text: String = row.try_get("doc")?;
-    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("stored document: {e}")))
-}
+use crate::store::rules::interfaces::Write;
+use crate::store::rules::json;
+use crate::store::{ComponentEndpointFilter, EndpointStore, EndpointWrite, StoreError};
 
 /// Refuses a new endpoint whose ID or FQDN (in any case) is taken, naming which.
 async fn check_new(conn: &mut PgConnection, ep: &RedfishEndpoint) -> Result<(), StoreError> {
@@ -37,19 +29,7 @@ async fn check_new(conn: &mut PgConnection, ep: &RedfishEndpoint) -> Result<(), 
     .bind(&ep.fqdn)
     .fetch_optional(conn)
     .await?;
-    if let Some(row) = row {
-        let id: String = row.try_get(0)?;
-        let fqdn: String = row.try_get(1)?;
-        let what = if id == ep.id.as_str() {
-            format!("ID {id}")
-        } else {
-            format!("FQDN {fqdn} (endpoint {id})")
-        };
-        return Err(StoreError::Conflict(format!(
-            "a Redfish endpoint with the same {what} already exists"
-        )));
-    }
-    Ok(())
+    check_new_endpoint(ep, row.as_ref())
 }
 
 async fn put_endpoint(
@@ -68,18 +48,8 @@ async fn put_endpoint(
         .bind(w.endpoint.id.as_str())
         .fetch_optional(&mut *conn)
         .await?;
-        if let Some(row) = other {
-            let id: String = row.try_get(0)?;
-            return Err(StoreError::Conflict(format!(
-                "FQDN {} already belongs to Redfish endpoint {id}",
-                w.endpoint.fqdn
-            )));
-        }
+        check_fqdn(&w.endpoint, other.as_ref())?;
     }
-    let password = match &w.password {
-        PasswordWrite::Keep => None,
-        PasswordWrite::Set(p) => Some(p.as_str()),
-    };
     sqlx::query(
         "INSERT INTO rf_endpoints (id, fqdn, doc, password) VALUES ($1, $2, $3, $4) \
          ON CONFLICT (id) DO UPDATE SET fqdn = excluded.fqdn, doc = excluded.doc, \
@@ -88,7 +58,7 @@ async fn put_endpoint(
     .bind(w.endpoint.id.as_str())
     .bind(&w.endpoint.fqdn)
     .bind(doc(&w.endpoint)?)
-    .bind(password)
+    .bind(password_of(&w.password))
     .execute(conn)
     .await?;
     Ok(())
@@ -106,10 +76,7 @@ async fn put_interfaces(
     };
     for i in ifaces {
         if write(conn, i, mode).await? == 0 {
-            return Err(StoreError::Conflict(format!(
-                "an Ethernet interface with MAC {} already exists; PUT the endpoint to overwrite it",
-                i.mac_address
-            )));
+            return Err(mac_exists(i));
         }
     }
     Ok(())
@@ -125,15 +92,7 @@ impl EndpointStore for PgStore {
                 .push(")");
         }
         let rows = qb.build().fetch_all(&self.pool).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let ep: RedfishEndpoint = from_doc(row)?;
-            if filter.accepts(&ep) {
-                out.push(ep);
-            }
-        }
-        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        Ok(out)
+        endpoints_from(&rows, filter)
     }
 
     async fn endpoint(&self, id: &Xname) -> Result<Option<RedfishEndpoint>, StoreError> {
@@ -141,7 +100,7 @@ impl EndpointStore for PgStore {
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(from_doc).transpose()
+        row.as_ref().map(doc_from).transpose()
     }
 
     async fn endpoint_passwords(&self, ids: &[Xname]) -> Result<Vec<(Xname, String)>, StoreError> {
@@ -152,14 +111,7 @@ impl EndpointStore for PgStore {
         .bind(texts(ids))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let id: String = r.try_get(0)?;
-                let id = Xname::parse(&id)
-                    .map_err(|_| StoreError::Corrupt(format!("endpoint id '{id}'")))?;
-                Ok((id, r.try_get(1)?))
-            })
-            .collect()
+        rows.iter().map(password_from).collect()
     }
 
     async fn write_endpoints(
@@ -208,7 +160,7 @@ impl EndpointStore for PgStore {
         id: &Xname,
         info: &crate::model::redfish::DiscoveryInfo,
     ) -> Result<bool, StoreError> {
-        let info = serde_json::to_string(info).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let info = json(info)?;
         let query = sqlx::query(
             "UPDATE rf_endpoints \
              SET doc = jsonb_set(doc::jsonb, '{DiscoveryInfo}', $1::jsonb)::text WHERE id = $2",
@@ -244,16 +196,7 @@ impl EndpointStore for PgStore {
                 .push(")");
         }
         let rows = qb.build().fetch_all(&self.pool).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let ce: ComponentEndpoint = from_doc(row)?;
-            let any = |l: &[String], v: &str| l.is_empty() || l.iter().any(|x| x == v);
-            if any(&filter.kinds, &ce.kind) && any(&filter.redfish_types, &ce.redfish_type) {
-                out.push(ce);
-            }
-        }
-        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        Ok(out)
+        component_endpoints_from(&rows, filter)
     }
 
     async fn service_endpoints(
@@ -274,14 +217,7 @@ impl EndpointStore for PgStore {
                 .push(")");
         }
         let rows = qb.build().fetch_all(&self.pool).await?;
-        let mut out = rows
-            .iter()
-            .map(from_doc)
-            .collect::<Result<Vec<ServiceEndpoint>, _>>()?;
-        out.sort_unstable_by(|a, b| {
-            (&a.endpoint_id, &a.redfish_type).cmp(&(&b.endpoint_id, &b.redfish_type))
-        });
-        Ok(out)
+        service_endpoints_from(&rows)
     }
 
     async fn hardware(&self, ids: &[Xname]) -> Result<Vec<Hardware>, StoreError> {
@@ -290,11 +226,6 @@ impl EndpointStore for PgStore {
             qb.push(" WHERE id = ANY(").push_bind(texts(ids)).push(")");
         }
         let rows = qb.build().fetch_all(&self.pool).await?;
-        let mut out = rows
-            .iter()
-            .map(from_doc)
-            .collect::<Result<Vec<Hardware>, _>>()?;
-        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        Ok(out)
+        hardware_from(&rows)
     }
 }

@@ -4,39 +4,16 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
-use sqlx::Row;
 
 use super::{begin_write, texts, PgStore};
-use crate::model::locks::{LockChange, LockReason, LockState, Reservation};
+use crate::model::locks::{LockChange, LockState};
 use crate::model::xname::Xname;
+use crate::store::rules::locks::{apply_locks, lock_state_from};
 use crate::store::{LockOutcome, LockStore, StoreError};
 
 const SELECT: &str = "SELECT c.id AS id, l.locked, l.disabled, l.reservation_key, l.deputy_key, \
      l.created, l.expires FROM components c LEFT JOIN component_locks l ON l.id = c.id \
      WHERE c.id = ANY($1)";
-
-fn row_to_state(row: &PgRow) -> Result<LockState, StoreError> {
-    let id: String = row.try_get("id")?;
-    let id = Xname::parse(&id).map_err(|_| StoreError::Corrupt(format!("lock id '{id}'")))?;
-    let rk: Option<String> = row.try_get("reservation_key")?;
-    let dk: Option<String> = row.try_get("deputy_key")?;
-    let reservation = match (rk, dk) {
-        (Some(reservation_key), Some(deputy_key)) => Some(Reservation {
-            reservation_key,
-            deputy_key,
-            created: row.try_get::<Option<i64>, _>("created")?.unwrap_or(0),
-            expires: row.try_get("expires")?,
-        }),
-        _ => None,
-    };
-    Ok(LockState {
-        id,
-        locked: row.try_get::<Option<bool>, _>("locked")?.unwrap_or(false),
-        disabled: row.try_get::<Option<bool>, _>("disabled")?.unwrap_or(false),
-        reservation,
-    })
-}
 
 /// Lock states as parallel columns for `unnest`.
 #[derive(Default)]
@@ -71,7 +48,7 @@ impl LockStore for PgStore {
             .bind(texts(ids))
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(row_to_state).collect()
+        rows.iter().map(lock_state_from).collect()
     }
 
     async fn change_locks(
@@ -86,23 +63,7 @@ impl LockStore for PgStore {
             .bind(texts(&ids))
             .fetch_all(&mut *tx)
             .await?;
-        let mut current = HashMap::with_capacity(rows.len());
-        for row in &rows {
-            let state = row_to_state(row)?;
-            current.insert(state.id.clone(), state);
-        }
-        let mut out = Vec::with_capacity(changes.len());
-        for (id, change) in changes {
-            let result = match current.get(id) {
-                None => Err(LockReason::NotFound),
-                Some(state) => state.apply(change, now),
-            };
-            if let Ok(next) = &result {
-                // Later changes to the same component see this one.
-                current.insert(id.clone(), next.clone());
-            }
-            out.push((id.clone(), result));
-        }
+        let out = apply_locks(&rows, changes, now)?;
         if rigid && out.iter().any(|(_, r)| r.is_err()) {
             tx.rollback().await?;
             return Ok(out);

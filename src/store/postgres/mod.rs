@@ -23,7 +23,6 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::{PgPool, Postgres, Transaction};
 
 use super::StoreError;
-use super::{parse, stored_xname};
 
 /// Key of the advisory lock every write transaction holds ("chami" in ASCII).
 const WRITE_LOCK: i64 = 0x63_68_61_6d_69;

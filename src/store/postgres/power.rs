@@ -1,42 +1,16 @@
 //! Power transitions and tasks in PostgreSQL.
 
-use std::collections::HashMap;
-
 use async_trait::async_trait;
-use sqlx::postgres::PgRow;
 use sqlx::Row;
 
 use super::{begin_write, texts, write_one, PgStore};
 use crate::model::locks::ReservationKeys;
-use crate::model::power::{
-    held_message, Operation, Task, TaskCounts, TaskStatus, Transition, TransitionStatus,
+use crate::model::power::{Task, Transition, TransitionStatus};
+use crate::store::rules::power::{
+    keys_from, keys_json, refuse_held, renewed_from, task_from, transition_from, transitions_from,
+    with_tasks,
 };
 use crate::store::{Lease, PowerStore, StoreError};
-
-/// Reservation keys as the JSON stored beside a transition.
-fn keys_json(keys: &[ReservationKeys]) -> Result<String, StoreError> {
-    serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(format!("reservations: {e}")))
-}
-
-fn corrupt(what: &str, v: &str) -> StoreError {
-    StoreError::Corrupt(format!("power {what} '{v}'"))
-}
-
-fn row_to_transition(row: &PgRow) -> Result<Transition, StoreError> {
-    let op: String = row.try_get("operation")?;
-    let status: String = row.try_get("status")?;
-    Ok(Transition {
-        id: row.try_get("id")?,
-        operation: Operation::parse(&op).map_err(|_| corrupt("operation", &op))?,
-        created: row.try_get("created")?,
-        expires: row.try_get("expires")?,
-        status: TransitionStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
-        counts: TaskCounts::default(),
-        tasks: None,
-        deadline_minutes: row.try_get("deadline")?,
-        by: row.try_get("by")?,
-    })
-}
 
 /// Tasks as four parallel arrays (xname, status, description, error) for `unnest`.
 type TaskColumns = (Vec<String>, Vec<String>, Vec<String>, Vec<String>);
@@ -61,18 +35,7 @@ impl PgStore {
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let status: String = r.try_get("status")?;
-                Ok(Task {
-                    xname: r.try_get("xname")?,
-                    status: TaskStatus::parse(&status)
-                        .ok_or_else(|| corrupt("task status", &status))?,
-                    description: r.try_get("description")?,
-                    error: r.try_get("error")?,
-                })
-            })
-            .collect()
+        rows.iter().map(task_from).collect()
     }
 }
 
@@ -97,13 +60,7 @@ impl PowerStore for PgStore {
         .bind(texts(&xnames))
         .fetch_all(&mut *tx)
         .await?;
-        if !rows.is_empty() {
-            let held = rows
-                .iter()
-                .map(|r| Ok((r.try_get("xname")?, r.try_get("transition_id")?)))
-                .collect::<Result<Vec<(String, String)>, StoreError>>()?;
-            return Err(StoreError::Conflict(held_message(&held)));
-        }
+        refuse_held(&rows)?;
         sqlx::query(
             "INSERT INTO power_transitions \
              (id, operation, created, expires, status, deadline, by, owner, lease_until) \
@@ -144,11 +101,9 @@ impl PowerStore for PgStore {
             .fetch_optional(&self.pool)
             .await?;
         let Some(row) = row else { return Ok(None) };
-        let mut t = row_to_transition(&row)?;
+        let t = transition_from(&row)?;
         let tasks = self.tasks_of(id).await?;
-        t.counts = TaskCounts::of(&tasks);
-        t.tasks = Some(tasks);
-        Ok(Some(t))
+        Ok(Some(with_tasks(t, tasks)))
     }
 
     async fn transitions(&self) -> Result<Vec<Transition>, StoreError> {
@@ -161,24 +116,7 @@ impl PowerStore for PgStore {
         )
         .fetch_all(&self.pool)
         .await?;
-        let mut by_id: HashMap<String, Vec<(String, i64)>> = HashMap::new();
-        for c in &counts {
-            by_id
-                .entry(c.try_get("transition_id")?)
-                .or_default()
-                .push((c.try_get("status")?, c.try_get("n")?));
-        }
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let mut t = row_to_transition(row)?;
-            for (status, n) in by_id.remove(&t.id).unwrap_or_default() {
-                let status =
-                    TaskStatus::parse(&status).ok_or_else(|| corrupt("task status", &status))?;
-                t.counts.add(status, n as u64);
-            }
-            out.push(t);
-        }
-        Ok(out)
+        transitions_from(&rows, &counts)
     }
 
     async fn transition_nodes(&self) -> Result<Vec<(String, String)>, StoreError> {
@@ -237,8 +175,7 @@ impl PowerStore for PgStore {
         let Some(row) = row else {
             return Ok(Vec::new());
         };
-        let text: String = row.try_get(0)?;
-        serde_json::from_str(&text).map_err(|e| corrupt("reservations", &e.to_string()))
+        keys_from(&row.try_get::<String, _>(0)?)
     }
 
     async fn claim_transitions(&self, lease: &Lease, now: i64) -> Result<Vec<String>, StoreError> {
@@ -273,13 +210,6 @@ impl PowerStore for PgStore {
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        rows.iter()
-            .map(|r| {
-                let status: String = r.try_get("status")?;
-                let status =
-                    TransitionStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?;
-                Ok((r.try_get("id")?, status))
-            })
-            .collect()
+        rows.iter().map(renewed_from).collect()
     }
 }

@@ -5,13 +5,13 @@ use sqlx::{QueryBuilder, Row, Sqlite};
 
 use super::SqliteStore;
 use crate::model::audit::{AuditEntry, AuditFilter};
+use crate::store::rules::audit::{audit_from, audit_json};
 use crate::store::{AuditStore, StoreError};
 
 #[async_trait]
 impl AuditStore for SqliteStore {
     async fn append_audit(&self, entry: &AuditEntry) -> Result<i64, StoreError> {
-        let body =
-            serde_json::to_string(entry).map_err(|e| StoreError::Corrupt(format!("audit: {e}")))?;
+        let body = audit_json(entry)?;
         let row = sqlx::query(
             "INSERT INTO audit (time_millis, subject, tenant, method, path, outcome, body) \
              VALUES (?, ?, ?, ?, ?, ?, ?) \
@@ -72,12 +72,6 @@ impl AuditStore for SqliteStore {
         })
         .push_bind(f.limit as i64);
         let rows = q.build().fetch_all(&self.pool).await?;
-        rows.iter()
-            .map(|r| {
-                let id: i64 = r.try_get("id")?;
-                let body: String = r.try_get("body")?;
-                crate::store::audit_entry(id, &body)
-            })
-            .collect()
+        rows.iter().map(audit_from).collect()
     }
 }

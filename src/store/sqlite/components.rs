@@ -3,40 +3,18 @@
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
-use super::{id_array, parse, stored_xname, SqliteStore};
+use super::{id_array, SqliteStore};
 use crate::model::component::{Component, ComponentChange};
 use crate::model::enums::State;
 use crate::model::filter::{ComponentFilter, Match};
 use crate::model::xname::Xname;
-use crate::store::{name_list, ComponentStore, StoreError};
-
-/// Rows per multi-row INSERT; 15 columns each keeps well under SQLite's bind limit.
-const INSERT_CHUNK: usize = 1000;
-
-const COLUMNS: &str = "id, type, state, flag, enabled, software_status, role, subrole, nid, \
-                       subtype, net_type, arch, class, reservation_disabled, locked";
-
-fn row_to_component(row: &sqlx::sqlite::SqliteRow) -> Result<Component, StoreError> {
-    let id: String = row.try_get("id")?;
-    let id = stored_xname(&id)?;
-    Ok(Component {
-        kind: id.kind(),
-        state: parse("state", row.try_get("state")?)?,
-        flag: parse("flag", row.try_get("flag")?)?,
-        enabled: Some(row.try_get::<bool, _>("enabled")?),
-        software_status: row.try_get("software_status")?,
-        role: parse("role", row.try_get("role")?)?,
-        subrole: parse("subrole", row.try_get("subrole")?)?,
-        nid: row.try_get("nid")?,
-        subtype: row.try_get("subtype")?,
-        net_type: parse("net_type", row.try_get("net_type")?)?,
-        arch: parse("arch", row.try_get("arch")?)?,
-        class: parse("class", row.try_get("class")?)?,
-        reservation_disabled: row.try_get("reservation_disabled")?,
-        locked: row.try_get("locked")?,
-        id,
-    })
-}
+use crate::store::rules::components::{
+    check_update, component_from, components_from, id_states, no_such_components, COLUMNS,
+    INSERT_CHUNK,
+};
+use crate::store::rules::groups::{filter_sets, unknown_set};
+use crate::store::rules::{opt_str, xnames};
+use crate::store::{ComponentStore, StoreError};
 
 /// Appends `AND col IN (..)` / `AND col NOT IN (..)` for a value match.
 fn push_match<T: ToString>(qb: &mut QueryBuilder<'_, Sqlite>, col: &str, m: &Match<T>) {
@@ -99,14 +77,11 @@ pub(super) async fn check_sets_exist(
     pool: &sqlx::SqlitePool,
     filter: &ComponentFilter,
 ) -> Result<(), StoreError> {
-    for (names, table, key, what) in [
-        (&filter.groups, "groups", "label", "group"),
-        (&filter.partitions, "partitions", "name", "partition"),
-    ] {
-        let named: Vec<&String> = names.iter().filter(|n| *n != "null").collect();
+    for (sets, named) in filter_sets(filter) {
         if named.is_empty() {
             continue;
         }
+        let (table, key) = (sets.table, sets.key);
         let missing = sqlx::query(&format!(
             "SELECT value FROM json_each(?) WHERE value NOT IN (SELECT {key} FROM {table})"
         ))
@@ -114,8 +89,7 @@ pub(super) async fn check_sets_exist(
         .fetch_optional(pool)
         .await?;
         if let Some(row) = missing {
-            let name: String = row.try_get(0)?;
-            return Err(StoreError::Invalid(format!("no such {what} '{name}'")));
+            return Err(unknown_set(sets, &row.try_get::<String, _>(0)?));
         }
     }
     Ok(())
@@ -174,10 +148,6 @@ pub(super) fn select_filtered<'a>(
     Ok(())
 }
 
-fn opt_str<T: ToString>(v: &Option<T>) -> Option<String> {
-    v.as_ref().map(|x| x.to_string())
-}
-
 /// Inserts components on `conn` (inside the caller's transaction); existing ones are kept
 /// unless `force` (see [`ComponentStore::upsert_components`]). Returns the xnames created or
 /// changed.
@@ -224,10 +194,7 @@ pub(super) async fn insert_components(
             qb.push(" ON CONFLICT(id) DO NOTHING");
         }
         qb.push(" RETURNING id");
-        for row in qb.build().fetch_all(&mut *conn).await? {
-            let id: String = row.try_get(0)?;
-            changed.push(stored_xname(&id)?);
-        }
+        changed.extend(xnames(&qb.build().fetch_all(&mut *conn).await?)?);
     }
     Ok(changed)
 }
@@ -244,12 +211,7 @@ impl ComponentStore for SqliteStore {
         let mut qb = QueryBuilder::new("");
         select_filtered(&mut qb, filter, COLUMNS)?;
         let rows = qb.build().fetch_all(&self.pool).await?;
-        let mut out = rows
-            .iter()
-            .map(row_to_component)
-            .collect::<Result<Vec<_>, _>>()?;
-        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        Ok(out)
+        components_from(&rows)
     }
 
     async fn component(&self, id: &Xname) -> Result<Option<Component>, StoreError> {
@@ -257,7 +219,7 @@ impl ComponentStore for SqliteStore {
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(row_to_component).transpose()
+        row.as_ref().map(component_from).transpose()
     }
 
     async fn component_by_nid(&self, nid: i64) -> Result<Option<Component>, StoreError> {
@@ -265,12 +227,8 @@ impl ComponentStore for SqliteStore {
             .bind(nid)
             .fetch_all(&self.pool)
             .await?;
-        let mut found = rows
-            .iter()
-            .map(row_to_component)
-            .collect::<Result<Vec<_>, _>>()?;
-        found.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        Ok(found.into_iter().next())
+        // The lowest xname when several share the NID.
+        Ok(components_from(&rows)?.into_iter().next())
     }
 
     async fn upsert_components(
@@ -298,48 +256,7 @@ impl ComponentStore for SqliteStore {
         .bind(&ids_json)
         .fetch_all(&mut *tx)
         .await?;
-        if rows.len() != ids.len() {
-            let found: std::collections::HashSet<String> = rows
-                .iter()
-                .filter_map(|r| r.try_get::<String, _>("id").ok())
-                .collect();
-            let missing: Vec<Xname> = ids
-                .iter()
-                .filter(|id| !found.contains(id.as_str()))
-                .cloned()
-                .collect();
-            if !missing.is_empty() {
-                return Err(StoreError::NotFound(format!(
-                    "no such component: {}",
-                    name_list(&missing)
-                )));
-            }
-        }
-        if let Some(allowed) = required_states {
-            let mut refused = Vec::new();
-            let mut from = None;
-            for row in &rows {
-                let current: String = row.try_get("state")?;
-                let ok = allowed.iter().any(|s| s.as_str() == current);
-                if !ok {
-                    let id: String = row.try_get("id")?;
-                    refused.push(stored_xname(&id)?);
-                    from.get_or_insert(current);
-                }
-            }
-            if !refused.is_empty() {
-                refused.sort();
-                let to = match change {
-                    ComponentChange::State { state, .. } => format!(" to {state}"),
-                    _ => String::new(),
-                };
-                return Err(StoreError::Conflict(format!(
-                    "cannot change state of {} from {}{to} without Force",
-                    name_list(&refused),
-                    from.unwrap_or_default()
-                )));
-            }
-        }
+        check_update(ids, &id_states(&rows)?, required_states, change)?;
         let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("UPDATE components SET ");
         // Each arm sets the new values and keeps only rows where they differ, so the
         // returned ids are exactly the components that changed.
@@ -381,11 +298,7 @@ impl ComponentStore for SqliteStore {
         qb.push(" AND id IN (SELECT value FROM json_each(")
             .push_bind(ids_json)
             .push(")) RETURNING id");
-        let mut changed = Vec::new();
-        for row in qb.build().fetch_all(&mut *tx).await? {
-            let id: String = row.try_get(0)?;
-            changed.push(stored_xname(&id)?);
-        }
+        let mut changed = xnames(&qb.build().fetch_all(&mut *tx).await?)?;
         tx.commit().await?;
         changed.sort();
         Ok(changed)
@@ -406,10 +319,7 @@ impl ComponentStore for SqliteStore {
         }
         if !missing.is_empty() {
             tx.rollback().await?;
-            return Err(StoreError::NotFound(format!(
-                "no such component: {}",
-                name_list(&missing)
-            )));
+            return Err(StoreError::NotFound(no_such_components(&missing)));
         }
         tx.commit().await?;
         Ok(())

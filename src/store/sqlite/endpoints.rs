@@ -1,29 +1,22 @@
 //! Redfish endpoints, component and service endpoints, and hardware in SQLite.
 
 use async_trait::async_trait;
-use serde::de::DeserializeOwned;
-use serde::Serialize;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::components::insert_components;
-use super::interfaces::{write, Write};
+use super::interfaces::write;
 use super::{id_array, SqliteStore};
 use crate::model::discovery::{ComponentEndpoint, Hardware, ServiceEndpoint};
 use crate::model::ethernet::EthInterface;
 use crate::model::redfish::{EndpointFilter, RedfishEndpoint};
 use crate::model::xname::Xname;
-use crate::store::{
-    ComponentEndpointFilter, EndpointStore, EndpointWrite, PasswordWrite, StoreError,
+use crate::store::rules::endpoints::{
+    check_fqdn, check_new_endpoint, component_endpoints_from, doc, doc_from, endpoints_from,
+    hardware_from, mac_exists, password_from, password_of, service_endpoints_from,
 };
-
-fn doc<T: Serialize>(v: &T) -> Result<String, StoreError> {
-    serde_json::to_string(v).map_err(|e| StoreError::Corrupt(format!("cannot encode: {e}")))
-}
-
-fn from_doc<T: DeserializeOwned>(row: &sqlx::sqlite::SqliteRow) -> Result<T, StoreError> {
-    let text: String = row.try_get("doc")?;
-    serde_json::from_str(&text).map_err(|e| StoreError::Corrupt(format!("stored document: {e}")))
-}
+use crate::store::rules::interfaces::Write;
+use crate::store::rules::json;
+use crate::store::{ComponentEndpointFilter, EndpointStore, EndpointWrite, StoreError};
 
 /// Refuses a new endpoint whose ID or FQDN is taken, naming which.
 async fn check_new(conn: &mut SqliteConnection, ep: &RedfishEndpoint) -> Result<(), StoreError> {
@@ -32,19 +25,7 @@ async fn check_new(conn: &mut SqliteConnection, ep: &RedfishEndpoint) -> Result<
         .bind(&ep.fqdn)
         .fetch_optional(conn)
         .await?;
-    if let Some(row) = row {
-        let id: String = row.try_get(0)?;
-        let fqdn: String = row.try_get(1)?;
-        let what = if id == ep.id.as_str() {
-            format!("ID {id}")
-        } else {
-            format!("FQDN {fqdn} (endpoint {id})")
-        };
-        return Err(StoreError::Conflict(format!(
-            "a Redfish endpoint with the same {what} already exists"
-        )));
-    }
-    Ok(())
+    check_new_endpoint(ep, row.as_ref())
 }
 
 async fn put_endpoint(
@@ -61,18 +42,8 @@ async fn put_endpoint(
             .bind(w.endpoint.id.as_str())
             .fetch_optional(&mut *conn)
             .await?;
-        if let Some(row) = other {
-            let id: String = row.try_get(0)?;
-            return Err(StoreError::Conflict(format!(
-                "FQDN {} already belongs to Redfish endpoint {id}",
-                w.endpoint.fqdn
-            )));
-        }
+        check_fqdn(&w.endpoint, other.as_ref())?;
     }
-    let password = match &w.password {
-        PasswordWrite::Keep => None,
-        PasswordWrite::Set(p) => Some(p.as_str()),
-    };
     sqlx::query(
         "INSERT INTO rf_endpoints (id, fqdn, doc, password) VALUES (?, ?, ?, ?) \
          ON CONFLICT(id) DO UPDATE SET fqdn = excluded.fqdn, doc = excluded.doc, \
@@ -81,7 +52,7 @@ async fn put_endpoint(
     .bind(w.endpoint.id.as_str())
     .bind(&w.endpoint.fqdn)
     .bind(doc(&w.endpoint)?)
-    .bind(password)
+    .bind(password_of(&w.password))
     .execute(conn)
     .await?;
     Ok(())
@@ -99,10 +70,7 @@ async fn put_interfaces(
     };
     for i in ifaces {
         if write(conn, i, mode).await? == 0 {
-            return Err(StoreError::Conflict(format!(
-                "an Ethernet interface with MAC {} already exists; PUT the endpoint to overwrite it",
-                i.mac_address
-            )));
+            return Err(mac_exists(i));
         }
     }
     Ok(())
@@ -118,15 +86,7 @@ impl EndpointStore for SqliteStore {
                 .push("))");
         }
         let rows = qb.build().fetch_all(&self.pool).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let ep: RedfishEndpoint = from_doc(row)?;
-            if filter.accepts(&ep) {
-                out.push(ep);
-            }
-        }
-        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        Ok(out)
+        endpoints_from(&rows, filter)
     }
 
     async fn endpoint(&self, id: &Xname) -> Result<Option<RedfishEndpoint>, StoreError> {
@@ -134,7 +94,7 @@ impl EndpointStore for SqliteStore {
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(from_doc).transpose()
+        row.as_ref().map(doc_from).transpose()
     }
 
     async fn endpoint_passwords(&self, ids: &[Xname]) -> Result<Vec<(Xname, String)>, StoreError> {
@@ -145,14 +105,7 @@ impl EndpointStore for SqliteStore {
         .bind(super::id_array(ids))
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let id: String = r.try_get(0)?;
-                let id = Xname::parse(&id)
-                    .map_err(|_| StoreError::Corrupt(format!("endpoint id '{id}'")))?;
-                Ok((id, r.try_get(1)?))
-            })
-            .collect()
+        rows.iter().map(password_from).collect()
     }
 
     async fn write_endpoints(
@@ -201,7 +154,7 @@ impl EndpointStore for SqliteStore {
         id: &Xname,
         info: &crate::model::redfish::DiscoveryInfo,
     ) -> Result<bool, StoreError> {
-        let info = serde_json::to_string(info).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+        let info = json(info)?;
         let done = sqlx::query(
             "UPDATE rf_endpoints SET doc = json_set(doc, '$.DiscoveryInfo', json(?)) WHERE id = ?",
         )
@@ -244,16 +197,7 @@ impl EndpointStore for SqliteStore {
                 .push("))");
         }
         let rows = qb.build().fetch_all(&self.pool).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let ce: ComponentEndpoint = from_doc(row)?;
-            let any = |l: &[String], v: &str| l.is_empty() || l.iter().any(|x| x == v);
-            if any(&filter.kinds, &ce.kind) && any(&filter.redfish_types, &ce.redfish_type) {
-                out.push(ce);
-            }
-        }
-        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        Ok(out)
+        component_endpoints_from(&rows, filter)
     }
 
     async fn service_endpoints(
@@ -274,14 +218,7 @@ impl EndpointStore for SqliteStore {
                 .push("))");
         }
         let rows = qb.build().fetch_all(&self.pool).await?;
-        let mut out = rows
-            .iter()
-            .map(from_doc)
-            .collect::<Result<Vec<ServiceEndpoint>, _>>()?;
-        out.sort_unstable_by(|a, b| {
-            (&a.endpoint_id, &a.redfish_type).cmp(&(&b.endpoint_id, &b.redfish_type))
-        });
-        Ok(out)
+        service_endpoints_from(&rows)
     }
 
     async fn hardware(&self, ids: &[Xname]) -> Result<Vec<Hardware>, StoreError> {
@@ -292,11 +229,6 @@ impl EndpointStore for SqliteStore {
                 .push("))");
         }
         let rows = qb.build().fetch_all(&self.pool).await?;
-        let mut out = rows
-            .iter()
-            .map(from_doc)
-            .collect::<Result<Vec<Hardware>, _>>()?;
-        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        Ok(out)
+        hardware_from(&rows)
     }
 }

@@ -6,45 +6,17 @@ use async_trait::async_trait;
 use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
 
 use super::components::{check_sets_exist, select_filtered};
-use super::{id_array, stored_xname, SqliteStore};
+use super::{id_array, SqliteStore};
 use crate::model::filter::ComponentFilter;
-use crate::model::group::{Group, Members, Membership, Partition, SetPatch};
+use crate::model::group::{Group, Membership, Partition, SetPatch};
 use crate::model::xname::Xname;
-use crate::store::{name_list, GroupStore, SetFilter, StoreError};
-
-/// The tables of one kind of named set.
-struct Sets {
-    /// The sets: `groups` or `partitions`.
-    table: &'static str,
-    /// Their members.
-    members: &'static str,
-    /// The column naming a set in both.
-    key: &'static str,
-    /// The word for one, in messages.
-    what: &'static str,
-}
-
-const GROUPS: Sets = Sets {
-    table: "groups",
-    members: "group_members",
-    key: "label",
-    what: "group",
+use crate::store::rules::groups::{
+    group_from, members_by_set, memberships_from, no_such_set, not_a_member, partition_from,
+    refuse_exclusive, refuse_members, refuse_partitioned, refuse_unknown, set_exists, tags_json,
+    Sets, GROUPS, PARTITIONS,
 };
-
-const PARTITIONS: Sets = Sets {
-    table: "partitions",
-    members: "partition_members",
-    key: "name",
-    what: "partition",
-};
-
-fn tags_json(tags: &[String]) -> String {
-    serde_json::to_string(tags).unwrap_or_else(|_| "[]".into())
-}
-
-fn tags_from(col: &str) -> Result<Vec<String>, StoreError> {
-    serde_json::from_str(col).map_err(|e| StoreError::Corrupt(format!("tags: {e}")))
-}
+use crate::store::rules::{names_of, xnames};
+use crate::store::{GroupStore, SetFilter, StoreError};
 
 /// Appends the name and tag conditions of `filter` for a table whose key column is `key`.
 fn push_set_filter(qb: &mut QueryBuilder<'_, Sqlite>, key: &str, filter: &SetFilter) {
@@ -74,16 +46,7 @@ async fn members_of(
     .bind(id_array(names))
     .fetch_all(conn)
     .await?;
-    let mut out: BTreeMap<String, Vec<Xname>> = BTreeMap::new();
-    for row in rows {
-        let name: String = row.try_get(0)?;
-        let id: String = row.try_get(1)?;
-        out.entry(name).or_default().push(stored_xname(&id)?);
-    }
-    for ids in out.values_mut() {
-        ids.sort();
-    }
-    Ok(out)
+    members_by_set(&rows)
 }
 
 /// Fails with `Invalid` naming every id that is not a component.
@@ -97,18 +60,7 @@ async fn require_components(conn: &mut SqliteConnection, ids: &[Xname]) -> Resul
     .bind(id_array(ids))
     .fetch_all(conn)
     .await?;
-    if rows.is_empty() {
-        return Ok(());
-    }
-    let mut missing = rows
-        .iter()
-        .map(|r| stored_xname(&r.try_get::<String, _>(0)?))
-        .collect::<Result<Vec<_>, _>>()?;
-    missing.sort();
-    Err(StoreError::Invalid(format!(
-        "no such component: {}",
-        name_list(&missing)
-    )))
+    refuse_unknown(&rows)
 }
 
 /// Adds `ids` to group `label` (which exists, with exclusive label `exclusive`), all or nothing.
@@ -128,17 +80,7 @@ async fn insert_group_members(
     .bind(&ids_json)
     .fetch_all(&mut *conn)
     .await?;
-    if !already.is_empty() {
-        let ids = already
-            .iter()
-            .map(|r| stored_xname(&r.try_get::<String, _>(0)?))
-            .collect::<Result<Vec<_>, _>>()?;
-        return Err(StoreError::Conflict(format!(
-            "operation would conflict with an existing member in the same group: \
-             {} already a member of group '{label}'",
-            name_list(&ids)
-        )));
-    }
+    refuse_members(label, &already)?;
     if !exclusive.is_empty() {
         let taken = sqlx::query(
             "SELECT component_id, label FROM group_members WHERE exclusive_group = ? \
@@ -148,19 +90,7 @@ async fn insert_group_members(
         .bind(&ids_json)
         .fetch_all(&mut *conn)
         .await?;
-        if let Some(first) = taken.first() {
-            let other: String = first.try_get(1)?;
-            let ids = taken
-                .iter()
-                .map(|r| stored_xname(&r.try_get::<String, _>(0)?))
-                .collect::<Result<Vec<_>, _>>()?;
-            return Err(StoreError::Conflict(format!(
-                "operation would conflict with an existing member in another exclusive group: \
-                 {} already in group '{other}', which shares exclusive group '{exclusive}' \
-                 with '{label}'; a component can be in only one of them",
-                name_list(&ids)
-            )));
-        }
+        refuse_exclusive(label, exclusive, &taken)?;
     }
     let exclusive = Some(exclusive).filter(|e| !e.is_empty());
     sqlx::query(
@@ -183,7 +113,7 @@ async fn exclusive_of(conn: &mut SqliteConnection, label: &str) -> Result<String
         .await?;
     match row {
         Some(row) => Ok(row.try_get(0)?),
-        None => Err(StoreError::NotFound(format!("no such group: {label}"))),
+        None => Err(no_such_set(&GROUPS, label)),
     }
 }
 
@@ -202,23 +132,7 @@ async fn insert_partition_members(
     .bind(&ids_json)
     .fetch_all(&mut *conn)
     .await?;
-    if let Some(first) = taken.first() {
-        let other: String = first.try_get(1)?;
-        let ids = taken
-            .iter()
-            .map(|r| stored_xname(&r.try_get::<String, _>(0)?))
-            .collect::<Result<Vec<_>, _>>()?;
-        let text = if other == name {
-            format!("{} already a member of partition '{name}'", name_list(&ids))
-        } else {
-            format!(
-                "operation would conflict with an existing member in another partition: \
-                 {} already in partition '{other}'; a component can be in only one partition",
-                name_list(&ids)
-            )
-        };
-        return Err(StoreError::Conflict(text));
-    }
+    refuse_partitioned(name, &taken)?;
     sqlx::query(
         "INSERT INTO partition_members (name, component_id) SELECT ?, value FROM json_each(?)",
     )
@@ -255,14 +169,14 @@ async fn delete_member(
     name: &str,
     id: &Xname,
 ) -> Result<(), StoreError> {
-    let (key, what) = (sets.key, sets.what);
+    let key = sets.key;
     let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
     let exists = sqlx::query(&format!("SELECT 1 FROM {} WHERE {key} = ?", sets.table))
         .bind(name)
         .fetch_optional(&mut *tx)
         .await?;
     if exists.is_none() {
-        return Err(StoreError::NotFound(format!("no such {what}: {name}")));
+        return Err(no_such_set(sets, name));
     }
     let done = sqlx::query(&format!(
         "DELETE FROM {} WHERE {key} = ? AND component_id = ?",
@@ -273,9 +187,7 @@ async fn delete_member(
     .execute(&mut *tx)
     .await?;
     if done.rows_affected() == 0 {
-        return Err(StoreError::NotFound(format!(
-            "{id} is not a member of {what} '{name}'"
-        )));
+        return Err(not_a_member(sets, name, id));
     }
     tx.commit().await?;
     Ok(())
@@ -287,9 +199,7 @@ async fn set_names(pool: &sqlx::SqlitePool, sets: &Sets) -> Result<Vec<String>, 
     let rows = sqlx::query(&format!("SELECT {key} FROM {} ORDER BY {key}", sets.table))
         .fetch_all(pool)
         .await?;
-    rows.iter()
-        .map(|r| r.try_get(0).map_err(Into::into))
-        .collect()
+    names_of(&rows)
 }
 
 /// Deletes one set (its memberships go with it); false when there was none.
@@ -314,25 +224,9 @@ impl GroupStore for SqliteStore {
         push_set_filter(&mut qb, "label", filter);
         qb.push(" ORDER BY label");
         let rows = qb.build().fetch_all(&mut *conn).await?;
-        let labels = rows
-            .iter()
-            .map(|r| r.try_get::<String, _>(0))
-            .collect::<Result<Vec<_>, _>>()?;
+        let labels = names_of(&rows)?;
         let mut members = members_of(&mut conn, &GROUPS, &labels).await?;
-        rows.iter()
-            .map(|r| {
-                let label: String = r.try_get(0)?;
-                Ok(Group {
-                    members: Members {
-                        ids: members.remove(&label).unwrap_or_default(),
-                    },
-                    label,
-                    description: r.try_get(1)?,
-                    tags: tags_from(&r.try_get::<String, _>(2)?)?,
-                    exclusive_group: r.try_get(3)?,
-                })
-            })
-            .collect()
+        rows.iter().map(|r| group_from(r, &mut members)).collect()
     }
 
     async fn group(&self, label: &str) -> Result<Option<Group>, StoreError> {
@@ -360,11 +254,7 @@ impl GroupStore for SqliteStore {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!(
-                "operation would conflict with an existing group that has the same label: \
-                 group '{}' already exists",
-                group.label
-            )));
+            return Err(set_exists(&GROUPS, &group.label));
         }
         insert_group_members(
             &mut tx,
@@ -413,10 +303,7 @@ impl GroupStore for SqliteStore {
         .bind(label)
         .fetch_all(&mut *tx)
         .await?;
-        let new = rows
-            .iter()
-            .map(|r| stored_xname(&r.try_get::<String, _>(0)?))
-            .collect::<Result<Vec<_>, _>>()?;
+        let new = xnames(&rows)?;
         insert_group_members(&mut tx, label, &exclusive, &new).await?;
         tx.commit().await?;
         Ok(())
@@ -432,23 +319,10 @@ impl GroupStore for SqliteStore {
         push_set_filter(&mut qb, "name", filter);
         qb.push(" ORDER BY name");
         let rows = qb.build().fetch_all(&mut *conn).await?;
-        let names = rows
-            .iter()
-            .map(|r| r.try_get::<String, _>(0))
-            .collect::<Result<Vec<_>, _>>()?;
+        let names = names_of(&rows)?;
         let mut members = members_of(&mut conn, &PARTITIONS, &names).await?;
         rows.iter()
-            .map(|r| {
-                let name: String = r.try_get(0)?;
-                Ok(Partition {
-                    members: Members {
-                        ids: members.remove(&name).unwrap_or_default(),
-                    },
-                    name,
-                    description: r.try_get(1)?,
-                    tags: tags_from(&r.try_get::<String, _>(2)?)?,
-                })
-            })
+            .map(|r| partition_from(r, &mut members))
             .collect()
     }
 
@@ -476,11 +350,7 @@ impl GroupStore for SqliteStore {
         .execute(&mut *tx)
         .await?;
         if done.rows_affected() == 0 {
-            return Err(StoreError::Conflict(format!(
-                "operation would conflict with an existing partition that has the same name: \
-                 partition '{}' already exists",
-                partition.name
-            )));
+            return Err(set_exists(&PARTITIONS, &partition.name));
         }
         insert_partition_members(&mut tx, &partition.name, &partition.members.ids).await?;
         tx.commit().await?;
@@ -502,7 +372,7 @@ impl GroupStore for SqliteStore {
             .fetch_optional(&mut *tx)
             .await?;
         if found.is_none() {
-            return Err(StoreError::NotFound(format!("no such partition: {name}")));
+            return Err(no_such_set(&PARTITIONS, name));
         }
         insert_partition_members(&mut tx, name, ids).await?;
         tx.commit().await?;
@@ -523,20 +393,9 @@ impl GroupStore for SqliteStore {
              (SELECT name FROM partition_members p WHERE p.component_id = sel.id) FROM sel",
         );
         let rows = qb.build().fetch_all(&self.pool).await?;
-        let mut out = rows
-            .iter()
-            .map(|r| {
-                let mut labels: Vec<String> = serde_json::from_str(&r.try_get::<String, _>(1)?)
-                    .map_err(|e| StoreError::Corrupt(format!("group labels: {e}")))?;
-                labels.sort();
-                Ok(Membership {
-                    id: stored_xname(&r.try_get::<String, _>(0)?)?,
-                    group_labels: labels,
-                    partition_name: r.try_get::<Option<String>, _>(2)?.unwrap_or_default(),
-                })
-            })
-            .collect::<Result<Vec<_>, StoreError>>()?;
-        out.sort_unstable_by(|a, b| a.id.cmp(&b.id));
-        Ok(out)
+        memberships_from(&rows, |r| {
+            serde_json::from_str(&r.try_get::<String, _>(1)?)
+                .map_err(|e| StoreError::Corrupt(format!("group labels: {e}")))
+        })
     }
 }

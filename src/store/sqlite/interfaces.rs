@@ -1,42 +1,14 @@
 //! Component Ethernet interfaces in SQLite.
 
 use async_trait::async_trait;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
 
 use super::{id_array, SqliteStore};
-use crate::model::ethernet::{ChangeError, EthInterface, InterfaceChange, InterfaceFilter};
+use crate::model::ethernet::{EthInterface, InterfaceChange, InterfaceFilter};
+use crate::store::rules::interfaces::{
+    changed_interface, interface_exists, interface_from, interfaces_from, ips_json, Write, COLUMNS,
+};
 use crate::store::{InterfaceStore, StoreError};
-
-const COLUMNS: &str = "id, description, mac_address, ip_addresses, last_update, component_id, type";
-
-fn row_to_interface(row: &sqlx::sqlite::SqliteRow) -> Result<EthInterface, StoreError> {
-    let ips: String = row.try_get("ip_addresses")?;
-    Ok(EthInterface {
-        id: row.try_get("id")?,
-        description: row.try_get("description")?,
-        mac_address: row.try_get("mac_address")?,
-        ip_addresses: serde_json::from_str(&ips)
-            .map_err(|e| StoreError::Corrupt(format!("ip_addresses: {e}")))?,
-        last_update: row.try_get("last_update")?,
-        component_id: row.try_get("component_id")?,
-        kind: row.try_get("type")?,
-    })
-}
-
-fn ips_json(iface: &EthInterface) -> String {
-    serde_json::to_string(&iface.ip_addresses).unwrap_or_else(|_| "[]".into())
-}
-
-/// How [`write`] treats an interface whose ID is already stored.
-#[derive(Clone, Copy, PartialEq, Eq)]
-pub(super) enum Write {
-    /// Insert; an existing ID is left alone (0 rows written).
-    Insert,
-    /// Insert, or overwrite an existing ID.
-    Upsert,
-    /// Overwrite an existing ID only.
-    Update,
-}
 
 /// Writes one interface on `conn`; returns the rows written.
 pub(super) async fn write(
@@ -90,14 +62,7 @@ impl InterfaceStore for SqliteStore {
         }
         qb.push(" ORDER BY id");
         let rows = qb.build().fetch_all(&self.pool).await?;
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let iface = row_to_interface(row)?;
-            if filter.accepts(&iface) {
-                out.push(iface);
-            }
-        }
-        Ok(out)
+        interfaces_from(&rows, filter)
     }
 
     async fn interface(&self, id: &str) -> Result<Option<EthInterface>, StoreError> {
@@ -107,16 +72,13 @@ impl InterfaceStore for SqliteStore {
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
-        row.as_ref().map(row_to_interface).transpose()
+        row.as_ref().map(interface_from).transpose()
     }
 
     async fn create_interface(&self, iface: &EthInterface) -> Result<(), StoreError> {
         let mut conn = self.pool.acquire().await?;
         if write(&mut conn, iface, Write::Insert).await? == 0 {
-            return Err(StoreError::Conflict(format!(
-                "an Ethernet interface with MAC {} already exists (ID {})",
-                iface.mac_address, iface.id
-            )));
+            return Err(interface_exists(iface));
         }
         Ok(())
     }
@@ -134,17 +96,7 @@ impl InterfaceStore for SqliteStore {
         .bind(id)
         .fetch_optional(&mut *tx)
         .await?;
-        let Some(row) = row else {
-            return Err(StoreError::NotFound(format!(
-                "no such Ethernet interface: {id}"
-            )));
-        };
-        let mut iface = row_to_interface(&row)?;
-        change.apply(&mut iface, now).map_err(|e| match e {
-            ChangeError::Invalid(m) => StoreError::Invalid(m),
-            ChangeError::Conflict(m) => StoreError::Conflict(m),
-            ChangeError::NotFound(m) => StoreError::NotFound(m),
-        })?;
+        let iface = changed_interface(id, row.as_ref(), change, now)?;
         write(&mut tx, &iface, Write::Update).await?;
         tx.commit().await?;
         Ok(iface)

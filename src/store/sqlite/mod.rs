@@ -20,7 +20,6 @@ use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, S
 use sqlx::SqlitePool;
 
 use super::StoreError;
-use super::{parse, stored_xname};
 
 /// SQLite-backed [`super::Store`].
 #[derive(Clone)]

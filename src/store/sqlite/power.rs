@@ -5,35 +5,12 @@ use sqlx::Row;
 
 use super::SqliteStore;
 use crate::model::locks::ReservationKeys;
-use crate::model::power::{
-    held_message, Operation, Task, TaskCounts, TaskStatus, Transition, TransitionStatus,
+use crate::model::power::{Task, Transition, TransitionStatus};
+use crate::store::rules::power::{
+    keys_from, keys_json, refuse_held, renewed_from, task_from, transition_from, transitions_from,
+    with_tasks,
 };
 use crate::store::{Lease, PowerStore, StoreError};
-
-/// Reservation keys as the JSON stored beside a transition.
-fn keys_json(keys: &[ReservationKeys]) -> Result<String, StoreError> {
-    serde_json::to_string(keys).map_err(|e| StoreError::Corrupt(format!("reservations: {e}")))
-}
-
-fn corrupt(what: &str, v: &str) -> StoreError {
-    StoreError::Corrupt(format!("power {what} '{v}'"))
-}
-
-fn row_to_transition(row: &sqlx::sqlite::SqliteRow) -> Result<Transition, StoreError> {
-    let op: String = row.try_get("operation")?;
-    let status: String = row.try_get("status")?;
-    Ok(Transition {
-        id: row.try_get("id")?,
-        operation: Operation::parse(&op).map_err(|_| corrupt("operation", &op))?,
-        created: row.try_get("created")?,
-        expires: row.try_get("expires")?,
-        status: TransitionStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?,
-        counts: TaskCounts::default(),
-        tasks: None,
-        deadline_minutes: row.try_get("deadline")?,
-        by: row.try_get("by")?,
-    })
-}
 
 /// Tasks as a JSON array of `[xname, status, description, error]` rows.
 fn task_rows(tasks: &[Task]) -> String {
@@ -60,18 +37,7 @@ impl SqliteStore {
         .bind(id)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                let status: String = r.try_get("status")?;
-                Ok(Task {
-                    xname: r.try_get("xname")?,
-                    status: TaskStatus::parse(&status)
-                        .ok_or_else(|| corrupt("task status", &status))?,
-                    description: r.try_get("description")?,
-                    error: r.try_get("error")?,
-                })
-            })
-            .collect()
+        rows.iter().map(task_from).collect()
     }
 }
 
@@ -96,13 +62,7 @@ impl PowerStore for SqliteStore {
         .bind(super::id_array(&xnames))
         .fetch_all(&mut *tx)
         .await?;
-        if !rows.is_empty() {
-            let held = rows
-                .iter()
-                .map(|r| Ok((r.try_get("xname")?, r.try_get("transition_id")?)))
-                .collect::<Result<Vec<(String, String)>, StoreError>>()?;
-            return Err(StoreError::Conflict(held_message(&held)));
-        }
+        refuse_held(&rows)?;
         sqlx::query(
             "INSERT INTO power_transitions \
              (id, operation, created, expires, status, deadline, by, owner, lease_until) \
@@ -139,11 +99,9 @@ impl PowerStore for SqliteStore {
             .fetch_optional(&self.pool)
             .await?;
         let Some(row) = row else { return Ok(None) };
-        let mut t = row_to_transition(&row)?;
+        let t = transition_from(&row)?;
         let tasks = self.tasks_of(id).await?;
-        t.counts = TaskCounts::of(&tasks);
-        t.tasks = Some(tasks);
-        Ok(Some(t))
+        Ok(Some(with_tasks(t, tasks)))
     }
 
     async fn transitions(&self) -> Result<Vec<Transition>, StoreError> {
@@ -157,25 +115,7 @@ impl PowerStore for SqliteStore {
         )
         .fetch_all(&self.pool)
         .await?;
-        let mut by_id: std::collections::HashMap<String, Vec<(String, i64)>> =
-            std::collections::HashMap::new();
-        for c in &counts {
-            by_id
-                .entry(c.try_get("transition_id")?)
-                .or_default()
-                .push((c.try_get("status")?, c.try_get("n")?));
-        }
-        let mut out = Vec::with_capacity(rows.len());
-        for row in &rows {
-            let mut t = row_to_transition(row)?;
-            for (status, n) in by_id.remove(&t.id).unwrap_or_default() {
-                let status =
-                    TaskStatus::parse(&status).ok_or_else(|| corrupt("task status", &status))?;
-                t.counts.add(status, n as u64);
-            }
-            out.push(t);
-        }
-        Ok(out)
+        transitions_from(&rows, &counts)
     }
 
     async fn transition_nodes(&self) -> Result<Vec<(String, String)>, StoreError> {
@@ -238,8 +178,7 @@ impl PowerStore for SqliteStore {
         let Some(row) = row else {
             return Ok(Vec::new());
         };
-        let text: String = row.try_get(0)?;
-        serde_json::from_str(&text).map_err(|e| corrupt("reservations", &e.to_string()))
+        keys_from(&row.try_get::<String, _>(0)?)
     }
 
     async fn claim_transitions(&self, lease: &Lease, now: i64) -> Result<Vec<String>, StoreError> {
@@ -273,13 +212,6 @@ impl PowerStore for SqliteStore {
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        rows.iter()
-            .map(|r| {
-                let status: String = r.try_get("status")?;
-                let status =
-                    TransitionStatus::parse(&status).ok_or_else(|| corrupt("status", &status))?;
-                Ok((r.try_get("id")?, status))
-            })
-            .collect()
+        rows.iter().map(renewed_from).collect()
     }
 }

@@ -5,12 +5,8 @@ use sqlx::Row;
 
 use super::SqliteStore;
 use crate::model::tenant::Tenant;
+use crate::store::rules::tenants::{check_tenant_version, tenant_from, tenant_json};
 use crate::store::{StoreError, TenantStore};
-
-fn decode(row: &sqlx::sqlite::SqliteRow) -> Result<Tenant, StoreError> {
-    let body: String = row.try_get("body")?;
-    serde_json::from_str(&body).map_err(|e| StoreError::Corrupt(format!("tenant: {e}")))
-}
 
 #[async_trait]
 impl TenantStore for SqliteStore {
@@ -18,7 +14,7 @@ impl TenantStore for SqliteStore {
         let rows = sqlx::query("SELECT body FROM tenants ORDER BY name")
             .fetch_all(&self.pool)
             .await?;
-        rows.iter().map(decode).collect()
+        rows.iter().map(tenant_from).collect()
     }
 
     async fn tenant(&self, name_or_uuid: &str) -> Result<Option<Tenant>, StoreError> {
@@ -26,12 +22,11 @@ impl TenantStore for SqliteStore {
             .bind(name_or_uuid)
             .fetch_optional(&self.pool)
             .await?;
-        row.as_ref().map(decode).transpose()
+        row.as_ref().map(tenant_from).transpose()
     }
 
     async fn put_tenant(&self, t: &Tenant, expected: Option<u64>) -> Result<(), StoreError> {
-        let body =
-            serde_json::to_string(t).map_err(|e| StoreError::Corrupt(format!("tenant: {e}")))?;
+        let body = tenant_json(t)?;
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let have: Option<i64> = sqlx::query("SELECT version FROM tenants WHERE name = ?")
             .bind(&t.metadata.name)
@@ -39,10 +34,7 @@ impl TenantStore for SqliteStore {
             .await?
             .map(|r| r.try_get(0))
             .transpose()?;
-        let have = have.map(|v| v as u64);
-        if have != expected {
-            return Err(crate::store::stale_tenant(&t.metadata.name, have, expected));
-        }
+        check_tenant_version(&t.metadata.name, have, expected)?;
         sqlx::query(
             "INSERT INTO tenants (name, uuid, version, body) VALUES (?, ?, ?, ?) \
              ON CONFLICT (name) DO UPDATE SET version = excluded.version, body = excluded.body",
