@@ -2,7 +2,8 @@
 # Soak: `chami serve` under wrk's mixed read/write load (bench/soak.lua) for a bounded time on
 # loopback. Prints wrk's summary (requests, latency percentiles, non-2xx/3xx responses, socket
 # errors) and the server's RSS after seeding, halfway and at the end.
-# Usage: [CHAMI_BIN=path] bench/soak.sh [SECONDS] [CONNECTIONS] [NODES]
+# Usage: [CHAMI_BIN=path] [SOAK_DATABASE_URL=postgres://...] bench/soak.sh [SECONDS] [CONNECTIONS] [NODES]
+# With SOAK_DATABASE_URL (an empty PostgreSQL database) the core uses PostgreSQL, not SQLite.
 # Needs wrk (apt-get install wrk), curl, python3 and a release build.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -14,7 +15,9 @@ bin=${CHAMI_BIN:-target/release/chami}
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 2; }
 work=$(mktemp -d)
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$bin" serve --data-dir "$work" --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
+db=()
+[ -n "${SOAK_DATABASE_URL:-}" ] && db=(--database-url "$SOAK_DATABASE_URL")
+"$bin" serve --data-dir "$work" --listen "127.0.0.1:$port" "${db[@]}" >"$work/serve.log" 2>&1 &
 pid=$!
 trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
 url=https://127.0.0.1:$port
@@ -34,7 +37,9 @@ PY
 curl -sS --fail-with-body --cacert "$work/ca.pem" -H "Authorization: Bearer $token" \
     -H 'content-type: application/json' "$url/hsm/v2/State/Components" -d @"$work/seed.json"
 rss() { awk '/^VmRSS/ {print $2 " kB"}' "/proc/$pid/status"; }
-echo "nodes $nodes, $conns connections, $secs s"
+store=SQLite
+[ -n "${SOAK_DATABASE_URL:-}" ] && store=PostgreSQL
+echo "nodes $nodes, $conns connections, $secs s, store: $store"
 echo "RSS after seeding: $(rss)"
 ( sleep $((secs / 2)); echo "RSS halfway: $(rss)" ) &
 half=$!
