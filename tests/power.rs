@@ -490,3 +490,53 @@ async fn reservations_gate_transitions() {
     assert!(reserved.contains(&(held.clone(), true)), "{body}");
     assert!(reserved.contains(&(free.clone(), false)), "{body}");
 }
+
+#[tokio::test]
+async fn a_transition_found_after_its_deadline_is_not_resumed() {
+    use chami::model::power::{Operation, TaskCounts, TaskStatus, Transition, TransitionStatus};
+    use chami::store::{Lease, PowerStore, SqliteStore};
+    // A core stopped two hours ago in the middle of powering a node on.
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join(chami::server::DB_FILE))
+        .await
+        .unwrap();
+    let created = time::OffsetDateTime::now_utc() - time::Duration::hours(2);
+    let t = Transition {
+        id: "0b6a3f6e-4b8e-4a4c-9d55-000000000001".into(),
+        operation: Operation::On,
+        created: created
+            .format(&time::format_description::well_known::Rfc3339)
+            .unwrap(),
+        expires: "2099-01-01T00:00:00Z".into(),
+        status: TransitionStatus::InProgress,
+        counts: TaskCounts::default(),
+        tasks: None,
+        deadline_minutes: 5,
+        by: "gone".into(),
+    };
+    let open = chami::model::power::Task {
+        xname: node(0, 0),
+        status: TaskStatus::InProgress,
+        description: "Confirming successful transition, on".into(),
+        error: String::new(),
+    };
+    let lease = Lease {
+        owner: "gone".into(),
+        until: 0,
+    };
+    store.create_transition(&t, &[open], &lease).await.unwrap();
+    drop(store);
+
+    // SQLite even in the PostgreSQL pass: the transition was written to the data dir's file.
+    let t2 = TestServer::start_on(dir, None, |_| {}).await;
+    let tr = finished(&t2, &t.id).await;
+    let task = task(&tr, &node(0, 0));
+    assert_eq!(task["taskStatus"], "failed", "{tr}");
+    assert!(
+        task["error"]
+            .as_str()
+            .unwrap()
+            .starts_with("Not resumed: the transition was found after its deadline"),
+        "{tr}"
+    );
+}

@@ -3,7 +3,9 @@
 //! out. Either way another core (a replica, or this one restarted) claims the transition and
 //! resumes its open tasks from where they were written: a node not yet touched starts over, a
 //! node whose power change was being confirmed is confirmed, and a node caught in the middle
-//! of a restart fails with the reason rather than being restarted twice.
+//! of a restart fails with the reason rather than being restarted twice. A transition found
+//! after its deadline (a core down for longer than that) is not resumed at all: its open tasks
+//! fail with the reason, so nodes are not acted on long after anyone asked.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -28,6 +30,18 @@ pub(super) enum Resume {
     Confirm(Action),
     /// Settled without touching the node.
     Known(Task),
+}
+
+/// Whether a transition created at `created` (RFC 3339) is past the time it may be resumed:
+/// its per-step deadline (at least the default) after it was created.
+pub(super) fn too_late(created: &str, deadline_minutes: i64, now: time::OffsetDateTime) -> bool {
+    let Ok(created) =
+        time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339)
+    else {
+        return true;
+    };
+    let limit = deadline_minutes.max(super::DEFAULT_DEADLINE_MINUTES);
+    now - created > time::Duration::minutes(limit)
 }
 
 /// Where `task` of an `op` transition resumes, from the description its last core wrote.
@@ -106,9 +120,29 @@ impl Power {
         if t.status == TransitionStatus::AbortSignaled {
             lock(&self.aborts).insert(t.id.clone());
         }
+        let late = too_late(
+            &t.created,
+            t.deadline_minutes,
+            time::OffsetDateTime::now_utc(),
+        );
         let mut from: HashMap<String, Resume> = open
             .iter()
-            .map(|k| (k.xname.clone(), resume_point(t.operation, k)))
+            .map(|k| {
+                let at = if late {
+                    Resume::Known(Power::failed(
+                        &k.xname,
+                        format!(
+                            "Interrupted: the core running this transition stopped while: {}",
+                            k.description
+                        ),
+                        "Not resumed: the transition was found after its deadline; check the \
+                         node's power state",
+                    ))
+                } else {
+                    resume_point(t.operation, k)
+                };
+                (k.xname.clone(), at)
+            })
             .collect();
         {
             let mut busy = lock(&self.busy);
@@ -252,6 +286,21 @@ mod tests {
             description: description.into(),
             error: String::new(),
         }
+    }
+
+    #[test]
+    fn a_transition_past_its_deadline_is_not_resumed() {
+        let now = time::OffsetDateTime::parse(
+            "2026-12-01T12:00:00Z",
+            &time::format_description::well_known::Rfc3339,
+        )
+        .unwrap();
+        assert!(!too_late("2026-12-01T11:56:00Z", 5, now));
+        assert!(too_late("2026-12-01T11:54:00Z", 5, now));
+        // A deadline under the default still gets the default; a longer one its own.
+        assert!(!too_late("2026-12-01T11:56:00Z", 0, now));
+        assert!(!too_late("2026-12-01T11:00:00Z", 90, now));
+        assert!(too_late("not a time", 5, now));
     }
 
     #[test]
