@@ -54,19 +54,7 @@ async fn metrics_count_requests_by_route() {
         .unwrap();
         assert_eq!(resp.status(), StatusCode::OK);
     }
-    let resp = t
-        .client
-        .get(t.url("/metrics"))
-        .bearer_auth(&t.admin)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(resp.status(), StatusCode::OK);
-    assert!(resp.headers()["content-type"]
-        .to_str()
-        .unwrap()
-        .starts_with("text/plain; version=0.0.4"));
-    let m = parse(&resp.text().await.unwrap());
+    let m = scrape(&t).await;
     let route = "listener=\"https\",route=\"/hsm/v2/State/Components/{xname}\",method=\"GET\"";
     assert_eq!(
         m[&format!("chami_http_requests_total{{{route},status=\"200\"}}")],
@@ -109,6 +97,10 @@ async fn scrape(t: &TestServer) -> HashMap<String, f64> {
         .await
         .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
+    assert!(resp.headers()["content-type"]
+        .to_str()
+        .unwrap()
+        .starts_with("text/plain; version=0.0.4"));
     parse(&resp.text().await.unwrap())
 }
 

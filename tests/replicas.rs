@@ -43,6 +43,23 @@ where
     panic!("not within 10 s: {what}");
 }
 
+/// The transition at `path` read through `t` once it completed (at most 30 s).
+async fn completed(t: &TestServer, path: &str) -> serde_json::Value {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let (status, tr) = t.get(path).await;
+        assert_eq!(status, StatusCode::OK, "{tr}");
+        if tr["transitionStatus"] == "completed" {
+            return tr;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the transition did not complete: {tr}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
 #[tokio::test]
 #[ignore = "needs PostgreSQL (CHAMI_TEST_DATABASE_URL); .ci/run runs it"]
 async fn replicas_share_writes_tokens_and_secrets() {
@@ -221,19 +238,7 @@ async fn a_transition_is_finished_by_another_replica_when_its_core_stops() {
     a.server.shutdown().await.expect("A stops");
 
     let path = format!("/power-control/v1/transitions/{id}");
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let tr = loop {
-        let (status, tr) = b.get(&path).await;
-        assert_eq!(status, StatusCode::OK, "{tr}");
-        if tr["transitionStatus"] == "completed" {
-            break tr;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "B did not finish the transition: {tr}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let tr = completed(&b, &path).await;
     let tasks = tr["tasks"].as_array().expect("tasks");
     assert_eq!(tasks.len(), 4, "{tr}");
     for t in tasks {
@@ -339,18 +344,7 @@ async fn a_transition_is_finished_by_another_replica_when_its_core_is_killed() {
     a.wait().expect("A is gone");
 
     // B takes the transition over when A's lease runs out and finishes it.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let tr = loop {
-        let (_, tr) = b.get(&path).await;
-        if tr["transitionStatus"] == "completed" {
-            break tr;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "B did not finish the transition: {tr}"
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    };
+    let tr = completed(&b, &path).await;
     for t in tr["tasks"].as_array().unwrap() {
         assert_eq!(t["taskStatus"], "succeeded", "{tr}");
         assert_eq!(
