@@ -491,20 +491,20 @@ async fn reservations_gate_transitions() {
     assert!(reserved.contains(&(free.clone(), false)), "{body}");
 }
 
-#[tokio::test]
-async fn a_transition_found_after_its_deadline_is_not_resumed() {
+/// A two-hour-old On transition on a node no BMC serves, its task confirming, whose core's
+/// lease ended `unattended` ago, found by a core starting on its data dir: the task's error.
+async fn taken_over_after(unattended: time::Duration) -> String {
     use chami::model::power::{Operation, TaskCounts, TaskStatus, Transition, TransitionStatus};
     use chami::store::{Lease, PowerStore, SqliteStore};
-    // A core stopped two hours ago in the middle of powering a node on.
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join(chami::server::DB_FILE))
         .await
         .unwrap();
-    let created = time::OffsetDateTime::now_utc() - time::Duration::hours(2);
+    let now = time::OffsetDateTime::now_utc();
     let t = Transition {
         id: "0b6a3f6e-4b8e-4a4c-9d55-000000000001".into(),
         operation: Operation::On,
-        created: created
+        created: (now - time::Duration::hours(2))
             .format(&time::format_description::well_known::Rfc3339)
             .unwrap(),
         expires: "2099-01-01T00:00:00Z".into(),
@@ -522,21 +522,28 @@ async fn a_transition_found_after_its_deadline_is_not_resumed() {
     };
     let lease = Lease {
         owner: "gone".into(),
-        until: 0,
+        until: (now - unattended).unix_timestamp(),
     };
     store.create_transition(&t, &[open], &lease).await.unwrap();
     drop(store);
-
     // SQLite even in the PostgreSQL pass: the transition was written to the data dir's file.
     let t2 = TestServer::start_on(dir, None, |_| {}).await;
     let tr = finished(&t2, &t.id).await;
     let task = task(&tr, &node(0, 0));
     assert_eq!(task["taskStatus"], "failed", "{tr}");
+    task["error"].as_str().unwrap().to_string()
+}
+
+#[tokio::test]
+async fn a_transition_unattended_past_its_deadline_is_not_resumed() {
+    // Its core went away two hours ago: nothing is done to the node.
+    let error = taken_over_after(time::Duration::hours(2)).await;
     assert!(
-        task["error"]
-            .as_str()
-            .unwrap()
-            .starts_with("Not resumed: the transition was found after its deadline"),
-        "{tr}"
+        error.starts_with("Not resumed: the transition was left unattended for longer than"),
+        "{error}"
     );
+    // Its core went away a minute ago: it is resumed, however old the transition is (here the
+    // node has no BMC, so confirming it fails for that reason instead).
+    let error = taken_over_after(time::Duration::minutes(1)).await;
+    assert!(!error.starts_with("Not resumed"), "{error}");
 }

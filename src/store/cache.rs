@@ -329,7 +329,7 @@ impl super::PowerStore for CachedStore {
         &self,
         lease: &super::Lease,
         now: i64,
-    ) -> Result<Vec<String>, StoreError> {
+    ) -> Result<Vec<(String, i64)>, StoreError> {
         self.inner.claim_transitions(lease, now).await
     }
     async fn renew_transitions(

@@ -385,8 +385,13 @@ pub trait PowerStore: Send + Sync {
     ) -> Result<(), StoreError>;
 
     /// Leases to `lease`'s owner every unfinished transition whose lease ended before `now`
-    /// (unix seconds); returns their IDs. Two cores never get the same transition.
-    async fn claim_transitions(&self, lease: &Lease, now: i64) -> Result<Vec<String>, StoreError>;
+    /// (unix seconds); returns their IDs with the end of the lease each had (how long it went
+    /// unattended). Two cores never get the same transition.
+    async fn claim_transitions(
+        &self,
+        lease: &Lease,
+        now: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError>;
 
     /// Records the reservations the engine holds for a transition's nodes, so a core taking
     /// it over can renew and release them.
@@ -402,7 +407,7 @@ pub trait PowerStore: Send + Sync {
         id: &str,
     ) -> Result<Vec<crate::model::locks::ReservationKeys>, StoreError>;
 
-    /// Extends `lease` (or ends it, with `until` 0) on those of `ids` its owner still holds;
+    /// Extends `lease` (or ends it, with `until` in the past) on those of `ids` its owner holds;
     /// returns them with their status (an abort may have been signalled elsewhere).
     async fn renew_transitions(
         &self,

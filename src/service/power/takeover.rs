@@ -3,9 +3,10 @@
 //! out. Either way another core (a replica, or this one restarted) claims the transition and
 //! resumes its open tasks from where they were written: a node not yet touched starts over, a
 //! node whose power change was being confirmed is confirmed, and a node caught in the middle
-//! of a restart fails with the reason rather than being restarted twice. A transition found
-//! after its deadline (a core down for longer than that) is not resumed at all: its open tasks
-//! fail with the reason, so nodes are not acted on long after anyone asked.
+//! of a restart fails with the reason rather than being restarted twice. A transition left
+//! unattended for longer than its step deadline (its lease ended that long ago: the core was
+//! down that long) is not resumed at all: its open tasks fail with the reason, so nodes are not
+//! acted on long after anyone asked.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -32,16 +33,11 @@ pub(super) enum Resume {
     Known(Task),
 }
 
-/// Whether a transition created at `created` (RFC 3339) is past the time it may be resumed:
-/// its per-step deadline (at least the default) after it was created.
-pub(super) fn too_late(created: &str, deadline_minutes: i64, now: time::OffsetDateTime) -> bool {
-    let Ok(created) =
-        time::OffsetDateTime::parse(created, &time::format_description::well_known::Rfc3339)
-    else {
-        return true;
-    };
+/// Whether a transition whose lease ended at `lease_end` (unix seconds) has gone unattended
+/// too long to resume at `now`: longer than its step deadline (at least the default).
+pub(super) fn too_late(lease_end: i64, deadline_minutes: i64, now: i64) -> bool {
     let limit = deadline_minutes.max(super::DEFAULT_DEADLINE_MINUTES);
-    now - created > time::Duration::minutes(limit)
+    now.saturating_sub(lease_end) > limit * 60
 }
 
 /// Where `task` of an `op` transition resumes, from the description its last core wrote.
@@ -97,16 +93,16 @@ impl Power {
     /// resumes them.
     pub(super) async fn take_over(&self, all: bool) -> Result<(), ServiceError> {
         let now = if all { i64::MAX } else { unix_now() };
-        let ids = self.store.claim_transitions(&self.lease(), now).await?;
-        for id in ids {
-            if let Err(e) = self.resume(&id).await {
+        let claimed = self.store.claim_transitions(&self.lease(), now).await?;
+        for (id, lease_end) in claimed {
+            if let Err(e) = self.resume(&id, lease_end).await {
                 tracing::error!(transition = %id, error = %e, "cannot resume a transition taken over");
             }
         }
         Ok(())
     }
 
-    async fn resume(&self, id: &str) -> Result<(), ServiceError> {
+    async fn resume(&self, id: &str, lease_end: i64) -> Result<(), ServiceError> {
         let Some(mut t) = self.store.transition(id).await? else {
             return Ok(());
         };
@@ -120,11 +116,7 @@ impl Power {
         if t.status == TransitionStatus::AbortSignaled {
             lock(&self.aborts).insert(t.id.clone());
         }
-        let late = too_late(
-            &t.created,
-            t.deadline_minutes,
-            time::OffsetDateTime::now_utc(),
-        );
+        let late = too_late(lease_end, t.deadline_minutes, unix_now());
         let mut from: HashMap<String, Resume> = open
             .iter()
             .map(|k| {
@@ -135,8 +127,8 @@ impl Power {
                             "Interrupted: the core running this transition stopped while: {}",
                             k.description
                         ),
-                        "Not resumed: the transition was found after its deadline; check the \
-                         node's power state",
+                        "Not resumed: the transition was left unattended for longer than its \
+                         deadline; check the node's power state",
                     ))
                 } else {
                     resume_point(t.operation, k)
@@ -210,11 +202,11 @@ impl Power {
     }
 
     /// Ends this core's lease on a transition it stopped running, so another core claims it
-    /// at once.
+    /// at once (and knows since when it is unattended).
     pub(super) async fn hand_back(&self, id: &str) {
         let ended = Lease {
             owner: self.owner.to_string(),
-            until: 0,
+            until: unix_now() - 1,
         };
         if let Err(e) = self
             .store
@@ -289,18 +281,15 @@ mod tests {
     }
 
     #[test]
-    fn a_transition_past_its_deadline_is_not_resumed() {
-        let now = time::OffsetDateTime::parse(
-            "2026-12-01T12:00:00Z",
-            &time::format_description::well_known::Rfc3339,
-        )
-        .unwrap();
-        assert!(!too_late("2026-12-01T11:56:00Z", 5, now));
-        assert!(too_late("2026-12-01T11:54:00Z", 5, now));
+    fn a_transition_unattended_past_its_deadline_is_not_resumed() {
+        let now = 1_000_000;
+        assert!(!too_late(now - 4 * 60, 5, now));
+        assert!(too_late(now - 6 * 60, 5, now));
         // A deadline under the default still gets the default; a longer one its own.
-        assert!(!too_late("2026-12-01T11:56:00Z", 0, now));
-        assert!(!too_late("2026-12-01T11:00:00Z", 90, now));
-        assert!(too_late("not a time", 5, now));
+        assert!(!too_late(now - 4 * 60, 0, now));
+        assert!(!too_late(now - 60 * 60, 90, now));
+        // A lease that has not ended yet (a stolen one, at start) is never late.
+        assert!(!too_late(now + 60, 5, now));
     }
 
     #[test]

@@ -178,12 +178,18 @@ impl PowerStore for PgStore {
         keys_from(&row.try_get::<String, _>(0)?)
     }
 
-    async fn claim_transitions(&self, lease: &Lease, now: i64) -> Result<Vec<String>, StoreError> {
+    async fn claim_transitions(
+        &self,
+        lease: &Lease,
+        now: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
         let mut tx = begin_write(&self.pool).await?;
         let rows = sqlx::query(
-            "UPDATE power_transitions SET owner = $1, lease_until = $2 WHERE id IN \
-             (SELECT id FROM power_transitions WHERE status NOT IN ('completed', 'aborted') \
-             AND lease_until < $3 FOR UPDATE SKIP LOCKED) RETURNING id",
+            "WITH ended AS (SELECT id, lease_until FROM power_transitions \
+             WHERE status NOT IN ('completed', 'aborted') AND lease_until < $3 \
+             FOR UPDATE SKIP LOCKED) \
+             UPDATE power_transitions p SET owner = $1, lease_until = $2 FROM ended \
+             WHERE p.id = ended.id RETURNING p.id, ended.lease_until AS was",
         )
         .bind(&lease.owner)
         .bind(lease.until)
@@ -191,7 +197,9 @@ impl PowerStore for PgStore {
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;
-        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+        rows.iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("was")?)))
+            .collect()
     }
 
     async fn renew_transitions(

@@ -181,19 +181,35 @@ impl PowerStore for SqliteStore {
         keys_from(&row.try_get::<String, _>(0)?)
     }
 
-    async fn claim_transitions(&self, lease: &Lease, now: i64) -> Result<Vec<String>, StoreError> {
+    async fn claim_transitions(
+        &self,
+        lease: &Lease,
+        now: i64,
+    ) -> Result<Vec<(String, i64)>, StoreError> {
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let rows = sqlx::query(
-            "UPDATE power_transitions SET owner = ?, lease_until = ? \
-             WHERE status NOT IN ('completed', 'aborted') AND lease_until < ? RETURNING id",
+            "SELECT id, lease_until FROM power_transitions \
+             WHERE status NOT IN ('completed', 'aborted') AND lease_until < ?",
         )
-        .bind(&lease.owner)
-        .bind(lease.until)
         .bind(now)
         .fetch_all(&mut *tx)
         .await?;
+        let claimed = rows
+            .iter()
+            .map(|r| Ok((r.try_get("id")?, r.try_get("lease_until")?)))
+            .collect::<Result<Vec<(String, i64)>, StoreError>>()?;
+        let ids: Vec<&str> = claimed.iter().map(|(id, _)| id.as_str()).collect();
+        sqlx::query(
+            "UPDATE power_transitions SET owner = ?, lease_until = ? \
+             WHERE id IN (SELECT value FROM json_each(?))",
+        )
+        .bind(&lease.owner)
+        .bind(lease.until)
+        .bind(super::id_array(&ids))
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
-        rows.iter().map(|r| Ok(r.try_get("id")?)).collect()
+        Ok(claimed)
     }
 
     async fn renew_transitions(
