@@ -14,6 +14,7 @@ use std::time::Duration;
 use tokio::sync::watch;
 
 use super::{last_action_name, lock, Action, Power, Target};
+use crate::model::locks::now_unix;
 use crate::model::power::{Operation, Task, TaskStatus, Transition, TransitionStatus};
 use crate::service::ServiceError;
 use crate::store::Lease;
@@ -76,23 +77,19 @@ pub(super) async fn halted(halt: &mut watch::Receiver<bool>) {
     let _ = halt.wait_for(|h| *h).await;
 }
 
-fn unix_now() -> i64 {
-    time::OffsetDateTime::now_utc().unix_timestamp()
-}
-
 impl Power {
     /// A lease for this core from now.
     pub(super) fn lease(&self) -> Lease {
         Lease {
             owner: self.owner.to_string(),
-            until: unix_now() + self.settings().lease.as_secs() as i64,
+            until: now_unix() + self.settings().lease.as_secs() as i64,
         }
     }
 
     /// Claims the unfinished transitions whose lease ended (every one when `all`) and
     /// resumes them.
     pub(super) async fn take_over(&self, all: bool) -> Result<(), ServiceError> {
-        let now = if all { i64::MAX } else { unix_now() };
+        let now = if all { i64::MAX } else { now_unix() };
         let claimed = self.store.claim_transitions(&self.lease(), now).await?;
         for (id, lease_end) in claimed {
             if let Err(e) = self.resume(&id, lease_end).await {
@@ -116,7 +113,7 @@ impl Power {
         if t.status == TransitionStatus::AbortSignaled {
             lock(&self.aborts).insert(t.id.clone());
         }
-        let late = too_late(lease_end, t.deadline_minutes, unix_now());
+        let late = too_late(lease_end, t.deadline_minutes, now_unix());
         let mut from: HashMap<String, Resume> = open
             .iter()
             .map(|k| {
@@ -206,7 +203,7 @@ impl Power {
     pub(super) async fn hand_back(&self, id: &str) {
         let ended = Lease {
             owner: self.owner.to_string(),
-            until: unix_now() - 1,
+            until: now_unix() - 1,
         };
         if let Err(e) = self
             .store
