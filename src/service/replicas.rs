@@ -10,7 +10,7 @@ use tokio::sync::{mpsc, watch};
 
 use super::events::{Event, EventBus};
 use super::tenants::Tenants;
-use crate::store::{CachedStore, LoggedEvent, SharedState, StoreError};
+use crate::store::{CachedStore, SharedState, StoreError};
 
 /// How often the log is read when no wake-up came (a missed NOTIFY costs at most this).
 const POLL: Duration = Duration::from_secs(2);
@@ -103,7 +103,11 @@ impl Replica {
                 }
             }
             loop {
-                let batch = match self.log.events_after(last, BATCH as i64).await {
+                let batch = match self
+                    .log
+                    .events_after(last, BATCH as i64, &self.origin)
+                    .await
+                {
                     Ok(b) => b,
                     Err(e) => {
                         tracing::warn!(error = %e, "cannot read the shared event log");
@@ -113,8 +117,8 @@ impl Replica {
                 let full = batch.len() == BATCH;
                 for logged in batch {
                     last = logged.id;
-                    if logged.origin != self.origin {
-                        self.replay(&logged).await;
+                    if let Some(body) = &logged.body {
+                        self.replay(logged.id, body).await;
                     }
                 }
                 if !full {
@@ -125,11 +129,11 @@ impl Replica {
     }
 
     /// Brings the caches up to date for another replica's event, then publishes it here.
-    async fn replay(&self, logged: &LoggedEvent) {
-        let event: Event = match serde_json::from_str(&logged.body) {
+    async fn replay(&self, id: i64, body: &str) {
+        let event: Event = match serde_json::from_str(body) {
             Ok(e) => e,
             Err(e) => {
-                tracing::warn!(id = logged.id, error = %e, "unreadable event in the shared log");
+                tracing::warn!(id, error = %e, "unreadable event in the shared log");
                 return;
             }
         };

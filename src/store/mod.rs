@@ -490,10 +490,9 @@ pub trait LockStore: Send + Sync {
 pub struct LoggedEvent {
     /// Its place in the log (ids commit in order).
     pub id: i64,
-    /// The replica that published it.
-    pub origin: String,
-    /// The event as JSON.
-    pub body: String,
+    /// The event as JSON; `None` for one the reader published itself (only its place is
+    /// read, so the reader can move past it).
+    pub body: Option<String>,
 }
 
 /// What replicas on one database share beside the resources: a log of the events each one
@@ -506,8 +505,14 @@ pub trait SharedState: Send + Sync {
     /// The id of the newest event (0 when there is none).
     async fn last_event(&self) -> Result<i64, StoreError>;
 
-    /// Up to `limit` events after `after`, oldest first.
-    async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<LoggedEvent>, StoreError>;
+    /// Up to `limit` events after `after`, oldest first; those `mine` published come
+    /// without their body.
+    async fn events_after(
+        &self,
+        after: i64,
+        limit: i64,
+        mine: &str,
+    ) -> Result<Vec<LoggedEvent>, StoreError>;
 
     /// Deletes events older than `keep`; returns how many went.
     async fn prune_events(&self, keep: std::time::Duration) -> Result<u64, StoreError>;

@@ -45,18 +45,25 @@ impl SharedState for PgStore {
         Ok(row.try_get(0)?)
     }
 
-    async fn events_after(&self, after: i64, limit: i64) -> Result<Vec<LoggedEvent>, StoreError> {
-        let rows =
-            sqlx::query("SELECT id, origin, body FROM events WHERE id > $1 ORDER BY id LIMIT $2")
-                .bind(after)
-                .bind(limit)
-                .fetch_all(&self.pool)
-                .await?;
+    async fn events_after(
+        &self,
+        after: i64,
+        limit: i64,
+        mine: &str,
+    ) -> Result<Vec<LoggedEvent>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, CASE WHEN origin = $3 THEN NULL ELSE body END AS body \
+             FROM events WHERE id > $1 ORDER BY id LIMIT $2",
+        )
+        .bind(after)
+        .bind(limit)
+        .bind(mine)
+        .fetch_all(&self.pool)
+        .await?;
         rows.iter()
             .map(|r| {
                 Ok(LoggedEvent {
                     id: r.try_get("id")?,
-                    origin: r.try_get("origin")?,
                     body: r.try_get("body")?,
                 })
             })
