@@ -183,6 +183,17 @@ impl PowerStore for PgStore {
         lease: &Lease,
         now: i64,
     ) -> Result<Vec<(String, i64)>, StoreError> {
+        // A read without the write lock first: most ticks find nothing to claim.
+        let ended = sqlx::query(
+            "SELECT 1 FROM power_transitions \
+             WHERE status NOT IN ('completed', 'aborted') AND lease_until < $1 LIMIT 1",
+        )
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        if ended.is_none() {
+            return Ok(Vec::new());
+        }
         let mut tx = begin_write(&self.pool).await?;
         let rows = sqlx::query(
             "WITH ended AS (SELECT id, lease_until FROM power_transitions \

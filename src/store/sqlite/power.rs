@@ -186,6 +186,17 @@ impl PowerStore for SqliteStore {
         lease: &Lease,
         now: i64,
     ) -> Result<Vec<(String, i64)>, StoreError> {
+        // A read without the write lock first: most ticks find nothing to claim.
+        let ended = sqlx::query(
+            "SELECT 1 FROM power_transitions \
+             WHERE status NOT IN ('completed', 'aborted') AND lease_until < ? LIMIT 1",
+        )
+        .bind(now)
+        .fetch_optional(&self.pool)
+        .await?;
+        if ended.is_none() {
+            return Ok(Vec::new());
+        }
         let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
         let rows = sqlx::query(
             "SELECT id, lease_until FROM power_transitions \
