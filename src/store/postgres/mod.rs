@@ -20,12 +20,15 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{PgPool, Postgres, Transaction};
+use sqlx::{ConnectOptions, Connection, PgPool, Postgres, Transaction};
 
 use super::StoreError;
 
 /// Key of the advisory lock every write transaction holds ("chami" in ASCII).
 const WRITE_LOCK: i64 = 0x63_68_61_6d_69;
+
+/// How long the first connection may take before the database counts as unreachable.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// PostgreSQL-backed [`super::Store`].
 #[derive(Clone)]
@@ -37,6 +40,17 @@ impl PgStore {
     /// Connects to `url` (`postgres://user:pass@host/db`) and runs migrations.
     pub async fn open(url: &str) -> Result<PgStore, StoreError> {
         let options = PgConnectOptions::from_str(url)?;
+        // One direct connection first, so an unreachable or refusing server is reported at
+        // once with its own reason (the pool would retry it until its acquire timeout).
+        let first = tokio::time::timeout(CONNECT_TIMEOUT, options.connect())
+            .await
+            .map_err(|_| {
+                StoreError::Database(sqlx::Error::Io(std::io::Error::new(
+                    std::io::ErrorKind::TimedOut,
+                    format!("no answer within {} s", CONNECT_TIMEOUT.as_secs()),
+                )))
+            })??;
+        first.close().await?;
         let pool = PgPoolOptions::new()
             .max_connections(16)
             .acquire_timeout(Duration::from_secs(10))
