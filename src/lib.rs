@@ -9,6 +9,7 @@ pub mod cli;
 pub mod client;
 pub mod config;
 pub mod config_file;
+pub mod edit;
 pub mod fsutil;
 pub mod histogram;
 #[doc(hidden)]

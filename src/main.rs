@@ -77,15 +77,21 @@ enum Command {
     /// Power: status, on, off, restarts, wait, abort, list.
     #[command(subcommand)]
     Power(chami::cli::power::PowerCommand),
-    /// Boot parameters: get, set, script, history, restore.
+    /// Boot parameters: get, set, edit, script, history, restore.
     #[command(subcommand)]
     Boot(chami::cli::more::BootCommand),
-    /// Groups: list, show.
+    /// Groups: list, show, create, delete, add, remove.
     #[command(subcommand)]
     Groups(chami::cli::more::SetsCommand),
-    /// Partitions: list, show.
+    /// Partitions: list, show, create, delete, add, remove.
     #[command(subcommand)]
     Partitions(chami::cli::more::SetsCommand),
+    /// Redfish endpoints (BMCs): list, show, add, delete.
+    #[command(subcommand)]
+    Endpoints(chami::cli::inventory::EndpointsCommand),
+    /// Ethernet interfaces: list, show, add, delete.
+    #[command(subcommand)]
+    Interfaces(chami::cli::inventory::InterfacesCommand),
     /// Tenants: list, show.
     #[command(subcommand)]
     Tenants(chami::cli::more::TenantsCommand),
@@ -242,6 +248,12 @@ fn main() -> ExitCode {
         }
         Some(Command::Partitions(cmd)) => {
             return one_shot(&cli.log, chami::cli::more::sets(cmd, true))
+        }
+        Some(Command::Endpoints(cmd)) => {
+            return one_shot(&cli.log, chami::cli::inventory::endpoints(cmd))
+        }
+        Some(Command::Interfaces(cmd)) => {
+            return one_shot(&cli.log, chami::cli::inventory::interfaces(cmd))
         }
         Some(Command::Tenants(cmd)) => return one_shot(&cli.log, chami::cli::more::tenants(cmd)),
         Some(Command::Audit(args)) => return one_shot(&cli.log, chami::cli::more::audit(args)),

@@ -333,3 +333,311 @@ async fn boot_groups_tenants_and_audit_through_the_cli() {
     let out = blocking(move || c.run(&["boot", "set", "x1000c0s0b0n0"])).await;
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
+
+/// Components `x1000c0s{0..n}b0n0` on `t`.
+async fn components(t: &TestServer, n: usize) {
+    let comps: Vec<Value> = (0..n)
+        .map(|i| serde_json::json!({"ID": format!("x1000c0s{i}b0n0"), "State": "Ready"}))
+        .collect();
+    let (status, body) = t
+        .post(
+            "/hsm/v2/State/Components",
+            serde_json::json!({ "Components": comps }),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 204, "{body}");
+}
+
+#[tokio::test]
+async fn endpoints_interfaces_and_members_through_the_cli() {
+    let t = TestServer::start().await;
+    components(&t, 4).await;
+    let cli = std::sync::Arc::new(Cli::new(&t));
+    let mut pw = tempfile::NamedTempFile::new().unwrap();
+    writeln!(pw, "s3cret").unwrap();
+    let pw = pw.path().display().to_string();
+    let c = cli.clone();
+    let (outs, failures) = blocking(move || {
+        let ok = |args: &[&str]| {
+            let o = c.run(args);
+            assert!(o.status.success(), "{args:?}: {}", text(&o.stderr));
+            text(&o.stdout)
+        };
+        let fail = |args: &[&str]| {
+            let o = c.run(args);
+            (o.status.code(), text(&o.stderr))
+        };
+        let outs = vec![
+            // 0: a BMC registered; nothing listens on port 1, so no discovery gets far.
+            ok(&[
+                "endpoints",
+                "add",
+                "x1000c0s0b0",
+                "--fqdn",
+                "127.0.0.1:1",
+                "--user",
+                "root",
+                "--password-file",
+                &pw,
+                "--disabled",
+                "-o",
+                "json",
+            ]),
+            ok(&["endpoints", "list", "-o", "yaml"]),
+            ok(&[
+                "interfaces",
+                "add",
+                "A4:BF:01:38:EE:65",
+                "--component",
+                "x1000c0s0b0n0",
+                "--ip",
+                "10.0.0.5",
+                "--description",
+                "eth0",
+                "-o",
+                "json",
+            ]),
+            ok(&[
+                "interfaces",
+                "list",
+                "--component",
+                "x1000c0s0b0n0",
+                "-o",
+                "table",
+            ]),
+            ok(&[
+                "groups",
+                "create",
+                "compute",
+                "x1000c0s[0-1]b0n0",
+                "--tag",
+                "hpc",
+                "-o",
+                "json",
+            ]),
+            ok(&["groups", "remove", "compute", "x1000c0s0b0n0", "-o", "json"]),
+            ok(&["partitions", "create", "p1", "x1000c0s3b0n0", "-o", "json"]),
+            ok(&["groups", "delete", "compute"]),
+            ok(&["groups", "list", "-o", "name"]),
+        ];
+        let failures = vec![
+            // 0: one known, one unknown endpoint.
+            fail(&[
+                "endpoints",
+                "show",
+                "x1000c0s0b0",
+                "x1000c0s9b0",
+                "-o",
+                "json",
+            ]),
+            // 1: no password anywhere.
+            fail(&[
+                "endpoints",
+                "add",
+                "x1000c0s1b0",
+                "--fqdn",
+                "h",
+                "--user",
+                "root",
+            ]),
+            // 2: partitions have no exclusive group.
+            fail(&["partitions", "create", "p2", "--exclusive", "x"]),
+            // 3: an unknown group is one error, not one per member.
+            fail(&["groups", "add", "nosuch", "x1000c0s0b0n0"]),
+        ];
+        (outs, failures)
+    })
+    .await;
+    let ep: Vec<Value> = serde_json::from_str(&outs[0]).unwrap();
+    assert_eq!(ep[0]["ID"], "x1000c0s0b0");
+    assert_eq!(ep[0]["FQDN"], "127.0.0.1:1");
+    assert_eq!(ep[0]["Enabled"], false);
+    assert!(!outs[0].contains("s3cret"), "the password is never shown");
+    let listed: Vec<Value> = serde_yaml::from_str(&outs[1]).unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!(listed[0]["User"], "root");
+    let eth: Vec<Value> = serde_json::from_str(&outs[2]).unwrap();
+    assert_eq!(eth[0]["ID"], "a4bf0138ee65");
+    assert_eq!(eth[0]["IPAddresses"][0]["IPAddress"], "10.0.0.5");
+    let table: Vec<&str> = outs[3].lines().collect();
+    assert!(table[0].starts_with("ID "), "{}", outs[3]);
+    assert!(
+        table[1].contains("a4bf0138ee65") && table[1].contains("10.0.0.5"),
+        "{}",
+        outs[3]
+    );
+    let g: Vec<Value> = serde_json::from_str(&outs[4]).unwrap();
+    assert_eq!(
+        g[0]["members"]["ids"],
+        serde_json::json!(["x1000c0s0b0n0", "x1000c0s1b0n0"])
+    );
+    assert_eq!(g[0]["tags"], serde_json::json!(["hpc"]));
+    let g: Vec<Value> = serde_json::from_str(&outs[5]).unwrap();
+    assert_eq!(g[0]["members"]["ids"], serde_json::json!(["x1000c0s1b0n0"]));
+    let p: Vec<Value> = serde_json::from_str(&outs[6]).unwrap();
+    assert_eq!(p[0]["name"], "p1");
+    assert_eq!(p[0]["members"]["ids"], serde_json::json!(["x1000c0s3b0n0"]));
+    assert_eq!(outs[7].trim(), "compute");
+    assert!(!outs[8].lines().any(|l| l == "compute"), "{}", outs[8]);
+
+    let (code, err) = &failures[0];
+    assert_eq!(*code, Some(3), "{err}");
+    assert!(err.contains("x1000c0s9b0: not found"), "{err}");
+    assert!(!err.contains("x1000c0s0b0:"), "{err}");
+    let (code, err) = &failures[1];
+    assert_eq!(*code, Some(2), "{err}");
+    assert!(err.contains("--password-file"), "{err}");
+    assert_eq!(failures[2].0, Some(2), "{}", failures[2].1);
+    let (code, err) = &failures[3];
+    assert_eq!(*code, Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("nosuch"), "{err}");
+
+    // Adding members where some fail: the others are added, the failed ones named, exit 3.
+    let c = cli.clone();
+    let out = blocking(move || {
+        c.run(&["groups", "create", "gpu", "-o", "json"]);
+        c.run(&[
+            "groups",
+            "add",
+            "gpu",
+            "x1000c0s2b0n0,x1000c0s9b0n0",
+            "-o",
+            "json",
+        ])
+    })
+    .await;
+    assert_eq!(out.status.code(), Some(3), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("x1000c0s9b0n0"),
+        "{}",
+        text(&out.stderr)
+    );
+    let g: Vec<Value> = serde_json::from_str(&text(&out.stdout)).unwrap();
+    assert_eq!(g[0]["members"]["ids"], serde_json::json!(["x1000c0s2b0n0"]));
+
+    // A pipeline: every interface's ID into `interfaces delete -`, every endpoint's into
+    // `endpoints delete -`.
+    let c = cli.clone();
+    let (ids, deleted, eps, gone, left) = blocking(move || {
+        let ids = c.run(&["interfaces", "list", "-o", "name"]);
+        let deleted = c.run_with_stdin(&["interfaces", "delete", "-"], &ids.stdout);
+        let eps = c.run(&["endpoints", "list", "-o", "name"]);
+        let gone = c.run_with_stdin(&["endpoints", "delete", "-"], &eps.stdout);
+        let left = c.run(&["interfaces", "list", "-o", "json"]);
+        (ids, deleted, eps, gone, left)
+    })
+    .await;
+    assert_eq!(text(&ids.stdout).trim(), "a4bf0138ee65");
+    assert!(deleted.status.success(), "{}", text(&deleted.stderr));
+    assert_eq!(text(&deleted.stdout).trim(), "a4bf0138ee65");
+    assert_eq!(text(&eps.stdout).trim(), "x1000c0s0b0");
+    assert!(gone.status.success(), "{}", text(&gone.stderr));
+    let left: Vec<Value> = serde_json::from_str(&text(&left.stdout)).unwrap();
+    assert!(left.is_empty(), "{left:?}");
+}
+
+/// A shell script to stand in for the operator's editor.
+fn editor_script(dir: &std::path::Path, body: &str) -> String {
+    use std::os::unix::fs::PermissionsExt;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let path = dir.join(format!(
+        "editor-{}.sh",
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::write(&path, format!("#!/bin/sh\nset -e\n{body}\n")).unwrap();
+    std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o755)).unwrap();
+    path.display().to_string()
+}
+
+#[tokio::test]
+async fn boot_edit_goes_through_the_editor_and_never_overwrites_a_newer_version() {
+    let t = TestServer::start().await;
+    components(&t, 2).await;
+    let cli = std::sync::Arc::new(Cli::new(&t));
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path().to_path_buf();
+    let c = cli.clone();
+    let (first, unchanged, bad, raced, cancelled) = blocking(move || {
+        let edit = |editor: &str| {
+            c.cmd(&["boot", "edit", "X1000C0S0B0N0", "-o", "json"])
+                .env("EDITOR", editor)
+                .env_remove("VISUAL")
+                .output()
+                .unwrap()
+        };
+        c.run(&["boot", "set", "Default", "--kernel", "http://k/default"]);
+        // No entry of its own yet: the editor starts from Default's and creates one.
+        let first = edit(&editor_script(
+            &d,
+            r#"grep -q 'kernel: http://k/default' "$1"
+sed -i 's#^kernel: .*#kernel: http://k/mine#; s#^params: .*#params: console=ttyS0#' "$1""#,
+        ));
+        let unchanged = edit("true");
+        let bad = edit(&editor_script(
+            &d,
+            r#"sed -i 's#^params: .*#params: a \&\& reboot#' "$1""#,
+        ));
+        // Someone else writes while the editor is open.
+        let other = format!(
+            "{} boot set x1000c0s0b0n0 --kernel http://k/theirs --server {} --ca-cert {} --token-file {}",
+            env!("CARGO_BIN_EXE_chami"),
+            c.url,
+            c.ca,
+            c.token.path().display()
+        );
+        let raced = edit(&editor_script(
+            &d,
+            &format!("{other} > /dev/null\nsed -i 's#^kernel: .*#kernel: http://k/late#' \"$1\""),
+        ));
+        let cancelled = edit(&editor_script(&d, r#": > "$1""#));
+        (first, unchanged, bad, raced, cancelled)
+    })
+    .await;
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let rows: Vec<Value> = serde_json::from_str(&text(&first.stdout)).unwrap();
+    assert_eq!(rows[0]["hosts"], serde_json::json!(["x1000c0s0b0n0"]));
+    assert_eq!(rows[0]["kernel"], "http://k/mine");
+    assert_eq!(rows[0]["params"], "console=ttyS0");
+
+    assert!(unchanged.status.success(), "{}", text(&unchanged.stderr));
+    assert!(
+        text(&unchanged.stderr).contains("no change"),
+        "{}",
+        text(&unchanged.stderr)
+    );
+
+    // Invalid text: the line is named and the text kept.
+    assert_eq!(bad.status.code(), Some(1));
+    let err = text(&bad.stderr);
+    assert!(err.contains("line ") && err.contains("'&&'"), "{err}");
+    let kept = kept_file(&err);
+    assert!(std::fs::read_to_string(&kept)
+        .unwrap()
+        .contains("a && reboot"));
+    std::fs::remove_file(kept).unwrap();
+
+    // A newer version written meanwhile is not overwritten; the edit is kept.
+    assert_eq!(raced.status.code(), Some(1));
+    let err = text(&raced.stderr);
+    assert!(err.contains("changed by someone else"), "{err}");
+    let kept = kept_file(&err);
+    assert!(std::fs::read_to_string(&kept)
+        .unwrap()
+        .contains("http://k/late"));
+    std::fs::remove_file(kept).unwrap();
+    let (_, now) = t.get("/boot/v1/bootparameters?name=x1000c0s0b0n0").await;
+    assert_eq!(now[0]["kernel"], "http://k/theirs");
+
+    assert!(cancelled.status.success(), "{}", text(&cancelled.stderr));
+    assert!(text(&cancelled.stderr).contains("nothing was written"));
+    let (_, now) = t.get("/boot/v1/bootparameters?name=x1000c0s0b0n0").await;
+    assert_eq!(now[0]["kernel"], "http://k/theirs");
+}
+
+/// The file an error message says the text is kept in.
+fn kept_file(err: &str) -> std::path::PathBuf {
+    let at = err.find("kept in ").expect("names the kept file") + "kept in ".len();
+    std::path::PathBuf::from(err[at..].trim())
+}

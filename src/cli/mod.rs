@@ -4,6 +4,7 @@ pub mod connect;
 pub mod console;
 pub mod demo;
 pub mod discover;
+pub mod inventory;
 pub mod more;
 pub mod nodes;
 pub mod output;

@@ -1,13 +1,17 @@
-//! `chami audit`, `chami tenants list|show`, `chami groups|partitions list|show`,
-//! `chami boot get|set|script|history|restore`.
+//! `chami audit`, `chami tenants list|show`,
+//! `chami groups|partitions list|show|create|delete|add|remove`,
+//! `chami boot get|set|edit|script|history|restore`.
 
 use clap::{Args, Subcommand};
+use reqwest::Method;
 use serde_json::{json, Value};
 
 use super::connect::Connection;
 use super::nodes::Common;
 use super::output::{self, Failure};
-use crate::client::{enc, Client};
+use crate::client::{enc, Client, ClientError};
+use crate::model::boot::BootData;
+use crate::model::xname::Xname;
 
 /// Options of `chami audit`.
 #[derive(Debug, Args)]
@@ -65,6 +69,46 @@ pub enum SetsCommand {
     List(Common),
     /// One, with its members.
     Show(Named),
+    /// Make a new one, with members if given.
+    Create(SetCreate),
+    /// Delete one (its members stay in inventory).
+    Delete(Named),
+    /// Add members (xnames or hostlists; `-`: stdin).
+    Add(SetMembers),
+    /// Remove members (xnames or hostlists; `-`: stdin).
+    Remove(SetMembers),
+}
+
+/// Options of `chami groups|partitions create`.
+#[derive(Debug, Args)]
+pub struct SetCreate {
+    /// The label (group) or name (partition).
+    pub name: String,
+    /// Its first members: xnames or hostlists (`-`: stdin).
+    pub members: Vec<String>,
+    /// Free text.
+    #[arg(long)]
+    pub description: Option<String>,
+    /// A tag (repeatable).
+    #[arg(long)]
+    pub tag: Vec<String>,
+    /// Groups only: the exclusive group it belongs to (a node is in at most one of those).
+    #[arg(long)]
+    pub exclusive: Option<String>,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// A group or partition and the members to add or remove.
+#[derive(Debug, Args)]
+pub struct SetMembers {
+    /// The label (group) or name (partition).
+    pub name: String,
+    /// Xnames or hostlists; `-` reads them from stdin.
+    #[arg(required = true)]
+    pub members: Vec<String>,
+    #[command(flatten)]
+    pub common: Common,
 }
 
 /// `chami boot ...`
@@ -74,6 +118,9 @@ pub enum BootCommand {
     Get(Named),
     /// Set kernel, initrd and params for hosts (xnames, hostlists, Default, a role or group).
     Set(BootSet),
+    /// Edit an entry (an xname, Default, a role or a group) in $VISUAL or $EDITOR; written
+    /// only if nobody changed it meanwhile.
+    Edit(Named),
     /// The iPXE script a node gets.
     Script(Named),
     /// Changes to an entry (or all), newest first.
@@ -199,37 +246,104 @@ pub async fn tenants(cmd: TenantsCommand) -> Result<(), Failure> {
 
 /// Runs `chami groups ...` (`partitions` false) or `chami partitions ...`.
 pub async fn sets(cmd: SetsCommand, partitions: bool) -> Result<(), Failure> {
+    let common = match &cmd {
+        SetsCommand::List(c) => c,
+        SetsCommand::Show(n) | SetsCommand::Delete(n) => &n.common,
+        SetsCommand::Create(c) => &c.common,
+        SetsCommand::Add(m) | SetsCommand::Remove(m) => &m.common,
+    };
+    if partitions {
+        if let SetsCommand::Create(SetCreate {
+            exclusive: Some(_), ..
+        }) = &cmd
+        {
+            return Err(Failure::Usage(
+                "--exclusive is for groups; partitions are exclusive already".into(),
+            ));
+        }
+    }
+    let format = output::format_or_default(common.output);
+    Connection::with(&common.connect, "cli", async |client| {
+        sets_on(client, &cmd, partitions, format).await
+    })
+    .await
+}
+
+async fn sets_on(
+    client: &Client,
+    cmd: &SetsCommand,
+    partitions: bool,
+    format: output::Format,
+) -> Result<(), Failure> {
     let base = if partitions {
         "/hsm/v2/partitions"
     } else {
         "/hsm/v2/groups"
     };
     let key = if partitions { "name" } else { "label" };
-    let (common, name) = match &cmd {
-        SetsCommand::List(c) => (c, None),
-        SetsCommand::Show(n) => (&n.common, Some(n.name.clone())),
+    let cols = [
+        (if partitions { "PARTITION" } else { "GROUP" }, key),
+        ("DESCRIPTION", "description"),
+        ("EXCLUSIVE", "exclusiveGroup"),
+        ("TAGS", "tags"),
+        ("MEMBERS", "members.ids"),
+    ];
+    let one = async |name: &str| -> Result<(), Failure> {
+        let v: Value = client.get(&format!("{base}/{}", enc(name))).await?;
+        output::print(format, &[v], &cols, key)
     };
-    Connection::with(&common.connect, "cli", async |client| {
-        let rows: Vec<Value> = match &name {
-            None => client.get(base).await?,
-            Some(n) => vec![client.get(&format!("{base}/{}", enc(n))).await?],
-        };
-        let cols = [
-            (if partitions { "PARTITION" } else { "GROUP" }, key),
-            ("DESCRIPTION", "description"),
-            ("EXCLUSIVE", "exclusiveGroup"),
-            ("TAGS", "tags"),
-            ("MEMBERS", "members.ids"),
-        ];
-        output::print(output::format_or_default(common.output), &rows, &cols, key)
-    })
-    .await
+    match cmd {
+        SetsCommand::List(_) => {
+            let rows: Vec<Value> = client.get(base).await?;
+            output::print(format, &rows, &cols, key)
+        }
+        SetsCommand::Show(n) => one(&n.name).await,
+        SetsCommand::Create(c) => {
+            let ids = if c.members.is_empty() {
+                Vec::new()
+            } else {
+                output::targets(&c.members)?
+            };
+            let mut body = json!({ key: c.name, "tags": c.tag, "members": { "ids": ids } });
+            if let Some(d) = &c.description {
+                body["description"] = json!(d);
+            }
+            if let Some(e) = &c.exclusive {
+                body["exclusiveGroup"] = json!(e);
+            }
+            client.write(Method::POST, base, &body).await?;
+            one(&c.name).await
+        }
+        SetsCommand::Delete(n) => {
+            client.delete(&format!("{base}/{}", enc(&n.name))).await?;
+            println!("{}", n.name);
+            Ok(())
+        }
+        SetsCommand::Add(m) | SetsCommand::Remove(m) => {
+            let ids = output::targets(&m.members)?;
+            // Fail on an unknown group before naming every member as failed.
+            let _: Value = client.get(&format!("{base}/{}", enc(&m.name))).await?;
+            let add = matches!(cmd, SetsCommand::Add(_));
+            let mut failed = false;
+            for (id, r) in client.change_members(partitions, &m.name, add, &ids).await {
+                if let Err(e) = r {
+                    eprintln!("chami: {id}: {e}");
+                    failed = true;
+                }
+            }
+            one(&m.name).await?;
+            if failed {
+                return Err(Failure::Partial);
+            }
+            Ok(())
+        }
+    }
 }
 
 /// Runs `chami boot ...`.
 pub async fn boot(cmd: BootCommand) -> Result<(), Failure> {
     let common = match &cmd {
-        BootCommand::Get(n) | BootCommand::Script(n) => &n.common,
+        BootCommand::Get(n) | BootCommand::Script(n) | BootCommand::Edit(n) => &n.common,
         BootCommand::Set(s) => &s.common,
         BootCommand::History(h) => &h.common,
         BootCommand::Restore(r) => &r.common,
@@ -307,6 +421,7 @@ async fn boot_on(
                 .await?;
             output::print(format, &rows, PARAMS, "hosts")
         }
+        BootCommand::Edit(n) => edit(client, &n.name, format).await,
         BootCommand::History(h) => {
             let mut path = format!("/boot/v1/bootparameters/history?limit={}", h.limit);
             if let Some(n) = &h.name {
@@ -333,5 +448,89 @@ async fn boot_on(
                 .await?;
             output::print(format, &rows, PARAMS, "hosts")
         }
+    }
+}
+
+/// `chami boot edit`: the entry as YAML in the operator's editor, then a write with
+/// `If-Match`. Text that cannot be written (invalid, or the entry changed meanwhile) is kept
+/// in a file named in the error.
+async fn edit(client: &Client, name: &str, format: output::Format) -> Result<(), Failure> {
+    let name = match Xname::parse(name) {
+        Ok(x) => x.to_string(),
+        Err(_) => name.to_string(),
+    };
+    let names = [name.clone()];
+    let base = client.boot_base(&names).await?;
+    let before = crate::edit::to_text(&BootData::of(&base.params));
+    let from = if base.existing > 0 {
+        "its own entry".to_string()
+    } else {
+        format!("no entry of its own yet: {}", base.source)
+    };
+    let header = format!(
+        "# Boot parameters of {name} ({from}).\n\
+         # Save and quit to write them; an empty file writes nothing.\n"
+    );
+    let after = crate::edit::external(&format!("{header}{before}"))
+        .await
+        .map_err(Failure::Request)?;
+    if after
+        .lines()
+        .all(|l| l.trim().is_empty() || l.trim_start().starts_with('#'))
+    {
+        eprintln!("chami: the file was empty; nothing was written");
+        return Ok(());
+    }
+    let edited = match crate::edit::parse(&after, &base.params) {
+        Ok(p) => p,
+        Err(problem) => {
+            return Err(kept(
+                &after,
+                format!("{name}: {}", crate::edit::at_line(&problem)),
+            ))
+        }
+    };
+    if crate::edit::parse(&before, &base.params).is_ok_and(|b| b == edited) {
+        eprintln!("chami: {name}: no change; nothing was written");
+        return Ok(());
+    }
+    let written = client
+        .boot_write(&names, &edited, base.etag.as_deref(), base.existing == 0)
+        .await;
+    match written {
+        Ok(()) => {}
+        Err(ClientError::Api {
+            status: 409 | 412, ..
+        }) => {
+            return Err(kept(
+                &after,
+                format!(
+                    "{name} was changed by someone else since it was read; nothing was written"
+                ),
+            ))
+        }
+        Err(e) => return Err(kept(&after, format!("{name}: {e}"))),
+    }
+    let rows: Vec<Value> = client
+        .get(&format!("/boot/v1/bootparameters?name={}", enc(&name)))
+        .await?;
+    output::print(format, &rows, PARAMS, "hosts")
+}
+
+/// A failure naming `why` and a file that keeps the operator's `text`.
+fn kept(text: &str, why: String) -> Failure {
+    let saved = tempfile::Builder::new()
+        .prefix("chami-boot-")
+        .suffix(".yaml")
+        .tempfile()
+        .and_then(|f| {
+            std::fs::write(f.path(), text)?;
+            f.keep().map_err(|e| e.error)
+        });
+    match saved {
+        Ok((_, path)) => {
+            Failure::Request(format!("{why}; your text is kept in {}", path.display()))
+        }
+        Err(e) => Failure::Request(format!("{why}; your text could not be kept: {e}")),
     }
 }

@@ -119,20 +119,32 @@ pub fn expand_words(words: &[String]) -> Result<Vec<String>, Failure> {
     Ok(out)
 }
 
-/// The text of `v` at `path` (`a.b`), empty when missing.
+/// The text of `v` at `path` (`a.b`; a step into an array goes into each element), empty
+/// when missing.
 fn cell(v: &Value, path: &str) -> String {
-    let mut at = v;
+    let mut at = vec![v];
     for k in path.split('.') {
-        at = &at[k];
+        at = at
+            .into_iter()
+            .flat_map(|x| match x {
+                Value::Array(items) => items.iter().map(|i| &i[k]).collect(),
+                other => vec![&other[k]],
+            })
+            .collect();
     }
-    match at {
+    at.iter()
+        .filter(|x| !x.is_null())
+        .map(|x| text(x))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// A value as table text: strings bare, arrays joined with commas.
+fn text(v: &Value) -> String {
+    match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
-        Value::Array(a) => a
-            .iter()
-            .map(|x| x.as_str().map_or_else(|| x.to_string(), String::from))
-            .collect::<Vec<_>>()
-            .join(","),
+        Value::Array(a) => a.iter().map(text).collect::<Vec<_>>().join(","),
         other => other.to_string(),
     }
 }
@@ -228,14 +240,14 @@ mod tests {
     fn tables_align_and_read_nested_paths() {
         let rows = [
             json!({"ID": "x1", "State": "On", "m": {"g": ["a", "b"]}}),
-            json!({"ID": "x1000c0s0b0n0", "State": null}),
+            json!({"ID": "x1000c0s0b0n0", "State": null, "m": [{"g": "c"}, {"g": ["d"]}]}),
         ];
         assert_eq!(
             table(
                 &rows,
                 &[("ID", "ID"), ("STATE", "State"), ("GROUPS", "m.g")]
             ),
-            "ID             STATE  GROUPS\nx1             On     a,b\nx1000c0s0b0n0\n"
+            "ID             STATE  GROUPS\nx1             On     a,b\nx1000c0s0b0n0         c,d\n"
         );
     }
 }

@@ -171,47 +171,11 @@ async fn edit_externally(
         tokio::time::sleep(Duration::from_millis(10)).await;
     }
     ratatui::restore();
-    let result = run_editor(text).await;
+    let result = crate::edit::external(text).await;
     *terminal = ratatui::init();
     let _ = terminal.clear();
     pause.asked.store(false, Ordering::SeqCst);
     result
-}
-
-async fn run_editor(text: &str) -> Result<String, String> {
-    let file = tempfile::Builder::new()
-        .prefix("chami-boot-")
-        .suffix(".yaml")
-        .tempfile()
-        .map_err(|e| format!("cannot create a temporary file: {e}"))?;
-    std::fs::write(file.path(), text)
-        .map_err(|e| format!("cannot write {}: {e}", file.path().display()))?;
-    let editor = std::env::var("VISUAL")
-        .ok()
-        .or_else(|| std::env::var("EDITOR").ok())
-        .filter(|e| !e.trim().is_empty())
-        .unwrap_or_else(|| "vi".into());
-    // Through the shell, so an editor with arguments (`code --wait`) works.
-    let path = file.path().to_path_buf();
-    let shell = format!("{editor} \"$1\"");
-    let status = tokio::task::spawn_blocking(move || {
-        std::process::Command::new("sh")
-            .arg("-c")
-            .arg(shell)
-            .arg("sh")
-            .arg(path)
-            .status()
-    })
-    .await
-    .map_err(|e| format!("cannot run {editor}: {e}"))?
-    .map_err(|e| format!("cannot run {editor}: {e}"))?;
-    if !status.success() {
-        return Err(format!(
-            "{editor} exited with {status}; nothing was taken from it"
-        ));
-    }
-    std::fs::read_to_string(file.path())
-        .map_err(|e| format!("cannot read {}: {e}", file.path().display()))
 }
 
 /// Reads terminal events on a thread of its own until `stop`.

@@ -9,11 +9,12 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent};
 use serde::{Deserialize, Serialize};
 use tui_textarea::TextArea;
 
-use super::boot::{at_line, text_area, typing_key, Typed};
+use super::boot::{text_area, typing_key, Typed};
 use super::state::{App, Input, ListKind, Live, View};
 use super::update::Command;
 use crate::client::tenants::PerTenant;
 use crate::client::ClientError;
+use crate::edit::at_line;
 use crate::model::hostlist;
 use crate::model::tenant::{plan_join, Admins, JoinPlan, Tenant, TenantResource, TenantSpec};
 

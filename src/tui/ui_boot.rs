@@ -7,8 +7,9 @@ use ratatui::text::Line;
 use ratatui::widgets::{Block, Borders, Paragraph};
 use ratatui::Frame;
 
-use super::boot::{at_line, diff, to_text, Editor, Stage};
+use super::boot::{diff, Editor, Stage};
 use super::theme::Theme;
+use crate::edit::{at_line, to_text};
 use crate::model::boot::BootData;
 
 /// The keys of the editor's stage, for the hint bar.
