@@ -92,7 +92,7 @@ enum Command {
     /// Ethernet interfaces: list, show, add, delete.
     #[command(subcommand)]
     Interfaces(chami::cli::inventory::InterfacesCommand),
-    /// Tenants: list, show.
+    /// Tenants: list, show, create, delete, add, release.
     #[command(subcommand)]
     Tenants(chami::cli::more::TenantsCommand),
     /// The audit log, newest last.

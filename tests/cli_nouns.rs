@@ -337,7 +337,7 @@ async fn boot_groups_tenants_and_audit_through_the_cli() {
 /// Components `x1000c0s{0..n}b0n0` on `t`.
 async fn components(t: &TestServer, n: usize) {
     let comps: Vec<Value> = (0..n)
-        .map(|i| serde_json::json!({"ID": format!("x1000c0s{i}b0n0"), "State": "Ready"}))
+        .map(|i| serde_json::json!({"ID": format!("x1000c0s{i}b0n0"), "State": "Ready", "Role": "Compute"}))
         .collect();
     let (status, body) = t
         .post(
@@ -640,4 +640,126 @@ sed -i 's#^kernel: .*#kernel: http://k/mine#; s#^params: .*#params: console=ttyS
 fn kept_file(err: &str) -> std::path::PathBuf {
     let at = err.find("kept in ").expect("names the kept file") + "kept in ".len();
     std::path::PathBuf::from(err[at..].trim())
+}
+
+#[tokio::test]
+async fn tenants_through_the_cli() {
+    let t = TestServer::start().await;
+    components(&t, 4).await;
+    let (status, body) = t
+        .post(
+            "/hsm/v2/State/Components",
+            serde_json::json!({"Components": [
+                {"ID": "x1000c0s4b0n0", "State": "Ready", "Role": "Management"}]}),
+        )
+        .await;
+    assert_eq!(status.as_u16(), 204, "{body}");
+    let cli = std::sync::Arc::new(Cli::new(&t));
+    let c = cli.clone();
+    let outs = blocking(move || {
+        let run = |args: &[&str]| {
+            let o = c.run(args);
+            (o.status.code(), text(&o.stdout), text(&o.stderr))
+        };
+        vec![
+            // 0
+            run(&[
+                "tenants",
+                "create",
+                "blue",
+                "x1000c0s[0-1]b0n0",
+                "--exclusive",
+                "--admin",
+                "alice",
+                "-o",
+                "json",
+            ]),
+            // 1: an unknown node and one whose Role no tenant takes: nothing created.
+            run(&[
+                "tenants",
+                "create",
+                "red",
+                "x1000c0s2b0n0",
+                "x1000c0s9b0n0",
+                "x1000c0s4b0n0",
+            ]),
+            // 2
+            run(&[
+                "tenants",
+                "create",
+                "red",
+                "x1000c0s2b0n0",
+                "--exclusive",
+                "-o",
+                "json",
+            ]),
+            // 3: s0 is held by blue's exclusive resource; s3 joins.
+            run(&[
+                "tenants",
+                "add",
+                "red",
+                "x1000c0s3b0n0,x1000c0s0b0n0",
+                "-o",
+                "json",
+            ]),
+            // 4
+            run(&["tenants", "add", "nosuch", "x1000c0s3b0n0"]),
+            // 5
+            run(&["tenants", "release", "x1000c0s3b0n0"]),
+            // 6: red would be left with nothing.
+            run(&["tenants", "release", "x1000c0s2b0n0"]),
+            // 7
+            run(&["tenants", "delete", "red"]),
+            // 8
+            run(&["tenants", "list", "-o", "name"]),
+        ]
+    })
+    .await;
+    let (code, out, err) = &outs[0];
+    assert_eq!(*code, Some(0), "{err}");
+    let blue: Vec<Value> = serde_json::from_str(out).unwrap();
+    let res = &blue[0]["spec"]["tenantresources"][0];
+    assert_eq!(res["type"], "compute");
+    assert_eq!(
+        res["xnames"],
+        serde_json::json!(["x1000c0s0b0n0", "x1000c0s1b0n0"])
+    );
+    assert_eq!(res["enforceexclusivehsmgroups"], true);
+    assert_eq!(
+        blue[0]["spec"]["admins"]["subjects"],
+        serde_json::json!(["alice"])
+    );
+
+    let (code, _, err) = &outs[1];
+    assert_eq!(*code, Some(1), "{err}");
+    assert!(err.contains("no such component: x1000c0s9b0n0"), "{err}");
+    assert!(err.contains("x1000c0s4b0n0 (Role \"Management\")"), "{err}");
+
+    let (code, _, err) = &outs[2];
+    assert_eq!(*code, Some(0), "{err}");
+    let (code, out, err) = &outs[3];
+    assert_eq!(*code, Some(3), "{err}");
+    assert!(
+        err.contains("x1000c0s0b0n0") && err.contains("blue"),
+        "{err}"
+    );
+    let red: Vec<Value> = serde_json::from_str(out).unwrap();
+    assert_eq!(
+        red[0]["spec"]["tenantresources"][0]["xnames"],
+        serde_json::json!(["x1000c0s2b0n0", "x1000c0s3b0n0"])
+    );
+    let (code, _, err) = &outs[4];
+    assert_eq!(*code, Some(1), "{err}");
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("nosuch"), "{err}");
+    let (code, out, err) = &outs[5];
+    assert_eq!(*code, Some(0), "{err}");
+    assert_eq!(out.trim(), "red");
+    let (code, _, err) = &outs[6];
+    assert_eq!(*code, Some(3), "{err}");
+    assert!(err.contains("delete the tenant instead"), "{err}");
+    let (code, out, err) = &outs[7];
+    assert_eq!(*code, Some(0), "{err}");
+    assert!(out.contains("tenant red deleted"), "{out}");
+    assert_eq!(outs[8].1.trim(), "blue");
 }
