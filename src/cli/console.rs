@@ -16,7 +16,9 @@ use crate::tui::{self, keymap::Keymap, theme::Theme};
 /// How the console looks (shared by `chami` and `chami demo`).
 #[derive(Debug, Clone, Args)]
 pub struct LookArgs {
-    /// Colour theme: default, light, high-contrast, monochrome (NO_COLOR forces monochrome).
+    /// Colour theme: default, light, high-contrast, monochrome, NAME for
+    /// $XDG_CONFIG_HOME/chami/themes/NAME.toml, or a theme file's path (NO_COLOR forces
+    /// monochrome).
     #[arg(long, env = "CHAMI_THEME", default_value = "default")]
     pub theme: String,
     /// Hide every action that changes anything, and show [RO].
@@ -36,16 +38,24 @@ pub struct ConsoleArgs {
     pub look: LookArgs,
 }
 
-/// Theme and keymap from the flags and `$XDG_CONFIG_HOME/chami/keys.toml`. A bad theme name
-/// is an error; a bad keymap file is reported in the console and the defaults are used.
+/// Theme and keymap from the flags and `$XDG_CONFIG_HOME/chami/{themes/*.toml,keys.toml}`.
+/// A theme name found nowhere is an error; a bad theme or keymap file is reported in the
+/// console and the defaults are used.
 pub fn options(look: &LookArgs) -> anyhow::Result<tui::Options> {
     let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let mut banner = None;
     let theme = if no_color {
         Theme::monochrome()
     } else {
-        Theme::named(&look.theme).map_err(|e| anyhow::anyhow!("--theme: {e}"))?
+        let user_dir = dirs::config_dir().map(|d| d.join("chami").join("themes"));
+        let (theme, warning) = Theme::resolve(&look.theme, user_dir.as_deref())
+            .map_err(|e| anyhow::anyhow!("--theme: {e}"))?;
+        if let Some(w) = warning {
+            tracing::warn!("{w}");
+            banner = Some(w);
+        }
+        theme
     };
-    let mut banner = None;
     let mut keymap = Keymap::default();
     if let Some(path) = dirs::config_dir().map(|d| d.join("chami").join("keys.toml")) {
         if path.exists() {
@@ -57,7 +67,10 @@ pub fn options(look: &LookArgs) -> anyhow::Result<tui::Options> {
                 Err(e) => {
                     let text = format!("{}: {e}; using the default keys", path.display());
                     tracing::warn!("{text}");
-                    banner = Some(text);
+                    banner = Some(match banner.take() {
+                        Some(theme) => format!("{theme}; {text}"),
+                        None => text,
+                    });
                 }
             }
         }

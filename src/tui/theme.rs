@@ -2,6 +2,8 @@
 //! cursor is always reversed and marks always carry a `*`, so `NO_COLOR` and monochrome lose
 //! nothing.
 
+use std::path::Path;
+
 use ratatui::style::{Color, Modifier, Style};
 
 /// The built-in themes, by name.
@@ -14,6 +16,23 @@ pub const BUILT_IN: &[(&str, &str)] = &[
     ),
     ("monochrome", include_str!("../../themes/monochrome.toml")),
 ];
+
+/// Names of the theme files (`*.toml`) in `dir`, sorted.
+fn user_themes(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|e| {
+            e.file_name()
+                .to_str()
+                .and_then(|n| n.strip_suffix(".toml"))
+                .map(str::to_string)
+        })
+        .collect();
+    names.sort();
+    names
+}
 
 /// Resolved styles for drawing.
 #[derive(Debug, Clone, PartialEq)]
@@ -85,6 +104,45 @@ impl Theme {
                 format!("unknown theme '{name}' (built in: {})", names.join(", "))
             })?;
         Theme::parse(text)
+    }
+
+    /// The theme `--theme` names: a file when it is a path (`./mine.toml`), else
+    /// `NAME.toml` in `user_dir` (`$XDG_CONFIG_HOME/chami/themes`) when there is one, else a
+    /// built-in. A user's file that cannot be read or parsed gives the default theme and the
+    /// reason (with its line) to show; a name found nowhere is an error listing the names.
+    pub fn resolve(name: &str, user_dir: Option<&Path>) -> Result<(Theme, Option<String>), String> {
+        let as_path = Path::new(name);
+        let file = if name.contains('/') || name.ends_with(".toml") {
+            Some(as_path.to_path_buf())
+        } else {
+            user_dir
+                .map(|d| d.join(format!("{name}.toml")))
+                .filter(|p| p.exists())
+        };
+        let Some(file) = file else {
+            return Theme::named(name).map(|t| (t, None)).map_err(|e| {
+                match user_dir.map(user_themes) {
+                    Some(mine) if !mine.is_empty() => {
+                        format!(
+                            "{e}; yours in {}: {}",
+                            user_dir.unwrap_or(as_path).display(),
+                            mine.join(", ")
+                        )
+                    }
+                    _ => e,
+                }
+            });
+        };
+        let read = std::fs::read_to_string(&file)
+            .map_err(|e| e.to_string())
+            .and_then(|text| Theme::parse(&text));
+        match read {
+            Ok(t) => Ok((t, None)),
+            Err(e) => {
+                let why = format!("{}: {e}; using the default theme", file.display());
+                Ok((Theme::named("default")?, Some(why)))
+            }
+        }
     }
 
     /// The monochrome theme (`NO_COLOR`).
@@ -166,5 +224,49 @@ mod tests {
         // Monochrome still shows the cursor by reversing it.
         let m = Theme::monochrome();
         assert!(m.cursor().add_modifier.contains(Modifier::REVERSED));
+    }
+
+    #[test]
+    fn user_themes_are_files_by_name_or_path_and_a_bad_one_falls_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let mine = include_str!("../../themes/default.toml")
+            .replace("name = \"default\"", "name = \"ocean\"")
+            .replace("\"cyan\"", "\"#0080ff\"");
+        std::fs::write(dir.path().join("ocean.toml"), &mine).unwrap();
+        std::fs::write(
+            dir.path().join("broken.toml"),
+            "name = \"b\"\n[colors]\naccent = 3\n",
+        )
+        .unwrap();
+
+        let (t, warn) = Theme::resolve("ocean", Some(dir.path())).unwrap();
+        assert_eq!(
+            (t.name.as_str(), t.accent, warn),
+            ("ocean", Color::Rgb(0, 0x80, 0xff), None)
+        );
+        let path = dir.path().join("ocean.toml").display().to_string();
+        assert_eq!(Theme::resolve(&path, None).unwrap().0.name, "ocean");
+        // Built-ins still resolve with a user dir present.
+        assert_eq!(
+            Theme::resolve("light", Some(dir.path())).unwrap().0.name,
+            "light"
+        );
+
+        let (t, warn) = Theme::resolve("broken", Some(dir.path())).unwrap();
+        assert_eq!(t.name, "default");
+        let warn = warn.unwrap();
+        assert!(
+            warn.contains("broken.toml: line 3") && warn.contains("default theme"),
+            "{warn}"
+        );
+        let (t, warn) = Theme::resolve("./nowhere.toml", None).unwrap();
+        assert_eq!(t.name, "default");
+        assert!(warn.unwrap().contains("nowhere.toml"));
+
+        let e = Theme::resolve("neon", Some(dir.path())).unwrap_err();
+        assert!(
+            e.contains("built in: default") && e.contains("broken, ocean"),
+            "{e}"
+        );
     }
 }
