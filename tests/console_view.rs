@@ -178,6 +178,17 @@ fn node_detail_and_help() {
             })),
         },
     );
+    update(
+        &mut a,
+        Msg::Power {
+            xname: "x1000c0s0b0n1".into(),
+            result: Ok(serde_json::json!({
+                "xname": "x1000c0s0b0n1", "powerState": "on", "managementState": "available",
+                "error": "", "supportedPowerTransitions": ["On", "Soft-Off", "Hard-Restart"],
+                "lastUpdated": "2026-12-01T12:00:00Z"
+            })),
+        },
+    );
     insta::assert_snapshot!("detail_80x24", render(&mut a, 80, 24, &theme()).backend());
     insta::assert_snapshot!(
         "detail_boot_100x50",

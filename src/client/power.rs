@@ -2,7 +2,7 @@
 
 use serde_json::{json, Value};
 
-use super::{Client, ClientError};
+use super::{enc, Client, ClientError};
 use crate::model::power::Transition;
 
 /// What a dry run says one node would do.
@@ -83,6 +83,21 @@ impl Client {
     pub async fn transition(&self, id: &str) -> Result<Transition, ClientError> {
         self.get(&format!("/power-control/v1/transitions/{id}"))
             .await
+    }
+
+    /// A node's power state as its BMC reports it: PCS's power-status entry for it.
+    pub async fn power_of(&self, xname: &str) -> Result<Value, ClientError> {
+        let v: Value = self
+            .get(&format!(
+                "/power-control/v1/power-status?xname={}",
+                enc(xname)
+            ))
+            .await?;
+        v["status"]
+            .as_array()
+            .and_then(|s| s.first())
+            .cloned()
+            .ok_or_else(|| ClientError::Decode(format!("no power status for {xname}")))
     }
 
     /// Every transition, without tasks.

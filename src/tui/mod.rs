@@ -261,6 +261,10 @@ fn run_command(cmd: Command, client: &Client, tx: &mpsc::UnboundedSender<Msg>) {
             let result = c.node_detail(&xname).await.map(Box::new);
             Msg::Detail { xname, result }
         }),
+        Command::FetchPower(xname) => spawn_call(client, tx, |c| async move {
+            let result = c.power_of(&xname).await;
+            Msg::Power { xname, result }
+        }),
         Command::FetchList(kind) => spawn_call(client, tx, move |c| async move {
             let result = match kind {
                 ListKind::Groups => c.groups().await.map(|g| ListData::groups(&g)),

@@ -535,6 +535,18 @@ pub enum DetailData {
     Failed(String),
 }
 
+/// A node's power state as its BMC reported it (PCS's power-status entry), or why not.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PowerRead {
+    /// The BMC is being asked.
+    Reading,
+    /// PCS's answer for the node: powerState, managementState, error,
+    /// supportedPowerTransitions, lastUpdated.
+    Read(serde_json::Value),
+    /// The request failed.
+    Failed(String),
+}
+
 /// How often the inventory is polled when the event stream is down.
 pub const POLL: Duration = Duration::from_secs(5);
 
@@ -595,6 +607,8 @@ pub struct App {
     pub message: Option<(String, bool)>,
     /// Loaded node details by xname.
     pub details: HashMap<String, DetailData>,
+    /// Power states read for node details, by xname.
+    pub power_reads: HashMap<String, PowerRead>,
     /// Loaded lists by kind, or why the last load failed (absent while loading).
     pub lists: HashMap<ListKind, Result<ListData, String>>,
     /// Local time of the last successful fetch.
@@ -668,6 +682,7 @@ impl App {
             help: false,
             message: None,
             details: HashMap::new(),
+            power_reads: HashMap::new(),
             lists: HashMap::new(),
             last_fresh: None,
             last_fetch: None,

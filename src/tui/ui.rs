@@ -9,7 +9,9 @@ use serde_json::Value;
 
 use super::filter::field_names;
 use super::keymap::Action;
-use super::state::{App, Column, Conn, DetailData, Input, ListKind, Live, Row, View, POLL};
+use super::state::{
+    App, Column, Conn, DetailData, Input, ListKind, Live, PowerRead, Row, View, POLL,
+};
 use super::theme::Theme;
 use super::update::COMMANDS;
 
@@ -357,6 +359,46 @@ fn draw_list(
     page
 }
 
+/// The detail's power section: the state the BMC reported, or why there is none yet.
+fn power_lines(lines: &mut Vec<Line<'static>>, theme: &Theme, read: Option<&PowerRead>) {
+    match read {
+        None | Some(PowerRead::Reading) => {
+            lines.push(Line::styled("  asking the BMC…", theme.dim()));
+        }
+        Some(PowerRead::Failed(e)) => {
+            lines.push(Line::styled(format!("  cannot read: {e}"), theme.error()));
+        }
+        Some(PowerRead::Read(v)) => {
+            let state = json_str(v, &["powerState"]);
+            let shown = match state.as_str() {
+                "on" => "On",
+                "off" => "Off",
+                _ => "unknown",
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<18}", "State"), theme.dim()),
+                Span::styled(shown.to_string(), theme.state(shown)),
+            ]));
+            kv(
+                lines,
+                theme,
+                "Management",
+                json_str(v, &["managementState"]),
+            );
+            let error = json_str(v, &["error"]);
+            if !error.is_empty() {
+                lines.push(Line::styled(format!("  {error}"), theme.error()));
+            }
+            let can: Vec<&str> = v["supportedPowerTransitions"]
+                .as_array()
+                .map(|a| a.iter().filter_map(Value::as_str).collect())
+                .unwrap_or_default();
+            kv(lines, theme, "Transitions", can.join(" "));
+            kv(lines, theme, "Read at", json_str(v, &["lastUpdated"]));
+        }
+    }
+}
+
 /// Draws the node detail; returns how far it can scroll.
 fn draw_detail(
     frame: &mut Frame,
@@ -513,10 +555,7 @@ fn draw_detail(
                 }
             }
             section(&mut lines, theme, "Power");
-            lines.push(Line::styled(
-                "  live power state and transitions come with the power issue (4)",
-                theme.dim(),
-            ));
+            power_lines(&mut lines, theme, app.power_reads.get(xname));
         }
     }
     let block = Block::default()

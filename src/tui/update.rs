@@ -10,8 +10,8 @@ use super::filter::Filter;
 use super::keymap::Action;
 use super::power::{self, TransitionData};
 use super::state::{
-    App, Column, Conn, DetailData, Input, ListData, ListKind, Live, View, LIVE_REFRESH, POLL,
-    RESUBSCRIBE,
+    App, Column, Conn, DetailData, Input, ListData, ListKind, Live, PowerRead, View, LIVE_REFRESH,
+    POLL, RESUBSCRIBE,
 };
 use super::tenant;
 use crate::client::boot::BootBase;
@@ -62,6 +62,11 @@ pub enum Msg {
     Detail {
         xname: String,
         result: Result<Box<NodeDetail>, ClientError>,
+    },
+    /// A node's power state as its BMC reported it.
+    Power {
+        xname: String,
+        result: Result<serde_json::Value, ClientError>,
     },
     /// Components named by events, fetched again.
     Components(Result<Vec<Component>, ClientError>),
@@ -123,6 +128,8 @@ pub enum Command {
     FetchInventory,
     /// Fetch everything about one node.
     FetchDetail(String),
+    /// Read a node's power state from its BMC (through PCS).
+    FetchPower(String),
     /// Fetch a list.
     FetchList(ListKind),
     /// Fetch the audit view with this query (`outcome=denied&subject=bob`).
@@ -275,6 +282,15 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
                 Err(e) => DetailData::Failed(e.to_string()),
             };
             app.details.insert(xname, data);
+            app.dirty = true;
+            Vec::new()
+        }
+        Msg::Power { xname, result } => {
+            let read = match result {
+                Ok(v) => PowerRead::Read(v),
+                Err(e) => PowerRead::Failed(e.to_string()),
+            };
+            app.power_reads.insert(xname, read);
             app.dirty = true;
             Vec::new()
         }
@@ -837,6 +853,12 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
             if let View::List { kind, .. } = app.view() {
                 return vec![fetch_list(app, *kind)];
             }
+            if let View::Detail { xname, .. } = app.view() {
+                // The loaded detail stays on screen until the new one arrives.
+                let x = xname.clone();
+                app.power_reads.insert(x.clone(), PowerRead::Reading);
+                return vec![Command::FetchDetail(x.clone()), Command::FetchPower(x)];
+            }
             if !app.fetching {
                 app.fetching = true;
                 return vec![Command::FetchInventory];
@@ -972,7 +994,8 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
                     scroll: 0,
                 });
                 app.details.insert(x.clone(), DetailData::Loading);
-                return vec![Command::FetchDetail(x)];
+                app.power_reads.insert(x.clone(), PowerRead::Reading);
+                return vec![Command::FetchDetail(x.clone()), Command::FetchPower(x)];
             }
         }
         Action::Mark => {
@@ -1266,7 +1289,32 @@ mod tests {
     fn navigation_detail_help_and_commands() {
         let mut app = app_with(4);
         let cmds = press(&mut app, KeyCode::Enter);
-        assert_eq!(cmds, [Command::FetchDetail("x1000c0s0b0n0".into())]);
+        assert_eq!(
+            cmds,
+            [
+                Command::FetchDetail("x1000c0s0b0n0".into()),
+                Command::FetchPower("x1000c0s0b0n0".into())
+            ]
+        );
+        assert_eq!(app.power_reads["x1000c0s0b0n0"], PowerRead::Reading);
+        let read = serde_json::json!({"xname": "x1000c0s0b0n0", "powerState": "on"});
+        update(
+            &mut app,
+            Msg::Power {
+                xname: "x1000c0s0b0n0".into(),
+                result: Ok(read.clone()),
+            },
+        );
+        assert_eq!(app.power_reads["x1000c0s0b0n0"], PowerRead::Read(read));
+        // Refreshing the detail reads both again.
+        assert_eq!(
+            ctrl(&mut app, 'r'),
+            [
+                Command::FetchDetail("x1000c0s0b0n0".into()),
+                Command::FetchPower("x1000c0s0b0n0".into())
+            ]
+        );
+        assert_eq!(app.power_reads["x1000c0s0b0n0"], PowerRead::Reading);
         assert!(matches!(app.view(), View::Detail { .. }));
         assert_eq!(
             press(&mut app, KeyCode::Char('y')),
