@@ -725,6 +725,13 @@ async fn history_records_who_and_undo_restores() {
         .await;
     assert_eq!(hist[0]["version"], 5);
     assert_eq!(hist[1]["op"], "delete");
+    // A page holds at most 10,000 versions.
+    assert_problem(
+        &t.get(&format!("{BP}/history?name=x3000c0s1b0n0&limit=10001"))
+            .await,
+        StatusCode::BAD_REQUEST,
+        "from 1 to 10000",
+    );
 
     assert_problem(
         &t.post(

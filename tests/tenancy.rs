@@ -556,6 +556,9 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
     let after = first[1]["id"].as_i64().unwrap();
     let (_, next) = t.get(&format!("/audit?limit=1&after={after}")).await;
     assert_eq!(next[0]["id"].as_i64().unwrap(), after + 1);
+    // A page holds at most 10,000: asking for more says so and how to page.
+    let got = t.get("/audit?limit=10001").await;
+    assert_problem(&got, StatusCode::BAD_REQUEST, "after=<the last id>");
     let got = t.get("/audit?outcome=maybe").await;
     assert_problem(&got, StatusCode::BAD_REQUEST, "outcome 'maybe'");
     let got = t.get("/audit?since=yesterday").await;

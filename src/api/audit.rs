@@ -38,7 +38,7 @@ fn number<T: std::str::FromStr>(raw: &str, what: &str) -> Result<T, ApiError> {
         ("since" = Option<String>, Query, description = "RFC 3339, inclusive"),
         ("until" = Option<String>, Query, description = "RFC 3339, exclusive"),
         ("after" = Option<i64>, Query, description = "Only entries with a larger id (paging)"),
-        ("limit" = Option<u32>, Query, description = "At most this many (default and cap 10000)"),
+        ("limit" = Option<u32>, Query, description = "At most this many (default 10000, at most 10000)"),
         ("order" = Option<String>, Query, description = "asc (default: oldest first) or desc")),
     responses((status = 200, body = Vec<AuditEntry>), (status = 400, body = Problem)))]
 async fn list(

@@ -39,9 +39,17 @@ impl Audit {
         Ok(entry)
     }
 
-    /// Entries matching `filter`, oldest first; a zero limit means the largest page.
+    /// Entries matching `filter`, oldest first; a zero limit means the largest page, a
+    /// larger one is refused.
     pub async fn list(&self, mut filter: AuditFilter) -> Result<Vec<AuditEntry>, ServiceError> {
-        if filter.limit == 0 || filter.limit > MAX_PAGE {
+        if filter.limit > MAX_PAGE {
+            return Err(ServiceError::BadRequest(format!(
+                "limit {} is more than a page holds ({MAX_PAGE}): read the next page with \
+                 after=<the last id>",
+                filter.limit
+            )));
+        }
+        if filter.limit == 0 {
             filter.limit = MAX_PAGE;
         }
         if let Some(x) = &filter.xname {
