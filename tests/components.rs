@@ -954,3 +954,52 @@ async fn concurrent_writes_all_land() {
         "cache matches the database"
     );
 }
+
+#[tokio::test]
+async fn lists_are_gzipped_for_clients_that_ask() {
+    let t = TestServer::start().await;
+    let comps: Vec<Value> = (0..2000)
+        .map(|i| json!({"ID": format!("x{}c0s{}b0n0", 1000 + i / 64, i % 64), "State": "Ready"}))
+        .collect();
+    let (status, body) = t
+        .post("/hsm/v2/State/Components", json!({ "Components": comps }))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let ca = std::fs::read(t.server.ca.as_ref().expect("generated CA")).unwrap();
+    // A client that leaves the body as sent.
+    let raw = reqwest::Client::builder()
+        .use_rustls_tls()
+        .no_gzip()
+        .add_root_certificate(reqwest::Certificate::from_pem(&ca).unwrap())
+        .build()
+        .unwrap();
+    let get = |gzip: bool| {
+        let mut req = raw
+            .get(t.url("/hsm/v2/State/Components"))
+            .bearer_auth(&t.admin);
+        if gzip {
+            req = req.header("accept-encoding", "gzip");
+        }
+        async move {
+            let resp = req.send().await.unwrap();
+            let encoding = resp
+                .headers()
+                .get("content-encoding")
+                .map(|v| v.to_str().unwrap().to_string());
+            (encoding, resp.bytes().await.unwrap())
+        }
+    };
+    let (encoding, zipped) = get(true).await;
+    assert_eq!(encoding.as_deref(), Some("gzip"));
+    assert_eq!(&zipped[..2], [0x1f, 0x8b], "gzip's magic number");
+    let (encoding, plain) = get(false).await;
+    assert_eq!(encoding, None);
+    let v: Value = serde_json::from_slice(&plain).unwrap();
+    assert_eq!(v["Components"].as_array().unwrap().len(), 2000);
+    assert!(
+        zipped.len() * 5 < plain.len(),
+        "{} bytes gzipped, {} plain",
+        zipped.len(),
+        plain.len()
+    );
+}

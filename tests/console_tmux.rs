@@ -132,6 +132,18 @@ fn demo_filter_mark_detail_help_quit() {
         detail.contains("Serial"),
         "hardware from the demo's Redfish data:\n{detail}"
     );
+    // At its end, the power state its simulated BMC reports (the filter showed Off nodes).
+    s.keys(&["End"]);
+    let power = s.wait_for("the detail's power section", 20, |t| {
+        t.contains("Management") && t.contains("available")
+    });
+    let after: Vec<&str> = power.lines().skip_while(|l| l.trim() != "Power").collect();
+    assert!(
+        after
+            .get(1)
+            .is_some_and(|l| l.contains("State") && l.contains("Off")),
+        "{power}"
+    );
 
     s.keys(&["Escape", "?"]);
     s.wait_for("the help overlay", 10, |t| {
