@@ -1,7 +1,7 @@
 //! A write-through cache of components in front of any [`Store`]: reads are served from
 //! memory in natural xname order, writes go to the database first and then to the cache.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
 
 use async_trait::async_trait;
@@ -268,8 +268,51 @@ impl GroupStore for CachedStore {
     async fn remove_partition_member(&self, name: &str, id: &Xname) -> Result<(), StoreError> {
         self.inner.remove_partition_member(name, id).await
     }
+    /// From the cached components and the member rows alone: reading every component's
+    /// row back (a join per component) costs far more at 100,000 components.
     async fn memberships(&self, filter: &ComponentFilter) -> Result<Vec<Membership>, StoreError> {
-        self.inner.memberships(filter).await
+        if !filter.groups.is_empty() || !filter.partitions.is_empty() {
+            return self.inner.memberships(filter).await;
+        }
+        let (groups, partitions) = self.inner.set_members().await?;
+        let mut labels: HashMap<Xname, Vec<String>> = HashMap::new();
+        for (id, label) in groups {
+            labels.entry(id).or_default().push(label);
+        }
+        let mut partition: HashMap<Xname, String> = partitions.into_iter().collect();
+        let ids: Vec<Xname> = {
+            let map = self.read();
+            if filter.ids.is_empty() {
+                map.values()
+                    .filter(|c| filter.accepts(c))
+                    .map(|c| c.id.clone())
+                    .collect()
+            } else {
+                let mut ids: Vec<&Xname> = filter.ids.iter().collect();
+                ids.sort();
+                ids.dedup();
+                ids.into_iter()
+                    .filter_map(|id| map.get(id))
+                    .filter(|c| filter.accepts(c))
+                    .map(|c| c.id.clone())
+                    .collect()
+            }
+        };
+        Ok(ids
+            .into_iter()
+            .map(|id| {
+                let mut group_labels = labels.remove(&id).unwrap_or_default();
+                group_labels.sort();
+                Membership {
+                    partition_name: partition.remove(&id).unwrap_or_default(),
+                    group_labels,
+                    id,
+                }
+            })
+            .collect())
+    }
+    async fn set_members(&self) -> Result<super::SetMembers, StoreError> {
+        self.inner.set_members().await
     }
 }
 
@@ -561,7 +604,29 @@ mod tests {
     async fn cache_and_sql_agree_on_every_filter() {
         let dir = tempfile::tempdir().expect("tmp");
         let sql = sql_store(&dir).await;
-        sql.upsert_components(&sample(), false).await.expect("seed");
+        let comps = sample();
+        sql.upsert_components(&comps, false).await.expect("seed");
+        // Sets to show in memberships: two overlapping groups and a partition.
+        let ids = |range: std::ops::Range<usize>| -> Vec<Xname> {
+            comps[range].iter().map(|c| c.id.clone()).collect()
+        };
+        for (label, range) in [("gpu", 0..20), ("big", 10..40)] {
+            let g = Group {
+                label: label.into(),
+                description: String::new(),
+                tags: Vec::new(),
+                exclusive_group: String::new(),
+                members: crate::model::group::Members { ids: ids(range) },
+            };
+            sql.create_group(&g).await.expect("group");
+        }
+        let p = Partition {
+            name: "p1".into(),
+            description: String::new(),
+            tags: Vec::new(),
+            members: crate::model::group::Members { ids: ids(5..15) },
+        };
+        sql.create_partition(&p).await.expect("partition");
         let cache = CachedStore::load(sql.clone()).await.expect("load");
         let queries: &[&[(&str, &str)]] = &[
             &[],
@@ -587,6 +652,9 @@ mod tests {
             let want = sql.components(&f).await.expect("sql");
             let got = cache.components(&f).await.expect("cache");
             assert_eq!(got, want, "filter {q:?}");
+            let want = sql.memberships(&f).await.expect("sql");
+            let got = cache.memberships(&f).await.expect("cache");
+            assert_eq!(got, want, "memberships, filter {q:?}");
         }
     }
 

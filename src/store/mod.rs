@@ -203,6 +203,9 @@ pub trait GroupStore: Send + Sync {
 
     /// The groups and partition of each component matching `filter`, in xname order.
     async fn memberships(&self, filter: &ComponentFilter) -> Result<Vec<Membership>, StoreError>;
+
+    /// Every (component, group label) pair and every (component, partition name) pair.
+    async fn set_members(&self) -> Result<SetMembers, StoreError>;
 }
 
 /// Component Ethernet interfaces.
@@ -484,6 +487,9 @@ pub trait LockStore: Send + Sync {
         now: i64,
     ) -> Result<Vec<LockOutcome>, StoreError>;
 }
+
+/// Every (component, group label) pair and every (component, partition name) pair.
+pub type SetMembers = (Vec<(Xname, String)>, Vec<(Xname, String)>);
 
 /// One event in the log replicas share.
 #[derive(Debug, Clone, PartialEq)]

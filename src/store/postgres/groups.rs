@@ -11,12 +11,12 @@ use crate::model::filter::ComponentFilter;
 use crate::model::group::{Group, Membership, Partition, SetPatch};
 use crate::model::xname::Xname;
 use crate::store::rules::groups::{
-    group_from, members_by_set, memberships_from, no_such_set, not_a_member, partition_from,
-    refuse_exclusive, refuse_members, refuse_partitioned, refuse_unknown, set_exists, tags_json,
-    Sets, GROUPS, PARTITIONS,
+    group_from, member_pairs, members_by_set, memberships_from, no_such_set, not_a_member,
+    partition_from, refuse_exclusive, refuse_members, refuse_partitioned, refuse_unknown,
+    set_exists, tags_json, Sets, GROUPS, PARTITIONS,
 };
 use crate::store::rules::{names_of, xnames};
-use crate::store::{GroupStore, SetFilter, StoreError};
+use crate::store::{GroupStore, SetFilter, SetMembers, StoreError};
 
 /// Appends the name and tag conditions of `filter` for a table whose key column is `key`.
 fn push_set_filter(qb: &mut QueryBuilder<'_, Postgres>, key: &str, filter: &SetFilter) {
@@ -389,5 +389,15 @@ impl GroupStore for PgStore {
         );
         let rows = qb.build().fetch_all(&self.pool).await?;
         memberships_from(&rows, |r| Ok(r.try_get(1)?))
+    }
+
+    async fn set_members(&self) -> Result<SetMembers, StoreError> {
+        let groups = sqlx::query("SELECT component_id, label FROM group_members")
+            .fetch_all(&self.pool)
+            .await?;
+        let partitions = sqlx::query("SELECT component_id, name FROM partition_members")
+            .fetch_all(&self.pool)
+            .await?;
+        Ok((member_pairs(&groups)?, member_pairs(&partitions)?))
     }
 }

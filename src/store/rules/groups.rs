@@ -193,6 +193,13 @@ pub(crate) fn refuse_partitioned(name: &str, rows: &[impl Fields]) -> Result<(),
     Err(StoreError::Conflict(text))
 }
 
+/// (component, set name) pairs from rows of (component_id, label or name).
+pub(crate) fn member_pairs<R: Fields>(rows: &[R]) -> Result<Vec<(Xname, String)>, StoreError> {
+    rows.iter()
+        .map(|r| Ok((stored_xname(&r.text(0)?)?, r.text(1)?)))
+        .collect()
+}
+
 /// Memberships from `id, labels, partition` rows, `labels` reading the second column, in
 /// xname order.
 pub(crate) fn memberships_from<R: Fields>(
