@@ -180,12 +180,25 @@ fn words(args: &[String]) -> Result<Vec<String>, Failure> {
     Ok(out)
 }
 
-/// An interface ID from an ID or a MAC: the hex digits, lowercase.
-fn interface_id(word: &str) -> String {
-    word.chars()
-        .filter(char::is_ascii_hexdigit)
+/// An interface ID from an ID or a MAC: its hex digits, lowercase; a word with anything but
+/// hex digits and `:`/`-`/`.` separators is a usage error naming it.
+fn interface_id(word: &str) -> Result<String, Failure> {
+    let id: String = word
+        .chars()
+        .filter(|c| !matches!(c, ':' | '-' | '.'))
         .map(|c| c.to_ascii_lowercase())
-        .collect()
+        .collect();
+    if id.is_empty() || !id.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(Failure::Usage(format!(
+            "'{word}' is not an interface ID or a MAC address"
+        )));
+    }
+    Ok(id)
+}
+
+/// Interface IDs from words (`-`: stdin).
+fn interface_ids(args: &[String]) -> Result<Vec<String>, Failure> {
+    words(args)?.iter().map(|w| interface_id(w)).collect()
 }
 
 /// Reads each of `names` under `base`; prints the ones found and names the missing ones on
@@ -337,7 +350,7 @@ async fn interfaces_on(client: &Client, cmd: &InterfacesCommand) -> Result<(), F
             )
         }
         InterfacesCommand::Show(i) => {
-            let ids: Vec<String> = words(&i.ids)?.iter().map(|w| interface_id(w)).collect();
+            let ids = interface_ids(&i.ids)?;
             show(client, INTERFACES, &ids, &i.common, INTERFACE_COLUMNS).await
         }
         InterfacesCommand::Add(a) => {
@@ -353,7 +366,7 @@ async fn interfaces_on(client: &Client, cmd: &InterfacesCommand) -> Result<(), F
             }
             client.write(Method::POST, INTERFACES, &body).await?;
             let v: Value = client
-                .get(&format!("{INTERFACES}/{}", enc(&interface_id(&a.mac))))
+                .get(&format!("{INTERFACES}/{}", enc(&interface_id(&a.mac)?)))
                 .await?;
             output::print(
                 output::format_or_default(a.common.output),
@@ -363,7 +376,7 @@ async fn interfaces_on(client: &Client, cmd: &InterfacesCommand) -> Result<(), F
             )
         }
         InterfacesCommand::Delete(i) => {
-            let ids: Vec<String> = words(&i.ids)?.iter().map(|w| interface_id(w)).collect();
+            let ids = interface_ids(&i.ids)?;
             delete(client, INTERFACES, &ids).await
         }
     }
@@ -407,9 +420,20 @@ mod tests {
 
     #[test]
     fn interface_ids_come_from_macs_in_any_spelling() {
-        assert_eq!(interface_id("A4:BF:01:38:EE:65"), "a4bf0138ee65");
-        assert_eq!(interface_id("a4-bf-01-38-ee-65"), "a4bf0138ee65");
-        assert_eq!(interface_id("a4bf0138ee65"), "a4bf0138ee65");
+        for w in [
+            "A4:BF:01:38:EE:65",
+            "a4-bf-01-38-ee-65",
+            "a4bf.0138.ee65",
+            "a4bf0138ee65",
+        ] {
+            assert_eq!(interface_id(w).unwrap(), "a4bf0138ee65", "{w}");
+        }
+        for w in ["", "zz:00", "x1000c0s0b0n0"] {
+            assert!(
+                matches!(interface_id(w), Err(Failure::Usage(m)) if m.contains(&format!("'{w}'"))),
+                "{w}"
+            );
+        }
     }
 
     #[test]
