@@ -222,7 +222,12 @@ fn main() -> ExitCode {
                 }
             };
         }
-        Some(Command::Token(cmd)) => chami::cli::token::run(&cmd),
+        Some(Command::Token(chami::cli::token::TokenCommand::Get(a))) => {
+            return one_shot(&cli.log, async move { chami::cli::token::get(&a).await })
+        }
+        Some(Command::Token(chami::cli::token::TokenCommand::Mint(a))) => {
+            chami::cli::token::mint(&a)
+        }
         Some(Command::Serve(args)) => {
             let format = args.log_format;
             init_logging(&cli.log, format);

@@ -763,3 +763,73 @@ async fn tenants_through_the_cli() {
     assert!(out.contains("tenant red deleted"), "{out}");
     assert_eq!(outs[8].1.trim(), "blue");
 }
+
+#[tokio::test]
+async fn token_get_asks_the_token_endpoint() {
+    let dir = tempfile::tempdir().unwrap();
+    let clients = dir.path().join("clients.yaml");
+    std::fs::write(
+        &clients,
+        "- id: ops\n  secret: s3cret-s3cret-s3cret\n  roles: [admin]\n",
+    )
+    .unwrap();
+    let good = dir.path().join("secret");
+    std::fs::write(&good, "s3cret-s3cret-s3cret\n").unwrap();
+    let bad = dir.path().join("wrong");
+    std::fs::write(&bad, "not-the-secret\n").unwrap();
+    let t = TestServer::start_with(|a| a.oauth_clients = Some(clients)).await;
+    components(&t, 2).await;
+    let url = t.server.url();
+    let ca = t.server.ca.as_ref().unwrap().display().to_string();
+    let token_file = dir.path().join("token");
+    let (got, wrong, missing, used) = blocking(move || {
+        let get = |secret: &std::path::Path| {
+            Command::new(env!("CARGO_BIN_EXE_chami"))
+                .args(["token", "get", "--server", &url, "--ca-cert", &ca])
+                .args(["--client-id", "ops", "--client-secret-file"])
+                .arg(secret)
+                .output()
+                .unwrap()
+        };
+        let got = get(&good);
+        std::fs::write(&token_file, &got.stdout).unwrap();
+        let used = Command::new(env!("CARGO_BIN_EXE_chami"))
+            .args([
+                "nodes",
+                "list",
+                "-o",
+                "name",
+                "--server",
+                &url,
+                "--ca-cert",
+                &ca,
+            ])
+            .arg("--token-file")
+            .arg(&token_file)
+            .env_remove("CHAMI_TOKEN")
+            .output()
+            .unwrap();
+        (
+            got,
+            get(&bad),
+            get(std::path::Path::new("/nonexistent/secret")),
+            used,
+        )
+    })
+    .await;
+    assert!(got.status.success(), "{}", text(&got.stderr));
+    assert_eq!(text(&got.stdout).trim().split('.').count(), 3, "a JWT");
+    assert!(used.status.success(), "{}", text(&used.stderr));
+    assert_eq!(
+        text(&used.stdout).lines().collect::<Vec<_>>(),
+        ["x1000c0s0b0n0", "x1000c0s1b0n0"]
+    );
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        text(&wrong.stderr).contains("invalid_client"),
+        "{}",
+        text(&wrong.stderr)
+    );
+    assert_eq!(missing.status.code(), Some(2));
+    assert!(text(&missing.stderr).contains("/nonexistent/secret"));
+}

@@ -1,9 +1,12 @@
-//! `chami token mint`: a break-glass token signed by the data dir's built-in issuer key.
+//! `chami token mint`: a break-glass token signed by the data dir's built-in issuer key;
+//! `chami token get`: a token from a core's token endpoint, as an OAuth client.
 
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
+use super::output::Failure;
+use crate::client::Client;
 use crate::fsutil;
 use crate::service::auth::Role;
 use crate::service::issuer::{parse_ttl, Issuer, MintRequest, DEFAULT_AUDIENCE, DEFAULT_ISSUER};
@@ -13,6 +16,47 @@ use crate::service::issuer::{parse_ttl, Issuer, MintRequest, DEFAULT_AUDIENCE, D
 pub enum TokenCommand {
     /// Print a token signed with the data dir's issuer key (no server needed).
     Mint(MintArgs),
+    /// Print a token from a core's token endpoint, as an OAuth client (--oauth-clients on the
+    /// server): `chami token get ... > token && chami --token-file token ...`.
+    Get(GetArgs),
+}
+
+/// Options of `chami token get`.
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The core's URL.
+    #[arg(long, env = "CHAMI_SERVER")]
+    pub server: String,
+    /// CA certificate (PEM) to trust for --server; the system roots otherwise.
+    #[arg(long, env = "CHAMI_CA_CERT")]
+    pub ca_cert: Option<PathBuf>,
+    /// The OAuth client's id.
+    #[arg(long, env = "CHAMI_CLIENT_ID")]
+    pub client_id: String,
+    /// A file holding the client's secret (its first line).
+    #[arg(long, env = "CHAMI_CLIENT_SECRET_FILE")]
+    pub client_secret_file: PathBuf,
+}
+
+/// Runs `chami token get`, printing the token on stdout.
+pub async fn get(a: &GetArgs) -> Result<(), Failure> {
+    let read = |what: &str, p: &PathBuf| {
+        std::fs::read(p)
+            .map_err(|e| Failure::Usage(format!("cannot read {what} {}: {e}", p.display())))
+    };
+    let secret = String::from_utf8_lossy(&read("client secret file", &a.client_secret_file)?)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let ca = a
+        .ca_cert
+        .as_ref()
+        .map(|p| read("CA certificate", p))
+        .transpose()?;
+    let client = Client::new(&a.server, "", ca.as_deref())?;
+    println!("{}", client.oauth_token(&a.client_id, &secret).await?);
+    Ok(())
 }
 
 /// Options of `chami token mint`.
@@ -43,26 +87,22 @@ pub struct MintArgs {
     pub audience: String,
 }
 
-/// Runs a token subcommand, printing the token on stdout.
-pub fn run(cmd: &TokenCommand) -> anyhow::Result<()> {
-    match cmd {
-        TokenCommand::Mint(a) => {
-            let dir = a.data_dir.clone().unwrap_or_else(fsutil::default_data_dir);
-            fsutil::ensure_dir(&dir)?;
-            let issuer = Issuer::load_or_create(&dir, &a.issuer, &a.audience)?;
-            let roles = if a.roles.is_empty() {
-                vec![Role::Operator]
-            } else {
-                a.roles.clone()
-            };
-            let token = issuer.mint(&MintRequest {
-                subject: a.sub.clone(),
-                roles,
-                tenant: a.tenant.clone(),
-                ttl: a.ttl,
-            })?;
-            println!("{token}");
-            Ok(())
-        }
-    }
+/// Runs `chami token mint`, printing the token on stdout.
+pub fn mint(a: &MintArgs) -> anyhow::Result<()> {
+    let dir = a.data_dir.clone().unwrap_or_else(fsutil::default_data_dir);
+    fsutil::ensure_dir(&dir)?;
+    let issuer = Issuer::load_or_create(&dir, &a.issuer, &a.audience)?;
+    let roles = if a.roles.is_empty() {
+        vec![Role::Operator]
+    } else {
+        a.roles.clone()
+    };
+    let token = issuer.mint(&MintRequest {
+        subject: a.sub.clone(),
+        roles,
+        tenant: a.tenant.clone(),
+        ttl: a.ttl,
+    })?;
+    println!("{token}");
+    Ok(())
 }

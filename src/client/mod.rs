@@ -111,6 +111,32 @@ impl Client {
         })
     }
 
+    /// An access token from the core's token endpoint (OAuth client credentials); a refusal
+    /// is an `Api` error with the OAuth error and its description.
+    pub async fn oauth_token(&self, id: &str, secret: &str) -> Result<String, ClientError> {
+        let req = self
+            .http
+            .post(format!("{}/oauth/token", self.base))
+            .basic_auth(id, Some(secret))
+            .form(&[("grant_type", "client_credentials")]);
+        let (status, _, text) = self.exchange(req).await?;
+        let v: Value = serde_json::from_str(&text).unwrap_or_default();
+        if !status.is_success() {
+            let detail = match (v["error"].as_str(), v["error_description"].as_str()) {
+                (Some(e), Some(d)) => format!("{e}: {d}"),
+                _ => text.chars().take(300).collect(),
+            };
+            return Err(ClientError::Api {
+                status: status.as_u16(),
+                detail,
+            });
+        }
+        v["access_token"]
+            .as_str()
+            .map(str::to_string)
+            .ok_or_else(|| ClientError::Decode("the token answer has no access_token".into()))
+    }
+
     /// The same client acting for `tenant` (`Cray-Tenant-Name` on every request).
     pub fn for_tenant(mut self, tenant: Option<String>) -> Client {
         self.tenant = tenant.filter(|t| !t.trim().is_empty());
