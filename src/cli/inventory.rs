@@ -158,28 +158,6 @@ fn query(pairs: &[(&str, &str)]) -> String {
     q.finish()
 }
 
-/// Reads the names given as words or, for `-`, one per line from stdin.
-fn words(args: &[String]) -> Result<Vec<String>, Failure> {
-    let mut out = Vec::new();
-    for a in args {
-        if a == "-" {
-            for line in std::io::stdin().lines() {
-                let line = line.map_err(|e| Failure::Usage(format!("cannot read stdin: {e}")))?;
-                let line = line.trim();
-                if !line.is_empty() && !line.starts_with('#') {
-                    out.push(line.to_string());
-                }
-            }
-        } else {
-            out.push(a.clone());
-        }
-    }
-    if out.is_empty() {
-        return Err(Failure::Usage("nothing named".into()));
-    }
-    Ok(out)
-}
-
 /// An interface ID from an ID or a MAC: its hex digits, lowercase; a word with anything but
 /// hex digits and `:`/`-`/`.` separators is a usage error naming it.
 fn interface_id(word: &str) -> Result<String, Failure> {
@@ -198,42 +176,39 @@ fn interface_id(word: &str) -> Result<String, Failure> {
 
 /// Interface IDs from words (`-`: stdin).
 fn interface_ids(args: &[String]) -> Result<Vec<String>, Failure> {
-    words(args)?.iter().map(|w| interface_id(w)).collect()
+    let words = output::words(args)?;
+    if words.is_empty() {
+        return Err(Failure::Usage("nothing named".into()));
+    }
+    words.iter().map(|w| interface_id(w)).collect()
 }
 
-/// Reads each of `names` under `base`; prints the ones found and names the missing ones on
-/// stderr (exit 3 when some are).
-async fn show(
-    client: &Client,
-    base: &str,
+/// Prints `rows` and names on stderr each of `names` that no row has as its `ID` (exit 3
+/// when some are missing).
+fn print_found(
+    rows: &[Value],
     names: &[String],
     common: &Common,
     columns: &[(&str, &str)],
 ) -> Result<(), Failure> {
-    let mut rows = Vec::new();
-    let mut missing = false;
-    for n in names {
-        match client
-            .get_optional::<Value>(&format!("{base}/{}", enc(n)))
-            .await?
-        {
-            Some(v) => rows.push(v),
-            None => {
-                eprintln!("chami: {n}: not found");
-                missing = true;
-            }
-        }
-    }
     output::print(
         output::format_or_default(common.output),
-        &rows,
+        rows,
         columns,
         "ID",
     )?;
-    if missing {
-        return Err(Failure::Partial);
+    let missing: Vec<&String> = names
+        .iter()
+        .filter(|n| !rows.iter().any(|r| r["ID"] == n.as_str()))
+        .collect();
+    for n in &missing {
+        eprintln!("chami: {n}: not found");
     }
-    Ok(())
+    if missing.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Partial)
+    }
 }
 
 /// Deletes each of `names` under `base`, naming each one deleted on stdout and each failure on
@@ -295,8 +270,17 @@ async fn endpoints_on(client: &Client, cmd: &EndpointsCommand) -> Result<(), Fai
             )
         }
         EndpointsCommand::Show(t) => {
+            // One request, however many are named.
             let ids = output::targets(&t.targets)?;
-            show(client, ENDPOINTS, &ids, &t.common, ENDPOINT_COLUMNS).await
+            let pairs: Vec<(&str, &str)> = ids.iter().map(|i| ("id", i.as_str())).collect();
+            let v: Value = client
+                .get(&format!("{ENDPOINTS}?{}", query(&pairs)))
+                .await?;
+            let rows = v["RedfishEndpoints"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            print_found(&rows, &ids, &t.common, ENDPOINT_COLUMNS)
         }
         EndpointsCommand::Add(a) => {
             let id = output::expand_words(std::slice::from_ref(&a.xname))?;
@@ -351,7 +335,15 @@ async fn interfaces_on(client: &Client, cmd: &InterfacesCommand) -> Result<(), F
         }
         InterfacesCommand::Show(i) => {
             let ids = interface_ids(&i.ids)?;
-            show(client, INTERFACES, &ids, &i.common, INTERFACE_COLUMNS).await
+            let mut rows = Vec::new();
+            for id in &ids {
+                rows.extend(
+                    client
+                        .get_optional::<Value>(&format!("{INTERFACES}/{}", enc(id)))
+                        .await?,
+                );
+            }
+            print_found(&rows, &ids, &i.common, INTERFACE_COLUMNS)
         }
         InterfacesCommand::Add(a) => {
             let mut body = json!({

@@ -73,10 +73,9 @@ pub fn exit(result: Result<(), Failure>) -> ExitCode {
     }
 }
 
-/// The xnames named by `args`: xnames, hostlists (`x1000c0s[0-3]b0n[0-1]`), or `-` for
-/// standard input (one per line; blank lines and `#` comments skipped). Normalised, in order,
-/// without repeats; a bad one is a usage error naming it.
-pub fn targets(args: &[String]) -> Result<Vec<String>, Failure> {
+/// The words of `args`, each `-` replaced by the words on standard input (blank lines and
+/// `#` comments skipped).
+pub fn words(args: &[String]) -> Result<Vec<String>, Failure> {
     let mut words: Vec<String> = Vec::new();
     for a in args {
         if a == "-" {
@@ -91,7 +90,14 @@ pub fn targets(args: &[String]) -> Result<Vec<String>, Failure> {
             words.push(a.clone());
         }
     }
-    expand_words(&words)
+    Ok(words)
+}
+
+/// The xnames named by `args`: xnames, hostlists (`x1000c0s[0-3]b0n[0-1]`), or `-` for
+/// standard input (one per line; blank lines and `#` comments skipped). Normalised, in order,
+/// without repeats; a bad one is a usage error naming it.
+pub fn targets(args: &[String]) -> Result<Vec<String>, Failure> {
+    expand_words(&words(args)?)
 }
 
 /// [`targets`] without stdin.
