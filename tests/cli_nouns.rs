@@ -195,16 +195,7 @@ async fn unreachable_core_and_bad_token_fail_clearly() {
 #[tokio::test]
 async fn boot_groups_tenants_and_audit_through_the_cli() {
     let t = TestServer::start().await;
-    let comps: Vec<Value> = (0..3)
-        .map(|i| serde_json::json!({"ID": format!("x1000c0s{i}b0n0"), "State": "Ready", "Role": "Compute"}))
-        .collect();
-    let (status, body) = t
-        .post(
-            "/hsm/v2/State/Components",
-            serde_json::json!({ "Components": comps }),
-        )
-        .await;
-    assert_eq!(status.as_u16(), 204, "{body}");
+    components(&t, 3).await;
     let (status, body) = t
         .post(
             "/hsm/v2/groups",

@@ -111,9 +111,8 @@ impl Theme {
     /// built-in. A user's file that cannot be read or parsed gives the default theme and the
     /// reason (with its line) to show; a name found nowhere is an error listing the names.
     pub fn resolve(name: &str, user_dir: Option<&Path>) -> Result<(Theme, Option<String>), String> {
-        let as_path = Path::new(name);
         let file = if name.contains('/') || name.ends_with(".toml") {
-            Some(as_path.to_path_buf())
+            Some(Path::new(name).to_path_buf())
         } else {
             user_dir
                 .map(|d| d.join(format!("{name}.toml")))
@@ -121,13 +120,10 @@ impl Theme {
         };
         let Some(file) = file else {
             return Theme::named(name).map(|t| (t, None)).map_err(|e| {
-                match user_dir.map(user_themes) {
-                    Some(mine) if !mine.is_empty() => {
-                        format!(
-                            "{e}; yours in {}: {}",
-                            user_dir.unwrap_or(as_path).display(),
-                            mine.join(", ")
-                        )
+                let mine = user_dir.map(user_themes).unwrap_or_default();
+                match user_dir {
+                    Some(dir) if !mine.is_empty() => {
+                        format!("{e}; yours in {}: {}", dir.display(), mine.join(", "))
                     }
                     _ => e,
                 }
