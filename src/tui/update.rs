@@ -212,6 +212,15 @@ pub const COMMANDS: &[(&str, &[&str])] = &[
     ("quit", &["q", "q!", "exit"]),
 ];
 
+/// Reads a node's detail and its power state (shown as being read meanwhile).
+fn fetch_detail(app: &mut App, xname: String) -> Vec<Command> {
+    app.power_reads.insert(xname.clone(), PowerRead::Reading);
+    vec![
+        Command::FetchDetail(xname.clone()),
+        Command::FetchPower(xname),
+    ]
+}
+
 /// Applies one message.
 pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
     match msg {
@@ -856,8 +865,7 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
             if let View::Detail { xname, .. } = app.view() {
                 // The loaded detail stays on screen until the new one arrives.
                 let x = xname.clone();
-                app.power_reads.insert(x.clone(), PowerRead::Reading);
-                return vec![Command::FetchDetail(x.clone()), Command::FetchPower(x)];
+                return fetch_detail(app, x);
             }
             if !app.fetching {
                 app.fetching = true;
@@ -994,8 +1002,7 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
                     scroll: 0,
                 });
                 app.details.insert(x.clone(), DetailData::Loading);
-                app.power_reads.insert(x.clone(), PowerRead::Reading);
-                return vec![Command::FetchDetail(x.clone()), Command::FetchPower(x)];
+                return fetch_detail(app, x);
             }
         }
         Action::Mark => {
