@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use axum::serve::ListenerExt;
 use axum_server::tls_rustls::RustlsConfig;
 use axum_server::Handle;
 
@@ -107,6 +108,11 @@ async fn start_boot_http(
         .await
         .with_context(|| format!("cannot listen on --boot-http-listen {addr}"))?;
     let bound = listener.local_addr()?;
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::debug!(error = %e, "cannot set TCP_NODELAY on a boot-script connection");
+        }
+    });
     // No timeout layer: this path never waits longer than the index catch-up (2 s), and a
     // timer per request costs a boot storm throughput.
     let app = api::bss::plain_routes(state).layer(
@@ -334,8 +340,13 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
     let handle = Handle::new();
-    let server =
-        axum_server::from_tcp_rustls(listener, rustls_config.clone()).handle(handle.clone());
+    // TCP_NODELAY: without it a response's last partial segment waits for the client's
+    // delayed ACK (40 ms on Linux) whenever the segments before it leave no ACK pending.
+    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(rustls_config.clone())
+        .acceptor(axum_server::accept::NoDelayAcceptor::new());
+    let server = axum_server::from_tcp(listener)
+        .acceptor(acceptor)
+        .handle(handle.clone());
     // The peer address is for the token endpoint's per-address quota.
     let task = tokio::spawn(server.serve(app.into_make_service_with_connect_info::<SocketAddr>()));
     spawn_tls_reload(tls_files, rustls_config);

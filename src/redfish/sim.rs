@@ -372,6 +372,7 @@ async fn accept_loop(listener: tokio::net::TcpListener, shared: Arc<Shared>) {
             let _ = stream.set_linger(Some(Duration::ZERO));
             continue; // RST
         }
+        let _ = stream.set_nodelay(true); // no Nagle wait on the last segment of a reply
         let shared = shared.clone();
         tokio::spawn(async move {
             let Ok(tls) = tls_for(&shared, &bmc) else {
