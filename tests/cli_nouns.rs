@@ -37,7 +37,8 @@ impl Cli {
             .args(["--server", &self.url, "--ca-cert", &self.ca, "--token-file"])
             .arg(self.token.path())
             .env_remove("CHAMI_TOKEN")
-            .env_remove("CHAMI_SERVER");
+            .env_remove("CHAMI_SERVER")
+            .env_remove("CHAMI_BMC_PASSWORD");
         c
     }
 
@@ -347,6 +348,10 @@ async fn endpoints_interfaces_and_members_through_the_cli() {
     let mut pw = tempfile::NamedTempFile::new().unwrap();
     writeln!(pw, "s3cret").unwrap();
     let pw = pw.path().display().to_string();
+    let empty = tempfile::NamedTempFile::new().unwrap();
+    let empty = empty.into_temp_path();
+    let empty_pw = empty.display().to_string();
+    let empty_arg = empty_pw.clone();
     let c = cli.clone();
     let (outs, failures) = blocking(move || {
         let ok = |args: &[&str]| {
@@ -435,6 +440,18 @@ async fn endpoints_interfaces_and_members_through_the_cli() {
             fail(&["partitions", "create", "p2", "--exclusive", "x"]),
             // 3: an unknown group is one error, not one per member.
             fail(&["groups", "add", "nosuch", "x1000c0s0b0n0"]),
+            // 4: an empty password file is a mistake, not a password.
+            fail(&[
+                "endpoints",
+                "add",
+                "x1000c0s1b0",
+                "--fqdn",
+                "h",
+                "--user",
+                "root",
+                "--password-file",
+                &empty_arg,
+            ]),
         ];
         (outs, failures)
     })
@@ -483,6 +500,9 @@ async fn endpoints_interfaces_and_members_through_the_cli() {
     assert_eq!(*code, Some(1), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("nosuch"), "{err}");
+    let (code, err) = &failures[4];
+    assert_eq!(*code, Some(2), "{err}");
+    assert!(err.contains("empty") && err.contains(&empty_pw), "{err}");
 
     // Adding members where some fail: the others are added, the failed ones named, exit 3.
     let c = cli.clone();

@@ -234,19 +234,35 @@ async fn delete(client: &Client, base: &str, names: &[String]) -> Result<(), Fai
     Ok(())
 }
 
-/// The BMC password from the file (its first line) or the environment.
+/// The BMC password from the file (its first line) or the environment. An empty one is refused:
+/// it is far likelier a wrong file or an unset variable than a BMC without a password.
 fn password(file: Option<&PathBuf>) -> Result<String, Failure> {
-    match file {
+    let (password, from) = match file {
         Some(p) => {
             let text = std::fs::read_to_string(p).map_err(|e| {
                 Failure::Usage(format!("cannot read password file {}: {e}", p.display()))
             })?;
-            Ok(text.lines().next().unwrap_or_default().to_string())
+            let line = text.lines().next().unwrap_or_default();
+            (
+                line.to_string(),
+                format!("the first line of {}", p.display()),
+            )
         }
-        None => std::env::var("CHAMI_BMC_PASSWORD").map_err(|_| {
-            Failure::Usage("no BMC password: give --password-file or set CHAMI_BMC_PASSWORD".into())
-        }),
+        None => {
+            let v = std::env::var("CHAMI_BMC_PASSWORD").map_err(|_| {
+                Failure::Usage(
+                    "no BMC password: give --password-file or set CHAMI_BMC_PASSWORD".into(),
+                )
+            })?;
+            (v, "CHAMI_BMC_PASSWORD".to_string())
+        }
+    };
+    if password.is_empty() {
+        return Err(Failure::Usage(format!(
+            "the BMC password is empty ({from}): give the password there"
+        )));
     }
+    Ok(password)
 }
 
 async fn endpoints_on(client: &Client, cmd: &EndpointsCommand) -> Result<(), Failure> {
