@@ -342,9 +342,9 @@ pub trait BootStore: Send + Sync {
     async fn boot_entries(&self, names: Option<&[String]>) -> Result<Vec<BootEntry>, StoreError>;
 
     /// Applies every change or none: when any entry's current version (0 when absent) is not
-    /// the one expected, `Stale` naming it. Each write gets the next version of its name
-    /// (versions never repeat, across deletes) and a history record. Returns the entries
-    /// written, deleted ones left out.
+    /// the one expected, `Stale` naming it; a name changed twice is `Invalid`. Each write gets
+    /// the next version of its name (versions never repeat, across deletes) and a history
+    /// record. Returns the entries written, deleted ones left out.
     async fn write_boot(
         &self,
         changes: &[BootChange],

@@ -49,12 +49,21 @@ pub(crate) fn boot_version_from(row: &impl Fields) -> Result<BootVersion, StoreE
     })
 }
 
-/// Fails with `Stale` naming each change whose entry is not at the version it expects, given
-/// each entry's stored version (`None` when absent).
+/// Fails with `Invalid` when a name is changed twice, and with `Stale` naming each change
+/// whose entry is not at the version it expects, given each entry's stored version (`None`
+/// when absent).
 pub(crate) fn check_boot_versions(
     changes: &[BootChange],
     current: &[Option<i64>],
 ) -> Result<(), StoreError> {
+    // Two changes of one name would each take a version and a history record of their own.
+    let mut seen = std::collections::HashSet::new();
+    if let Some(twice) = changes.iter().find(|c| !seen.insert(c.name.as_str())) {
+        return Err(StoreError::Invalid(format!(
+            "boot parameters for {} named twice in one write",
+            twice.name
+        )));
+    }
     let mut stale = Vec::new();
     for (c, current) in changes.iter().zip(current) {
         let current = current.unwrap_or(0) as u64;
@@ -95,5 +104,37 @@ pub(crate) fn boot_written(
         version: version as u64,
         updated_at: at.to_string(),
         updated_by: by.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::boot::BootOp;
+
+    fn change(name: &str, expect: u64) -> BootChange {
+        BootChange {
+            name: name.into(),
+            expect,
+            after: None,
+            op: BootOp::Delete,
+        }
+    }
+
+    #[test]
+    fn a_write_names_each_entry_once_at_its_version() {
+        let ok = [change("a", 1), change("b", 0)];
+        assert!(check_boot_versions(&ok, &[Some(1), None]).is_ok());
+        let stale = check_boot_versions(&ok, &[Some(2), None]).unwrap_err();
+        assert!(
+            matches!(&stale, StoreError::Stale(m) if m.contains("a (now version 2, expected 1)")),
+            "{stale:?}"
+        );
+        let twice = [change("a", 1), change("a", 1)];
+        let err = check_boot_versions(&twice, &[Some(1), Some(1)]).unwrap_err();
+        assert!(
+            matches!(&err, StoreError::Invalid(m) if m.contains("a named twice")),
+            "{err:?}"
+        );
     }
 }
