@@ -60,7 +60,7 @@ fn parse_cli() -> Result<Cli, String> {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the headless HTTPS core (SMD, BSS, auth; PCS and tenants as they land).
+    /// Run the headless HTTPS core: inventory (SMD), boot (BSS), power (PCS), tenants, auth.
     Serve(Box<ServeArgs>),
     /// Tokens from the built-in issuer.
     #[command(subcommand)]
