@@ -267,6 +267,28 @@ fn groups_list() {
 }
 
 #[test]
+fn a_long_target_hostlist_fills_rows_and_says_where_it_was_cut() {
+    // Two of every 7 of 256 nodes are Off or Standby: 74 scattered nodes, a hostlist longer
+    // than six rows of a dialog on a narrow terminal.
+    let mut a = app(256);
+    key(&mut a, KeyCode::Char('/'));
+    for c in "state=off,standby".chars() {
+        key(&mut a, KeyCode::Char(c));
+    }
+    key(&mut a, KeyCode::Enter);
+    update(
+        &mut a,
+        Msg::Key(KeyEvent::new(KeyCode::Char('a'), KeyModifiers::CONTROL)),
+    );
+    key(&mut a, KeyCode::Char('p'));
+    key(&mut a, KeyCode::Char('o'));
+    let screen = render(&mut a, 60, 20, &theme()).backend().to_string();
+    assert!(screen.contains("On 74 node(s):"), "{screen}");
+    assert!(screen.contains("(d lists every node)"), "{screen}");
+    insta::assert_snapshot!("power_confirm_long_hostlist_60x20", screen);
+}
+
+#[test]
 fn power_menu_confirm_preview_and_transition() {
     use chami::client::power::Planned;
     use chami::model::power::{

@@ -23,6 +23,29 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
     }
 }
 
+/// Most rows a dialog gives the hostlist of its targets.
+pub const HOSTLIST_ROWS: usize = 6;
+
+/// `text` (a hostlist: no spaces, one column a character) in rows of `width`, at most `most`
+/// of them; when cut, the last row ends in `cut` so nothing is dropped silently.
+pub fn rows_of(text: &str, width: usize, most: usize, cut: &str) -> Vec<String> {
+    let chars: Vec<char> = text.chars().collect();
+    let mut rows: Vec<String> = chars
+        .chunks(width.max(1))
+        .map(|c| c.iter().collect())
+        .collect();
+    if rows.len() > most.max(1) {
+        rows.truncate(most.max(1));
+        let last = rows.last_mut().expect("at least one row");
+        let keep = width.saturating_sub(cut.chars().count());
+        *last = last.chars().take(keep).chain(cut.chars()).collect();
+    }
+    if rows.is_empty() {
+        rows.push(String::new());
+    }
+    rows
+}
+
 /// Draws the open dialog over everything.
 pub fn draw_dialog(frame: &mut Frame, app: &App, theme: &Theme) {
     match &app.dialog {
@@ -76,7 +99,16 @@ fn button(label: &str, focused: bool, enabled: bool, theme: &Theme) -> Span<'sta
 
 fn draw_confirm(frame: &mut Frame, app: &App, theme: &Theme, c: &Confirm) {
     let tall = !matches!(c.preview, Preview::None);
-    let area = centered(frame.area(), 76, if tall { 22 } else { 10 });
+    // The width inside the borders does not depend on the height.
+    let width = centered(frame.area(), 76, 3).width.saturating_sub(2) as usize;
+    let hosts = rows_of(
+        &c.hostlist(),
+        width,
+        HOSTLIST_ROWS,
+        "… (d lists every node)",
+    );
+    let host_rows = hosts.len().max(2) as u16;
+    let area = centered(frame.area(), 76, if tall { 22 } else { 10 } + host_rows - 2);
     frame.render_widget(Clear, area);
     let block = Block::default()
         .borders(Borders::ALL)
@@ -85,22 +117,20 @@ fn draw_confirm(frame: &mut Frame, app: &App, theme: &Theme, c: &Confirm) {
     let inner = block.inner(area);
     frame.render_widget(block, area);
     let [top, preview, bottom] = Layout::vertical([
-        Constraint::Length(3),
+        Constraint::Length(1 + host_rows),
         Constraint::Min(0),
         Constraint::Length(3),
     ])
     .areas(inner);
-    let head = vec![
-        Line::from(vec![
-            Span::styled(
-                c.operation.clone(),
-                theme.error().add_modifier(Modifier::BOLD),
-            ),
-            Span::raw(format!(" {} node(s):", c.targets.len())),
-        ]),
-        Line::raw(c.hostlist()),
-    ];
-    frame.render_widget(Paragraph::new(head).wrap(Wrap { trim: true }), top);
+    let mut head = vec![Line::from(vec![
+        Span::styled(
+            c.operation.clone(),
+            theme.error().add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(format!(" {} node(s):", c.targets.len())),
+    ])];
+    head.extend(hosts.into_iter().map(Line::raw));
+    frame.render_widget(Paragraph::new(head), top);
     match &c.preview {
         Preview::None => {}
         Preview::Loading => frame.render_widget(
@@ -262,4 +292,18 @@ pub fn draw_transition(
         .collect();
     frame.render_widget(Paragraph::new(lines), tasks);
     page
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rows_of;
+
+    #[test]
+    fn hostlists_fill_rows_and_a_cut_says_so() {
+        assert_eq!(rows_of("", 10, 3, "…"), vec![String::new()]);
+        assert_eq!(rows_of("abcdefg", 3, 3, "…"), vec!["abc", "def", "g"]);
+        let cut = rows_of("abcdefghijkl", 4, 2, "…+");
+        assert_eq!(cut, vec!["abcd", "ef…+"]);
+        assert!(cut.iter().all(|r| r.chars().count() <= 4));
+    }
 }

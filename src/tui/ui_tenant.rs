@@ -10,7 +10,7 @@ use super::state::App;
 use super::tenant::{picker_rows, Form, Stage, RELEASE};
 use super::theme::Theme;
 use super::ui_boot::{diff_lines, status_line};
-use super::ui_power::centered;
+use super::ui_power::{centered, rows_of, HOSTLIST_ROWS};
 use crate::model::hostlist;
 
 /// The keys of the form's stage, for the hint bar.
@@ -87,11 +87,15 @@ pub fn draw_picker(frame: &mut Frame, app: &App, theme: &Theme) {
         return;
     };
     let ids: Vec<&str> = p.nodes.iter().map(|(x, _)| x.as_str()).collect();
-    let mut lines = vec![Line::raw(format!(
-        " {} node(s): {}",
-        ids.len(),
-        hostlist::compress(&ids)
-    ))];
+    // Inside the borders, less the one-column indent.
+    let width = centered(frame.area(), 60, 3).width.saturating_sub(3) as usize;
+    let hosts = rows_of(
+        &format!("{} node(s): {}", ids.len(), hostlist::compress(&ids)),
+        width,
+        HOSTLIST_ROWS,
+        "… (the marks hold all)",
+    );
+    let mut lines: Vec<Line> = hosts.iter().map(|r| Line::raw(format!(" {r}"))).collect();
     if app.tenant_list.is_none() {
         lines.push(Line::raw("  reading the tenants..."));
     }
