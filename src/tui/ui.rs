@@ -284,6 +284,36 @@ fn json_str(v: &Value, path: &[&str]) -> String {
     }
 }
 
+/// Column widths that fit `room` with `gap` between columns: each gets what it wants when all
+/// fit; otherwise the widest are narrowed first, one column at a time, never below `floor`.
+fn fit_widths(want: &[u16], floor: &[u16], room: u16, gap: u16) -> Vec<u16> {
+    let mut w = want.to_vec();
+    let gaps = u32::from(gap) * w.len().saturating_sub(1) as u32;
+    let mut total = w.iter().map(|&x| u32::from(x)).sum::<u32>() + gaps;
+    while total > u32::from(room) {
+        // On a tie the later column narrows: those are the free-text ones.
+        let Some(i) = (0..w.len())
+            .filter(|&i| w[i] > floor.get(i).copied().unwrap_or(0))
+            .max_by_key(|&i| (w[i], i))
+        else {
+            break;
+        };
+        w[i] -= 1;
+        total -= 1;
+    }
+    w
+}
+
+/// `text` in at most `width` columns, ending in `…` when cut.
+fn clip(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    out.push('…');
+    out
+}
+
 /// Draws a list view (groups, partitions, endpoints); returns how many rows fit.
 fn draw_list(
     frame: &mut Frame,
@@ -319,6 +349,25 @@ fn draw_list(
     }
     let offset = (cursor + 1).saturating_sub(page.max(1));
     let header = TableRow::new(list.titles.iter().map(|t| Cell::from(*t))).style(theme.accent());
+    // Each column as wide as its widest cell (at most 40); narrowed to fit, widest first.
+    let want: Vec<u16> = (0..list.titles.len())
+        .map(|c| {
+            list.rows
+                .iter()
+                .map(|(_, cells)| cells.get(c).map_or(0, |s| s.chars().count()))
+                .chain(std::iter::once(list.titles[c].len()))
+                .max()
+                .unwrap_or(4)
+                .min(40) as u16
+        })
+        .collect();
+    let floor: Vec<u16> = list.titles.iter().map(|t| t.len() as u16).collect();
+    let mut fit = fit_widths(&want, &floor, area.width, 2);
+    // The last column takes whatever room is left.
+    if let Some((last, before)) = fit.split_last_mut() {
+        let used: u16 = before.iter().map(|w| w + 2).sum();
+        *last = (*last).max(area.width.saturating_sub(used));
+    }
     let rows = list
         .rows
         .iter()
@@ -326,32 +375,19 @@ fn draw_list(
         .skip(offset)
         .take(page)
         .map(|(i, (_, cells))| {
-            let r = TableRow::new(cells.iter().map(|c| Cell::from(c.clone())));
+            let r = TableRow::new(
+                cells
+                    .iter()
+                    .zip(&fit)
+                    .map(|(c, &w)| Cell::from(clip(c, w as usize))),
+            );
             if i == cursor {
                 r.style(theme.cursor())
             } else {
                 r
             }
         });
-    // Widths from the content, capped so the last column takes what is left.
-    let n = list.titles.len();
-    let widths: Vec<Constraint> = (0..n)
-        .map(|c| {
-            let w = list
-                .rows
-                .iter()
-                .map(|(_, cells)| cells.get(c).map_or(0, |s| s.chars().count()))
-                .chain(std::iter::once(list.titles[c].len()))
-                .max()
-                .unwrap_or(4)
-                .min(40) as u16;
-            if c + 1 == n {
-                Constraint::Min(w)
-            } else {
-                Constraint::Length(w)
-            }
-        })
-        .collect();
+    let widths: Vec<Constraint> = fit.iter().map(|&w| Constraint::Length(w)).collect();
     frame.render_widget(
         Table::new(rows, widths).header(header).column_spacing(2),
         area,
@@ -732,4 +768,22 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) {
         ),
         popup,
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{clip, fit_widths};
+
+    #[test]
+    fn columns_fit_by_narrowing_the_widest_first() {
+        // Room for all: each gets what it wants.
+        assert_eq!(fit_widths(&[4, 10, 6], &[4, 4, 4], 30, 2), vec![4, 10, 6]);
+        // 5 too many: the widest gives until it is level with the next, then later ones give.
+        assert_eq!(fit_widths(&[4, 29, 40], &[4, 4, 6], 72, 2), vec![4, 29, 35]);
+        assert_eq!(fit_widths(&[4, 29, 40], &[4, 4, 6], 52, 2), vec![4, 22, 22]);
+        // Never below the titles, even when that cannot fit.
+        assert_eq!(fit_widths(&[8, 8], &[6, 7], 5, 2), vec![6, 7]);
+        assert_eq!(clip("/power-control/v1", 8), "/power-…");
+        assert_eq!(clip("short", 8), "short");
+    }
 }
