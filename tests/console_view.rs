@@ -200,6 +200,31 @@ fn node_detail_and_help() {
 }
 
 #[test]
+fn help_scrolls_where_it_does_not_fit() {
+    let mut a = app(10);
+    key(&mut a, KeyCode::Char('?'));
+    let top = render(&mut a, 80, 24, &theme()).backend().to_string();
+    assert!(top.contains("scroll · line 1 of"), "{top}");
+    assert!(!top.contains("closes this"), "{top}");
+    insta::assert_snapshot!("help_80x24", top);
+    // Down scrolls the help, not the table behind it; End reaches its last line.
+    key(&mut a, KeyCode::Down);
+    let one = render(&mut a, 80, 24, &theme()).backend().to_string();
+    assert!(one.contains("scroll · line 2 of"), "{one}");
+    assert_eq!(a.cursor_index(), Some(0), "the table's cursor stays");
+    key(&mut a, KeyCode::End);
+    let end = render(&mut a, 80, 24, &theme()).backend().to_string();
+    assert!(end.contains("esc closes this"), "{end}");
+    // Past the end is the end; esc closes, and the next opening starts at the top.
+    key(&mut a, KeyCode::Down);
+    assert_eq!(a.help_scroll, a.help_max_scroll);
+    key(&mut a, KeyCode::Esc);
+    assert!(!a.help);
+    key(&mut a, KeyCode::Char('?'));
+    assert_eq!(a.help_scroll, 0);
+}
+
+#[test]
 fn no_color_shows_cursor_and_marks_without_colour() {
     let mut a = app(10);
     key(&mut a, KeyCode::Char(' ')); // mark row 0, cursor to row 1

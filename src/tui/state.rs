@@ -603,6 +603,9 @@ pub struct App {
     pub input: Input,
     /// Help overlay shown.
     pub help: bool,
+    /// Lines of the help scrolled past, and how far it can scroll (from the last frame).
+    pub help_scroll: u16,
+    pub help_max_scroll: u16,
     /// One line for the operator (errors, confirmations).
     pub message: Option<(String, bool)>,
     /// Loaded node details by xname.
@@ -680,6 +683,8 @@ impl App {
             views: vec![View::Inventory],
             input: Input::None,
             help: false,
+            help_scroll: 0,
+            help_max_scroll: 0,
             message: None,
             details: HashMap::new(),
             power_reads: HashMap::new(),
@@ -782,9 +787,13 @@ impl App {
 
     /// Takes in what the last frame's layout fit; true when that changed anything.
     pub fn fitted(&mut self, fit: super::ui::Fit) -> bool {
-        let changed = fit.page != self.page || fit.detail_max_scroll != self.detail_max_scroll;
+        let changed = fit.page != self.page
+            || fit.detail_max_scroll != self.detail_max_scroll
+            || fit.help_max_scroll != self.help_max_scroll;
         self.page = fit.page;
         self.detail_max_scroll = fit.detail_max_scroll;
+        self.help_max_scroll = fit.help_max_scroll;
+        self.help_scroll = self.help_scroll.min(fit.help_max_scroll);
         if let Some(View::Detail { scroll, .. }) = self.views.last_mut() {
             *scroll = (*scroll).min(fit.detail_max_scroll);
         }

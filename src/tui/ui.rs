@@ -22,6 +22,8 @@ pub struct Fit {
     pub page: usize,
     /// How far the detail view can scroll before its last line leaves the screen.
     pub detail_max_scroll: u16,
+    /// The same for the help overlay.
+    pub help_max_scroll: u16,
 }
 
 /// Draws the whole console; returns what fit.
@@ -36,12 +38,13 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Fit {
     .areas(frame.area());
     draw_header(frame, header, app, theme);
     draw_crumbs(frame, crumbs, app, theme);
-    let fit = match (&app.editor, app.view()) {
+    let mut fit = match (&app.editor, app.view()) {
         (Some(ed), _) => {
             super::ui_boot::draw_editor(frame, body, ed, theme);
             Fit {
                 page: app.page,
                 detail_max_scroll: app.detail_max_scroll,
+                help_max_scroll: app.help_max_scroll,
             }
         }
         (None, _) if app.tenant_form.is_some() => {
@@ -51,23 +54,28 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Fit {
             Fit {
                 page: app.page,
                 detail_max_scroll: app.detail_max_scroll,
+                help_max_scroll: app.help_max_scroll,
             }
         }
         (None, View::Inventory) => Fit {
             page: draw_table(frame, body, app, theme),
             detail_max_scroll: app.detail_max_scroll,
+            help_max_scroll: app.help_max_scroll,
         },
         (None, View::List { kind, cursor }) => Fit {
             page: draw_list(frame, body, app, theme, *kind, *cursor),
             detail_max_scroll: app.detail_max_scroll,
+            help_max_scroll: app.help_max_scroll,
         },
         (None, View::Detail { xname, scroll }) => Fit {
             page: app.page,
             detail_max_scroll: draw_detail(frame, body, app, theme, xname, *scroll),
+            help_max_scroll: app.help_max_scroll,
         },
         (None, View::Transition { id, scroll }) => Fit {
             page: super::ui_power::draw_transition(frame, body, app, theme, id, *scroll),
             detail_max_scroll: app.detail_max_scroll,
+            help_max_scroll: app.help_max_scroll,
         },
     };
     draw_status(frame, status, app, theme);
@@ -78,7 +86,7 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Fit {
         draw_question(frame, prompt, theme);
     }
     if app.help {
-        draw_help(frame, app, theme);
+        fit.help_max_scroll = draw_help(frame, app, theme);
     }
     fit
 }
@@ -715,64 +723,138 @@ fn draw_question(frame: &mut Frame, prompt: &str, theme: &Theme) {
     );
 }
 
-fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) {
+/// `text` in rows of at most `width` columns, broken between words; a word longer than a row
+/// is cut into rows.
+fn wrap_words(text: &str, width: usize) -> Vec<String> {
+    let width = width.max(1);
+    let mut rows = Vec::new();
+    let mut row = String::new();
+    for word in text.split_whitespace() {
+        let mut word: Vec<char> = word.chars().collect();
+        let used = row.chars().count();
+        if used > 0 && used + 1 + word.len() <= width {
+            row.push(' ');
+            row.extend(&word);
+            continue;
+        }
+        if used > 0 {
+            rows.push(std::mem::take(&mut row));
+        }
+        while word.len() > width {
+            rows.push(word.drain(..width).collect());
+        }
+        row.extend(&word);
+    }
+    if !row.is_empty() || rows.is_empty() {
+        rows.push(row);
+    }
+    rows
+}
+
+/// Draws the help overlay, scrolled by `app.help_scroll`; returns how far it can scroll.
+fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) -> u16 {
     let area = frame.area();
     let w = area.width.saturating_sub(4).min(76);
+    let inner = w.saturating_sub(2) as usize;
+    // Long texts wrap under their own column, not under the keys.
+    let indented = |lines: &mut Vec<Line<'static>>, text: &str, indent: usize| {
+        for row in wrap_words(text, inner.saturating_sub(indent)) {
+            lines.push(Line::raw(format!("{:indent$}{row}", "")));
+        }
+    };
+    let key_col = 16;
     let mut lines = vec![Line::styled("Keys", theme.accent())];
     for b in app.keymap.bindings.iter().filter(|b| app.may(b.action)) {
+        let rows = wrap_words(b.help, inner.saturating_sub(key_col));
         lines.push(Line::from(vec![
             Span::styled(
                 format!("  {:<14}", app.keymap.keys_of(b.action)),
                 theme.accent(),
             ),
-            Span::raw(b.help),
+            Span::raw(rows[0].clone()),
         ]));
+        for row in &rows[1..] {
+            lines.push(Line::raw(format!("{:key_col$}{row}", "")));
+        }
     }
     lines.push(Line::default());
     lines.push(Line::styled("Filter (/)", theme.accent()));
-    lines.push(Line::raw(
-        "  words AND; field=a,b  !word  x1000c0s[0-3]b0n[0-1]  text",
-    ));
-    lines.push(Line::raw(format!(
-        "  fields: {}",
-        field_names().collect::<Vec<_>>().join(" ")
-    )));
+    indented(
+        &mut lines,
+        "words AND · field=a,b · !word · x1000c0s[0-3]b0n[0-1] · text",
+        2,
+    );
+    indented(
+        &mut lines,
+        &format!("fields: {}", field_names().collect::<Vec<_>>().join(" ")),
+        2,
+    );
     lines.push(Line::default());
     lines.push(Line::styled("Commands (:)", theme.accent()));
-    lines.push(Line::raw(format!(
-        "  {}",
-        COMMANDS
+    indented(
+        &mut lines,
+        &COMMANDS
             .iter()
             .map(|(n, _)| *n)
             .collect::<Vec<_>>()
-            .join(" ")
-    )));
+            .join(" "),
+        2,
+    );
     lines.push(Line::styled(
         format!("  {} closes this", app.keymap.keys_of(Action::Back)),
         theme.dim(),
     ));
-    // As tall as the text (two more for the border, one for a wrapped line), if it fits.
-    let h = area.height.saturating_sub(2).min(lines.len() as u16 + 3);
+    // As tall as the text and its border, if it fits; else it scrolls.
+    let h = area.height.saturating_sub(2).min(lines.len() as u16 + 2);
     let popup = Rect {
         x: area.x + (area.width - w) / 2,
         y: area.y + (area.height - h) / 2,
         width: w,
         height: h,
     };
+    let max_scroll = (lines.len() as u16).saturating_sub(h.saturating_sub(2));
+    let scroll = app.help_scroll.min(max_scroll);
+    let mut block = Block::default()
+        .borders(Borders::ALL)
+        .title(Span::styled(" help ", theme.accent()));
+    if max_scroll > 0 {
+        let (up, down) = (
+            app.keymap.keys_of(Action::Up),
+            app.keymap.keys_of(Action::Down),
+        );
+        block = block.title_bottom(
+            Line::styled(
+                format!(
+                    " {up} {down} scroll · line {} of {} ",
+                    scroll + 1,
+                    lines.len()
+                ),
+                theme.dim(),
+            )
+            .right_aligned(),
+        );
+    }
     frame.render_widget(Clear, popup);
     frame.render_widget(
-        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
-            Block::default()
-                .borders(Borders::ALL)
-                .title(Span::styled(" help ", theme.accent())),
-        ),
+        Paragraph::new(lines).scroll((scroll, 0)).block(block),
         popup,
     );
+    max_scroll
 }
 
 #[cfg(test)]
 mod tests {
-    use super::{clip, fit_widths};
+    use super::{clip, fit_widths, wrap_words};
+
+    #[test]
+    fn help_text_wraps_between_words() {
+        assert_eq!(wrap_words("", 10), vec![""]);
+        assert_eq!(
+            wrap_words("add the marked nodes to the group", 12),
+            vec!["add the", "marked nodes", "to the group"]
+        );
+        assert_eq!(wrap_words("abcdefghij k", 4), vec!["abcd", "efgh", "ij k"]);
+    }
 
     #[test]
     fn columns_fit_by_narrowing_the_widest_first() {

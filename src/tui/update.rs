@@ -819,8 +819,21 @@ fn list_key(app: &App, kind: ListKind, cursor: usize) -> Option<String> {
 }
 
 fn act(app: &mut App, action: Action) -> Vec<Command> {
-    if app.help && !matches!(action, Action::Help | Action::Back | Action::Quit) {
-        return Vec::new();
+    if app.help {
+        // The help takes the scrolling keys; nothing else acts behind it.
+        let s = &mut app.help_scroll;
+        match action {
+            Action::Up => *s = s.saturating_sub(1),
+            Action::Down => *s = s.saturating_add(1).min(app.help_max_scroll),
+            Action::PageUp => *s = s.saturating_sub(10),
+            Action::PageDown => *s = s.saturating_add(10).min(app.help_max_scroll),
+            Action::Top => *s = 0,
+            Action::Bottom => *s = app.help_max_scroll,
+            _ => {}
+        }
+        if !matches!(action, Action::Help | Action::Back | Action::Quit) {
+            return Vec::new();
+        }
     }
     if !app.read_only && !app.may(action) {
         let role = match action.needs() {
@@ -832,7 +845,10 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
     }
     match action {
         Action::Quit => app.quit = true,
-        Action::Help => app.help = !app.help,
+        Action::Help => {
+            app.help = !app.help;
+            app.help_scroll = 0;
+        }
         Action::Back => {
             if app.help {
                 app.help = false;
