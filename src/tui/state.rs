@@ -240,6 +240,19 @@ impl ListKind {
             ListKind::Boot => "boot",
         }
     }
+
+    /// What its rows are, in words.
+    pub fn noun(self) -> &'static str {
+        match self {
+            ListKind::Groups => "groups",
+            ListKind::Partitions => "partitions",
+            ListKind::Endpoints => "Redfish endpoints",
+            ListKind::Transitions => "power transitions",
+            ListKind::Tenants => "tenants",
+            ListKind::Audit => "audit entries",
+            ListKind::Boot => "boot parameters",
+        }
+    }
 }
 
 /// The rows of a list view, as text: a key (what `enter` filters by) and the cells.

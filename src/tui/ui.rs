@@ -339,7 +339,7 @@ fn draw_list(
         }
         Some(Err(e)) => {
             frame.render_widget(
-                Paragraph::new(format!("Cannot load the {}: {e}", kind.name()))
+                Paragraph::new(format!("Cannot load the {}: {e}", kind.noun()))
                     .style(theme.error())
                     .wrap(Wrap { trim: true }),
                 area,
@@ -350,7 +350,7 @@ fn draw_list(
     };
     if list.rows.is_empty() {
         frame.render_widget(
-            Paragraph::new(format!("No {} yet.", kind.name())).style(theme.dim()),
+            Paragraph::new(format!("No {} yet.", kind.noun())).style(theme.dim()),
             area,
         );
         return page;
