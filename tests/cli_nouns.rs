@@ -326,6 +326,28 @@ async fn boot_groups_tenants_and_audit_through_the_cli() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
 }
 
+#[tokio::test]
+async fn a_reader_that_quits_ends_the_command_quietly() {
+    let t = TestServer::start().await;
+    components(&t, 4).await;
+    let cli = Cli::new(&t);
+    let out = blocking(move || {
+        // As `chami nodes list | head -0`: the reader is gone before anything is written.
+        let mut child = cli
+            .cmd(&["nodes", "list", "-o", "json"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("chami runs");
+        drop(child.stdout.take());
+        child.wait_with_output().unwrap()
+    })
+    .await;
+    let err = text(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(!err.contains("panicked"), "{err}");
+}
+
 /// Components `x1000c0s{0..n}b0n0` on `t`.
 async fn components(t: &TestServer, n: usize) {
     let comps: Vec<Value> = (0..n)

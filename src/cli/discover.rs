@@ -171,11 +171,11 @@ pub async fn run(args: DiscoverArgs) -> anyhow::Result<ExitCode> {
         discover(c, &args).await
     })
     .await?;
-    match args.output {
-        Output::Table => print!("{}", table(&rows)),
-        Output::Json => println!("{}", serde_json::to_string_pretty(&rows)?),
-        Output::Yaml => print!("{}", serde_yaml::to_string(&rows)?),
-    }
+    crate::cli::output::out_or_closed(&match args.output {
+        Output::Table => table(&rows),
+        Output::Json => serde_json::to_string_pretty(&rows)? + "\n",
+        Output::Yaml => serde_yaml::to_string(&rows)?,
+    })?;
     let failed: Vec<&Outcome> = rows.iter().filter(|r| r.status != "DiscoverOK").collect();
     if failed.is_empty() {
         return Ok(ExitCode::SUCCESS);

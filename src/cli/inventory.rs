@@ -217,7 +217,7 @@ async fn delete(client: &Client, base: &str, names: &[String]) -> Result<(), Fai
     let mut failed = false;
     for n in names {
         match client.delete(&format!("{base}/{}", enc(n))).await {
-            Ok(()) => println!("{n}"),
+            Ok(()) => output::out(&format!("{n}\n"))?,
             Err(ClientError::Api { status: 404, .. }) => {
                 eprintln!("chami: {n}: not found");
                 failed = true;

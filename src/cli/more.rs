@@ -346,8 +346,7 @@ async fn tenants_on(
             show(&c.name).await
         }
         TenantsCommand::Delete(n) => {
-            println!("{}", client.tenant_delete(&n.name).await?);
-            Ok(())
+            output::out(&format!("{}\n", client.tenant_delete(&n.name).await?))
         }
         TenantsCommand::Add(m) => {
             let ids = output::targets(&m.members)?;
@@ -381,7 +380,7 @@ async fn tenants_on(
             let mut failed = false;
             for (name, r) in client.tenant_release(&ids).await? {
                 match r {
-                    Ok(()) => println!("{name}"),
+                    Ok(()) => output::out(&format!("{name}\n"))?,
                     Err(e) => {
                         eprintln!("chami: tenant {name}: {e}");
                         failed = true;
@@ -468,8 +467,7 @@ async fn sets_on(
         }
         SetsCommand::Delete(n) => {
             client.delete(&format!("{base}/{}", enc(&n.name))).await?;
-            println!("{}", n.name);
-            Ok(())
+            output::out(&format!("{}\n", n.name))
         }
         SetsCommand::Add(m) | SetsCommand::Remove(m) => {
             let ids = output::targets(&m.members)?;
@@ -534,8 +532,7 @@ async fn boot_on(
             let text = client
                 .text(&format!("/boot/v1/bootscript?name={}", enc(&n.name)))
                 .await?;
-            print!("{text}");
-            Ok(())
+            output::out(&text)
         }
         BootCommand::Set(s) => {
             // Names that are not xnames (Default, roles, groups) go as they are.

@@ -1,7 +1,7 @@
 //! What the scriptable nouns share: output formats, targets (xnames, hostlists or stdin), and
 //! exit codes (0 ok, 1 request failed, 2 usage, 3 some targets failed).
 
-use std::io::{BufRead, IsTerminal};
+use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
 
 use clap::ValueEnum;
@@ -43,6 +43,9 @@ pub enum Failure {
     Request(String),
     /// Some targets failed; they were named on stderr (3).
     Partial,
+    /// Standard output was closed (the reader of a pipe quit, as `| head` does): the command
+    /// ends quietly (0).
+    Closed,
 }
 
 impl From<crate::client::ClientError> for Failure {
@@ -70,6 +73,28 @@ pub fn exit(result: Result<(), Failure>) -> ExitCode {
             ExitCode::FAILURE
         }
         Err(Failure::Partial) => ExitCode::from(3),
+        Err(Failure::Closed) => ExitCode::SUCCESS,
+    }
+}
+
+/// Writes `text` to standard output. A reader that quit is [`Failure::Closed`], not a panic.
+pub fn out(text: &str) -> Result<(), Failure> {
+    let mut stdout = std::io::stdout().lock();
+    stdout
+        .write_all(text.as_bytes())
+        .and_then(|()| stdout.flush())
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::BrokenPipe => Failure::Closed,
+            _ => Failure::Request(format!("cannot write to standard output: {e}")),
+        })
+}
+
+/// [`out`] for commands that report with `anyhow`: a closed output is success.
+pub fn out_or_closed(text: &str) -> anyhow::Result<()> {
+    match out(text) {
+        Ok(()) | Err(Failure::Closed) => Ok(()),
+        Err(Failure::Request(m) | Failure::Usage(m)) => Err(anyhow::anyhow!(m)),
+        Err(Failure::Partial) => Err(anyhow::anyhow!("writing failed")),
     }
 }
 
@@ -195,23 +220,15 @@ pub fn print(
     columns: &[(&str, &str)],
     name: &str,
 ) -> Result<(), Failure> {
-    match format {
-        Format::Table => print!("{}", table(rows, columns)),
-        Format::Json => println!(
-            "{}",
-            serde_json::to_string_pretty(rows).map_err(|e| Failure::Request(e.to_string()))?
-        ),
-        Format::Yaml => print!(
-            "{}",
-            serde_yaml::to_string(rows).map_err(|e| Failure::Request(e.to_string()))?
-        ),
-        Format::Name => {
-            for r in rows {
-                println!("{}", cell(r, name));
-            }
+    let text = match format {
+        Format::Table => table(rows, columns),
+        Format::Json => {
+            serde_json::to_string_pretty(rows).map_err(|e| Failure::Request(e.to_string()))? + "\n"
         }
-    }
-    Ok(())
+        Format::Yaml => serde_yaml::to_string(rows).map_err(|e| Failure::Request(e.to_string()))?,
+        Format::Name => rows.iter().map(|r| cell(r, name) + "\n").collect(),
+    };
+    out(&text)
 }
 
 #[cfg(test)]

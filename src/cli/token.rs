@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
 
-use super::output::Failure;
+use super::output::{self, Failure};
 use crate::client::Client;
 use crate::fsutil;
 use crate::service::auth::Role;
@@ -55,8 +55,10 @@ pub async fn get(a: &GetArgs) -> Result<(), Failure> {
         .map(|p| read("CA certificate", p))
         .transpose()?;
     let client = Client::new(&a.server, "", ca.as_deref())?;
-    println!("{}", client.oauth_token(&a.client_id, &secret).await?);
-    Ok(())
+    output::out(&format!(
+        "{}\n",
+        client.oauth_token(&a.client_id, &secret).await?
+    ))
 }
 
 /// Options of `chami token mint`.
@@ -103,6 +105,5 @@ pub fn mint(a: &MintArgs) -> anyhow::Result<()> {
         tenant: a.tenant.clone(),
         ttl: a.ttl,
     })?;
-    println!("{token}");
-    Ok(())
+    output::out_or_closed(&format!("{token}\n"))
 }
