@@ -414,15 +414,17 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<()> {
     );
     println!("  data dir (deleted on exit): {}", dir.path().display());
     println!();
-    println!("  export CHAMI_CA={}", ca.display());
+    // The variables the CLI reads, so `chami nodes list` works in that shell as curl does.
+    println!("  export CHAMI_SERVER={url}");
+    println!("  export CHAMI_CA_CERT={}", ca.display());
     println!("  export CHAMI_TOKEN={token}");
-    println!("  curl --cacert $CHAMI_CA -H \"Authorization: Bearer $CHAMI_TOKEN\" \\");
-    println!("       '{url}/hsm/v2/State/Components?type=Node&state=Off'");
-    println!("  curl --cacert $CHAMI_CA -H \"Authorization: Bearer $CHAMI_TOKEN\" \\");
+    println!("  chami nodes list --state Off");
+    println!("  chami power status 'x1000c0s0b0n[0-1]'");
+    println!("  curl --cacert $CHAMI_CA_CERT -H \"Authorization: Bearer $CHAMI_TOKEN\" \\");
     println!("       '{url}/hsm/v2/State/Components?id=x1000c0s[0-3]b0n[0-1]&stateonly=true'");
-    println!("  curl --cacert $CHAMI_CA -H \"Authorization: Bearer $CHAMI_TOKEN\" \\");
+    println!("  curl --cacert $CHAMI_CA_CERT -H \"Authorization: Bearer $CHAMI_TOKEN\" \\");
     println!("       '{url}/hsm/v2/memberships?group=debug&partition=p1'");
-    println!("  curl --cacert $CHAMI_CA '{url}/boot/v1/bootscript?mac=02:00:00:00:00:10'");
+    println!("  curl --cacert $CHAMI_CA_CERT '{url}/boot/v1/bootscript?mac=02:00:00:00:00:10'");
     if let Some(addr) = server.boot_addr {
         println!("  curl 'http://{addr}/boot/v1/bootscript?mac=02:00:00:00:00:10'");
     }
