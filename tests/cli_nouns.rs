@@ -327,6 +327,55 @@ async fn boot_groups_tenants_and_audit_through_the_cli() {
 }
 
 #[tokio::test]
+async fn set_state_enable_and_disable_print_what_they_changed() {
+    let t = TestServer::start().await;
+    components(&t, 3).await;
+    let cli = Cli::new(&t);
+    let (set, disabled, enabled, bad_state, unknown) = blocking(move || {
+        (
+            cli.run(&[
+                "nodes",
+                "set-state",
+                "Off",
+                "x1000c0s[0-1]b0n0",
+                "--flag",
+                "Warning",
+                "-o",
+                "json",
+            ]),
+            cli.run(&["nodes", "disable", "x1000c0s2b0n0", "-o", "yaml"]),
+            cli.run(&["nodes", "enable", "x1000c0s2b0n0", "-o", "name"]),
+            cli.run(&["nodes", "set-state", "Bogus", "x1000c0s0b0n0"]),
+            cli.run(&["nodes", "disable", "x1000c0s7b0n0"]),
+        )
+    })
+    .await;
+    assert!(set.status.success(), "{}", text(&set.stderr));
+    let rows: Vec<Value> = serde_json::from_slice(&set.stdout).unwrap();
+    assert_eq!(rows.len(), 2);
+    assert!(
+        rows.iter()
+            .all(|c| c["State"] == "Off" && c["Flag"] == "Warning"),
+        "{rows:?}"
+    );
+    let rows: Vec<Value> = serde_yaml::from_slice(&disabled.stdout).unwrap();
+    assert_eq!(rows[0]["Enabled"], false, "{rows:?}");
+    assert_eq!(text(&enabled.stdout), "x1000c0s2b0n0\n");
+    let (_, now) = t.get("/hsm/v2/State/Components/x1000c0s2b0n0").await;
+    assert_eq!(now["Enabled"], true);
+
+    // A bad state and an unknown node fail with the core's reason, and change nothing.
+    let err = text(&bad_state.stderr);
+    assert_eq!(bad_state.status.code(), Some(1), "{err}");
+    assert!(err.contains("'Bogus'"), "{err}");
+    let err = text(&unknown.stderr);
+    assert_eq!(unknown.status.code(), Some(1), "{err}");
+    assert!(err.contains("x1000c0s7b0n0"), "{err}");
+    let (_, still) = t.get("/hsm/v2/State/Components/x1000c0s0b0n0").await;
+    assert_eq!(still["State"], "Off");
+}
+
+#[tokio::test]
 async fn a_reader_that_quits_ends_the_command_quietly() {
     let t = TestServer::start().await;
     components(&t, 4).await;

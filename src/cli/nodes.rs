@@ -140,36 +140,7 @@ async fn run_on(client: &Client, cmd: &NodesCommand) -> Result<(), Failure> {
         }
         NodesCommand::Show(t) => {
             let ids = output::targets(&t.targets)?;
-            let v: Value = client
-                .post(
-                    "/hsm/v2/State/Components/Query",
-                    &json!({ "ComponentIDs": ids }),
-                )
-                .await?;
-            let rows: Vec<Value> = v["Components"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-                .into_iter()
-                .filter(|c| ids.iter().any(|i| c["ID"] == i.as_str()))
-                .collect();
-            let missing: Vec<&String> = ids
-                .iter()
-                .filter(|i| !rows.iter().any(|c| c["ID"] == i.as_str()))
-                .collect();
-            output::print(
-                output::format_or_default(t.common.output),
-                &rows,
-                COLUMNS,
-                "ID",
-            )?;
-            if missing.is_empty() {
-                return Ok(());
-            }
-            for m in &missing {
-                eprintln!("chami: {m}: no such component");
-            }
-            Err(Failure::Partial)
+            show(client, &ids, &t.common).await
         }
         NodesCommand::SetState(a) => {
             let ids = output::targets(&a.targets)?;
@@ -177,20 +148,56 @@ async fn run_on(client: &Client, cmd: &NodesCommand) -> Result<(), Failure> {
             if let Some(f) = &a.flag {
                 body["Flag"] = json!(f);
             }
-            patch(client, "/hsm/v2/State/Components/BulkStateData", &body).await
+            client
+                .patch("/hsm/v2/State/Components/BulkStateData", &body)
+                .await?;
+            show(client, &ids, &a.common).await
         }
         NodesCommand::Enable(t) | NodesCommand::Disable(t) => {
             let ids = output::targets(&t.targets)?;
             let on = matches!(cmd, NodesCommand::Enable(_));
             let body = json!({"ComponentIDs": ids, "Enabled": on});
-            patch(client, "/hsm/v2/State/Components/BulkEnabled", &body).await
+            client
+                .patch("/hsm/v2/State/Components/BulkEnabled", &body)
+                .await?;
+            show(client, &ids, &t.common).await
         }
     }
 }
 
-async fn patch(client: &Client, path: &str, body: &Value) -> Result<(), Failure> {
-    client.patch(path, body).await?;
-    Ok(())
+/// Prints the components `ids` as they are now; those that do not exist are named on stderr
+/// (exit 3).
+async fn show(client: &Client, ids: &[String], common: &Common) -> Result<(), Failure> {
+    let v: Value = client
+        .post(
+            "/hsm/v2/State/Components/Query",
+            &json!({ "ComponentIDs": ids }),
+        )
+        .await?;
+    let rows: Vec<Value> = v["Components"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .into_iter()
+        .filter(|c| ids.iter().any(|i| c["ID"] == i.as_str()))
+        .collect();
+    let missing: Vec<&String> = ids
+        .iter()
+        .filter(|i| !rows.iter().any(|c| c["ID"] == i.as_str()))
+        .collect();
+    output::print(
+        output::format_or_default(common.output),
+        &rows,
+        COLUMNS,
+        "ID",
+    )?;
+    if missing.is_empty() {
+        return Ok(());
+    }
+    for m in &missing {
+        eprintln!("chami: {m}: no such component");
+    }
+    Err(Failure::Partial)
 }
 
 fn connect_of(cmd: &NodesCommand) -> &ConnectArgs {
