@@ -163,21 +163,31 @@ fn cell(v: &Value, path: &str) -> String {
             })
             .collect();
     }
-    at.iter()
-        .filter(|x| !x.is_null())
-        .map(|x| text(x))
-        .collect::<Vec<_>>()
-        .join(",")
+    joined(
+        at.iter()
+            .filter(|x| !x.is_null())
+            .map(|x| text(x))
+            .collect(),
+    )
 }
 
-/// A value as table text: strings bare, arrays joined with commas.
+/// A value as table text: strings bare, arrays [`joined`].
 fn text(v: &Value) -> String {
     match v {
         Value::Null => String::new(),
         Value::String(s) => s.clone(),
-        Value::Array(a) => a.iter().map(text).collect::<Vec<_>>().join(","),
+        Value::Array(a) => joined(a.iter().map(text).collect()),
         other => other.to_string(),
     }
+}
+
+/// Items joined with commas; xnames as one hostlist (`x1000c0s[0-7]b0n0`), which is what
+/// the other commands take back.
+fn joined(items: Vec<String>) -> String {
+    if items.len() > 1 && items.iter().all(|i| Xname::parse(i).is_ok()) {
+        return hostlist::compress(&items);
+    }
+    items.join(",")
 }
 
 /// Aligned columns: `(title, path into each row)`; trailing spaces dropped.
@@ -271,6 +281,15 @@ mod tests {
                 &[("ID", "ID"), ("STATE", "State"), ("GROUPS", "m.g")]
             ),
             "ID             STATE  GROUPS\nx1             On     a,b\nx1000c0s0b0n0         c,d\n"
+        );
+        // Lists of xnames are one hostlist; a list with anything else stays as it is.
+        let rows = [
+            json!({"n": ["x1000c0s0b0n0", "x1000c0s1b0n0", "x1000c0s2b0n0"]}),
+            json!({"n": ["x1000c0s0b0n0", "blue"]}),
+        ];
+        assert_eq!(
+            table(&rows, &[("N", "n")]),
+            "N\nx1000c0s[0-2]b0n0\nx1000c0s0b0n0,blue\n"
         );
     }
 }
