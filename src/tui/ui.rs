@@ -673,6 +673,7 @@ fn draw_hints(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         _ => None,
     };
     if let Some(text) = text {
+        let text = fit_hints(text, area.width as usize);
         frame.render_widget(Paragraph::new(Line::styled(text, theme.dim())), area);
         return;
     }
@@ -692,13 +693,37 @@ fn draw_hints(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         _ => false,
     };
     let shown = |b: &&super::keymap::Binding| (b.hint || here(b.action)) && app.may(b.action);
+    // Whole hints only: one that does not fit is left out, not cut (`?` lists them all).
+    let mut used = 0;
     for b in app.keymap.bindings.iter().filter(shown) {
         if let Some(k) = b.keys.first() {
-            spans.push(Span::styled(format!(" {k}"), theme.accent()));
-            spans.push(Span::styled(format!(" {}", b.name), theme.dim()));
+            let (key, name) = (format!(" {k}"), format!(" {}", b.name));
+            used += key.chars().count() + name.chars().count();
+            if used > area.width as usize {
+                break;
+            }
+            spans.push(Span::styled(key, theme.accent()));
+            spans.push(Span::styled(name, theme.dim()));
         }
     }
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+/// The ` · `-separated hints of `text` that fit in `width`, whole ones from the start.
+fn fit_hints(text: &str, width: usize) -> String {
+    let mut out = String::new();
+    for (i, hint) in text.split(" · ").enumerate() {
+        let next = if i == 0 {
+            hint.to_string()
+        } else {
+            format!("{out} · {hint}")
+        };
+        if next.chars().count() > width {
+            break;
+        }
+        out = next;
+    }
+    out
 }
 
 /// A y/N question in a box, wrapped to fit.
@@ -844,7 +869,15 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) -> u16 {
 
 #[cfg(test)]
 mod tests {
-    use super::{clip, fit_widths, wrap_words};
+    use super::{clip, fit_hints, fit_widths, wrap_words};
+
+    #[test]
+    fn hints_that_do_not_fit_are_left_out_whole() {
+        let text = " ctrl-s apply · esc close · ctrl-z undo";
+        assert_eq!(fit_hints(text, 80), text);
+        assert_eq!(fit_hints(text, 30), " ctrl-s apply · esc close");
+        assert_eq!(fit_hints(text, 5), "");
+    }
 
     #[test]
     fn help_text_wraps_between_words() {

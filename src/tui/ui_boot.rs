@@ -25,7 +25,7 @@ pub fn hints(ed: &Editor) -> &'static str {
             " up/down choose · enter puts it in the editor (nothing is written) · esc back"
         }
         Stage::Conflict(_) => {
-            " r rebase your text onto the newer version · t take the newer version · esc cancel"
+            " r rebase your text onto the newer version · t take it instead · esc cancel"
         }
     }
 }
