@@ -55,6 +55,23 @@ fn parse_cli() -> Result<Cli, String> {
                 .map_err(|e| format!("{} (after applying {})", e.render(), path.display()))?
         }
     };
+    if let Some((name, _)) = matches.subcommand() {
+        // The console's options (--server, --theme, ...) before a command would be ignored.
+        let console = <chami::cli::console::ConsoleArgs as clap::Args>::augment_args(
+            clap::Command::new("console"),
+        );
+        for arg in console.get_arguments() {
+            let given = matches.value_source(arg.get_id().as_str())
+                == Some(clap::parser::ValueSource::CommandLine);
+            if given {
+                let flag = arg.get_long().unwrap_or(arg.get_id().as_str());
+                return Err(format!(
+                    "--{flag} before '{name}' is the console's option: put it after the \
+                     command (chami {name} ... --{flag} ...)"
+                ));
+            }
+        }
+    }
     Cli::from_arg_matches(&matches).map_err(|e| e.to_string())
 }
 

@@ -156,6 +156,15 @@ fn bad_settings_fail_with_a_clear_message() {
         .output()
         .expect("run");
     assert_eq!(out.status.code(), Some(2));
+
+    // The console's --server before a command would be ignored: refused, naming where it goes.
+    let out = chami()
+        .args(["--server", "https://127.0.0.1:1", "nodes", "list"])
+        .output()
+        .expect("run");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("--server before 'nodes'"), "{err}");
 }
 
 /// A CA and a server certificate for 127.0.0.1 signed by it, written to `dir/<name>-*.pem`.
