@@ -141,14 +141,18 @@ pub fn ensure_self_signed(data_dir: &Path, sans: &[String]) -> Result<TlsFiles, 
 
 /// A rustls server configuration (ring provider, TLS 1.3, h2 and HTTP/1.1) from PEM files.
 pub fn server_config(files: &TlsFiles) -> Result<rustls::ServerConfig, TlsError> {
+    let cert_err = |e: &dyn std::fmt::Display| {
+        TlsError(format!("TLS certificate {}: {e}", files.cert.display()))
+    };
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(&files.cert)
-        .map_err(|e| io_err(&files.cert, e))?
+        .map_err(|e| cert_err(&e))?
         .collect::<Result<_, _>>()
-        .map_err(|e| io_err(&files.cert, e))?;
+        .map_err(|e| cert_err(&e))?;
     if certs.is_empty() {
-        return Err(io_err(&files.cert, "no certificate in the file"));
+        return Err(cert_err(&"no certificate in the file"));
     }
-    let key = PrivateKeyDer::from_pem_file(&files.key).map_err(|e| io_err(&files.key, e))?;
+    let key = PrivateKeyDer::from_pem_file(&files.key)
+        .map_err(|e| TlsError(format!("TLS key {}: {e}", files.key.display())))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13])

@@ -34,15 +34,22 @@ pub enum StoreError {
     /// The request names something invalid (for example an unknown group).
     #[error("{0}")]
     Invalid(String),
-    /// The database failed.
+    /// The database failed. Not a `source`: the text already holds sqlx's, and a chain
+    /// printed with `{:#}` would repeat it.
     #[error("database error: {0}")]
-    Database(#[from] sqlx::Error),
+    Database(sqlx::Error),
     /// A stored value could not be read back.
     #[error("stored data is corrupt: {0}")]
     Corrupt(String),
     /// What the write expected to find has changed since it was read; nothing was changed.
     #[error("{0}")]
     Stale(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(e: sqlx::Error) -> Self {
+        StoreError::Database(e)
+    }
 }
 
 /// Persistent state of the core: one trait per resource, each call atomic. Code holds an
