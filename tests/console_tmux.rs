@@ -159,6 +159,16 @@ fn demo_filter_mark_detail_help_quit() {
         t.contains("/group=arm")
     });
 
+    // Discovery of the first BMC from :endpoints, followed to its outcome.
+    s.keys(&["Escape", ":", "endpoints", "Enter"]);
+    s.wait_for("the endpoints list", 10, |t| {
+        t.contains("DISCOVERY") && t.contains("x1000c0s0b0 ")
+    });
+    s.keys(&["D"]);
+    s.wait_for("the discovery's outcome", 30, |t| {
+        t.contains("discovery of x1000c0s0b0: DiscoverOK")
+    });
+
     s.keys(&["Escape", "q"]);
     let deadline = Instant::now() + Duration::from_secs(15);
     while s.alive() {

@@ -355,6 +355,23 @@ impl Client {
         self.get("/hsm/v2/partitions").await
     }
 
+    /// Starts discovery of these endpoints (xnames); `DiscoveryStatus/0` follows it.
+    pub async fn discover(&self, ids: &[String]) -> Result<(), ClientError> {
+        let _: Value = self
+            .post(
+                "/hsm/v2/Inventory/Discover",
+                &serde_json::json!({ "xnames": ids }),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// SMD's `DiscoveryStatus/0`: `Status` (`InProgress`, `Complete`) and, per endpoint,
+    /// `Details.<xname>.LastDiscoveryStatus` and `Error`.
+    pub async fn discovery_status(&self) -> Result<Value, ClientError> {
+        self.get("/hsm/v2/Inventory/DiscoveryStatus/0").await
+    }
+
     /// Every Redfish endpoint (never with passwords).
     pub async fn endpoints(&self) -> Result<Vec<RedfishEndpoint>, ClientError> {
         #[derive(serde::Deserialize)]

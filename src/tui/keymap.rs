@@ -38,6 +38,7 @@ pub enum Action {
     NewTenant,
     Delete,
     AssignTenant,
+    Discover,
 }
 
 /// Who may use an action: anyone, an operator (power, boot), or an admin only.
@@ -157,6 +158,13 @@ const ACTIONS: &[(Action, &str, &str, &[&str], bool)] = &[
         "tenant",
         "assign the marked nodes to a tenant, or release them",
         &["t"],
+        false,
+    ),
+    (
+        Action::Discover,
+        "discover",
+        "discover the Redfish endpoint under the cursor (in :endpoints)",
+        &["D"],
         false,
     ),
     (
@@ -310,7 +318,8 @@ impl Action {
             | Action::RemoveMembers
             | Action::NewTenant
             | Action::Delete
-            | Action::AssignTenant => Need::Admin,
+            | Action::AssignTenant
+            | Action::Discover => Need::Admin,
             _ => Need::Anyone,
         }
     }

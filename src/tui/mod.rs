@@ -319,6 +319,13 @@ fn run_command(cmd: Command, client: &Client, tx: &mpsc::UnboundedSender<Msg>) {
                 result,
             }
         }),
+        Command::Discover(id) => spawn_call(client, tx, move |c| async move {
+            let result = c.discover(std::slice::from_ref(&id)).await;
+            Msg::DiscoveryStarted { id, result }
+        }),
+        Command::FetchDiscoveryStatus => spawn_call(client, tx, |c| async move {
+            Msg::DiscoveryStatus(c.discovery_status().await)
+        }),
         Command::ChangeMembers {
             partition,
             name,

@@ -616,6 +616,9 @@ pub struct App {
     pub input: Input,
     /// Help overlay shown.
     pub help: bool,
+    /// The endpoint whose discovery this console started and follows, and when to read the
+    /// discovery status next (`None`: at the next tick).
+    pub discovery: Option<(String, Option<Instant>)>,
     /// Lines of the help scrolled past, and how far it can scroll (from the last frame).
     pub help_scroll: u16,
     pub help_max_scroll: u16,
@@ -696,6 +699,7 @@ impl App {
             views: vec![View::Inventory],
             input: Input::None,
             help: false,
+            discovery: None,
             help_scroll: 0,
             help_max_scroll: 0,
             message: None,

@@ -689,6 +689,10 @@ fn draw_hints(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
             kind: ListKind::Groups | ListKind::Partitions,
             ..
         } => matches!(a, Action::AddMembers | Action::RemoveMembers),
+        View::List {
+            kind: ListKind::Endpoints,
+            ..
+        } => a == Action::Discover,
         View::Inventory => a == Action::AssignTenant,
         _ => false,
     };

@@ -1,7 +1,7 @@
 //! `update(state, message) -> commands`: every change to the console's state happens here,
 //! without I/O, so it is tested directly. Commands are carried out by the event loop.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 
@@ -85,6 +85,13 @@ pub enum Msg {
     },
     /// `$EDITOR` returned: the file's text, or why it failed.
     EditedExternally(Result<String, String>),
+    /// The core answered a request to discover an endpoint.
+    DiscoveryStarted {
+        id: String,
+        result: Result<(), ClientError>,
+    },
+    /// `DiscoveryStatus/0`, read while a discovery the console started runs.
+    DiscoveryStatus(Result<serde_json::Value, ClientError>),
     /// Member changes were answered, one result per node.
     MembersChanged {
         what: String,
@@ -162,6 +169,10 @@ pub enum Command {
     },
     /// Fetch an entry's history.
     FetchBootHistory(String),
+    /// Start discovery of one Redfish endpoint.
+    Discover(String),
+    /// Read `DiscoveryStatus/0`.
+    FetchDiscoveryStatus,
     /// Add nodes to (or remove them from) a group or partition, one call per node.
     ChangeMembers {
         partition: bool,
@@ -330,6 +341,22 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
             app.dirty = true;
             Vec::new()
         }
+        Msg::DiscoveryStarted { id, result } => match result {
+            Ok(()) => {
+                say(app, format!("discovering {id}…"), false);
+                app.discovery = Some((id, None));
+                // The DISCOVERY column shows DiscoveryStarted at once.
+                match app.view() {
+                    View::List { kind, .. } => vec![fetch_list(app, *kind)],
+                    _ => Vec::new(),
+                }
+            }
+            Err(e) => {
+                say(app, format!("cannot discover {id}: {e}"), true);
+                Vec::new()
+            }
+        },
+        Msg::DiscoveryStatus(result) => discovery_status(app, result),
         Msg::MembersChanged { what, results } => {
             let failed: Vec<String> = results
                 .iter()
@@ -508,7 +535,91 @@ fn tick(app: &mut App, now: Instant) -> Vec<Command> {
             std::mem::take(&mut app.pending).into_iter().collect(),
         ));
     }
+    // A discovery the console started is followed until the core says it is complete.
+    if let Some((_, due)) = &mut app.discovery {
+        if due.is_none_or(|d| now >= d) {
+            *due = Some(now + DISCOVERY_POLL);
+            out.push(Command::FetchDiscoveryStatus);
+        }
+    }
     out.extend(refresh(app, now));
+    out
+}
+
+/// How often a running discovery's status is read.
+const DISCOVERY_POLL: Duration = Duration::from_secs(1);
+
+/// `D` in `:endpoints`: discovers the endpoint under the cursor.
+fn discover(app: &mut App) -> Vec<Command> {
+    let View::List {
+        kind: ListKind::Endpoints,
+        cursor,
+    } = app.view().clone()
+    else {
+        say(
+            app,
+            "discovery works on :endpoints (the row under the cursor)",
+            true,
+        );
+        return Vec::new();
+    };
+    if app.read_only {
+        say(app, "read-only console: discovery is off", true);
+        return Vec::new();
+    }
+    if let Some((running, _)) = &app.discovery {
+        say(
+            app,
+            format!("discovery of {running} is still running"),
+            true,
+        );
+        return Vec::new();
+    }
+    match list_key(app, ListKind::Endpoints, cursor) {
+        Some(id) => vec![Command::Discover(id)],
+        None => Vec::new(),
+    }
+}
+
+/// A status read of the discovery the console follows: when complete, says how it went for
+/// that endpoint and reads the endpoints again.
+fn discovery_status(app: &mut App, result: Result<serde_json::Value, ClientError>) -> Vec<Command> {
+    let Some((id, _)) = app.discovery.clone() else {
+        return Vec::new();
+    };
+    let status = match result {
+        Ok(s) => s,
+        Err(e) => {
+            // The next tick asks again; the reason stays on screen meanwhile.
+            say(
+                app,
+                format!("discovery of {id}: cannot read its status: {e}"),
+                true,
+            );
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    if let View::List {
+        kind: ListKind::Endpoints,
+        ..
+    } = app.view()
+    {
+        out.push(fetch_list(app, ListKind::Endpoints));
+    }
+    if status["Status"] != "Complete" {
+        return out;
+    }
+    app.discovery = None;
+    let detail = &status["Details"][id.as_str()];
+    let outcome = detail["LastDiscoveryStatus"].as_str().unwrap_or("unknown");
+    match detail["Error"].as_str().filter(|e| !e.is_empty()) {
+        None if outcome == "DiscoverOK" => say(app, format!("discovery of {id}: {outcome}"), false),
+        None => say(app, format!("discovery of {id}: {outcome}"), true),
+        Some(e) => say(app, format!("discovery of {id}: {outcome}: {e}"), true),
+    }
+    // What discovery found is new inventory.
+    app.last_fetch = None;
     out
 }
 
@@ -969,6 +1080,7 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
                 }
             }
         }
+        Action::Discover => return discover(app),
         Action::AssignTenant => {
             let targets = match app.view().clone() {
                 View::Inventory => power::targets(app),
@@ -1454,6 +1566,83 @@ mod tests {
         assert!(matches!(app.lists.get(&ListKind::Endpoints), Some(Err(e)) if e.contains("403")));
         press(&mut app, KeyCode::Esc);
         assert_eq!(*app.view(), View::Inventory);
+    }
+
+    #[test]
+    fn d_discovers_the_endpoint_under_the_cursor_and_follows_it_to_the_end() {
+        let mut app = app_with(2);
+        // Elsewhere D says where it works.
+        assert!(press(&mut app, KeyCode::Char('D')).is_empty());
+        assert!(app.message.as_ref().unwrap().0.contains(":endpoints"));
+        press(&mut app, KeyCode::Char(':'));
+        typed(&mut app, "endpoints");
+        press(&mut app, KeyCode::Enter);
+        let ep: crate::model::redfish::RedfishEndpoint = serde_json::from_value(json!({
+            "ID": "x1000c0s0b0", "Type": "NodeBMC", "FQDN": "10.0.0.1", "Enabled": true,
+            "DiscoveryInfo": {"LastDiscoveryStatus": "NotYetQueried"}
+        }))
+        .unwrap();
+        update(
+            &mut app,
+            Msg::List {
+                kind: ListKind::Endpoints,
+                result: Ok(ListData::endpoints(&[ep])),
+            },
+        );
+        let cmds = press(&mut app, KeyCode::Char('D'));
+        assert_eq!(cmds, [Command::Discover("x1000c0s0b0".into())]);
+
+        // Refused by the core: said, nothing followed.
+        update(
+            &mut app,
+            Msg::DiscoveryStarted {
+                id: "x1000c0s0b0".into(),
+                result: Err(ClientError::Api {
+                    status: 409,
+                    detail: "a discovery is already running".into(),
+                }),
+            },
+        );
+        assert!(app.message.as_ref().unwrap().1);
+        assert!(app.discovery.is_none());
+
+        // Accepted: the list is read again, the status on the next tick and each second.
+        let cmds = update(
+            &mut app,
+            Msg::DiscoveryStarted {
+                id: "x1000c0s0b0".into(),
+                result: Ok(()),
+            },
+        );
+        assert_eq!(cmds, [Command::FetchList(ListKind::Endpoints)]);
+        assert!(
+            press(&mut app, KeyCode::Char('D')).is_empty(),
+            "one at a time"
+        );
+        let t0 = Instant::now();
+        assert!(update(&mut app, Msg::Tick(t0)).contains(&Command::FetchDiscoveryStatus));
+        assert!(!update(&mut app, Msg::Tick(t0)).contains(&Command::FetchDiscoveryStatus));
+        let running = json!({"Status": "InProgress", "Details": {}});
+        let cmds = update(&mut app, Msg::DiscoveryStatus(Ok(running)));
+        assert_eq!(cmds, [Command::FetchList(ListKind::Endpoints)]);
+        assert!(app.discovery.is_some());
+        let later = t0 + DISCOVERY_POLL;
+        assert!(update(&mut app, Msg::Tick(later)).contains(&Command::FetchDiscoveryStatus));
+
+        // Complete: how it went for that endpoint, and no more polling.
+        let done = json!({"Status": "Complete", "Details": {"x1000c0s0b0": {
+            "LastDiscoveryStatus": "HTTPsGetFailed", "Error": "connection refused"}}});
+        update(&mut app, Msg::DiscoveryStatus(Ok(done)));
+        assert!(app.discovery.is_none());
+        assert_eq!(
+            app.message.clone().unwrap(),
+            (
+                "discovery of x1000c0s0b0: HTTPsGetFailed: connection refused".to_string(),
+                true
+            )
+        );
+        let much_later = later + DISCOVERY_POLL * 2;
+        assert!(!update(&mut app, Msg::Tick(much_later)).contains(&Command::FetchDiscoveryStatus));
     }
 
     #[test]
