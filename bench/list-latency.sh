@@ -7,19 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-20}
-bin=${CHAMI_BIN:-target/release/chami}
-[ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 2; }
-work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-"$bin" serve --data-dir "$work" --listen "127.0.0.1:$port" >"$work/serve.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
-url=https://127.0.0.1:$port
-for _ in $(seq 100); do
-    [ -f "$work/ca.pem" ] && curl -sf --cacert "$work/ca.pem" "$url/hsm/v2/service/ready" >/dev/null && break
-    sleep 0.1
-done
-token=$("$bin" token mint --data-dir "$work" --sub bench --role admin)
+. bench/core.sh
+start_core
 python3 - >"$work/body.json" <<'PY'
 import json
 comps = []

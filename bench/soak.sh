@@ -10,22 +10,11 @@ cd "$(dirname "$0")/.."
 secs=${1:-120}
 conns=${2:-32}
 nodes=${3:-2048}
-bin=${CHAMI_BIN:-target/release/chami}
-[ -x "$bin" ] || { echo "build first: cargo build --release" >&2; exit 2; }
 command -v wrk >/dev/null || { echo "needs wrk (apt-get install wrk)" >&2; exit 2; }
-work=$(mktemp -d)
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 db=()
 [ -n "${SOAK_DATABASE_URL:-}" ] && db=(--database-url "$SOAK_DATABASE_URL")
-"$bin" serve --data-dir "$work" --listen "127.0.0.1:$port" "${db[@]}" >"$work/serve.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null; wait $pid 2>/dev/null; rm -rf "$work"' EXIT
-url=https://127.0.0.1:$port
-for _ in $(seq 100); do
-    [ -f "$work/ca.pem" ] && curl -sf --cacert "$work/ca.pem" "$url/hsm/v2/service/ready" >/dev/null && break
-    sleep 0.1
-done
-token=$("$bin" token mint --data-dir "$work" --sub soak --role admin)
+. bench/core.sh
+start_core "${db[@]}"
 python3 - "$nodes" >"$work/seed.json" <<'PY'
 import json, sys
 n = int(sys.argv[1])

@@ -183,34 +183,6 @@ fn interface_ids(args: &[String]) -> Result<Vec<String>, Failure> {
     words.iter().map(|w| interface_id(w)).collect()
 }
 
-/// Prints `rows` and names on stderr each of `names` that no row has as its `ID` (exit 3
-/// when some are missing).
-fn print_found(
-    rows: &[Value],
-    names: &[String],
-    common: &Common,
-    columns: &[(&str, &str)],
-) -> Result<(), Failure> {
-    output::print(
-        output::format_or_default(common.output),
-        rows,
-        columns,
-        "ID",
-    )?;
-    let missing: Vec<&String> = names
-        .iter()
-        .filter(|n| !rows.iter().any(|r| r["ID"] == n.as_str()))
-        .collect();
-    for n in &missing {
-        eprintln!("chami: {n}: not found");
-    }
-    if missing.is_empty() {
-        Ok(())
-    } else {
-        Err(Failure::Partial)
-    }
-}
-
 /// Deletes each of `names` under `base`, naming each one deleted on stdout and each failure on
 /// stderr (exit 3 when some failed).
 async fn delete(client: &Client, base: &str, names: &[String]) -> Result<(), Failure> {
@@ -296,7 +268,7 @@ async fn endpoints_on(client: &Client, cmd: &EndpointsCommand) -> Result<(), Fai
                 .as_array()
                 .cloned()
                 .unwrap_or_default();
-            print_found(&rows, &ids, &t.common, ENDPOINT_COLUMNS)
+            output::print_found(rows, &ids, t.common.output, ENDPOINT_COLUMNS, "not found")
         }
         EndpointsCommand::Add(a) => {
             let id = output::expand_words(std::slice::from_ref(&a.xname))?;
@@ -359,7 +331,7 @@ async fn interfaces_on(client: &Client, cmd: &InterfacesCommand) -> Result<(), F
                         .await?,
                 );
             }
-            print_found(&rows, &ids, &i.common, INTERFACE_COLUMNS)
+            output::print_found(rows, &ids, i.common.output, INTERFACE_COLUMNS, "not found")
         }
         InterfacesCommand::Add(a) => {
             let mut body = json!({

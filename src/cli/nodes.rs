@@ -174,30 +174,9 @@ async fn show(client: &Client, ids: &[String], common: &Common) -> Result<(), Fa
             &json!({ "ComponentIDs": ids }),
         )
         .await?;
-    let rows: Vec<Value> = v["Components"]
-        .as_array()
-        .cloned()
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|c| ids.iter().any(|i| c["ID"] == i.as_str()))
-        .collect();
-    let missing: Vec<&String> = ids
-        .iter()
-        .filter(|i| !rows.iter().any(|c| c["ID"] == i.as_str()))
-        .collect();
-    output::print(
-        output::format_or_default(common.output),
-        &rows,
-        COLUMNS,
-        "ID",
-    )?;
-    if missing.is_empty() {
-        return Ok(());
-    }
-    for m in &missing {
-        eprintln!("chami: {m}: no such component");
-    }
-    Err(Failure::Partial)
+    // Query also answers with children of what it names: only the named are shown.
+    let rows = v["Components"].as_array().cloned().unwrap_or_default();
+    output::print_found(rows, ids, common.output, COLUMNS, "no such component")
 }
 
 fn connect_of(cmd: &NodesCommand) -> &ConnectArgs {

@@ -77,24 +77,27 @@ pub fn exit(result: Result<(), Failure>) -> ExitCode {
     }
 }
 
+fn write_stdout(text: &str) -> std::io::Result<()> {
+    let mut stdout = std::io::stdout().lock();
+    stdout.write_all(text.as_bytes())?;
+    stdout.flush()
+}
+
 /// Writes `text` to standard output. A reader that quit is [`Failure::Closed`], not a panic.
 pub fn out(text: &str) -> Result<(), Failure> {
-    let mut stdout = std::io::stdout().lock();
-    stdout
-        .write_all(text.as_bytes())
-        .and_then(|()| stdout.flush())
-        .map_err(|e| match e.kind() {
-            std::io::ErrorKind::BrokenPipe => Failure::Closed,
-            _ => Failure::Request(format!("cannot write to standard output: {e}")),
-        })
+    write_stdout(text).map_err(|e| match e.kind() {
+        std::io::ErrorKind::BrokenPipe => Failure::Closed,
+        _ => Failure::Request(format!("cannot write to standard output: {e}")),
+    })
 }
 
 /// [`out`] for commands that report with `anyhow`: a closed output is success.
 pub fn out_or_closed(text: &str) -> anyhow::Result<()> {
-    match out(text) {
-        Ok(()) | Err(Failure::Closed) => Ok(()),
-        Err(Failure::Request(m) | Failure::Usage(m)) => Err(anyhow::anyhow!(m)),
-        Err(Failure::Partial) => Err(anyhow::anyhow!("writing failed")),
+    match write_stdout(text) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => {
+            Err(anyhow::anyhow!("cannot write to standard output: {e}"))
+        }
+        _ => Ok(()),
     }
 }
 
@@ -221,6 +224,35 @@ pub fn table(rows: &[Value], columns: &[(&str, &str)]) -> String {
         out.push('\n');
     }
     out
+}
+
+/// Prints those of `rows` whose `ID` is one of `names` and, on stderr, `chami: NAME: missing`
+/// for each name no row has (exit 3 when some are missing).
+pub fn print_found(
+    rows: Vec<Value>,
+    names: &[String],
+    format: Option<Format>,
+    columns: &[(&str, &str)],
+    missing: &str,
+) -> Result<(), Failure> {
+    let has = |r: &Value, n: &str| r["ID"] == n;
+    let rows: Vec<Value> = rows
+        .into_iter()
+        .filter(|r| names.iter().any(|n| has(r, n)))
+        .collect();
+    print(format_or_default(format), &rows, columns, "ID")?;
+    let absent: Vec<&String> = names
+        .iter()
+        .filter(|n| !rows.iter().any(|r| has(r, n)))
+        .collect();
+    for n in &absent {
+        eprintln!("chami: {n}: {missing}");
+    }
+    if absent.is_empty() {
+        Ok(())
+    } else {
+        Err(Failure::Partial)
+    }
 }
 
 /// Prints `rows` in `format`: `columns` for a table, `name` (a path) for `-o name`.

@@ -8,6 +8,7 @@ pub mod keymap;
 pub mod power;
 pub mod state;
 pub mod tenant;
+pub mod text;
 pub mod theme;
 pub mod ui;
 pub mod ui_boot;

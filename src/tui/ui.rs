@@ -12,6 +12,7 @@ use super::keymap::Action;
 use super::state::{
     App, Column, Conn, DetailData, Input, ListKind, Live, PowerRead, Row, View, POLL,
 };
+use super::text::{clip, fit_hints, wrap_words};
 use super::theme::Theme;
 use super::update::COMMANDS;
 
@@ -38,46 +39,30 @@ pub fn draw(frame: &mut Frame, app: &App, theme: &Theme) -> Fit {
     .areas(frame.area());
     draw_header(frame, header, app, theme);
     draw_crumbs(frame, crumbs, app, theme);
-    let mut fit = match (&app.editor, app.view()) {
-        (Some(ed), _) => {
-            super::ui_boot::draw_editor(frame, body, ed, theme);
-            Fit {
-                page: app.page,
-                detail_max_scroll: app.detail_max_scroll,
-                help_max_scroll: app.help_max_scroll,
-            }
-        }
+    // What the last frame fit, with what this one's view measures put in.
+    let mut fit = Fit {
+        page: app.page,
+        detail_max_scroll: app.detail_max_scroll,
+        help_max_scroll: app.help_max_scroll,
+    };
+    match (&app.editor, app.view()) {
+        (Some(ed), _) => super::ui_boot::draw_editor(frame, body, ed, theme),
         (None, _) if app.tenant_form.is_some() => {
             if let Some(form) = &app.tenant_form {
                 super::ui_tenant::draw_form(frame, body, form, theme);
             }
-            Fit {
-                page: app.page,
-                detail_max_scroll: app.detail_max_scroll,
-                help_max_scroll: app.help_max_scroll,
-            }
         }
-        (None, View::Inventory) => Fit {
-            page: draw_table(frame, body, app, theme),
-            detail_max_scroll: app.detail_max_scroll,
-            help_max_scroll: app.help_max_scroll,
-        },
-        (None, View::List { kind, cursor }) => Fit {
-            page: draw_list(frame, body, app, theme, *kind, *cursor),
-            detail_max_scroll: app.detail_max_scroll,
-            help_max_scroll: app.help_max_scroll,
-        },
-        (None, View::Detail { xname, scroll }) => Fit {
-            page: app.page,
-            detail_max_scroll: draw_detail(frame, body, app, theme, xname, *scroll),
-            help_max_scroll: app.help_max_scroll,
-        },
-        (None, View::Transition { id, scroll }) => Fit {
-            page: super::ui_power::draw_transition(frame, body, app, theme, id, *scroll),
-            detail_max_scroll: app.detail_max_scroll,
-            help_max_scroll: app.help_max_scroll,
-        },
-    };
+        (None, View::Inventory) => fit.page = draw_table(frame, body, app, theme),
+        (None, View::List { kind, cursor }) => {
+            fit.page = draw_list(frame, body, app, theme, *kind, *cursor);
+        }
+        (None, View::Detail { xname, scroll }) => {
+            fit.detail_max_scroll = draw_detail(frame, body, app, theme, xname, *scroll);
+        }
+        (None, View::Transition { id, scroll }) => {
+            fit.page = super::ui_power::draw_transition(frame, body, app, theme, id, *scroll);
+        }
+    }
     draw_status(frame, status, app, theme);
     draw_hints(frame, hints, app, theme);
     super::ui_power::draw_dialog(frame, app, theme);
@@ -310,16 +295,6 @@ fn fit_widths(want: &[u16], floor: &[u16], room: u16, gap: u16) -> Vec<u16> {
         total -= 1;
     }
     w
-}
-
-/// `text` in at most `width` columns, ending in `…` when cut.
-fn clip(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
-        return text.to_string();
-    }
-    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
-    out.push('…');
-    out
 }
 
 /// Draws a list view (groups, partitions, endpoints); returns how many rows fit.
@@ -713,23 +688,6 @@ fn draw_hints(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-/// The ` · `-separated hints of `text` that fit in `width`, whole ones from the start.
-fn fit_hints(text: &str, width: usize) -> String {
-    let mut out = String::new();
-    for (i, hint) in text.split(" · ").enumerate() {
-        let next = if i == 0 {
-            hint.to_string()
-        } else {
-            format!("{out} · {hint}")
-        };
-        if next.chars().count() > width {
-            break;
-        }
-        out = next;
-    }
-    out
-}
-
 /// A y/N question in a box, wrapped to fit.
 fn draw_question(frame: &mut Frame, prompt: &str, theme: &Theme) {
     let area = frame.area();
@@ -750,34 +708,6 @@ fn draw_question(frame: &mut Frame, prompt: &str, theme: &Theme) {
             ),
         popup,
     );
-}
-
-/// `text` in rows of at most `width` columns, broken between words; a word longer than a row
-/// is cut into rows.
-fn wrap_words(text: &str, width: usize) -> Vec<String> {
-    let width = width.max(1);
-    let mut rows = Vec::new();
-    let mut row = String::new();
-    for word in text.split_whitespace() {
-        let mut word: Vec<char> = word.chars().collect();
-        let used = row.chars().count();
-        if used > 0 && used + 1 + word.len() <= width {
-            row.push(' ');
-            row.extend(&word);
-            continue;
-        }
-        if used > 0 {
-            rows.push(std::mem::take(&mut row));
-        }
-        while word.len() > width {
-            rows.push(word.drain(..width).collect());
-        }
-        row.extend(&word);
-    }
-    if !row.is_empty() || rows.is_empty() {
-        rows.push(row);
-    }
-    rows
 }
 
 /// Draws the help overlay, scrolled by `app.help_scroll`; returns how far it can scroll.
@@ -873,25 +803,7 @@ fn draw_help(frame: &mut Frame, app: &App, theme: &Theme) -> u16 {
 
 #[cfg(test)]
 mod tests {
-    use super::{clip, fit_hints, fit_widths, wrap_words};
-
-    #[test]
-    fn hints_that_do_not_fit_are_left_out_whole() {
-        let text = " ctrl-s apply · esc close · ctrl-z undo";
-        assert_eq!(fit_hints(text, 80), text);
-        assert_eq!(fit_hints(text, 30), " ctrl-s apply · esc close");
-        assert_eq!(fit_hints(text, 5), "");
-    }
-
-    #[test]
-    fn help_text_wraps_between_words() {
-        assert_eq!(wrap_words("", 10), vec![""]);
-        assert_eq!(
-            wrap_words("add the marked nodes to the group", 12),
-            vec!["add the", "marked nodes", "to the group"]
-        );
-        assert_eq!(wrap_words("abcdefghij k", 4), vec!["abcd", "efgh", "ij k"]);
-    }
+    use super::fit_widths;
 
     #[test]
     fn columns_fit_by_narrowing_the_widest_first() {
@@ -902,7 +814,5 @@ mod tests {
         assert_eq!(fit_widths(&[4, 29, 40], &[4, 4, 6], 52, 2), vec![4, 22, 22]);
         // Never below the titles, even when that cannot fit.
         assert_eq!(fit_widths(&[8, 8], &[6, 7], 5, 2), vec![6, 7]);
-        assert_eq!(clip("/power-control/v1", 8), "/power-…");
-        assert_eq!(clip("short", 8), "short");
     }
 }

@@ -8,6 +8,7 @@ use ratatui::Frame;
 
 use super::power::{Confirm, Dialog, Focus, Preview, TransitionData, OPERATIONS};
 use super::state::App;
+use super::text::{rows_of, HOSTLIST_ROWS};
 use super::theme::Theme;
 use crate::model::power::TaskStatus;
 
@@ -21,29 +22,6 @@ pub fn centered(area: Rect, w: u16, h: u16) -> Rect {
         width: w,
         height: h,
     }
-}
-
-/// Most rows a dialog gives the hostlist of its targets.
-pub const HOSTLIST_ROWS: usize = 6;
-
-/// `text` (a hostlist: no spaces, one column a character) in rows of `width`, at most `most`
-/// of them; when cut, the last row ends in `cut` so nothing is dropped silently.
-pub fn rows_of(text: &str, width: usize, most: usize, cut: &str) -> Vec<String> {
-    let chars: Vec<char> = text.chars().collect();
-    let mut rows: Vec<String> = chars
-        .chunks(width.max(1))
-        .map(|c| c.iter().collect())
-        .collect();
-    if rows.len() > most.max(1) {
-        rows.truncate(most.max(1));
-        let last = rows.last_mut().expect("at least one row");
-        let keep = width.saturating_sub(cut.chars().count());
-        *last = last.chars().take(keep).chain(cut.chars()).collect();
-    }
-    if rows.is_empty() {
-        rows.push(String::new());
-    }
-    rows
 }
 
 /// Draws the open dialog over everything.
@@ -292,18 +270,4 @@ pub fn draw_transition(
         .collect();
     frame.render_widget(Paragraph::new(lines), tasks);
     page
-}
-
-#[cfg(test)]
-mod tests {
-    use super::rows_of;
-
-    #[test]
-    fn hostlists_fill_rows_and_a_cut_says_so() {
-        assert_eq!(rows_of("", 10, 3, "…"), vec![String::new()]);
-        assert_eq!(rows_of("abcdefg", 3, 3, "…"), vec!["abc", "def", "g"]);
-        let cut = rows_of("abcdefghijkl", 4, 2, "…+");
-        assert_eq!(cut, vec!["abcd", "ef…+"]);
-        assert!(cut.iter().all(|r| r.chars().count() <= 4));
-    }
 }

@@ -8,9 +8,10 @@ use ratatui::Frame;
 
 use super::state::App;
 use super::tenant::{picker_rows, Form, Stage, RELEASE};
+use super::text::{rows_of, HOSTLIST_ROWS};
 use super::theme::Theme;
 use super::ui_boot::{diff_lines, status_line};
-use super::ui_power::{centered, rows_of, HOSTLIST_ROWS};
+use super::ui_power::centered;
 use crate::model::hostlist;
 
 /// The keys of the form's stage, for the hint bar.
