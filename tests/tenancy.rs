@@ -198,7 +198,11 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
         None,
     )
     .await;
-    assert_problem(&got, StatusCode::FORBIDDEN, &node(1, 0));
+    assert_problem(
+        &got,
+        StatusCode::NOT_FOUND,
+        &format!("no such xname: {}", node(1, 0)),
+    );
     let (_, body) = as_(
         t,
         &blue,
@@ -249,7 +253,7 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
         None,
     )
     .await;
-    assert_problem(&got, StatusCode::FORBIDDEN, "none of tenant red's nodes");
+    assert_problem(&got, StatusCode::NOT_FOUND, "no such group: blue");
     let (_, body) = as_(
         t,
         &blue,
@@ -286,7 +290,7 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
     .await;
     assert_problem(&got, StatusCode::FORBIDDEN, "another tenant");
 
-    // Power: a transition naming a foreign node is refused whole, listing it.
+    // Power: a transition naming a foreign node is refused whole.
     let loc = |xs: &[String]| -> Value {
         json!({"operation": "Off", "location": xs.iter().map(|x| json!({"xname": x})).collect::<Vec<_>>()})
     };
@@ -299,7 +303,7 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
         Some(loc(&[node(0, 0), node(1, 0), node(1, 1)])),
     )
     .await;
-    assert_problem(&got, StatusCode::FORBIDDEN, "x3000c0s1b0n[0-1]");
+    assert_problem(&got, StatusCode::FORBIDDEN, "only the tenant's nodes");
     let (status, body) = as_(
         t,
         &blue,
@@ -348,8 +352,8 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
     )
     .await;
     assert_eq!(got.0, StatusCode::FORBIDDEN, "{}", got.1);
-    // Power status: foreign names refused, the full list filtered.
-    let got = as_(
+    // Power status: a foreign name is listed as an unknown one, the full list filtered.
+    let (status, body) = as_(
         t,
         &blue,
         Some("blue"),
@@ -358,7 +362,11 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
         None,
     )
     .await;
-    assert_problem(&got, StatusCode::FORBIDDEN, &node(2, 0));
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["status"][0]["error"], "Component not found in component map.",
+        "{body}"
+    );
     let (status, body) = as_(
         t,
         &blue,
@@ -383,10 +391,10 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{body}");
-    for hosts in [
-        json!([node(1, 0)]),
-        json!(["Default"]),
-        json!([node(0, 0), node(2, 1)]),
+    for (hosts, status) in [
+        (json!([node(1, 0)]), StatusCode::BAD_REQUEST),
+        (json!(["Default"]), StatusCode::FORBIDDEN),
+        (json!([node(0, 0), node(2, 1)]), StatusCode::BAD_REQUEST),
     ] {
         let got = as_(
             t,
@@ -397,7 +405,7 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
             Some(json!({"hosts": hosts, "kernel": "evil"})),
         )
         .await;
-        assert_eq!(got.0, StatusCode::FORBIDDEN, "{hosts}: {}", got.1);
+        assert_eq!(got.0, status, "{hosts}: {}", got.1);
     }
     let (_, body) = as_(t, &blue, Some("blue"), Method::GET, bp, None).await;
     let mut seen: Vec<String> = body
@@ -423,7 +431,7 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
         None,
     )
     .await;
-    assert_problem(&got, StatusCode::FORBIDDEN, &node(1, 1));
+    assert_problem(&got, StatusCode::NOT_FOUND, "Cannot find boot parameters");
     let got = as_(
         t,
         &red,
@@ -433,7 +441,11 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
         None,
     )
     .await;
-    assert_problem(&got, StatusCode::FORBIDDEN, &node(0, 1));
+    assert_problem(
+        &got,
+        StatusCode::NOT_FOUND,
+        &format!("no node {} in inventory", node(0, 1)),
+    );
     // The admin's view shows blue's change and nothing of the refused writes.
     let (_, body) = t.get(&format!("{bp}?name={}", node(1, 0))).await;
     assert_eq!(body[0]["kernel"], format!("http://k/{}", node(1, 0)));
@@ -452,7 +464,11 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
         Some(json!({"id": node(2, 0)})),
     )
     .await;
-    assert_problem(&got, StatusCode::FORBIDDEN, &node(2, 0));
+    assert_problem(
+        &got,
+        StatusCode::BAD_REQUEST,
+        &format!("no such component: {}", node(2, 0)),
+    );
     let got = as_(
         t,
         &service,
@@ -462,7 +478,7 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
         Some(json!({"id": node(0, 0)})),
     )
     .await;
-    assert_eq!(got.0, StatusCode::FORBIDDEN, "{}", got.1);
+    assert_problem(&got, StatusCode::NOT_FOUND, "no such partition: p1");
     let (_, body) = t.get("/hsm/v2/groups/blue").await;
     assert_eq!(body["members"]["ids"], json!([node(0, 0), node(0, 1)]));
     let (_, body) = as_(t, &service, None, Method::GET, comps, None).await;
@@ -501,7 +517,7 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
     assert_eq!(
         lines
             .iter()
-            .filter(|l| l.starts_with("PUT /boot/v1/bootparameters 403"))
+            .filter(|l| l.starts_with("PUT /boot/v1/bootparameters 4"))
             .count(),
         3,
         "{lines:?}"
@@ -529,7 +545,7 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
         denied["detail"]
             .as_str()
             .unwrap()
-            .contains("x3000c0s1b0n[0-1]"),
+            .contains("only the tenant's nodes"),
         "{denied}"
     );
     // The admin's tenant writes and boot writes are there under its name.
@@ -661,4 +677,217 @@ async fn the_client_acts_for_a_tenant() {
         .expect("the stream opens for the tenant");
     let first = events.next().await.unwrap();
     assert_eq!(first.event, "ready");
+}
+
+/// blue (BMC 0's nodes, exclusive group `blue`) and red (BMC 1's nodes, partition `p1`) over
+/// a three-BMC fleet; returns blue's token.
+async fn blue_and_red(t: &TestServer) -> String {
+    let all: Vec<String> = (0..3).flat_map(|b| [node(b, 0), node(b, 1)]).collect();
+    let (status, body) = t
+        .patch(
+            "/hsm/v2/State/Components/BulkRole",
+            json!({"ComponentIDs": all, "Role": "Compute"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    for (name, resource) in [
+        (
+            "blue",
+            json!({"type": "compute", "xnames": [node(0, 0), node(0, 1)],
+                   "hsmgrouplabel": "blue", "enforceexclusivehsmgroups": true}),
+        ),
+        (
+            "red",
+            json!({"type": "compute", "xnames": [node(1, 0), node(1, 1)],
+                   "hsmpartitionname": "p1", "enforceexclusivehsmgroups": false}),
+        ),
+    ] {
+        let (status, body) = t
+            .put(
+                &format!("{T}/{name}"),
+                json!({"spec": {"tenantresources": [resource]}}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::CREATED, "{name}: {body}");
+    }
+    for host in &all {
+        let (status, body) = t
+            .put(
+                "/boot/v1/bootparameters",
+                json!({"hosts": [host], "kernel": format!("http://k/{host}")}),
+            )
+            .await;
+        assert_eq!(status, StatusCode::OK, "{host}: {body}");
+    }
+    mint_for(&t.server, "bob", &[Role::Operator], Some("blue"))
+}
+
+/// Every route a tenant may use answers a request naming another tenant's node (by xname,
+/// NID or MAC) exactly as one naming a node that does not exist: same status, same text, and
+/// nothing of the other tenant's names.
+#[tokio::test]
+async fn foreign_nodes_answer_exactly_as_unknown_ones() {
+    let r = rig(3, Duration::from_millis(10)).await;
+    let t = &r.t;
+    let blue = blue_and_red(t).await;
+    // red's node, its NID and a MAC of it, against a node, NID and MAC nobody has.
+    let foreign = node(1, 0);
+    let unknown = node(7, 0);
+    let (_, c) = t.get(&format!("/hsm/v2/State/Components/{foreign}")).await;
+    let foreign_nid = c["NID"].as_i64().expect("red's node has a NID").to_string();
+    let unknown_nid = "987654".to_string();
+    let foreign_mac = "02:00:00:00:aa:01".to_string();
+    let unknown_mac = "02:00:00:00:bb:02".to_string();
+    let (status, body) = t
+        .post(
+            "/hsm/v2/Inventory/EthernetInterfaces",
+            json!({"MACAddress": foreign_mac, "ComponentID": foreign}),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+
+    // (method, path, body); X, NID and MAC are replaced by each side's value.
+    let cases: Vec<(Method, &str, Option<Value>)> = vec![
+        (Method::GET, "/hsm/v2/State/Components/X", None),
+        (Method::GET, "/hsm/v2/State/Components/ByNID/NID", None),
+        (Method::GET, "/hsm/v2/State/Components?id=X", None),
+        (Method::GET, "/hsm/v2/State/Components/Query/X", None),
+        (
+            Method::POST,
+            "/hsm/v2/State/Components/Query",
+            Some(json!({"ComponentIDs": ["X"]})),
+        ),
+        (
+            Method::POST,
+            "/hsm/v2/State/Components/ByNID/Query",
+            Some(json!({"NIDRanges": ["NID"]})),
+        ),
+        (Method::GET, "/hsm/v2/Inventory/Hardware/X", None),
+        (Method::GET, "/hsm/v2/Inventory/ComponentEndpoints/X", None),
+        (
+            Method::GET,
+            "/hsm/v2/Inventory/EthernetInterfaces?ComponentID=X",
+            None,
+        ),
+        (Method::GET, "/hsm/v2/memberships/X", None),
+        (Method::GET, "/hsm/v2/memberships?id=X", None),
+        (
+            Method::POST,
+            "/hsm/v2/groups",
+            Some(json!({"label": "newgroup", "members": {"ids": ["X"]}})),
+        ),
+        (
+            Method::POST,
+            "/hsm/v2/groups/blue/members",
+            Some(json!({"id": "X"})),
+        ),
+        (
+            Method::POST,
+            "/hsm/v2/partitions",
+            Some(json!({"name": "pnew", "members": {"ids": ["X"]}})),
+        ),
+        (Method::GET, "/boot/v1/bootparameters?name=X", None),
+        (Method::GET, "/boot/v1/bootparameters?nid=NID", None),
+        (Method::GET, "/boot/v1/bootparameters?mac=MAC", None),
+        (
+            Method::GET,
+            "/boot/v1/bootparameters/effective?name=X",
+            None,
+        ),
+        (Method::GET, "/boot/v1/bootparameters/history?name=X", None),
+        (Method::GET, "/boot/v1/hosts?name=X", None),
+        (Method::GET, "/boot/v1/hosts?nid=NID", None),
+        (Method::GET, "/boot/v1/hosts?mac=MAC", None),
+        (
+            Method::POST,
+            "/boot/v1/bootparameters/restore",
+            Some(json!({"name": "X", "version": 1})),
+        ),
+        (Method::GET, "/power-control/v1/power-status?xname=X", None),
+        (
+            Method::POST,
+            "/power-control/v1/power-status",
+            Some(json!({"xname": ["X"]})),
+        ),
+    ];
+    let mut cases = cases;
+    for field in ["hosts", "nids", "macs"] {
+        let value = match field {
+            "hosts" => json!(["X"]),
+            "nids" => json!(["NID"]),
+            _ => json!(["MAC"]),
+        };
+        for method in [Method::PUT, Method::POST, Method::PATCH, Method::DELETE] {
+            let mut b = json!({"kernel": "http://evil/k", "params": "p"});
+            b[field] = value.clone();
+            cases.push((method, "/boot/v1/bootparameters", Some(b)));
+        }
+    }
+    // NIDs travel as numbers in bodies.
+    let fill = |text: &str, x: &str, nid: &str, mac: &str| -> String {
+        text.replace("\"NID\"", nid)
+            .replace("NID", nid)
+            .replace("MAC", mac)
+            .replace('X', x)
+    };
+    for (method, path, body) in &cases {
+        let mut answers = Vec::new();
+        for (x, nid, mac) in [
+            (&foreign, &foreign_nid, &foreign_mac),
+            (&unknown, &unknown_nid, &unknown_mac),
+        ] {
+            let p = fill(path, x, nid, mac);
+            let b = body.as_ref().map(|b| {
+                let text = fill(&b.to_string(), x, nid, mac);
+                // NIDRanges take strings: put the quotes back there.
+                let text = text.replace(&format!("[{nid}]"), &format!("[\"{nid}\"]"));
+                serde_json::from_str::<Value>(&text).expect("a body")
+            });
+            let b = match (path.contains("ByNID/Query"), b) {
+                (true, Some(v)) => Some(v),
+                (false, Some(mut v)) => {
+                    if let Some(n) = v.get_mut("nids") {
+                        *n = json!([nid.parse::<i64>().unwrap()]);
+                    }
+                    Some(v)
+                }
+                (_, None) => None,
+            };
+            answers.push(as_(t, &blue, Some("blue"), method.clone(), &p, b).await);
+        }
+        let (f, u) = (&answers[0], &answers[1]);
+        let f_text = f.1.to_string();
+        // Only a name the caller sent may come back.
+        let sent_x = path.contains('X')
+            || body
+                .as_ref()
+                .is_some_and(|b| b.to_string().contains("\"X\""));
+        for red in [node(1, 0), node(1, 1)] {
+            assert!(
+                !f_text.contains(&red) || (sent_x && red == foreign),
+                "{method} {path}: the answer names red's {red}: {f_text}"
+            );
+        }
+        let seen_as_unknown = f_text
+            .replace(&foreign, &unknown)
+            .replace(&foreign_nid, &unknown_nid)
+            .replace(&foreign_mac, &unknown_mac);
+        assert_eq!(
+            (f.0, seen_as_unknown),
+            (u.0, u.1.to_string()),
+            "{method} {path}: foreign and unknown answer differently"
+        );
+        assert!(
+            f.0 != StatusCode::FORBIDDEN || !f_text.contains("x3000c0s1"),
+            "{method} {path}: {f_text}"
+        );
+    }
+    // Nothing of those requests changed red's node.
+    let (_, body) = t
+        .get(&format!("/boot/v1/bootparameters?name={foreign}"))
+        .await;
+    assert_eq!(body[0]["kernel"], format!("http://k/{foreign}"), "{body}");
+    let (_, body) = t.get("/hsm/v2/groups/blue").await;
+    assert_eq!(body["members"]["ids"], json!([node(0, 0), node(0, 1)]));
+    drop(r.fleet);
 }

@@ -139,10 +139,11 @@ fn boot_query(q: &[(String, String)], body: Option<BootParams>) -> Result<BootQu
 }
 
 /// For a tenant, refuses a write naming anything but the tenant's nodes (by xname, MAC or
-/// NID); `Default`, roles and groups are outside every tenant.
+/// NID), answering a foreign node as an unknown one; `Default`, roles and groups are outside
+/// every tenant.
 async fn guard_write(st: &AppState, scope: &Scope, body: &BootParams) -> Result<(), ApiError> {
     if scope.tenant().is_some() {
-        scope.check(st.core.boot.targets(body).await?)?;
+        st.core.boot.targets(body, scope).await?;
     }
     Ok(())
 }
@@ -201,9 +202,7 @@ async fn list(
         // A body naming nothing; ochami-rs sends `null` for "all", which reads as no body.
         return Err(ApiError::bad_request("No specified data requested"));
     }
-    scope.check(&query.names)?;
-    let mut entries = st.core.boot.list(&query).await?;
-    scope.retain(&mut entries, |e| &e.name);
+    let entries = st.core.boot.list(&query, &scope).await?;
     let names: Vec<String> = entries.iter().map(|e| e.name.clone()).collect();
     let tag = crate::service::boot::Boot::etag_of(&names, &entries);
     let params: Vec<BootParams> = entries.iter().map(|e| e.to_params()).collect();
@@ -334,9 +333,6 @@ async fn history(
             }
         }
     }
-    if let Some(n) = name {
-        scope.check([n])?;
-    }
     let mut versions = st.core.boot.history(name, limit).await?;
     scope.retain(&mut versions, |v| &v.name);
     Ok(Json(versions))
@@ -358,8 +354,7 @@ async fn effective(
         .find(|(k, _)| k == "name")
         .map(|(_, v)| v.as_str())
         .ok_or_else(|| ApiError::bad_request("name=<node xname> is required"))?;
-    scope.check([name])?;
-    let entry = st.core.boot.effective(name).await?;
+    let entry = st.core.boot.effective(name, &scope).await?;
     let mut v = serde_json::to_value(entry.to_params()).unwrap_or(Value::Null);
     if let Value::Object(m) = &mut v {
         m.insert("source".into(), Value::String(entry.name.clone()));
@@ -389,11 +384,16 @@ async fn restore(
     headers: HeaderMap,
     Body(body): Body<RestoreRequest>,
 ) -> Result<Response, ApiError> {
-    scope.check([&body.name])?;
     let w = st
         .core
         .boot
-        .restore(&body.name, body.version, if_match(&headers)?, who(&p))
+        .restore(
+            &body.name,
+            body.version,
+            if_match(&headers)?,
+            who(&p),
+            &scope,
+        )
         .await?;
     let out: Vec<BootParams> = w.entries.iter().map(|e| e.to_params()).collect();
     Ok(written(
@@ -544,10 +544,7 @@ async fn hosts(
     QueryPairs(q): QueryPairs,
 ) -> Result<Json<Vec<Value>>, ApiError> {
     let query = boot_query(&q, None)?;
-    scope.check(&query.names)?;
-    let mut found = st.core.boot.hosts(&query).await?;
-    scope.retain(&mut found, |h| h["ID"].as_str().unwrap_or_default());
-    Ok(Json(found))
+    Ok(Json(st.core.boot.hosts(&query, &scope).await?))
 }
 
 /// Asks BSS to refresh its view of inventory; chami's is always current, so this only

@@ -45,7 +45,12 @@ async fn create(
     QueryPairs(q): QueryPairs,
     Body(body): Body<TransitionCreate>,
 ) -> Result<Response, ApiError> {
-    scope.check(body.location.iter().map(|l| &l.xname))?;
+    let foreign = scope.foreign(body.location.iter().map(|l| &l.xname));
+    if !foreign.is_empty() {
+        return Err(ApiError::forbidden(
+            "a transition may name only the tenant's nodes",
+        ));
+    }
     let dry = q
         .iter()
         .any(|(k, v)| k == "dryRun" && matches!(v.as_str(), "true" | "1" | ""));
@@ -117,7 +122,6 @@ struct StatusQuery {
 }
 
 async fn status(st: &AppState, scope: &Scope, q: StatusQuery) -> Result<Json<Value>, ApiError> {
-    scope.check(&q.xname)?;
     let pf = q.power_state_filter.to_ascii_lowercase();
     if !matches!(pf.as_str(), "" | "on" | "off" | "undefined") {
         return Err(ApiError::bad_request(format!(
@@ -132,8 +136,7 @@ async fn status(st: &AppState, scope: &Scope, q: StatusQuery) -> Result<Json<Val
             q.management_state_filter
         )));
     }
-    let mut all = st.core.power.status(&q.xname).await?;
-    scope.retain(&mut all, |v| v["xname"].as_str().unwrap_or_default());
+    let all = st.core.power.status(&q.xname, scope).await?;
     let keep = |v: &Value| {
         let found = v["powerState"] != "";
         !found

@@ -355,12 +355,12 @@ pub async fn seed(core: &Core, nodes: u32) -> anyhow::Result<()> {
     let (groups, partition) = cluster.groups(&components);
     for g in groups {
         core.groups
-            .create(g)
+            .create(g, &crate::service::scope::Scope::All)
             .await
             .map_err(|e| anyhow::anyhow!("seeding the demo groups: {e}"))?;
     }
     core.groups
-        .create_partition(partition)
+        .create_partition(partition, &crate::service::scope::Scope::All)
         .await
         .map_err(|e| anyhow::anyhow!("seeding the demo partition: {e}"))?;
     for b in &cluster.boot {

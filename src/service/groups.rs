@@ -4,13 +4,14 @@
 use std::sync::Arc;
 
 use super::events::{Event, EventBus};
+use super::scope::Scope;
 use super::ServiceError;
 use crate::model::filter::ComponentFilter;
 use crate::model::group::{
     normalize_label, normalize_partition_name, Group, Membership, Partition, SetPatch,
 };
 use crate::model::xname::Xname;
-use crate::store::{SetFilter, Store};
+use crate::store::{group_exists, no_such_components, partition_exists, SetFilter, Store};
 
 /// Group and partition operations.
 #[derive(Clone)]
@@ -71,11 +72,18 @@ impl Groups {
         Ok(self.store.group_labels().await?)
     }
 
-    /// Creates a group; returns its normalised label.
-    pub async fn create(&self, group: Group) -> Result<String, ServiceError> {
+    /// Creates a group; returns its normalised label. For a tenant (`scope`), members outside
+    /// it are refused as unknown ones.
+    pub async fn create(&self, group: Group, scope: &Scope) -> Result<String, ServiceError> {
         let group = group
             .normalized()
             .map_err(|e| ServiceError::BadRequest(format!("couldn't validate group: {}", e.0)))?;
+        if !scope.foreign(&group.members.ids).is_empty() {
+            if self.store.group(&group.label).await?.is_some() {
+                return Err(group_exists(&group.label).into());
+            }
+            self.refuse_foreign(scope, &group.members.ids).await?;
+        }
         self.store.create_group(&group).await?;
         self.group_changed(&group.label, false);
         Ok(group.label)
@@ -172,11 +180,22 @@ impl Groups {
         Ok(self.store.partition_names().await?)
     }
 
-    /// Creates a partition; returns its normalised name.
-    pub async fn create_partition(&self, partition: Partition) -> Result<String, ServiceError> {
+    /// Creates a partition; returns its normalised name. For a tenant (`scope`), members
+    /// outside it are refused as unknown ones.
+    pub async fn create_partition(
+        &self,
+        partition: Partition,
+        scope: &Scope,
+    ) -> Result<String, ServiceError> {
         let partition = partition.normalized().map_err(|e| {
             ServiceError::BadRequest(format!("couldn't validate partition: {}", e.0))
         })?;
+        if !scope.foreign(&partition.members.ids).is_empty() {
+            if self.store.partition(&partition.name).await?.is_some() {
+                return Err(partition_exists(&partition.name).into());
+            }
+            self.refuse_foreign(scope, &partition.members.ids).await?;
+        }
         self.store.create_partition(&partition).await?;
         self.partition_changed(&partition.name, false);
         Ok(partition.name)
@@ -237,6 +256,33 @@ impl Groups {
         Ok(self.store.memberships(filter).await?)
     }
 
+    /// Refuses members outside the tenant of `scope` exactly as members that are not in
+    /// inventory are refused, naming them together with any that truly are not.
+    pub async fn refuse_foreign(&self, scope: &Scope, ids: &[Xname]) -> Result<(), ServiceError> {
+        let foreign = scope.foreign(ids);
+        if foreign.is_empty() {
+            return Ok(());
+        }
+        let known: std::collections::HashSet<Xname> = self
+            .store
+            .components(&ComponentFilter {
+                ids: ids.to_vec(),
+                ..ComponentFilter::default()
+            })
+            .await?
+            .into_iter()
+            .map(|c| c.id)
+            .collect();
+        let mut missing: Vec<Xname> = ids
+            .iter()
+            .filter(|x| !known.contains(*x) || foreign.iter().any(|f| f == x.as_str()))
+            .cloned()
+            .collect();
+        missing.sort();
+        missing.dedup();
+        Err(ServiceError::BadRequest(no_such_components(&missing)))
+    }
+
     /// The membership of one component.
     pub async fn membership(&self, id: &Xname) -> Result<Membership, ServiceError> {
         let filter = ComponentFilter {
@@ -248,15 +294,17 @@ impl Groups {
             .await?
             .into_iter()
             .next()
-            .ok_or_else(|| ServiceError::NotFound(format!("no such xname: {id}")))
+            .ok_or_else(|| super::inventory::no_such_xname(id))
     }
 }
 
-fn no_group(label: &str) -> ServiceError {
+/// The answer for a group that does not exist (or, for a tenant, holds none of its nodes).
+pub fn no_group(label: &str) -> ServiceError {
     ServiceError::NotFound(format!("no such group: {label}"))
 }
 
-fn no_partition(name: &str) -> ServiceError {
+/// The answer for a partition that does not exist (or, for a tenant, holds none of its nodes).
+pub fn no_partition(name: &str) -> ServiceError {
     ServiceError::NotFound(format!("no such partition: {name}"))
 }
 

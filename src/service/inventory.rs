@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::events::{Event, EventBus};
+use super::scope::Scope;
 use super::ServiceError;
 use crate::model::component::{default_nid, Component, ComponentChange, FieldSelect};
 use crate::model::enums::Role;
@@ -65,14 +66,14 @@ impl Inventory {
         self.store
             .component(id)
             .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("no such xname: {id}")))
+            .ok_or_else(|| no_such_xname(id))
     }
 
-    /// One component by NID.
-    pub async fn get_by_nid(&self, nid: i64) -> Result<Component, ServiceError> {
-        self.store
-            .component_by_nid(nid)
-            .await?
+    /// One component by NID, as `scope` sees it: a foreign node's NID is unknown.
+    pub async fn get_by_nid(&self, nid: i64, scope: &Scope) -> Result<Component, ServiceError> {
+        let found = self.store.component_by_nid(nid).await?;
+        scope
+            .visible(found, |c| c.id.as_str())
             .ok_or_else(|| ServiceError::NotFound(format!("no such NID: {nid}")))
     }
 
@@ -190,6 +191,11 @@ impl Inventory {
         });
         Ok(n)
     }
+}
+
+/// The answer for an xname that is not in inventory (or, for a tenant, not the tenant's).
+pub fn no_such_xname(id: impl std::fmt::Display) -> ServiceError {
+    ServiceError::NotFound(format!("no such xname: {id}"))
 }
 
 /// SMD's defaults for new components: nodes get Role Compute and a location-derived NID.

@@ -1,12 +1,14 @@
 //! The tenant context of a request: which nodes it may see and touch. Handlers filter lists with
-//! [`Scope::retain`] and refuse foreign targets with [`Scope::check`]; the middleware decides the
-//! scope from the token and the `Cray-Tenant-Name` header (see `Tenants::scope_for`).
+//! [`Scope::retain`]; a lookup or write naming a node outside the tenant is answered exactly as
+//! one naming a node that does not exist ([`Scope::hide`], [`Scope::visible`],
+//! [`Scope::foreign`]), so a tenant can learn neither the names nor the existence of another
+//! tenant's nodes. The middleware decides the scope from the token and the `Cray-Tenant-Name`
+//! header (see `Tenants::scope_for`).
 
 use std::collections::HashSet;
 use std::sync::Arc;
 
 use super::ServiceError;
-use crate::model::hostlist;
 use crate::model::xname::Xname;
 
 /// A tenant's name and the nodes it holds (normalised xnames).
@@ -52,33 +54,39 @@ impl Scope {
         }
     }
 
-    /// Refuses (403) when any of `targets` is outside the tenant, listing those targets.
-    pub fn check<I, S>(&self, targets: I) -> Result<(), ServiceError>
+    /// The xnames among `targets` (normalised) that lie outside the tenant; none without one.
+    pub fn foreign<I, S>(&self, targets: I) -> Vec<String>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
         let Scope::Tenant(t) = self else {
-            return Ok(());
+            return Vec::new();
         };
-        let foreign: Vec<String> = targets
+        targets
             .into_iter()
             .map(|x| normal(x.as_ref()))
             .filter(|x| !t.nodes.contains(x))
-            .collect();
-        if foreign.is_empty() {
-            return Ok(());
+            .collect()
+    }
+
+    /// `Err(absent())` when `xname` lies outside the tenant: in a tenant context a foreign node
+    /// is answered exactly as one that does not exist, so its existence cannot be probed.
+    pub fn hide(
+        &self,
+        xname: &str,
+        absent: impl FnOnce() -> ServiceError,
+    ) -> Result<(), ServiceError> {
+        if self.allows(&normal(xname)) {
+            Ok(())
+        } else {
+            Err(absent())
         }
-        Err(ServiceError::Forbidden(format!(
-            "tenant {} does not hold {}: {}",
-            t.name,
-            if foreign.len() == 1 {
-                "this target"
-            } else {
-                "these targets"
-            },
-            hostlist::compress(&foreign)
-        )))
+    }
+
+    /// A lookup's result as the tenant sees it: `None` when it is a foreign node's.
+    pub fn visible<T>(&self, found: Option<T>, key: impl Fn(&T) -> &str) -> Option<T> {
+        found.filter(|f| self.allows(&normal(key(f))))
     }
 
     /// Refuses (403) when `what` (already stored, such as a group) holds any node outside the
@@ -128,18 +136,26 @@ mod tests {
     }
 
     #[test]
-    fn check_lists_foreign_targets_compressed() {
+    fn foreign_nodes_look_absent() {
         let s = blue();
-        assert!(s.check(["x1000c0s0b0n0", "X1000C0S1B0N0"]).is_ok());
-        let err = s
-            .check(["x1000c0s0b0n0", "x1000c0s2b0n0", "x1000c0s3b0n0", "Default"])
-            .unwrap_err()
-            .to_string();
+        assert!(s.foreign(["x1000c0s0b0n0", "X1000C0S1B0N0"]).is_empty());
         assert_eq!(
-            err,
-            "tenant blue does not hold these targets: Default,x1000c0s[2-3]b0n0"
+            s.foreign(["x1000c0s0b0n0", "x1000c0s2b0n0", "Default"]),
+            ["x1000c0s2b0n0", "Default"]
         );
-        assert!(Scope::All.check(["anything"]).is_ok());
+        assert!(Scope::All.foreign(["anything"]).is_empty());
+        let absent = || ServiceError::NotFound("no such xname".into());
+        assert!(s.hide("X1000C0S0B0N0", absent).is_ok());
+        assert!(matches!(
+            s.hide("x1000c0s2b0n0", absent),
+            Err(ServiceError::NotFound(_))
+        ));
+        assert_eq!(s.visible(Some("x1000c0s2b0n0"), |x| x), None);
+        assert_eq!(
+            s.visible(Some("x1000c0s1b0n0"), |x| x),
+            Some("x1000c0s1b0n0")
+        );
+        assert_eq!(Scope::All.visible(Some("x9"), |x| x), Some("x9"));
     }
 
     #[test]

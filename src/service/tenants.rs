@@ -609,7 +609,7 @@ impl Tenants {
                     exclusive_group: exclusive.to_string(),
                     members: Members { ids },
                 };
-                self.groups.create(g).await.map(|_| ())
+                self.groups.create(g, &Scope::All).await.map(|_| ())
             }
             Err(e) => Err(e),
         }
@@ -642,7 +642,10 @@ impl Tenants {
                     tags: vec![format!("tenant-{tenant}")],
                     members: Members { ids },
                 };
-                self.groups.create_partition(p).await.map(|_| ())
+                self.groups
+                    .create_partition(p, &Scope::All)
+                    .await
+                    .map(|_| ())
             }
             Err(e) => Err(e),
         }

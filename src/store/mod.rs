@@ -7,6 +7,9 @@ pub mod sqlite;
 
 use async_trait::async_trait;
 
+pub use rules::components::no_such_components;
+pub use rules::groups::{group_exists, partition_exists};
+
 use crate::model::boot::{BootData, BootEntry, BootOp, BootVersion};
 use crate::model::component::{Component, ComponentChange};
 use crate::model::discovery::{ComponentEndpoint, Described, Hardware, ServiceEndpoint};

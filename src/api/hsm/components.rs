@@ -23,6 +23,7 @@ use crate::model::component::{
 use crate::model::enums::Flag;
 use crate::model::filter::{expand_ids, parse_nid_ranges, ComponentFilter, FilterBuilder};
 use crate::model::xname::Xname;
+use crate::service::inventory::no_such_xname;
 use crate::service::scope::Scope;
 
 pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
@@ -165,7 +166,7 @@ async fn get_component(
     Extension(scope): Extension<Scope>,
     XnamePath(id): XnamePath,
 ) -> Result<Json<Component>, ApiError> {
-    scope.check([&id])?;
+    scope.hide(id.as_str(), || no_such_xname(&id))?;
     Ok(Json(st.core.inventory.get(&id).await?))
 }
 
@@ -222,9 +223,7 @@ async fn get_component_by_nid(
         .trim()
         .parse()
         .map_err(|_| ApiError::bad_request(format!("NID '{nid}' is not an integer")))?;
-    let c = st.core.inventory.get_by_nid(nid).await?;
-    scope.check([&c.id])?;
-    Ok(Json(c))
+    Ok(Json(st.core.inventory.get_by_nid(nid, &scope).await?))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ use crate::model::discovery::{ComponentEndpoint, Hardware, ServiceEndpoint};
 use crate::model::redfish::{EndpointFilter, EndpointInput, RedfishEndpoint};
 use crate::model::xname::{HmsType, Xname};
 use crate::service::scope::Scope;
+use crate::service::ServiceError;
 use crate::store::ComponentEndpointFilter;
 
 pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
@@ -250,7 +251,8 @@ async fn get_component_endpoint(
     Extension(scope): Extension<Scope>,
     XnamePath(id): XnamePath,
 ) -> Result<Json<ComponentEndpoint>, ApiError> {
-    scope.check([&id])?;
+    let absent = || ServiceError::NotFound(format!("no such component endpoint: {id}"));
+    scope.hide(id.as_str(), absent)?;
     let f = ComponentEndpointFilter {
         ids: vec![id.clone()],
         ..ComponentEndpointFilter::default()
@@ -262,7 +264,7 @@ async fn get_component_endpoint(
         .into_iter()
         .next()
         .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("no such component endpoint: {id}")))
+        .ok_or_else(|| absent().into())
 }
 
 /// List service endpoints: `redfish_ep` and `service` (repeatable).
@@ -372,7 +374,8 @@ async fn get_hardware(
     Extension(scope): Extension<Scope>,
     XnamePath(id): XnamePath,
 ) -> Result<Json<Hardware>, ApiError> {
-    scope.check([&id])?;
+    let absent = || ServiceError::NotFound(format!("no hardware inventory for {id}"));
+    scope.hide(id.as_str(), absent)?;
     st.core
         .endpoints
         .hardware(std::slice::from_ref(&id))
@@ -380,5 +383,5 @@ async fn get_hardware(
         .into_iter()
         .next()
         .map(Json)
-        .ok_or_else(|| ApiError::not_found(format!("no hardware inventory for {id}")))
+        .ok_or_else(|| absent().into())
 }

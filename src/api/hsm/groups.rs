@@ -17,7 +17,8 @@ use crate::api::extract::{Body, QueryPairs, XnamePath};
 use crate::api::AppState;
 use crate::model::group::{Group, Members, Membership, Partition, SetPatch};
 use crate::model::xname::Xname;
-use crate::service::groups::{label as group_label, partition_name};
+use crate::service::groups::{label as group_label, no_group, no_partition, partition_name};
+use crate::service::inventory::no_such_xname;
 use crate::service::scope::Scope;
 use crate::store::SetFilter;
 
@@ -106,7 +107,8 @@ fn member_path(raw: &str) -> Result<Xname, ApiError> {
 }
 
 /// For a tenant, refuses a change to group `label` unless its members and `adding` are all
-/// the tenant's: a change may not cross tenants.
+/// the tenant's: a change may not cross tenants. A group holding none of the tenant's nodes is
+/// answered as one that does not exist, and foreign members in `adding` as unknown ones.
 async fn guard_group(
     st: &AppState,
     scope: &Scope,
@@ -114,9 +116,13 @@ async fn guard_group(
     adding: &[Xname],
 ) -> Result<(), ApiError> {
     if scope.tenant().is_some() {
-        scope.check(adding)?;
         let g = st.core.groups.get(label).await?;
+        let mut seen = g.members.ids.clone();
+        if !scope.narrow(&mut seen) {
+            return Err(no_group(label).into());
+        }
         scope.check_held(&format!("group {label}"), &g.members.ids)?;
+        st.core.groups.refuse_foreign(scope, adding).await?;
     }
     Ok(())
 }
@@ -129,9 +135,13 @@ async fn guard_partition(
     adding: &[Xname],
 ) -> Result<(), ApiError> {
     if scope.tenant().is_some() {
-        scope.check(adding)?;
         let p = st.core.groups.partition(name).await?;
+        let mut seen = p.members.ids.clone();
+        if !scope.narrow(&mut seen) {
+            return Err(no_partition(name).into());
+        }
         scope.check_held(&format!("partition {name}"), &p.members.ids)?;
+        st.core.groups.refuse_foreign(scope, adding).await?;
     }
     Ok(())
 }
@@ -163,8 +173,7 @@ async fn post_group(
     Extension(scope): Extension<Scope>,
     Body(group): Body<Group>,
 ) -> Result<(StatusCode, Json<Vec<ResourceUri>>), ApiError> {
-    scope.check(&group.members.ids)?;
-    let label = st.core.groups.create(group).await?;
+    let label = st.core.groups.create(group, &scope).await?;
     Ok(created(vec![format!("/hsm/v2/groups/{label}")]))
 }
 
@@ -198,10 +207,7 @@ async fn get_group(
     let label = label_path(&raw)?;
     let mut group = st.core.groups.get(&label).await?;
     if !scope.narrow(&mut group.members.ids) {
-        return Err(ApiError::forbidden(format!(
-            "group {label} holds none of tenant {}'s nodes",
-            scope.tenant().unwrap_or_default()
-        )));
+        return Err(no_group(&label).into());
     }
     if let Some(p) = partition {
         let ids = std::mem::take(&mut group.members.ids);
@@ -360,8 +366,7 @@ async fn post_partition(
     Extension(scope): Extension<Scope>,
     Body(partition): Body<Partition>,
 ) -> Result<(StatusCode, Json<Vec<ResourceUri>>), ApiError> {
-    scope.check(&partition.members.ids)?;
-    let name = st.core.groups.create_partition(partition).await?;
+    let name = st.core.groups.create_partition(partition, &scope).await?;
     Ok(created(vec![format!("/hsm/v2/partitions/{name}")]))
 }
 
@@ -393,10 +398,7 @@ async fn get_partition(
     let name = name_path(&raw)?;
     let mut p = st.core.groups.partition(&name).await?;
     if !scope.narrow(&mut p.members.ids) {
-        return Err(ApiError::forbidden(format!(
-            "partition {name} holds none of tenant {}'s nodes",
-            scope.tenant().unwrap_or_default()
-        )));
+        return Err(no_partition(&name).into());
     }
     Ok(Json(p))
 }
@@ -518,6 +520,6 @@ async fn get_membership(
     Extension(scope): Extension<Scope>,
     XnamePath(id): XnamePath,
 ) -> Result<Json<Membership>, ApiError> {
-    scope.check([&id])?;
+    scope.hide(id.as_str(), || no_such_xname(&id))?;
     Ok(Json(st.core.groups.membership(&id).await?))
 }

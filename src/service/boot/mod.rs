@@ -10,6 +10,7 @@ use std::sync::{Arc, OnceLock};
 use serde_json::{json, Value};
 
 use super::events::{Event, EventBus};
+use super::scope::Scope;
 use super::ServiceError;
 use crate::model::boot::{etag, BootData, BootEntry, BootName, BootOp, BootParams, BootVersion};
 use crate::model::ethernet::{normalize_mac, now_rfc3339, InterfaceFilter};
@@ -107,14 +108,14 @@ impl Boot {
     /// The entry a node boots from (its own, a group's, its role's or `Default`), from the
     /// index as the next boot would see it; `NotFound` when inventory has no such node or
     /// nothing applies.
-    pub async fn effective(&self, name: &str) -> Result<BootEntry, ServiceError> {
+    pub async fn effective(&self, name: &str, scope: &Scope) -> Result<BootEntry, ServiceError> {
         let id = crate::model::xname::Xname::parse(name)
             .map_err(|e| ServiceError::BadRequest(e.to_string()))?;
+        let absent = || ServiceError::NotFound(format!("no node {id} in inventory"));
+        scope.hide(id.as_str(), absent)?;
         self.index.caught_up(self.bus.last_seq()).await;
         let snap = self.index.snapshot();
-        let node = snap
-            .by_name(&id)
-            .ok_or_else(|| ServiceError::NotFound(format!("no node {id} in inventory")))?;
+        let node = snap.by_name(&id).ok_or_else(absent)?;
         snap.effective(node).map(|e| (**e).clone()).ok_or_else(|| {
             ServiceError::NotFound(format!(
                 "{id} has no boot parameters: none of its own, its groups', its role's, or Default"
@@ -137,24 +138,28 @@ impl Boot {
 
     /// Entries a GET asks for: all when the query is empty; else by name, by the node owning
     /// a MAC, or by NID. Nothing found is `NotFound`, as BSS answers.
-    pub async fn list(&self, q: &BootQuery) -> Result<Vec<BootEntry>, ServiceError> {
+    /// For a tenant (`scope`) only its nodes' entries exist: others are not found.
+    pub async fn list(&self, q: &BootQuery, scope: &Scope) -> Result<Vec<BootEntry>, ServiceError> {
         if q.is_empty() {
-            return Ok(self.store.boot_entries(None).await?);
+            let mut all = self.store.boot_entries(None).await?;
+            scope.retain(&mut all, |e| &e.name);
+            return Ok(all);
         }
         let mut keys = Vec::new();
         for n in &q.names {
             keys.push(BootName::parse(n).map_err(ServiceError::BadRequest)?.key());
         }
         for m in &q.macs {
-            if let Ok(x) = self.node_of_mac(m).await {
+            if let Ok(x) = self.node_of_mac(m, scope).await {
                 keys.push(x);
             }
         }
         for n in &q.nids {
-            if let Ok(x) = self.node_of_nid(*n).await {
+            if let Ok(x) = self.node_of_nid(*n, scope).await {
                 keys.push(x);
             }
         }
+        keys.retain(|k| scope.allows(k));
         keys.sort();
         keys.dedup();
         let found = self.store.boot_entries(Some(&keys)).await?;
@@ -199,7 +204,7 @@ impl Boot {
         if_match: Option<&str>,
         by: &str,
     ) -> Result<Written, ServiceError> {
-        let targets = self.targets(body).await?;
+        let targets = self.targets(body, &Scope::All).await?;
         let data = BootData::of(body);
         data.validate().map_err(ServiceError::BadRequest)?;
         let token = uuid::Uuid::new_v4().to_string();
@@ -222,7 +227,7 @@ impl Boot {
         if_match: Option<&str>,
         by: &str,
     ) -> Result<Written, ServiceError> {
-        let targets = self.targets(body).await?;
+        let targets = self.targets(body, &Scope::All).await?;
         let data = BootData::of(body);
         data.validate().map_err(ServiceError::BadRequest)?;
         let token = uuid::Uuid::new_v4().to_string();
@@ -246,7 +251,7 @@ impl Boot {
         if_match: Option<&str>,
         by: &str,
     ) -> Result<Written, ServiceError> {
-        let targets = self.targets(body).await?;
+        let targets = self.targets(body, &Scope::All).await?;
         self.write(
             &targets,
             if_match,
@@ -269,7 +274,7 @@ impl Boot {
         if_match: Option<&str>,
         by: &str,
     ) -> Result<Written, ServiceError> {
-        let targets = self.targets(body).await?;
+        let targets = self.targets(body, &Scope::All).await?;
         self.write(
             &targets,
             if_match,
@@ -290,17 +295,23 @@ impl Boot {
         version: u64,
         if_match: Option<&str>,
         by: &str,
+        scope: &Scope,
     ) -> Result<Written, ServiceError> {
-        let key = BootName::parse(name)
-            .map_err(ServiceError::BadRequest)?
-            .key();
+        let parsed = BootName::parse(name).map_err(ServiceError::BadRequest)?;
+        let key = parsed.key();
+        let absent =
+            || ServiceError::NotFound(format!("{key} has no version {version} in its history"));
+        if let Some(tenant) = scope.tenant() {
+            if !matches!(parsed, BootName::Node(_)) {
+                return Err(shared_entry(tenant, &key));
+            }
+            scope.hide(&key, absent)?;
+        }
         let old = self
             .store
             .boot_version(&key, version)
             .await?
-            .ok_or_else(|| {
-                ServiceError::NotFound(format!("{key} has no version {version} in its history"))
-            })?;
+            .ok_or_else(absent)?;
         self.write(
             std::slice::from_ref(&key),
             if_match,
@@ -337,7 +348,8 @@ impl Boot {
 
     /// Node components as BSS's `hosts` lists them (with `FQDN`, `MAC`, `EndpointEnabled`),
     /// all or those named by name, MAC or NID (the first unknown one is `NotFound`).
-    pub async fn hosts(&self, q: &BootQuery) -> Result<Vec<Value>, ServiceError> {
+    /// For a tenant (`scope`) only its nodes exist.
+    pub async fn hosts(&self, q: &BootQuery, scope: &Scope) -> Result<Vec<Value>, ServiceError> {
         let nodes = ComponentFilter {
             kinds: Match {
                 any_of: vec![HmsType::Node],
@@ -345,7 +357,8 @@ impl Boot {
             },
             ..ComponentFilter::default()
         };
-        let components = self.store.components(&nodes).await?;
+        let mut components = self.store.components(&nodes).await?;
+        scope.retain(&mut components, |c| c.id.as_str());
         let interfaces = self.store.interfaces(&InterfaceFilter::default()).await?;
         let mut macs: HashMap<&str, Vec<&str>> = HashMap::new();
         for i in &interfaces {
@@ -383,7 +396,7 @@ impl Boot {
             out.push(host(c));
         }
         for m in &q.macs {
-            let x = self.node_of_mac(m).await.map_err(|_| {
+            let x = self.node_of_mac(m, scope).await.map_err(|_| {
                 ServiceError::NotFound(format!("Not Found - Unknown MAC address '{m}'"))
             })?;
             if let Some(c) = by_id.get(x.as_str()) {
@@ -392,7 +405,7 @@ impl Boot {
         }
         for n in &q.nids {
             let x = self
-                .node_of_nid(*n)
+                .node_of_nid(*n, scope)
                 .await
                 .map_err(|_| ServiceError::NotFound(format!("Not Found - Unknown NID '{n}'")))?;
             if let Some(c) = by_id.get(x.as_str()) {
@@ -404,7 +417,7 @@ impl Boot {
 
     /// Every node and entry, as BSS's dumpstate.
     pub async fn dump(&self) -> Result<Value, ServiceError> {
-        let components = self.hosts(&BootQuery::default()).await?;
+        let components = self.hosts(&BootQuery::default(), &Scope::All).await?;
         let params: Vec<BootParams> = self
             .store
             .boot_entries(None)
@@ -416,15 +429,25 @@ impl Boot {
     }
 
     /// The entry names a write body addresses, checked against inventory: hosts must be
-    /// known nodes, existing groups or tags; MACs and NIDs must belong to known nodes.
-    pub async fn targets(&self, body: &BootParams) -> Result<Vec<String>, ServiceError> {
+    /// known nodes, existing groups or tags; MACs and NIDs must belong to known nodes. For a
+    /// tenant (`scope`) only its nodes exist, and the shared entries (Default, roles, groups)
+    /// are refused whether they exist or not.
+    pub async fn targets(
+        &self,
+        body: &BootParams,
+        scope: &Scope,
+    ) -> Result<Vec<String>, ServiceError> {
         let mut keys = Vec::new();
         let mut unknown = Vec::new();
         for h in &body.hosts {
-            match BootName::parse(h).map_err(ServiceError::BadRequest)? {
+            let name = BootName::parse(h).map_err(ServiceError::BadRequest)?;
+            if let (Some(tenant), false) = (scope.tenant(), matches!(name, BootName::Node(_))) {
+                return Err(shared_entry(tenant, h));
+            }
+            match name {
                 BootName::Node(x) => match self.store.component(&x).await? {
-                    Some(_) => keys.push(x.as_str().to_string()),
-                    None => unknown.push(format!("node {x} is not in inventory")),
+                    Some(_) if scope.allows(x.as_str()) => keys.push(x.as_str().to_string()),
+                    _ => unknown.push(format!("node {x} is not in inventory")),
                 },
                 BootName::Group(g) => match self.store.group(&g).await? {
                     Some(_) => keys.push(g),
@@ -436,14 +459,14 @@ impl Boot {
             }
         }
         for m in &body.macs {
-            match self.node_of_mac(m).await {
+            match self.node_of_mac(m, scope).await {
                 Ok(x) => keys.push(x),
                 Err(ServiceError::NotFound(why)) => unknown.push(why),
                 Err(e) => return Err(e),
             }
         }
         for n in &body.nids {
-            match self.node_of_nid(*n).await {
+            match self.node_of_nid(*n, scope).await {
                 Ok(x) => keys.push(x),
                 Err(ServiceError::NotFound(why)) => unknown.push(why),
                 Err(e) => return Err(e),
@@ -462,13 +485,17 @@ impl Boot {
         Ok(keys)
     }
 
-    async fn node_of_mac(&self, raw: &str) -> Result<String, ServiceError> {
+    /// The node a MAC belongs to; for a tenant (`scope`) a foreign node's MAC is unknown.
+    async fn node_of_mac(&self, raw: &str, scope: &Scope) -> Result<String, ServiceError> {
         let (id, canonical) = normalize_mac(raw).map_err(|e| ServiceError::BadRequest(e.0))?;
-        let iface = self.store.interface(&id).await?.ok_or_else(|| {
-            ServiceError::NotFound(format!(
-                "MAC {canonical} is not a known interface (see /hsm/v2/Inventory/EthernetInterfaces)"
-            ))
-        })?;
+        let found = self.store.interface(&id).await?;
+        let iface = scope
+            .visible(found, |i| i.component_id.as_str())
+            .ok_or_else(|| {
+                ServiceError::NotFound(format!(
+                    "MAC {canonical} is not a known interface (see /hsm/v2/Inventory/EthernetInterfaces)"
+                ))
+            })?;
         match crate::model::xname::Xname::parse(&iface.component_id) {
             Ok(x) if x.kind() == HmsType::Node => Ok(x.as_str().to_string()),
             _ => Err(ServiceError::NotFound(format!(
@@ -478,9 +505,12 @@ impl Boot {
         }
     }
 
-    async fn node_of_nid(&self, nid: i64) -> Result<String, ServiceError> {
+    /// The node with a NID; for a tenant (`scope`) a foreign node's NID is unknown.
+    async fn node_of_nid(&self, nid: i64, scope: &Scope) -> Result<String, ServiceError> {
         match self.store.component_by_nid(nid).await? {
-            Some(c) if c.kind == HmsType::Node => Ok(c.id.as_str().to_string()),
+            Some(c) if c.kind == HmsType::Node && scope.allows(c.id.as_str()) => {
+                Ok(c.id.as_str().to_string())
+            }
             _ => Err(ServiceError::NotFound(format!("no node has NID {nid}"))),
         }
     }
@@ -555,6 +585,15 @@ impl Boot {
             targets.join(", ")
         )))
     }
+}
+
+/// A tenant's refusal of an entry it cannot hold (Default, a role, a group): the same whether
+/// that entry exists or not.
+fn shared_entry(tenant: &str, name: &str) -> ServiceError {
+    ServiceError::Forbidden(format!(
+        "tenant {tenant} may set only its own nodes' boot parameters: '{name}' is shared by \
+         every tenant"
+    ))
 }
 
 fn missing(name: &str) -> ServiceError {

@@ -1112,7 +1112,12 @@ impl Power {
 
     /// Live power status of nodes (all nodes with a component endpoint when `xnames` is
     /// empty), read from their BMCs.
-    pub async fn status(&self, xnames: &[String]) -> Result<Vec<Value>, ServiceError> {
+    /// For a tenant (`scope`) only its nodes exist: others are listed as unknown ones are.
+    pub async fn status(
+        &self,
+        xnames: &[String],
+        scope: &Scope,
+    ) -> Result<Vec<Value>, ServiceError> {
         let names: Vec<String> = if xnames.is_empty() {
             self.store
                 .component_endpoints(&ComponentEndpointFilter {
@@ -1122,6 +1127,7 @@ impl Power {
                 .await?
                 .into_iter()
                 .map(|c| c.id.as_str().to_string())
+                .filter(|x| scope.allows(x))
                 .collect()
         } else {
             let mut bad = Vec::new();
@@ -1144,6 +1150,7 @@ impl Power {
             out
         };
         let mut targets = self.targets(&names).await;
+        targets.retain(|x, _| scope.allows(x));
         Ok(stream::iter(names)
             .map(|x| {
                 let target = targets.remove(&x).unwrap_or_else(|| {

@@ -49,7 +49,7 @@ pub(crate) fn components_from(rows: &[impl Fields]) -> Result<Vec<Component>, St
 }
 
 /// The message naming xnames that are not components.
-pub(crate) fn no_such_components(ids: &[Xname]) -> String {
+pub fn no_such_components(ids: &[Xname]) -> String {
     format!("no such component: {}", name_list(ids))
 }
 

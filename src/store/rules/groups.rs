@@ -77,6 +77,16 @@ pub(crate) fn set_exists(sets: &Sets, name: &str) -> StoreError {
     ))
 }
 
+/// The refusal of a new group whose label is taken.
+pub fn group_exists(label: &str) -> StoreError {
+    set_exists(&GROUPS, label)
+}
+
+/// The refusal of a new partition whose name is taken.
+pub fn partition_exists(name: &str) -> StoreError {
+    set_exists(&PARTITIONS, name)
+}
+
 /// The answer when `id` is not a member of the set.
 pub(crate) fn not_a_member(sets: &Sets, name: &str, id: &Xname) -> StoreError {
     StoreError::NotFound(format!("{id} is not a member of {} '{name}'", sets.what))
