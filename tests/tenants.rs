@@ -169,7 +169,8 @@ async fn invariants_refuse_with_clear_errors_and_change_nothing() {
         "group blue already belongs to tenant blue",
     );
 
-    // A label already used by a group that is not the tenant's: the tenant ends in Error.
+    // A label already used by a group that is not the tenant's: refused, and nothing stored
+    // (the tenant used to be stored in Error, and its admin could reach the node).
     let (status, _) = t
         .post(
             "/hsm/v2/groups",
@@ -177,21 +178,26 @@ async fn invariants_refuse_with_clear_errors_and_change_nothing() {
         )
         .await;
     assert_eq!(status, StatusCode::CREATED);
-    let got = t
-        .put(
-            &format!("{T}/taken"),
-            json!({"tenantname": "taken", "tenantresources": [
-                {"type": "compute", "xnames": ["x1000c0s3b0n0"],
-                 "enforceexclusivehsmgroups": true}]}),
-        )
-        .await;
-    assert_problem(&got, StatusCode::CONFLICT, "group taken already exists");
-    let (_, bad) = t.get(&format!("{T}/taken")).await;
-    assert_eq!(bad["spec"]["state"], "Error", "{bad}");
-    assert_eq!(
-        bad["status"]["conditions"][0]["reason"], "ApplyFailed",
-        "{bad}"
-    );
+    for exclusive in [true, false] {
+        let got = t
+            .put(
+                &format!("{T}/taken"),
+                json!({"tenantname": "taken", "tenantresources": [
+                    {"type": "compute", "xnames": ["x1000c0s3b0n0"],
+                     "enforceexclusivehsmgroups": exclusive}],
+                    "admins": {"subjects": ["tara"]}}),
+            )
+            .await;
+        assert_problem(&got, StatusCode::CONFLICT, "group taken already exists");
+        let got = t.get(&format!("{T}/taken")).await;
+        assert_eq!(got.0, StatusCode::NOT_FOUND, "{}", got.1);
+        let (_, g) = t.get("/hsm/v2/groups/taken").await;
+        assert_eq!(
+            g["members"]["ids"],
+            json!([]),
+            "the group is untouched: {g}"
+        );
+    }
 }
 
 #[tokio::test]
@@ -388,4 +394,191 @@ async fn console_client_creates_joins_releases_and_deletes() {
     assert_eq!(said, "tenant red deleted");
     let err = c.tenant_delete("red").await.unwrap_err();
     assert!(matches!(err, ClientError::Api { status: 404, .. }), "{err}");
+}
+
+/// A PUT (or, with `patch`, a PATCH) of tenant `name` as the admin.
+async fn send(t: &TestServer, method: Method, name: &str, body: Value) -> (StatusCode, Value) {
+    let req = t
+        .client
+        .request(method, t.url(&format!("{T}/{name}")))
+        .bearer_auth(&t.admin)
+        .json(&body);
+    common::read(req.send().await.expect("request sent")).await
+}
+
+/// What `name`'s admin (`sub`, with a token naming the tenant) sees of the inventory.
+async fn seen_by_admin_of(t: &TestServer, name: &str) -> (StatusCode, Value) {
+    let token = common::mint_for(
+        &t.server,
+        &format!("{name}-admin"),
+        &[Role::Operator],
+        Some(name),
+    );
+    let req = t
+        .client
+        .get(t.url("/hsm/v2/State/Components"))
+        .bearer_auth(token)
+        .header("Cray-Tenant-Name", name);
+    common::read(req.send().await.expect("request sent")).await
+}
+
+/// Twenty writers claim the same four nodes exclusively at once, over several rounds, by PUT
+/// of new tenants and by PATCH of existing ones: one wins each round; every 409 stores
+/// nothing (no tenant, no change), and a refused tenant's admin reaches no node.
+#[tokio::test]
+async fn of_racing_claims_one_wins_and_the_refused_store_nothing() {
+    let t = seeded().await;
+    let own: Vec<Value> = (0..10)
+        .map(|i| json!({"ID": format!("x1000c1s{i}b0n0"), "State": "Ready", "Role": "Compute"}))
+        .collect();
+    let (status, body) = t
+        .post("/hsm/v2/State/Components", json!({ "Components": own }))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "seed: {body}");
+    let nodes = [
+        "x1000c0s0b0n0",
+        "x1000c0s1b0n0",
+        "x1000c0s2b0n0",
+        "x1000c0s3b0n0",
+    ];
+    let spec = |name: &str, xnames: &[&str]| {
+        json!({"spec": {"tenantname": name, "tenantresources": [
+            {"type": "compute", "xnames": xnames, "enforceexclusivehsmgroups": true}]}})
+    };
+    for round in 0..3 {
+        let names: Vec<String> = (0..20).map(|i| format!("r{round}-t{i}")).collect();
+        let answers = futures::future::join_all(
+            names
+                .iter()
+                .map(|n| send(&t, Method::PUT, n, spec(n, &nodes))),
+        )
+        .await;
+        let won: Vec<&String> = names
+            .iter()
+            .zip(&answers)
+            .filter(|(_, a)| a.0 == StatusCode::CREATED)
+            .map(|(n, _)| n)
+            .collect();
+        assert_eq!(won.len(), 1, "round {round}: {answers:?}");
+        for (n, a) in names.iter().zip(&answers) {
+            if n == won[0] {
+                continue;
+            }
+            assert_eq!(a.0, StatusCode::CONFLICT, "{n}: {}", a.1);
+            let got = t.get(&format!("{T}/{n}")).await;
+            assert_eq!(
+                got.0,
+                StatusCode::NOT_FOUND,
+                "refused {n} was stored: {}",
+                got.1
+            );
+            let got = seen_by_admin_of(&t, n).await;
+            assert_eq!(got.0, StatusCode::FORBIDDEN, "{n}'s admin: {}", got.1);
+        }
+        let (_, all) = t.get(T).await;
+        assert_eq!(all.as_array().unwrap().len(), 1, "{all}");
+        let (_, groups) = t.get("/hsm/v2/groups").await;
+        assert_eq!(groups.as_array().unwrap().len(), 1, "{groups}");
+
+        // The PATCH race: ten tenants, each on a node of its own, all patch themselves to
+        // claim the same four nodes exclusively.
+        let (status, body) = send(&t, Method::DELETE, won[0], Value::Null).await;
+        assert!(status.is_success(), "{body}");
+        let holders: Vec<String> = (0..10).map(|i| format!("r{round}-p{i}")).collect();
+        for (i, h) in holders.iter().enumerate() {
+            let own = format!("x1000c1s{i}b0n0");
+            let body = json!({"spec": {"tenantname": h, "tenantresources": [
+                {"type": "compute", "xnames": [own], "hsmgrouplabel": format!("{h}-g")}]}});
+            let (status, body) = send(&t, Method::PUT, h, body).await;
+            assert_eq!(status, StatusCode::CREATED, "{h}: {body}");
+        }
+        let mut before: Vec<Value> = Vec::new();
+        for h in &holders {
+            before.push(t.get(&format!("{T}/{h}")).await.1);
+        }
+        let patch = |i: usize, h: &str| {
+            json!({"tenantresources": [{"type": "compute", "xnames": [format!("x1000c1s{i}b0n0")],
+                "hsmgrouplabel": format!("{h}-g"), "enforceexclusivehsmgroups": false},
+                {"type": "compute", "xnames": nodes, "hsmgrouplabel": format!("{h}-x"),
+                 "enforceexclusivehsmgroups": true}]})
+        };
+        let answers = futures::future::join_all(
+            holders
+                .iter()
+                .enumerate()
+                .map(|(i, h)| send(&t, Method::PATCH, h, patch(i, h))),
+        )
+        .await;
+        let ok = answers.iter().filter(|a| a.0 == StatusCode::OK).count();
+        assert_eq!(ok, 1, "round {round}: {answers:?}");
+        for ((h, a), old) in holders.iter().zip(&answers).zip(&before) {
+            let (_, now) = t.get(&format!("{T}/{h}")).await;
+            if a.0 == StatusCode::OK {
+                assert_eq!(now["spec"]["state"], "Deployed", "{now}");
+                continue;
+            }
+            assert_eq!(a.0, StatusCode::CONFLICT, "{h}: {}", a.1);
+            assert_eq!(now["spec"], old["spec"], "refused {h} changed");
+            assert_eq!(
+                now["metadata"]["resourceVersion"],
+                old["metadata"]["resourceVersion"]
+            );
+            assert!(t.get(&format!("/hsm/v2/groups/{h}-x")).await.0 == StatusCode::NOT_FOUND);
+        }
+        for h in &holders {
+            let (status, body) = send(&t, Method::DELETE, h, Value::Null).await;
+            assert!(status.is_success(), "{h}: {body}");
+        }
+    }
+}
+
+/// A node held through an exclusive resource joins no other tenant, exclusive or not, by a
+/// group or a partition; and an exclusive claim may not take a node another tenant holds.
+#[tokio::test]
+async fn an_exclusive_tenants_nodes_join_no_other_tenant() {
+    let t = seeded().await;
+    let (status, body) = t.put(&format!("{T}/blue"), blue()).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    for (name, resource) in [
+        (
+            "grp",
+            json!({"type": "compute", "xnames": ["x1000c0s1b0n0"], "hsmgrouplabel": "grp"}),
+        ),
+        (
+            "prt",
+            json!({"type": "compute", "xnames": ["x1000c0s1b0n0", "x1000c0s2b0n0"],
+                        "hsmpartitionname": "p7"}),
+        ),
+    ] {
+        let got = t
+            .put(
+                &format!("{T}/{name}"),
+                json!({"spec": {"tenantresources": [resource]}}),
+            )
+            .await;
+        assert_problem(&got, StatusCode::CONFLICT, "x1000c0s1b0n0 (tenant blue)");
+        assert_eq!(t.get(&format!("{T}/{name}")).await.0, StatusCode::NOT_FOUND);
+    }
+    assert_eq!(
+        t.get("/hsm/v2/partitions/p7").await.0,
+        StatusCode::NOT_FOUND
+    );
+    // The other way round: a non-exclusive holder, then an exclusive claim on its node.
+    let (status, body) = t
+        .put(
+            &format!("{T}/green"),
+            json!({"spec": {"tenantresources": [{"type": "compute",
+                "xnames": ["x1000c0s2b0n0"], "hsmgrouplabel": "green"}]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let got = t
+        .put(
+            &format!("{T}/teal"),
+            json!({"spec": {"tenantresources": [{"type": "compute",
+                "xnames": ["x1000c0s2b0n0"], "hsmgrouplabel": "teal",
+                "enforceexclusivehsmgroups": true}]}}),
+        )
+        .await;
+    assert_problem(&got, StatusCode::CONFLICT, "x1000c0s2b0n0 (tenant green)");
 }

@@ -199,6 +199,97 @@ impl Tenant {
     pub fn version(&self) -> u64 {
         self.metadata.resource_version.parse().unwrap_or(0)
     }
+
+    /// The resources the tenant holds or claims: applied ones and those of its spec (a tenant
+    /// in Error may hold part of its spec).
+    pub fn held(&self) -> Vec<TenantResource> {
+        let name = &self.metadata.name;
+        let mut out: Vec<TenantResource> = self.status.tenantresources.clone();
+        for r in &self.spec.tenantresources {
+            if !out.iter().any(|o| o.target(name) == r.target(name)) {
+                out.push(r.clone());
+            }
+        }
+        out
+    }
+
+    /// The nodes the tenant's admins may reach: those applied to inventory and still in the
+    /// spec. A tenant not yet applied (New), or being deleted, reaches none; one whose
+    /// change failed (Error) or is being applied reaches only what it held and still asks for.
+    pub fn reach(&self) -> HashSet<String> {
+        match self.state() {
+            Some(TenantState::New | TenantState::Deleting) | None => HashSet::new(),
+            _ => {
+                let wanted: HashSet<&str> = self
+                    .spec
+                    .tenantresources
+                    .iter()
+                    .flat_map(|r| r.xnames.iter().map(String::as_str))
+                    .collect();
+                self.status
+                    .tenantresources
+                    .iter()
+                    .flat_map(|r| r.xnames.iter())
+                    .filter(|x| wanted.contains(x.as_str()))
+                    .cloned()
+                    .collect()
+            }
+        }
+    }
+}
+
+/// Why `spec` (tenant `spec.tenantname`) cannot be stored beside `others`: another tenant uses
+/// one of its groups or partitions, or a node would be in two tenants where either holds it
+/// through an exclusive resource. `None` when it can.
+pub fn clash(spec: &TenantSpec, others: &[Tenant]) -> Option<String> {
+    let me = spec.tenantname.as_str();
+    // Each of my nodes, and whether I hold it exclusively.
+    let mut mine: HashMap<&str, bool> = HashMap::new();
+    for r in &spec.tenantresources {
+        for x in &r.xnames {
+            let e = mine.entry(x.as_str()).or_default();
+            *e |= r.enforceexclusivehsmgroups;
+        }
+    }
+    let mut clashes: Vec<String> = Vec::new();
+    for other in others.iter().filter(|o| o.metadata.name != me) {
+        let theirs = other.held();
+        let name = &other.metadata.name;
+        if let Some(r) = spec.tenantresources.iter().find(|r| {
+            let t = r.target(me);
+            theirs.iter().any(|o| o.target(name) == t)
+        }) {
+            return Some(format!(
+                "{} already belongs to tenant {name}; give this tenant its own group or partition",
+                r.target(me)
+            ));
+        }
+        let mut both: Vec<Xname> = theirs
+            .iter()
+            .flat_map(|r| {
+                r.xnames
+                    .iter()
+                    .map(move |x| (x, r.enforceexclusivehsmgroups))
+            })
+            .filter(|(x, exclusive)| mine.get(x.as_str()).is_some_and(|m| *m || *exclusive))
+            .filter_map(|(x, _)| Xname::parse(x).ok())
+            .collect();
+        both.sort();
+        both.dedup();
+        if !both.is_empty() {
+            clashes.push(format!(
+                "{} (tenant {name})",
+                super::hostlist::compress(&both)
+            ));
+        }
+    }
+    if clashes.is_empty() {
+        return None;
+    }
+    Some(format!(
+        "operation would conflict with an existing member in another exclusive tenant: {}",
+        clashes.join(", ")
+    ))
 }
 
 /// The parts of a spec's resource that name a node set, normalized.
@@ -507,6 +598,71 @@ mod tests {
 
     fn spec(v: Value) -> TenantSpec {
         serde_json::from_value(v).expect("a spec")
+    }
+
+    fn held_tenant(
+        name: &str,
+        state: &str,
+        spec_nodes: &[&str],
+        applied: &[&str],
+        excl: bool,
+    ) -> Tenant {
+        let res = |xs: &[&str]| {
+            vec![TenantResource {
+                kind: "compute".into(),
+                xnames: xs.iter().map(|x| x.to_string()).collect(),
+                enforceexclusivehsmgroups: excl,
+                ..TenantResource::default()
+            }]
+        };
+        let mut t = Tenant::default();
+        t.metadata.name = name.into();
+        t.spec.tenantname = name.into();
+        t.spec.state = state.into();
+        t.spec.tenantresources = res(spec_nodes);
+        if !applied.is_empty() {
+            t.status.tenantresources = res(applied);
+        }
+        t
+    }
+
+    #[test]
+    fn a_tenant_reaches_only_what_it_holds_and_still_asks_for() {
+        let sorted = |t: &Tenant| {
+            let mut v: Vec<String> = t.reach().into_iter().collect();
+            v.sort();
+            v
+        };
+        let (a, b, c) = ("x1000c0s0b0n0", "x1000c0s1b0n0", "x1000c0s2b0n0");
+        assert_eq!(
+            sorted(&held_tenant("t", "Deployed", &[a, b], &[a, b], false)),
+            [a, b]
+        );
+        assert!(sorted(&held_tenant("t", "New", &[a, b], &[], false)).is_empty());
+        assert!(sorted(&held_tenant("t", "Error", &[a, b], &[], false)).is_empty());
+        assert_eq!(
+            sorted(&held_tenant("t", "Error", &[a, c], &[a, b], false)),
+            [a]
+        );
+        assert_eq!(
+            sorted(&held_tenant("t", "Deploying", &[b], &[a, b], false)),
+            [b]
+        );
+        assert!(sorted(&held_tenant("t", "Deleting", &[a], &[a], false)).is_empty());
+    }
+
+    #[test]
+    fn clash_when_either_side_is_exclusive() {
+        let (a, b) = ("x1000c0s0b0n0", "x1000c0s1b0n0");
+        let spec = |name: &str, excl: bool| held_tenant(name, "", &[a], &[], excl).spec;
+        let held = |excl: bool| vec![held_tenant("blue", "Deployed", &[a, b], &[a, b], excl)];
+        assert!(clash(&spec("red", false), &held(false)).is_none());
+        for (mine, theirs) in [(true, false), (false, true), (true, true)] {
+            let why = clash(&spec("red", mine), &held(theirs)).expect("a clash");
+            assert!(why.contains("x1000c0s0b0n0 (tenant blue)"), "{why}");
+        }
+        // A tenant does not clash with its own stored self.
+        assert!(clash(&spec("blue", true), &held(true)).is_none());
     }
 
     #[test]

@@ -21,8 +21,8 @@ use crate::model::filter::ComponentFilter;
 use crate::model::group::{Group, Members, Partition};
 use crate::model::power::{Location, TransitionCreate};
 use crate::model::tenant::{
-    Condition, Metadata, Target, Tenant, TenantResource, TenantSpec, TenantState, TenantStatus,
-    EXCLUSIVE_LABEL,
+    clash, Condition, Metadata, Target, Tenant, TenantResource, TenantSpec, TenantState,
+    TenantStatus, EXCLUSIVE_LABEL,
 };
 use crate::model::xname::Xname;
 use crate::store::{name_list, Store, StoreError};
@@ -111,7 +111,7 @@ impl Tenants {
                 let known = Known {
                     nodes: Arc::new(TenantNodes {
                         name: name.clone(),
-                        nodes: t.spec.nodes().iter().map(ToString::to_string).collect(),
+                        nodes: t.reach(),
                     }),
                     subjects: t.spec.admins.subjects,
                     groups: t.spec.admins.groups,
@@ -286,7 +286,12 @@ impl Tenants {
             )));
         }
         self.check_nodes(&spec).await?;
-        self.check_exclusive(&spec).await?;
+        // Checked again by the store, atomically with the write; here first so that a clash
+        // with a tenant is named as such.
+        if let Some(why) = clash(&spec, &self.list().await?) {
+            return Err(ServiceError::Conflict(why));
+        }
+        self.check_targets(&spec, old.as_ref()).await?;
         let mut t = match &old {
             Some(o) => Tenant {
                 spec: spec.clone(),
@@ -317,7 +322,9 @@ impl Tenants {
             TenantState::New
         };
         let expected = old.as_ref().map(Tenant::version);
-        t = self.write(t, first, None, expected).await?;
+        // The store checks the claim against every other tenant in the same transaction: of
+        // two writers claiming one node, one is refused and stores nothing.
+        t = self.write(t, first, None, expected, true).await?;
         let applied = self.apply(&t).await;
         let previous = t.version();
         t = match applied {
@@ -331,8 +338,23 @@ impl Tenants {
                     reason: "Deployed".into(),
                     message: String::new(),
                 };
-                self.write(t, TenantState::Deployed, Some(ready), Some(previous))
+                self.write(t, TenantState::Deployed, Some(ready), Some(previous), false)
                     .await?
+            }
+            Err(e) if old.is_none() => {
+                // A refused creation leaves nothing behind: what was applied is released.
+                for r in &t.spec.tenantresources {
+                    if let Err(undo) = self.release(name, r).await {
+                        tracing::warn!(tenant = name, error = %undo, "could not release after a failed create");
+                    }
+                }
+                self.store.delete_tenant(name).await?;
+                self.forget();
+                self.bus.publish(Event::TenantChanged {
+                    name: name.to_string(),
+                    deleted: true,
+                });
+                return Err(e);
             }
             Err(e) => {
                 let failed = Condition {
@@ -341,7 +363,7 @@ impl Tenants {
                     reason: "ApplyFailed".into(),
                     message: e.to_string(),
                 };
-                self.write(t, TenantState::Error, Some(failed), Some(previous))
+                self.write(t, TenantState::Error, Some(failed), Some(previous), false)
                     .await?;
                 return Err(e);
             }
@@ -393,9 +415,9 @@ impl Tenants {
         }
         let version = t.version();
         let t = self
-            .write(t, TenantState::Deleting, None, Some(version))
+            .write(t, TenantState::Deleting, None, Some(version), false)
             .await?;
-        let held: Vec<TenantResource> = merged_resources(&t);
+        let held: Vec<TenantResource> = t.held();
         for r in &held {
             self.release(name, r).await?;
         }
@@ -428,13 +450,16 @@ impl Tenants {
         Ok(transition)
     }
 
-    /// Stores `t` in `state` with the next version; `expected` is the stored version.
+    /// Stores `t` in `state` with the next version; `expected` is the stored version. With
+    /// `claims` the store refuses it (409, nothing written) when it clashes with another
+    /// tenant.
     async fn write(
         &self,
         mut t: Tenant,
         state: TenantState,
         condition: Option<Condition>,
         expected: Option<u64>,
+        claims: bool,
     ) -> Result<Tenant, ServiceError> {
         t.spec.state = state.as_str().to_string();
         if let Some(c) = condition {
@@ -442,7 +467,10 @@ impl Tenants {
             t.status.conditions.push(c);
         }
         t.metadata.resource_version = (expected.unwrap_or(0) + 1).to_string();
-        self.store.put_tenant(&t, expected).await.map_err(stale)?;
+        self.store
+            .put_tenant(&t, expected, claims)
+            .await
+            .map_err(stale)?;
         self.forget();
         self.bus.publish(Event::TenantChanged {
             name: t.metadata.name.clone(),
@@ -497,56 +525,71 @@ impl Tenants {
         Ok(())
     }
 
-    /// No other tenant may use the same group or partition, and with
-    /// `enforceexclusivehsmgroups` a node may be in no other tenant's exclusive resource.
-    async fn check_exclusive(&self, spec: &TenantSpec) -> Result<(), ServiceError> {
-        let mine: HashSet<&str> = spec
+    /// The groups and partitions the spec mirrors into must be new or already this tenant's
+    /// (an existing one is an operator's, whose members a tenant must not take over), and an
+    /// exclusive resource's nodes may be in no other group with the exclusive label: refused
+    /// here, before anything is stored, rather than half-applied.
+    async fn check_targets(
+        &self,
+        spec: &TenantSpec,
+        old: Option<&Tenant>,
+    ) -> Result<(), ServiceError> {
+        let me = spec.tenantname.as_str();
+        let owned: HashSet<Target> = old
+            .map(|o| o.held().iter().map(|r| r.target(me)).collect())
+            .unwrap_or_default();
+        for r in &spec.tenantresources {
+            let target = r.target(me);
+            if owned.contains(&target) {
+                continue;
+            }
+            let exists = match &target {
+                Target::Group(label) => self.store.group(label).await?.is_some(),
+                Target::Partition(p) => self.store.partition(p).await?.is_some(),
+            };
+            if exists {
+                return Err(ServiceError::Conflict(format!(
+                    "{target} already exists and is not tenant {me}'s; name a new one for it"
+                )));
+            }
+        }
+        let exclusive: HashSet<&str> = spec
             .tenantresources
             .iter()
             .filter(|r| r.enforceexclusivehsmgroups)
             .flat_map(|r| r.xnames.iter().map(String::as_str))
             .collect();
-        let mut clashes: Vec<String> = Vec::new();
-        for other in self.list().await? {
-            if other.metadata.name == spec.tenantname {
-                continue;
-            }
-            if let Some(r) = spec.tenantresources.iter().find(|r| {
-                let mine = r.target(&spec.tenantname);
-                merged_resources(&other)
-                    .iter()
-                    .any(|o| o.target(&other.metadata.name) == mine)
-            }) {
-                return Err(ServiceError::Conflict(format!(
-                    "{} already belongs to tenant {}; give this tenant its own group or partition",
-                    r.target(&spec.tenantname),
-                    other.metadata.name
-                )));
-            }
-            let theirs: Vec<Xname> = other
-                .spec
-                .tenantresources
-                .iter()
-                .filter(|r| r.enforceexclusivehsmgroups)
-                .flat_map(|r| r.xnames.iter())
-                .filter(|x| mine.contains(x.as_str()))
-                .filter_map(|x| Xname::parse(x).ok())
-                .collect();
-            if !theirs.is_empty() && !mine.is_empty() {
-                clashes.push(format!(
-                    "{} (tenant {})",
-                    name_list(&theirs),
-                    other.metadata.name
-                ));
-            }
-        }
-        if clashes.is_empty() {
+        if exclusive.is_empty() {
             return Ok(());
         }
-        Err(ServiceError::Conflict(format!(
-            "operation would conflict with an existing member in another exclusive tenant: {}",
-            clashes.join(", ")
-        )))
+        let mine: HashSet<Target> = spec.tenantresources.iter().map(|r| r.target(me)).collect();
+        for g in self
+            .groups
+            .list(&crate::store::SetFilter::default())
+            .await?
+        {
+            if g.exclusive_group != EXCLUSIVE_LABEL
+                || mine.contains(&Target::Group(g.label.clone()))
+            {
+                continue;
+            }
+            let both: Vec<Xname> = g
+                .members
+                .ids
+                .iter()
+                .filter(|x| exclusive.contains(x.as_str()))
+                .cloned()
+                .collect();
+            if !both.is_empty() {
+                return Err(ServiceError::Conflict(format!(
+                    "operation would conflict with an existing member in another exclusive \
+                     group: {} in group {}",
+                    name_list(&both),
+                    g.label
+                )));
+            }
+        }
+        Ok(())
     }
 
     /// Makes groups and partitions match the spec, and releases what the last applied
@@ -669,17 +712,4 @@ impl Tenants {
             }
         }
     }
-}
-
-/// The resources a tenant holds: applied ones and those of its spec (a tenant in Error may
-/// hold part of its spec).
-fn merged_resources(t: &Tenant) -> Vec<TenantResource> {
-    let name = &t.metadata.name;
-    let mut out: Vec<TenantResource> = t.status.tenantresources.clone();
-    for r in &t.spec.tenantresources {
-        if !out.iter().any(|o| o.target(name) == r.target(name)) {
-            out.push(r.clone());
-        }
-    }
-    out
 }

@@ -418,8 +418,9 @@ impl super::TenantStore for CachedStore {
         &self,
         t: &crate::model::tenant::Tenant,
         expected: Option<u64>,
+        claims: bool,
     ) -> Result<(), StoreError> {
-        self.inner.put_tenant(t, expected).await
+        self.inner.put_tenant(t, expected, claims).await
     }
 
     async fn delete_tenant(&self, name: &str) -> Result<bool, StoreError> {

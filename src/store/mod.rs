@@ -468,11 +468,15 @@ pub trait TenantStore: Send + Sync {
     ) -> Result<Option<crate::model::tenant::Tenant>, StoreError>;
 
     /// Writes a tenant if its stored version is `expected` (`None`: it must not exist yet);
-    /// otherwise `Stale` and nothing changes.
+    /// otherwise `Stale` and nothing changes. With `claims`, the write is also refused
+    /// (`Conflict`, nothing changes) when its resources clash with another stored tenant's
+    /// ([`crate::model::tenant::clash`]), checked in the same transaction, so two writers
+    /// cannot both claim a node.
     async fn put_tenant(
         &self,
         t: &crate::model::tenant::Tenant,
         expected: Option<u64>,
+        claims: bool,
     ) -> Result<(), StoreError>;
 
     /// Removes a tenant; whether it existed.

@@ -5,7 +5,7 @@ use sqlx::Row;
 
 use super::{begin_write, write_one, PgStore};
 use crate::model::tenant::Tenant;
-use crate::store::rules::tenants::{check_tenant_version, tenant_from, tenant_json};
+use crate::store::rules::tenants::{check_claims, check_tenant_version, tenant_from, tenant_json};
 use crate::store::{StoreError, TenantStore};
 
 #[async_trait]
@@ -25,7 +25,12 @@ impl TenantStore for PgStore {
         row.as_ref().map(tenant_from).transpose()
     }
 
-    async fn put_tenant(&self, t: &Tenant, expected: Option<u64>) -> Result<(), StoreError> {
+    async fn put_tenant(
+        &self,
+        t: &Tenant,
+        expected: Option<u64>,
+        claims: bool,
+    ) -> Result<(), StoreError> {
         let body = tenant_json(t)?;
         let mut tx = begin_write(&self.pool).await?;
         let have: Option<i64> = sqlx::query("SELECT version FROM tenants WHERE name = $1")
@@ -35,6 +40,13 @@ impl TenantStore for PgStore {
             .map(|r| r.try_get(0))
             .transpose()?;
         check_tenant_version(&t.metadata.name, have, expected)?;
+        if claims {
+            let others = sqlx::query("SELECT body FROM tenants WHERE name <> $1")
+                .bind(&t.metadata.name)
+                .fetch_all(&mut *tx)
+                .await?;
+            check_claims(t, &others)?;
+        }
         sqlx::query(
             "INSERT INTO tenants (name, uuid, version, body) VALUES ($1, $2, $3, $4) \
              ON CONFLICT (name) DO UPDATE SET version = excluded.version, body = excluded.body",

@@ -1,7 +1,7 @@
 //! Tenants: stored as JSON, written with compare-and-set on their version.
 
 use super::Fields;
-use crate::model::tenant::Tenant;
+use crate::model::tenant::{clash, Tenant};
 use crate::store::StoreError;
 
 /// A tenant as stored.
@@ -31,4 +31,17 @@ pub(crate) fn check_tenant_version(
         text(have),
         text(expected),
     )))
+}
+
+/// Refuses (`Conflict`) a tenant whose resources clash with the other stored tenants' (`rows`
+/// of their bodies), read in the same transaction as the write.
+pub(crate) fn check_claims(t: &Tenant, rows: &[impl Fields]) -> Result<(), StoreError> {
+    let others = rows
+        .iter()
+        .map(tenant_from)
+        .collect::<Result<Vec<_>, _>>()?;
+    match clash(&t.spec, &others) {
+        Some(why) => Err(StoreError::Conflict(why)),
+        None => Ok(()),
+    }
 }
