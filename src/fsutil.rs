@@ -40,6 +40,54 @@ pub fn ensure_dir(dir: &Path) -> std::io::Result<()> {
     Ok(())
 }
 
+/// Makes `path` (if it exists) readable by its owner only (0600 on Unix).
+pub fn make_private(path: &Path) -> std::io::Result<()> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        match std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600)) {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            other => other?,
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = path;
+    Ok(())
+}
+
+/// Creates `path` empty and private if it does not exist, else makes it private: a file
+/// SQLite then opens keeps the mode, and its `-wal` and `-shm` files take it from it.
+pub fn private_file(path: &Path) -> std::io::Result<()> {
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    opts.open(path)?;
+    make_private(path)
+}
+
+/// A warning when `dir` can be read or entered by its group or others (Unix).
+pub fn loose_dir(dir: &Path) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(dir).ok()?.permissions().mode() & 0o777;
+        if mode & 0o077 != 0 {
+            return Some(format!(
+                "data dir {} is mode {mode:o}: its group or others can reach the keys and \
+                 the database; chmod 700 it",
+                dir.display()
+            ));
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = dir;
+    None
+}
+
 /// Name of the lock file that keeps two cores off one data dir.
 pub const LOCK_FILE: &str = "chami.lock";
 

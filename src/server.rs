@@ -183,6 +183,9 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
     let lock = fsutil::lock_data_dir(&data_dir)
         .with_context(|| format!("cannot lock data dir {}", data_dir.display()))?;
+    if let Some(warning) = fsutil::loose_dir(&data_dir) {
+        tracing::warn!("{warning}");
+    }
 
     let (store, shared): (Arc<dyn Store>, Option<Arc<dyn SharedState>>) = match &args.database_url {
         Some(url) => {

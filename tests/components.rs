@@ -1003,3 +1003,32 @@ async fn lists_are_gzipped_for_clients_that_ask() {
         plain.len()
     );
 }
+
+/// The database and its -wal and -shm files are owner-only (0600), also when an older file was
+/// left 0644 in a data dir that others can read.
+#[cfg(unix)]
+#[tokio::test]
+async fn database_files_are_owner_only() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(dir.path(), std::fs::Permissions::from_mode(0o755)).unwrap();
+    let db = dir.path().join(chami::server::DB_FILE);
+    std::fs::write(&db, b"").unwrap();
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let t = TestServer::start_on(dir, None, |_| {}).await;
+    let (status, body) = t
+        .post(
+            "/hsm/v2/State/Components",
+            json!({"Components": [{"ID": "x1000c0s0b0n0", "State": "Ready"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    for name in ["chami.db", "chami.db-wal", "chami.db-shm"] {
+        let path = t.dir.path().join(name);
+        let mode = std::fs::metadata(&path)
+            .unwrap_or_else(|e| panic!("{name}: {e}"))
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "{name} is {:o}", mode & 0o777);
+    }
+}

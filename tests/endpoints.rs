@@ -505,3 +505,75 @@ async fn openapi_document_lists_the_inventory_paths() {
         "the returned shape has no password: {schema}"
     );
 }
+
+/// A password of the wrong type (a number; YAML reads unquoted digits as one) is refused
+/// naming the field, and its value appears in no answer, audit entry or database file.
+#[tokio::test]
+async fn a_malformed_password_is_named_but_never_repeated() {
+    let t = TestServer::start().await;
+    let secret = "987654321012";
+    let json_body = format!(
+        r#"{{"RedfishEndpoints": [{{"ID": "x3000c0s1b0", "FQDN": "10.254.1.7", "User": "root", "Password": {secret}}}]}}"#
+    );
+    let yaml_body = format!("ID: x3000c0s2b0\nFQDN: 10.254.1.8\nUser: root\nPassword: {secret}\n");
+    let mut answers = Vec::new();
+    for (method, path, ctype, body) in [
+        (
+            reqwest::Method::POST,
+            BASE.to_string(),
+            "application/json",
+            json_body.clone(),
+        ),
+        (
+            reqwest::Method::POST,
+            BASE.to_string(),
+            "application/yaml",
+            yaml_body,
+        ),
+        (
+            reqwest::Method::PUT,
+            format!("{BASE}/x3000c0s1b0"),
+            "application/json",
+            format!(r#"{{"ID": "x3000c0s1b0", "FQDN": "10.254.1.7", "Password": [{secret}]}}"#),
+        ),
+        (
+            reqwest::Method::PATCH,
+            format!("{BASE}/x3000c0s1b0"),
+            "application/json",
+            format!(r#"{{"Password": {{"v": {secret}}}}}"#),
+        ),
+    ] {
+        let resp = t
+            .client
+            .request(method.clone(), t.url(&path))
+            .bearer_auth(&t.admin)
+            .header("content-type", ctype)
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        let got = common::read(resp).await;
+        assert!(got.0.is_client_error(), "{method} {path}: {}", got.1);
+        answers.push(got.1.to_string());
+    }
+    assert!(
+        answers[0].contains("Password"),
+        "the field is named: {}",
+        answers[0]
+    );
+    let (_, audit) = t.get("/audit?limit=50").await;
+    assert!(audit.as_array().is_some_and(|a| a.len() >= 4), "{audit}");
+    for text in answers.iter().chain([&audit.to_string()]) {
+        assert!(!text.contains(secret), "the secret leaked: {text}");
+    }
+    if t.database_url.is_none() {
+        for entry in std::fs::read_dir(t.dir.path()).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_file() {
+                let bytes = std::fs::read(&path).unwrap();
+                let found = bytes.windows(secret.len()).any(|w| w == secret.as_bytes());
+                assert!(!found, "the secret is in {}", path.display());
+            }
+        }
+    }
+}

@@ -8,6 +8,7 @@ use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
+use crate::model::secret::is_secret_path;
 use crate::model::xname::Xname;
 
 /// A request body parsed as JSON (or YAML when the Content-Type says so), whatever the client
@@ -42,12 +43,48 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
                 "request body is empty: expected a JSON object",
             ));
         }
-        let parsed = if yaml {
-            serde_yaml::from_slice(&bytes).map_err(|e| format!("malformed YAML body: {e}"))
-        } else {
-            serde_json::from_slice(&bytes).map_err(|e| format!("malformed JSON body: {e}"))
-        };
-        parsed.map(Body).map_err(ApiError::bad_request)
+        parse(&bytes, yaml).map(Body).map_err(ApiError::bad_request)
+    }
+}
+
+/// Parses a body; an error inside a secret field (a `Password` given as a number, say) names
+/// the field and not the value, which serde would otherwise quote.
+pub fn parse<T: DeserializeOwned>(bytes: &[u8], yaml: bool) -> Result<T, String> {
+    let split = |path: &serde_path_to_error::Path, why: String| (path.to_string(), why);
+    let (format, result) = if yaml {
+        let de = serde_yaml::Deserializer::from_slice(bytes);
+        let parsed = serde_path_to_error::deserialize(de);
+        (
+            "YAML",
+            parsed.map_err(|e| split(e.path(), e.inner().to_string())),
+        )
+    } else {
+        let mut de = serde_json::Deserializer::from_slice(bytes);
+        let parsed = serde_path_to_error::deserialize(&mut de)
+            .map_err(|e| split(e.path(), e.inner().to_string()))
+            .and_then(|v| {
+                de.end()
+                    .map(|()| v)
+                    .map_err(|e| (String::new(), e.to_string()))
+            });
+        ("JSON", parsed)
+    };
+    result.map_err(|(path, why)| format!("malformed {format} body: {}", explain(&path, why)))
+}
+
+/// Reads a `T` out of an already parsed body, with the same care for secret fields as
+/// [`parse`].
+pub fn from_value<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, String> {
+    serde_path_to_error::deserialize(v)
+        .map_err(|e| explain(&e.path().to_string(), e.inner().to_string()))
+}
+
+/// serde's reason, or, inside a secret field, the field's path without its value.
+fn explain(path: &str, why: String) -> String {
+    if is_secret_path(path) {
+        format!("{path}: not a valid value (a secret, so it is not repeated here)")
+    } else {
+        why
     }
 }
 

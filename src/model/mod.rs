@@ -12,5 +12,6 @@ pub mod hostlist;
 pub mod locks;
 pub mod power;
 pub mod redfish;
+pub mod secret;
 pub mod tenant;
 pub mod xname;

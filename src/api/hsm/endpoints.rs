@@ -65,7 +65,7 @@ pub struct ServiceEndpointArray {
 }
 
 fn parse_input(v: Value, what: &str) -> Result<EndpointInput, ApiError> {
-    serde_json::from_value(v).map_err(|e| ApiError::bad_request(format!("{what}: {e}")))
+    crate::api::extract::from_value(v).map_err(|e| ApiError::bad_request(format!("{what}: {e}")))
 }
 
 /// The POST body: one endpoint (as magellan sends) or `{"RedfishEndpoints": [...]}`.

@@ -30,6 +30,21 @@ pub struct SqliteStore {
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and runs migrations.
     pub async fn open(path: &Path) -> Result<SqliteStore, StoreError> {
+        // Owner-only, also for a file an older version left 0644; SQLite gives its -wal and
+        // -shm files the mode of the database file.
+        if path != Path::new(":memory:") {
+            let failed = |p: &Path, e: std::io::Error| {
+                let why = format!("cannot make {} owner-only: {e}", p.display());
+                StoreError::Database(sqlx::Error::Io(std::io::Error::new(e.kind(), why)))
+            };
+            crate::fsutil::private_file(path).map_err(|e| failed(path, e))?;
+            for suffix in ["-wal", "-shm"] {
+                let mut side = path.as_os_str().to_owned();
+                side.push(suffix);
+                let side = Path::new(&side);
+                crate::fsutil::make_private(side).map_err(|e| failed(side, e))?;
+            }
+        }
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
