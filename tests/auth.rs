@@ -473,3 +473,71 @@ async fn keys_from_several_jwks_urls_are_all_trusted() {
         );
     }
 }
+
+/// Route and role are decided before a body is read: a viewer's write, or a path that does
+/// not exist, is refused as such however large its body (it used to be read whole first, and
+/// answered 413 past --max-body).
+#[tokio::test]
+async fn a_refused_request_is_answered_before_its_body_is_read() {
+    let t = TestServer::start_with(|a| a.max_body = 4096).await;
+    let viewer = t.token("vera", &[Role::Viewer]);
+    let big = format!(
+        r#"{{"Components": [{}]}}"#,
+        "{\"ID\": \"x1000c0s0b0n0\"},".repeat(2000)
+    );
+    for (token, path, status) in [
+        (&viewer, "/hsm/v2/State/Components", StatusCode::FORBIDDEN),
+        (&t.admin, "/hsm/v2/No/Such/Route", StatusCode::NOT_FOUND),
+        (
+            &t.admin,
+            "/hsm/v2/State/Components",
+            StatusCode::PAYLOAD_TOO_LARGE,
+        ),
+    ] {
+        let resp = t
+            .client
+            .post(t.url(path))
+            .bearer_auth(token)
+            .header("content-type", "application/json")
+            // Chunked, with no Content-Length to refuse it by: only reading it finds the size.
+            .body(reqwest::Body::wrap_stream(futures::stream::iter(
+                big.clone()
+                    .into_bytes()
+                    .chunks(1024)
+                    .map(|c| Ok::<_, std::io::Error>(c.to_vec()))
+                    .collect::<Vec<_>>(),
+            )))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), status, "{path}");
+    }
+}
+
+/// However short the text, one request's hostlists expand to at most 100,000 names in all,
+/// refused with a 400 naming the budget before anything is built.
+#[tokio::test]
+async fn hostlists_have_one_budget_per_request() {
+    let t = TestServer::start().await;
+    let got = t
+        .get("/hsm/v2/State/Components?id=x1000c0s[0-9999]b0n[0-99]")
+        .await;
+    assert_problem(&got, StatusCode::BAD_REQUEST, "past 100000 names in all");
+    // Two parameters of 60,000 each are past it together, though each is within it.
+    let got = t
+        .get("/hsm/v2/State/Components?id=x1000c0s[0-599]b0n[0-99]&id=x1001c0s[0-599]b0n[0-99]")
+        .await;
+    assert_problem(&got, StatusCode::BAD_REQUEST, "past 100000 names in all");
+    let got = t
+        .patch(
+            "/hsm/v2/State/Components/BulkEnabled",
+            json!({"ComponentIDs": ["x1000c0s[0-599]b0n[0-99]", "x1001c0s[0-599]b0n[0-99]"],
+                   "Enabled": false}),
+        )
+        .await;
+    assert_problem(&got, StatusCode::BAD_REQUEST, "past 100000 names in all");
+    let (status, body) = t
+        .get("/hsm/v2/State/Components?id=x1000c0s[0-499]b0n[0-99]")
+        .await;
+    assert_eq!(status, StatusCode::OK, "50,000 names are within it: {body}");
+}

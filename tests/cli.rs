@@ -33,11 +33,13 @@ fn spawn_serve(args: &[&str]) -> (std::process::Child, String, String) {
         .spawn()
         .expect("spawn chami serve");
     let stderr = child.stderr.take().expect("stderr");
+    // The URL line, after any start-up warnings (a data dir others can read, say).
     let line = BufReader::new(stderr)
         .lines()
-        .next()
-        .expect("a line")
-        .expect("utf-8");
+        .take(20)
+        .map(|l| l.expect("utf-8"))
+        .find(|l| l.contains("https://"))
+        .expect("a line with the URL");
     let url = line
         .split_whitespace()
         .find(|w| w.starts_with("https://"))

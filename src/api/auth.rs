@@ -4,7 +4,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::extract::{Request, State};
+use axum::extract::{MatchedPath, Request, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
@@ -143,26 +143,33 @@ pub async fn authenticate(
     };
     let action = Action::of_request(req.method(), &path);
     let mutating = action != Action::Read;
-    // A mutation's body is read here so the audit entry can name its targets.
-    let (req, body) = if mutating {
-        match buffer(req).await {
-            Ok(pair) => pair,
-            Err(resp) => return resp,
-        }
-    } else {
-        (req, None)
-    };
     let header = tenant_header(req.headers());
     // Kept for the audit entry, which is only built for mutations and refusals.
     let named_tenant = header.as_ref().ok().cloned().flatten();
     let method = req.method().clone();
     let request_id = req.headers().get("x-request-id").cloned();
+    // Route and role are decided before the body is read: a caller who may not write, or a
+    // path that does not exist, costs no buffering.
     let decision = decide(&state, &principal, &method, &path, header).await;
+    let routed = req.extensions().get::<MatchedPath>().is_some();
+    let mut xnames = xnames_in(&path, None);
     let (resp, tenant) = match decision {
         Err(e) => (e.into_response(), named_tenant),
         Ok(scope) => {
             let tenant = scope.tenant().map(str::to_string);
-            let mut req = req;
+            // A mutation's body is read here so the audit entry can name its targets; only
+            // the names are kept, not the parsed body.
+            let mut req = if mutating && routed {
+                match buffer(req).await {
+                    Ok((req, names)) => {
+                        xnames = names.map_or(xnames, |b| xnames_in(&path, Some(&b)));
+                        req
+                    }
+                    Err(resp) => return resp,
+                }
+            } else {
+                req
+            };
             req.extensions_mut().insert(principal.clone());
             req.extensions_mut().insert(scope);
             (next.run(req).await, tenant)
@@ -184,7 +191,7 @@ pub async fn authenticate(
         roles: principal.roles.iter().map(|r| r.to_string()).collect(),
         tenant,
         method: method.to_string(),
-        xnames: xnames_in(&path, body.as_ref()),
+        xnames,
         path: path.clone(),
         status,
         outcome: Outcome::of_status(status),

@@ -107,6 +107,7 @@ impl ComponentFilter {
 pub struct FilterBuilder {
     filter: ComponentFilter,
     fields: FieldSelect,
+    budget: Budget,
 }
 
 /// Parameter names a component listing understands.
@@ -186,7 +187,7 @@ impl FilterBuilder {
         let f = &mut self.filter;
         match key.as_str() {
             "id" => {
-                for name in expand_ids(value)? {
+                for name in expand_ids_within(value, &mut self.budget)? {
                     f.ids.push(name);
                 }
             }
@@ -245,13 +246,60 @@ fn split_neg(v: &str) -> (bool, &str) {
     }
 }
 
+/// How many names one request's hostlists may expand to, in all its parameters or its body.
+pub const REQUEST_NAMES: usize = 100_000;
+
+/// What is left of a request's [`REQUEST_NAMES`]: every expansion counts against it, so no
+/// request, however short its text, makes the core build more than that many names.
+#[derive(Debug, Clone)]
+pub struct Budget {
+    left: usize,
+}
+
+impl Default for Budget {
+    fn default() -> Budget {
+        Budget {
+            left: REQUEST_NAMES,
+        }
+    }
+}
+
+impl Budget {
+    fn spend(&mut self, value: &str, n: usize) -> Result<(), InputError> {
+        if n > self.left {
+            return Err(past_budget(value));
+        }
+        self.left -= n;
+        Ok(())
+    }
+}
+
+fn past_budget(value: &str) -> InputError {
+    let shown: String = value.chars().take(80).collect();
+    InputError(format!(
+        "'{shown}' takes the request past {REQUEST_NAMES} names in all (hostlists expanded): \
+         narrow the ranges or split the request"
+    ))
+}
+
 /// Expands one `id` value: an xname, or (chami extension) a hostlist of xnames.
 pub fn expand_ids(value: &str) -> Result<Vec<Xname>, InputError> {
+    expand_ids_within(value, &mut Budget::default())
+}
+
+/// As [`expand_ids`], counting the names against `budget`.
+pub fn expand_ids_within(value: &str, budget: &mut Budget) -> Result<Vec<Xname>, InputError> {
     let names = if hostlist::is_hostlist(value) {
-        hostlist::expand(value).map_err(|e| InputError(e.to_string()))?
+        // An xname is short: 64 bytes a name bounds the text as well as the count.
+        let max = budget.left;
+        match hostlist::expand_within(value, max, max as u64 * 64) {
+            Err(hostlist::HostlistError::TooMany { .. }) => return Err(past_budget(value)),
+            other => other.map_err(|e| InputError(e.to_string()))?,
+        }
     } else {
         vec![value.trim().to_string()]
     };
+    budget.spend(value, names.len())?;
     names
         .iter()
         .map(|n| Xname::parse(n).map_err(|e| InputError(e.to_string())))

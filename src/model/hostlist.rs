@@ -158,6 +158,16 @@ impl Pattern<'_> {
 /// Top-level commas separate names; commas inside brackets separate ranges.
 /// A range keeps the zero padding of its low end (`nid[001-010]`).
 pub fn expand(pattern: &str) -> Result<Vec<String>, HostlistError> {
+    expand_within(pattern, MAX_EXPANSION, MAX_EXPANSION_BYTES)
+}
+
+/// As [`expand`], refusing (`TooMany`, before anything is allocated) a pattern of more than
+/// `max_names` names or `max_bytes` bytes of them.
+pub fn expand_within(
+    pattern: &str,
+    max_names: usize,
+    max_bytes: u64,
+) -> Result<Vec<String>, HostlistError> {
     if pattern.trim().is_empty() {
         return Err(HostlistError::Empty);
     }
@@ -170,7 +180,7 @@ pub fn expand(pattern: &str) -> Result<Vec<String>, HostlistError> {
         let (count, longest) = measure(&parts);
         names = names.saturating_add(count);
         bytes = bytes.saturating_add(count.saturating_mul(longest));
-        if names > MAX_EXPANSION as u64 || bytes > MAX_EXPANSION_BYTES {
+        if names > max_names as u64 || bytes > max_bytes {
             return Err(HostlistError::TooMany { input: p.shown() });
         }
         terms.push(parts);

@@ -21,7 +21,9 @@ use crate::model::component::{
     Component, ComponentChange, ComponentInput, FieldSelect, InputError,
 };
 use crate::model::enums::Flag;
-use crate::model::filter::{expand_ids, parse_nid_ranges, ComponentFilter, FilterBuilder};
+use crate::model::filter::{
+    expand_ids_within, parse_nid_ranges, Budget, ComponentFilter, FilterBuilder,
+};
 use crate::model::xname::Xname;
 use crate::service::inventory::no_such_xname;
 use crate::service::scope::Scope;
@@ -333,8 +335,9 @@ async fn patch_bulk(st: &AppState, body: PatchBody, op: Op) -> Result<StatusCode
         ));
     }
     let mut ids = Vec::with_capacity(body.component_ids.len());
+    let mut budget = Budget::default();
     for raw in &body.component_ids {
-        ids.extend(expand_ids(raw).map_err(input_error)?);
+        ids.extend(expand_ids_within(raw, &mut budget).map_err(input_error)?);
     }
     ids.sort();
     ids.dedup();

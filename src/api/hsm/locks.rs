@@ -17,7 +17,7 @@ use super::S;
 use crate::api::error::{ApiError, Problem};
 use crate::api::extract::{Body, QueryPairs};
 use crate::api::AppState;
-use crate::model::filter::{expand_ids, ComponentFilter};
+use crate::model::filter::{expand_ids_within, Budget, ComponentFilter};
 use crate::model::locks::{
     ComponentIds, LockChange, LockStatusList, LockUpdate, ReservationResult, XnameKey,
     MAX_RESERVATION_MINUTES,
@@ -64,9 +64,10 @@ fn rigid(raw: Option<&str>) -> Result<bool, ApiError> {
 
 fn parse_ids(raw: &[String], field: &str) -> Result<Vec<Xname>, ApiError> {
     let mut out = Vec::new();
+    let mut budget = Budget::default();
     for (i, r) in raw.iter().enumerate() {
-        let ids =
-            expand_ids(r).map_err(|e| ApiError::bad_request(format!("{field}[{i}]: {}", e.0)))?;
+        let ids = expand_ids_within(r, &mut budget)
+            .map_err(|e| ApiError::bad_request(format!("{field}[{i}]: {}", e.0)))?;
         out.extend(ids);
     }
     Ok(out)
