@@ -138,16 +138,6 @@ fn boot_query(q: &[(String, String)], body: Option<BootParams>) -> Result<BootQu
     Ok(out)
 }
 
-/// For a tenant, refuses a write naming anything but the tenant's nodes (by xname, MAC or
-/// NID), answering a foreign node as an unknown one; `Default`, roles and groups are outside
-/// every tenant.
-async fn guard_write(st: &AppState, scope: &Scope, body: &BootParams) -> Result<(), ApiError> {
-    if scope.tenant().is_some() {
-        st.core.boot.targets(body, scope).await?;
-    }
-    Ok(())
-}
-
 /// The raw body of a GET, which may carry a filter (ochami-rs sends its host list that way).
 struct RawBody(Bytes);
 
@@ -221,11 +211,10 @@ async fn post(
     headers: HeaderMap,
     Body(body): Body<BootParams>,
 ) -> Result<Response, ApiError> {
-    guard_write(&st, &scope, &body).await?;
     let w = st
         .core
         .boot
-        .create(&body, if_match(&headers)?, who(&p))
+        .create(&body, if_match(&headers)?, who(&p), &scope)
         .await?;
     Ok(written(StatusCode::CREATED, &w, None))
 }
@@ -242,11 +231,10 @@ async fn put(
     headers: HeaderMap,
     Body(body): Body<BootParams>,
 ) -> Result<Response, ApiError> {
-    guard_write(&st, &scope, &body).await?;
     let w = st
         .core
         .boot
-        .replace(&body, if_match(&headers)?, who(&p))
+        .replace(&body, if_match(&headers)?, who(&p), &scope)
         .await?;
     let mut out = w.entries.first().map(|e| e.to_params()).unwrap_or_default();
     out.hosts = w.entries.iter().map(|e| e.name.clone()).collect();
@@ -269,11 +257,10 @@ async fn patch(
     headers: HeaderMap,
     Body(body): Body<BootParams>,
 ) -> Result<Response, ApiError> {
-    guard_write(&st, &scope, &body).await?;
     let w = st
         .core
         .boot
-        .update(&body, if_match(&headers)?, who(&p))
+        .update(&body, if_match(&headers)?, who(&p), &scope)
         .await?;
     Ok(written(StatusCode::OK, &w, None))
 }
@@ -290,11 +277,10 @@ async fn delete(
     headers: HeaderMap,
     Body(body): Body<BootParams>,
 ) -> Result<Response, ApiError> {
-    guard_write(&st, &scope, &body).await?;
     let w = st
         .core
         .boot
-        .delete(&body, if_match(&headers)?, who(&p))
+        .delete(&body, if_match(&headers)?, who(&p), &scope)
         .await?;
     Ok(written(StatusCode::OK, &w, None))
 }

@@ -365,7 +365,7 @@ pub async fn seed(core: &Core, nodes: u32) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!("seeding the demo partition: {e}"))?;
     for b in &cluster.boot {
         core.boot
-            .replace(b, None, "demo")
+            .replace(b, None, "demo", &crate::service::scope::Scope::All)
             .await
             .map_err(|e| anyhow::anyhow!("seeding the demo boot parameters {:?}: {e}", b.hosts))?;
     }

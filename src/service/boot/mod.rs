@@ -203,8 +203,9 @@ impl Boot {
         body: &BootParams,
         if_match: Option<&str>,
         by: &str,
+        scope: &Scope,
     ) -> Result<Written, ServiceError> {
-        let targets = self.targets(body, &Scope::All).await?;
+        let targets = self.targets(body, scope).await?;
         let data = BootData::of(body);
         data.validate().map_err(ServiceError::BadRequest)?;
         let token = uuid::Uuid::new_v4().to_string();
@@ -226,8 +227,9 @@ impl Boot {
         body: &BootParams,
         if_match: Option<&str>,
         by: &str,
+        scope: &Scope,
     ) -> Result<Written, ServiceError> {
-        let targets = self.targets(body, &Scope::All).await?;
+        let targets = self.targets(body, scope).await?;
         let data = BootData::of(body);
         data.validate().map_err(ServiceError::BadRequest)?;
         let token = uuid::Uuid::new_v4().to_string();
@@ -250,8 +252,9 @@ impl Boot {
         body: &BootParams,
         if_match: Option<&str>,
         by: &str,
+        scope: &Scope,
     ) -> Result<Written, ServiceError> {
-        let targets = self.targets(body, &Scope::All).await?;
+        let targets = self.targets(body, scope).await?;
         self.write(
             &targets,
             if_match,
@@ -273,8 +276,9 @@ impl Boot {
         body: &BootParams,
         if_match: Option<&str>,
         by: &str,
+        scope: &Scope,
     ) -> Result<Written, ServiceError> {
-        let targets = self.targets(body, &Scope::All).await?;
+        let targets = self.targets(body, scope).await?;
         self.write(
             &targets,
             if_match,
