@@ -120,16 +120,30 @@ async fn every_operation_end_to_end() {
         "{tr}"
     );
 
-    // Unknown nodes and non-nodes fail per task with a reason; the list has no tasks.
-    let tr = finished(
-        t,
-        &start(t, "On", &["x3000c0s9b0n0".into(), "x3000c0s0b0".into()]).await,
-    )
-    .await;
-    assert_eq!(task(&tr, "x3000c0s9b0n0")["error"], "Missing xname");
+    // A node not in inventory is refused up front, naming it, and nothing is created (it
+    // was a transition whose task failed "Missing xname"); the same with a dry run.
+    let (_, before) = t.get(TR).await;
+    let count = |l: &Value| l["transitions"].as_array().unwrap().len();
+    for path in [TR.to_string(), format!("{TR}?dryRun=true")] {
+        let got = t
+            .post(
+                &path,
+                json!({"operation": "On", "location": [{"xname": "x3000c0s9b0n0"}, {"xname": a}]}),
+            )
+            .await;
+        assert_problem(
+            &got,
+            StatusCode::NOT_FOUND,
+            "no such component: x3000c0s9b0n0",
+        );
+    }
+    let (_, after) = t.get(TR).await;
+    assert_eq!(count(&after), count(&before), "{after}");
+    // A non-node fails per task with a reason; the list has no tasks.
+    let tr = finished(t, &start(t, "On", &["x3000c0s0b0".into()]).await).await;
     assert_eq!(task(&tr, "x3000c0s0b0")["taskStatus"], "unsupported");
     let (_, list) = t.get(TR).await;
-    assert!(list["transitions"].as_array().unwrap().len() >= 10);
+    assert!(count(&list) >= 10);
     assert!(list["transitions"][0].get("tasks").is_none(), "{list}");
     // Each listed transition's counts are its own (all are read in one grouped query).
     for item in list["transitions"].as_array().unwrap() {
@@ -382,8 +396,9 @@ async fn a_restart_mid_transition_resumes_it_without_acting_twice() {
     assert_eq!(tr["transitionStatus"], "completed", "{tr}");
     let task = task(&tr, &a);
     assert_eq!(task["taskStatus"], "succeeded", "{tr}");
-    assert_eq!(
-        task["taskStatusDescription"], "Transition confirmed, on",
+    let said = task["taskStatusDescription"].as_str().unwrap();
+    assert!(
+        said.starts_with("Transition confirmed, on; resumed after the core running this transition stopped with on"),
         "{tr}"
     );
     assert_eq!(
@@ -546,4 +561,131 @@ async fn a_transition_unattended_past_its_deadline_is_not_resumed() {
     // node has no BMC, so confirming it fails for that reason instead).
     let error = taken_over_after(time::Duration::minutes(1)).await;
     assert!(!error.starts_with("Not resumed"), "{error}");
+}
+
+/// Seeds a node's power at its BMC (no delay).
+fn power(r: &Rig, bmc: u32, n: u32, on: bool) {
+    assert!(r.fleet.bmc(bmc).unwrap().set_power(&format!("Node{n}"), on));
+}
+
+fn said(task: &Value) -> String {
+    format!("{} / {}", task["taskStatusDescription"], task["error"])
+}
+
+#[tokio::test]
+async fn a_reset_answered_late_is_never_sent_again() {
+    // The BMCs apply every reset but answer it after the core's 1 s Redfish timeout.
+    let r = rig(3, Duration::from_millis(100)).await;
+    for b in 0..3 {
+        r.fleet.bmc(b).unwrap().set_faults(Faults {
+            late_reset: Duration::from_millis(1500),
+            ..Faults::default()
+        });
+        power(&r, b, 0, true);
+    }
+    let t = &r.t;
+    // Off: the shutdown was applied; the power state then shows it, so the task goes on.
+    let tr = finished(t, &start(t, "Off", &[node(0, 0)]).await).await;
+    let k = task(&tr, &node(0, 0));
+    assert_eq!(k["taskStatus"], "succeeded", "{tr}");
+    assert!(
+        said(k).contains("gracefulshutdown: no answer in 1 s; power state then showed"),
+        "{}",
+        said(k)
+    );
+    assert_eq!(
+        r.fleet.bmc(0).unwrap().resets("Node0"),
+        ["GracefulShutdown"]
+    );
+
+    // Hard-Restart: each of its two resets sent once.
+    let tr = finished(t, &start(t, "Hard-Restart", &[node(1, 0)]).await).await;
+    assert_eq!(task(&tr, &node(1, 0))["taskStatus"], "succeeded", "{tr}");
+    assert_eq!(
+        r.fleet.bmc(1).unwrap().resets("Node0"),
+        ["GracefulShutdown", "On"]
+    );
+    assert_eq!(r.fleet.bmc(1).unwrap().power("Node0"), Some("On"));
+
+    // Soft-Restart: the node is On again when the core looks, so whether it restarted cannot
+    // be told; the task says so and the restart is not sent a second time.
+    let tr = finished(t, &start(t, "Soft-Restart", &[node(2, 0)]).await).await;
+    let k = task(&tr, &node(2, 0));
+    assert_eq!(k["taskStatus"], "failed", "{tr}");
+    let error = k["error"].as_str().unwrap();
+    assert!(
+        error.contains("no answer in 1 s; power state then showed On: cannot tell whether it restarted, not sent again"),
+        "{error}"
+    );
+    assert_eq!(r.fleet.bmc(2).unwrap().resets("Node0"), ["GracefulRestart"]);
+}
+
+#[tokio::test]
+async fn a_bmc_that_says_it_is_busy_is_asked_again_and_acts_once() {
+    let r = rig(1, Duration::from_millis(50)).await;
+    // Two 503s before it takes the reset: they prove it did not act, so the core asks again.
+    r.fleet.bmc(0).unwrap().set_faults(Faults {
+        busy_resets: 2,
+        ..Faults::default()
+    });
+    let tr = finished(&r.t, &start(&r.t, "On", &[node(0, 1)]).await).await;
+    assert_eq!(task(&tr, &node(0, 1))["taskStatus"], "succeeded", "{tr}");
+    assert_eq!(r.fleet.bmc(0).unwrap().resets("Node1"), ["On"]);
+}
+
+#[tokio::test]
+async fn inventory_follows_the_bmc_after_an_abort() {
+    // Power changes take 1.5 s to show, so the abort lands while the shutdown is under way.
+    let r = rig(2, Duration::from_millis(1500)).await;
+    let t = &r.t;
+    let nodes: Vec<String> = (0..2).flat_map(|b| [node(b, 0), node(b, 1)]).collect();
+    for b in 0..2 {
+        power(&r, b, 0, true);
+        power(&r, b, 1, true);
+    }
+    let (status, body) = t
+        .patch(
+            "/hsm/v2/State/Components/BulkStateData",
+            json!({"ComponentIDs": nodes, "State": "On"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let id = start(t, "Hard-Restart", &nodes).await;
+    // Every node was sent its graceful shutdown.
+    for _ in 0..200 {
+        let sent = (0..2).all(|b| {
+            let bmc = r.fleet.bmc(b).unwrap();
+            !bmc.resets("Node0").is_empty() && !bmc.resets("Node1").is_empty()
+        });
+        if sent {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (status, body) = t.delete(&format!("{TR}/{id}")).await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let tr = finished(t, &id).await;
+    assert_eq!(tr["transitionStatus"], "aborted", "{tr}");
+    // The BMCs then report Off (the shutdown went through): inventory says so too, within a
+    // few polls (it said On, what was planned, for good).
+    let mut states = Vec::new();
+    for _ in 0..100 {
+        states.clear();
+        for x in &nodes {
+            let (_, c) = t.get(&format!("/hsm/v2/State/Components/{x}")).await;
+            states.push(c["State"].as_str().unwrap_or_default().to_string());
+        }
+        if states.iter().all(|s| s == "Off") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert_eq!(states, ["Off"; 4], "{tr}");
+    for b in 0..2 {
+        assert_eq!(r.fleet.bmc(b).unwrap().power("Node0"), Some("Off"));
+        assert_eq!(
+            r.fleet.bmc(b).unwrap().resets("Node0"),
+            ["GracefulShutdown"]
+        );
+    }
 }

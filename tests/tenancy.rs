@@ -303,7 +303,12 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
         Some(loc(&[node(0, 0), node(1, 0), node(1, 1)])),
     )
     .await;
-    assert_problem(&got, StatusCode::FORBIDDEN, "only the tenant's nodes");
+    // (as an unknown node is: 404 naming what the caller sent, nothing created)
+    assert_problem(
+        &got,
+        StatusCode::NOT_FOUND,
+        &format!("no such component: {}", "x3000c0s1b0n[0-1]"),
+    );
     let (status, body) = as_(
         t,
         &blue,
@@ -337,10 +342,11 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
         None,
     )
     .await;
+    // Another tenant's transition does not exist for blue, as an unknown ID does not.
     assert_problem(
         &got,
-        StatusCode::FORBIDDEN,
-        "holds nodes outside tenant blue",
+        StatusCode::NOT_FOUND,
+        &format!("transition {red_tr} does not exist"),
     );
     let got = as_(
         t,
@@ -351,7 +357,11 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
         None,
     )
     .await;
-    assert_eq!(got.0, StatusCode::FORBIDDEN, "{}", got.1);
+    assert_problem(
+        &got,
+        StatusCode::NOT_FOUND,
+        &format!("transition {red_tr} does not exist"),
+    );
     // Power status: a foreign name is listed as an unknown one, the full list filtered.
     let (status, body) = as_(
         t,
@@ -503,7 +513,7 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
     };
     let lines: Vec<String> = entries.iter().map(line).collect();
     assert!(
-        lines.contains(&"POST /power-control/v1/transitions 403 blue".to_string()),
+        lines.contains(&"POST /power-control/v1/transitions 404 blue".to_string()),
         "{lines:?}"
     );
     assert!(
@@ -533,9 +543,9 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
     );
     let denied = entries
         .iter()
-        .find(|e| e["method"] == "POST" && e["status"] == 403)
-        .unwrap();
-    assert_eq!(denied["outcome"], "denied");
+        .find(|e| e["method"] == "POST" && e["status"] == 404 && e["path"] == TR)
+        .unwrap_or_else(|| panic!("{lines:?}"));
+    assert_eq!(denied["outcome"], "failed", "{denied}");
     assert_eq!(denied["roles"], json!(["operator"]));
     assert_eq!(
         denied["xnames"],
@@ -545,7 +555,7 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
         denied["detail"]
             .as_str()
             .unwrap()
-            .contains("only the tenant's nodes"),
+            .contains("no such component: x3000c0s1b0n[0-1]"),
         "{denied}"
     );
     // The admin's tenant writes and boot writes are there under its name.
@@ -808,6 +818,16 @@ async fn foreign_nodes_answer_exactly_as_unknown_ones() {
             Method::POST,
             "/power-control/v1/power-status",
             Some(json!({"xname": ["X"]})),
+        ),
+        (
+            Method::POST,
+            "/power-control/v1/transitions",
+            Some(json!({"operation": "Off", "location": [{"xname": "X"}]})),
+        ),
+        (
+            Method::POST,
+            "/power-control/v1/transitions?dryRun=true",
+            Some(json!({"operation": "Off", "location": [{"xname": "X"}]})),
         ),
     ];
     let mut cases = cases;

@@ -37,7 +37,7 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
 #[utoipa::path(post, path = "/transitions", tag = "pcs", request_body = TransitionCreate,
     params(("dryRun" = Option<bool>, Query)),
     responses((status = 200, body = Object, description = "transitionID and operation (or the dry-run plan)"),
-        (status = 400, body = Problem), (status = 409, body = Problem)))]
+        (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn create(
     State(st): S,
     p: Option<Extension<Principal>>,
@@ -45,19 +45,13 @@ async fn create(
     QueryPairs(q): QueryPairs,
     Body(body): Body<TransitionCreate>,
 ) -> Result<Response, ApiError> {
-    let foreign = scope.foreign(body.location.iter().map(|l| &l.xname));
-    if !foreign.is_empty() {
-        return Err(ApiError::forbidden(
-            "a transition may name only the tenant's nodes",
-        ));
-    }
     let dry = q
         .iter()
         .any(|(k, v)| k == "dryRun" && matches!(v.as_str(), "true" | "1" | ""));
     let who = p
         .as_ref()
         .map_or("anonymous", |Extension(p)| p.subject.as_str());
-    let (t, plan) = st.core.power.create(&body, who, dry).await?;
+    let (t, plan) = st.core.power.create_within(&body, &scope, who, dry).await?;
     if let Some(plan) = plan {
         return Ok(
             Json(json!({"dryRun": true, "operation": t.operation, "tasks": plan})).into_response(),

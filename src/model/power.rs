@@ -196,6 +196,82 @@ pub struct Task {
     pub error: String,
 }
 
+/// How far a node's step got with its BMC: recorded before every reset is sent, so a core
+/// taking the transition over knows what the node was sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    /// About to be sent (it may have reached the BMC or not).
+    Sending,
+    /// The BMC accepted it.
+    Answered,
+    /// The node reached the step's power state.
+    Confirmed,
+}
+
+impl Phase {
+    /// The stored word.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Sending => "sending",
+            Phase::Answered => "answered",
+            Phase::Confirmed => "confirmed",
+        }
+    }
+
+    fn parse(s: &str) -> Option<Phase> {
+        [Phase::Sending, Phase::Answered, Phase::Confirmed]
+            .into_iter()
+            .find(|p| p.as_str() == s)
+    }
+}
+
+/// One node's record of its plan and the step it is at, kept beside its task.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Step {
+    /// The node.
+    pub xname: String,
+    /// The plan's actions in order (`gracefulshutdown`, `on`, ...).
+    pub plan: Vec<String>,
+    /// Which of them this record is about.
+    pub index: usize,
+    /// The action sent at that step (a `forceoff` after a graceful shutdown ran out of time).
+    pub action: String,
+    /// How far it got.
+    pub phase: Phase,
+}
+
+impl Step {
+    /// The stored text: `plan|index|action|phase`, the plan comma-separated.
+    pub fn encode(&self) -> String {
+        format!(
+            "{}|{}|{}|{}",
+            self.plan.join(","),
+            self.index,
+            self.action,
+            self.phase.as_str()
+        )
+    }
+
+    /// Reads [`Step::encode`]'s text back; `None` when it is not one.
+    pub fn decode(xname: &str, text: &str) -> Option<Step> {
+        let mut parts = text.split('|');
+        let plan: Vec<String> = parts.next()?.split(',').map(str::to_string).collect();
+        let index: usize = parts.next()?.parse().ok()?;
+        let action = parts.next()?.to_string();
+        let phase = Phase::parse(parts.next()?)?;
+        if parts.next().is_some() || index >= plan.len() || action.is_empty() {
+            return None;
+        }
+        Some(Step {
+            xname: xname.to_string(),
+            plan,
+            index,
+            action,
+            phase,
+        })
+    }
+}
+
 /// Tasks by status.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct TaskCounts {
@@ -328,6 +404,30 @@ pub fn supported_transitions(allowable: &[String]) -> Vec<Operation> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn steps_read_back_as_written_and_nothing_else_passes() {
+        let s = Step {
+            xname: "x1000c0s0b0n0".into(),
+            plan: vec!["gracefulshutdown".into(), "on".into()],
+            index: 1,
+            action: "on".into(),
+            phase: Phase::Answered,
+        };
+        assert_eq!(s.encode(), "gracefulshutdown,on|1|on|answered");
+        assert_eq!(Step::decode("x1000c0s0b0n0", &s.encode()), Some(s));
+        for bad in [
+            "",
+            "on|0|on",
+            "on|1|on|sending",
+            "on|0|on|sent",
+            "on|x|on|sending",
+            "on|0||sending",
+            "on|0|on|sending|more",
+        ] {
+            assert_eq!(Step::decode("x", bad), None, "{bad:?}");
+        }
+    }
 
     #[test]
     fn operations_parse_in_any_case_with_pcs_errors() {

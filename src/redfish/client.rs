@@ -52,8 +52,10 @@ impl Endpoint {
 pub enum ErrorKind {
     /// No answer within the timeout.
     Timeout,
-    /// Could not connect, or the connection broke.
+    /// Could not connect: the request was never sent.
     Connect,
+    /// The connection broke after the request was sent (the BMC may have acted on it).
+    Broken,
     /// The TLS handshake failed (untrusted or wrong certificate).
     Tls,
     /// Credentials refused.
@@ -80,10 +82,30 @@ impl RedfishError {
     /// Whether trying again later may succeed (timeouts, broken connections, 5xx, 429).
     pub fn is_transient(&self) -> bool {
         match self.kind {
-            ErrorKind::Timeout | ErrorKind::Connect => true,
+            ErrorKind::Timeout | ErrorKind::Connect | ErrorKind::Broken => true,
             ErrorKind::Status(s) => s >= 500 || s == 429,
             ErrorKind::Tls | ErrorKind::Auth | ErrorKind::Decode => false,
         }
+    }
+
+    /// Whether the failure proves the BMC did not act on the request, so even an action that
+    /// must not run twice (a reset) may be sent again: no connection was made, or the BMC
+    /// the TLS handshake failed, or the BMC answered that it is busy (503, 429) without taking
+    /// the request.
+    pub fn did_not_act(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Connect | ErrorKind::Tls | ErrorKind::Status(503 | 429)
+        )
+    }
+
+    /// Whether the BMC may have acted although the call failed: no answer in time, the
+    /// connection broke after the request went out, or an answer that cannot be read.
+    pub fn may_have_acted(&self) -> bool {
+        matches!(
+            self.kind,
+            ErrorKind::Timeout | ErrorKind::Broken | ErrorKind::Decode
+        ) || matches!(self.kind, ErrorKind::Status(s) if s >= 500 && s != 503)
     }
 }
 
@@ -107,6 +129,7 @@ impl ErrorKind {
         match self {
             ErrorKind::Timeout => "timeout",
             ErrorKind::Connect => "connect",
+            ErrorKind::Broken => "broken",
             ErrorKind::Tls => "tls",
             ErrorKind::Auth => "auth",
             ErrorKind::Status(s) if *s >= 500 => "status_5xx",
@@ -161,12 +184,16 @@ fn classify(url: &str, e: &reqwest::Error) -> RedfishError {
     } else if lower.contains("certificate") || lower.contains("tls") || lower.contains("handshake")
     {
         (ErrorKind::Tls, format!("TLS failed: {text}"))
-    } else if e.is_connect() || e.is_request() {
+    } else if e.is_connect() {
         (ErrorKind::Connect, format!("connection failed: {text}"))
     } else if e.is_decode() {
         (ErrorKind::Decode, format!("answer is not JSON: {text}"))
     } else {
-        (ErrorKind::Connect, text)
+        // The request may have reached the BMC before the connection broke.
+        (
+            ErrorKind::Broken,
+            format!("connection broke before the answer: {text}"),
+        )
     };
     RedfishError {
         kind,

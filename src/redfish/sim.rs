@@ -76,6 +76,50 @@ pub struct Faults {
     pub reset: bool,
     /// Refuses every credential (401).
     pub wrong_credentials: bool,
+    /// Applies a reset, then waits this long before answering it (past a client's timeout,
+    /// the client cannot tell whether it was applied).
+    pub late_reset: Duration,
+    /// Answers this many resets 503 (busy) without acting on them, then takes them again.
+    pub busy_resets: u32,
+}
+
+impl Faults {
+    /// Reads one fault as `chami sim --fault` takes it: `hang`, `500`, `reset`,
+    /// `wrong-credentials`, `latency=MS`, `late-reset=MS`, `busy-resets=N`.
+    pub fn add(&mut self, spec: &str) -> Result<(), String> {
+        let (name, value) = match spec.split_once('=') {
+            Some((n, v)) => (n, Some(v)),
+            None => (spec, None),
+        };
+        let number = |what: &str| -> Result<u64, String> {
+            let v = value.ok_or_else(|| format!("fault {name} needs a value: {name}={what}"))?;
+            v.parse()
+                .map_err(|_| format!("fault {name}: '{v}' is not a whole number of {what}"))
+        };
+        let flag = || match value {
+            None => Ok(true),
+            Some(v) => Err(format!("fault {name} takes no value (got '{v}')")),
+        };
+        match name {
+            "hang" => self.hang = flag()?,
+            "500" => self.error_500 = flag()?,
+            "reset" => self.reset = flag()?,
+            "wrong-credentials" => self.wrong_credentials = flag()?,
+            "latency" => self.latency = Duration::from_millis(number("milliseconds")?),
+            "late-reset" => self.late_reset = Duration::from_millis(number("milliseconds")?),
+            "busy-resets" => {
+                self.busy_resets = u32::try_from(number("resets")?)
+                    .map_err(|_| format!("fault {name}: too many"))?
+            }
+            other => {
+                return Err(format!(
+                    "unknown fault '{other}' (hang, 500, reset, wrong-credentials, latency=MS, \
+                     late-reset=MS, busy-resets=N)"
+                ))
+            }
+        }
+        Ok(())
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -191,6 +235,17 @@ impl SimBmc {
             pending: None,
         };
         true
+    }
+
+    /// Resets received by each system, by Redfish Id.
+    pub fn reset_counts(&self) -> Vec<(String, usize)> {
+        self.systems
+            .iter()
+            .map(|s| {
+                let n = s.resets.lock().unwrap_or_else(|p| p.into_inner()).len();
+                (s.id.clone(), n)
+            })
+            .collect()
     }
 
     /// The reset types a system received, in order.
@@ -682,11 +737,39 @@ async fn reset(
             ),
         );
     }
-    let delay = shared.config.power_delay;
+    {
+        let mut f = bmc.faults.lock().unwrap_or_else(|p| p.into_inner());
+        if f.busy_resets > 0 {
+            f.busy_resets -= 1;
+            drop(f);
+            return redfish_error(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "ServiceTemporarilyUnavailable",
+                "simulated busy BMC: the reset was not taken",
+            );
+        }
+    }
+    let late = bmc.faults().late_reset;
+    if let Err(why) = apply(s, &reset_type, shared.config.power_delay) {
+        return redfish_error(StatusCode::CONFLICT, "ActionNotSupported", &why);
+    }
+    s.resets
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(reset_type);
+    if !late.is_zero() {
+        tokio::time::sleep(late).await;
+    }
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Applies a reset to a system's power (a change shows after `delay`);
+/// an error says why the reset cannot be taken.
+fn apply(s: &SimSystem, reset_type: &str, delay: Duration) -> Result<(), String> {
     let mut p = s.power.lock().unwrap_or_else(|p| p.into_inner());
     let now = p.settle();
     let at = Instant::now() + delay;
-    match reset_type.as_str() {
+    match reset_type {
         "On" => {
             if now == Power::Off {
                 p.pending = Some((Power::On, at));
@@ -707,21 +790,11 @@ async fn reset(
                 p.now = Power::Off;
                 p.pending = Some((Power::On, at));
             } else {
-                drop(p);
-                return redfish_error(
-                    StatusCode::CONFLICT,
-                    "ActionNotSupported",
-                    &format!("{reset_type} needs the system on; it is off"),
-                );
+                return Err(format!("{reset_type} needs the system on; it is off"));
             }
         }
     }
-    drop(p);
-    s.resets
-        .lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(reset_type);
-    StatusCode::NO_CONTENT.into_response()
+    Ok(())
 }
 
 async fn managers() -> Json<Value> {

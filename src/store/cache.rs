@@ -398,6 +398,19 @@ impl super::PowerStore for CachedStore {
     ) -> Result<(), StoreError> {
         self.inner.update_tasks(id, tasks).await
     }
+    async fn record_steps(
+        &self,
+        id: &str,
+        steps: &[crate::model::power::Step],
+    ) -> Result<(), StoreError> {
+        self.inner.record_steps(id, steps).await
+    }
+    async fn transition_steps(
+        &self,
+        id: &str,
+    ) -> Result<Vec<crate::model::power::Step>, StoreError> {
+        self.inner.transition_steps(id).await
+    }
 }
 
 /// Tenants and the audit log are not cached.

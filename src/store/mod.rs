@@ -453,6 +453,20 @@ pub trait PowerStore: Send + Sync {
         id: &str,
         tasks: &[crate::model::power::Task],
     ) -> Result<(), StoreError>;
+
+    /// Records where nodes' tasks are with their BMCs, in one transaction; the engine waits
+    /// for it before it sends a reset.
+    async fn record_steps(
+        &self,
+        id: &str,
+        steps: &[crate::model::power::Step],
+    ) -> Result<(), StoreError>;
+
+    /// The step records of a transition's nodes (of those that have one).
+    async fn transition_steps(
+        &self,
+        id: &str,
+    ) -> Result<Vec<crate::model::power::Step>, StoreError>;
 }
 
 /// Tenants (TAPMS).

@@ -4,6 +4,8 @@
 //! task in PCS's words. Inventory `State` follows (On/Off). Each running transition is leased
 //! to the core running it; another core takes over one whose lease ends ([`takeover`]).
 
+mod journal;
+mod steps;
 mod takeover;
 
 use std::collections::{HashMap, HashSet};
@@ -31,6 +33,8 @@ use crate::model::xname::{HmsType, Xname};
 use crate::redfish::client::{Endpoint, PowerState, RedfishError};
 use crate::store::{ComponentEndpointFilter, Store};
 
+use journal::Journal;
+use steps::Outcome;
 use takeover::Resume;
 
 /// Default minutes each step may take (PCS's default).
@@ -207,6 +211,10 @@ struct Target {
 }
 
 /// The power engine.
+/// One transition's task changes not yet written, by xname, each with the inventory
+/// state its finish leaves.
+type Unwritten = HashMap<String, (Task, Option<State>)>;
+
 #[derive(Clone)]
 pub struct Power {
     store: Arc<dyn Store>,
@@ -219,8 +227,11 @@ pub struct Power {
     aborts: Arc<Mutex<HashSet<String>>>,
     bmcs: Arc<Mutex<HashMap<Xname, Arc<tokio::sync::Mutex<()>>>>>,
     global: Arc<OnceLock<Arc<Semaphore>>>,
-    /// Task changes not yet written, by transition then xname.
-    pending: Arc<Mutex<HashMap<String, HashMap<String, Task>>>>,
+    /// Task changes not yet written, by transition then xname, with the inventory state a
+    /// finished task leaves.
+    pending: Arc<Mutex<HashMap<String, Unwritten>>>,
+    /// Each node's step records (started on first use).
+    journal: Arc<OnceLock<Journal>>,
     /// This core's name in transition leases.
     owner: Arc<str>,
     /// Transitions this core runs.
@@ -255,11 +266,17 @@ impl Power {
             bmcs: Arc::new(Mutex::new(HashMap::new())),
             global: Arc::new(OnceLock::new()),
             pending: Arc::new(Mutex::new(HashMap::new())),
+            journal: Arc::new(OnceLock::new()),
             owner: uuid::Uuid::new_v4().to_string().into(),
             running: Arc::new(Mutex::new(HashSet::new())),
             lost: Arc::new(Mutex::new(HashSet::new())),
             halt: Arc::new(watch::channel(false).0),
         }
+    }
+
+    fn journal(&self) -> &Journal {
+        self.journal
+            .get_or_init(|| Journal::start(self.store.clone()))
     }
 
     fn settings(&self) -> PowerSettings {
@@ -306,11 +323,13 @@ impl Power {
         Ok(out)
     }
 
-    /// One transition with its tasks, if `scope` reaches every node it touches.
+    /// One transition with its tasks, if `scope` reaches every node it touches; for a tenant
+    /// one that touches another tenant's node does not exist.
     pub async fn get_within(&self, id: &str, scope: &Scope) -> Result<Transition, ServiceError> {
         let t = self.get(id).await?;
-        let tasks = t.tasks.iter().flatten().map(|k| k.xname.as_str());
-        scope.check_held(&format!("transition {}", t.id), tasks)?;
+        if scope.tenant().is_some() && !t.tasks.iter().flatten().all(|k| scope.allows(&k.xname)) {
+            return Err(no_transition(&t.id));
+        }
         Ok(t)
     }
 
@@ -320,7 +339,7 @@ impl Power {
         self.store
             .transition(&id)
             .await?
-            .ok_or_else(|| ServiceError::NotFound(format!("transition {id} does not exist")))
+            .ok_or_else(|| no_transition(&id))
     }
 
     /// Signals a running transition to stop; PCS's answers for finished ones.
@@ -349,6 +368,51 @@ impl Power {
     fn publish(&self, id: &str) {
         self.bus
             .publish(Event::TransitionChanged { id: id.to_string() });
+    }
+
+    /// [`Self::create`] for a caller in `scope`: a node not in inventory, or outside the
+    /// tenant, is refused up front (404 naming the nodes the caller sent, the same answer for
+    /// both), and nothing is created.
+    pub async fn create_within(
+        &self,
+        body: &TransitionCreate,
+        scope: &Scope,
+        by: &str,
+        dry_run: bool,
+    ) -> Result<(Transition, Option<Vec<Value>>), ServiceError> {
+        let ids: Vec<Xname> = body
+            .location
+            .iter()
+            .filter_map(|l| Xname::parse(&l.xname).ok())
+            .collect();
+        if ids.len() == body.location.len() && !ids.is_empty() {
+            let filter = crate::model::filter::ComponentFilter {
+                ids: ids.clone(),
+                ..Default::default()
+            };
+            let known: HashSet<Xname> = self
+                .store
+                .components(&filter)
+                .await?
+                .into_iter()
+                .map(|c| c.id)
+                .filter(|x| scope.allows(x.as_str()))
+                .collect();
+            let mut unknown: Vec<&str> = ids
+                .iter()
+                .filter(|x| !known.contains(*x))
+                .map(Xname::as_str)
+                .collect();
+            if !unknown.is_empty() {
+                unknown.sort_unstable();
+                unknown.dedup();
+                return Err(ServiceError::NotFound(format!(
+                    "no such component: {}",
+                    crate::model::hostlist::compress(&unknown)
+                )));
+            }
+        }
+        self.create(body, by, dry_run).await
     }
 
     /// Checks a request and, unless `dry_run`, stores it and starts it. A dry run answers
@@ -590,13 +654,11 @@ impl Power {
             let from = resume.remove(&xname).unwrap_or(Resume::Fresh);
             let handle = nodes.spawn(async move {
                 let out = match from {
-                    Resume::Fresh => me.run_task(&tr, task.xname, target).await,
-                    Resume::Confirm(action) => {
-                        me.confirm_only(&tr, task.xname, target, action).await
-                    }
-                    Resume::Known(task) => task,
+                    Resume::Fresh => me.run_task(&tr, task.xname, target.clone()).await,
+                    Resume::At(step) => me.resume_task(&tr, task.xname, target.clone(), step).await,
+                    Resume::Known(task) => task.into(),
                 };
-                me.write_task(&tr.id, out).await;
+                me.finish(&tr, out, target.ok());
             });
             names.insert(handle.id(), xname);
         }
@@ -623,8 +685,8 @@ impl Power {
                         self.write_task(
                             &t.id,
                             Self::failed(&xname, "Failed to achieve transition", format!("internal error: {e}")),
-                        )
-                        .await;
+                            None,
+                        );
                     }
                 },
                 _ = tick.tick() => {
@@ -635,7 +697,7 @@ impl Power {
                         self.release(&xnames);
                         return;
                     }
-                    self.flush(&t.id, t.operation).await
+                    self.flush(&t.id).await
                 }
                 _ = renew.tick(), if !held.is_empty() => {
                     if let Err(e) = self.locks.by_key(held.clone(), Some(RESERVE_MINUTES), false).await {
@@ -651,7 +713,7 @@ impl Power {
         }
         // The last writes must land before the transition says it ended.
         for _ in 0..20 {
-            self.flush(&t.id, t.operation).await;
+            self.flush(&t.id).await;
             if lock(&self.pending).get(&t.id).is_none_or(|m| m.is_empty()) {
                 break;
             }
@@ -680,55 +742,110 @@ impl Power {
         self.publish(&t.id);
     }
 
-    /// Queues a task change; the running transition writes the queue every [`FLUSH`] and
-    /// before it ends.
-    async fn write_task(&self, id: &str, task: Task) {
+    /// Queues a task change, with the inventory state it leaves; the running transition
+    /// writes the queue every [`FLUSH`] and before it ends.
+    fn write_task(&self, id: &str, task: Task, state: Option<State>) {
         lock(&self.pending)
             .entry(id.to_string())
             .or_default()
-            .insert(task.xname.clone(), task);
+            .insert(task.xname.clone(), (task, state));
     }
 
-    async fn flush(&self, id: &str, op: Operation) {
-        let tasks: Vec<Task> = match lock(&self.pending).get_mut(id) {
-            Some(m) if !m.is_empty() => m.drain().map(|(_, t)| t).collect(),
-            _ => return,
+    /// Records how a node's task ended. Inventory follows what the node's BMC reports: the
+    /// operation's state when it succeeded, the state last seen when it did not, and, when an
+    /// action was sent whose effect was not seen yet, the BMC for a while after.
+    fn finish(&self, t: &Transition, out: Outcome, target: Option<Target>) {
+        let state = if out.task.status == TaskStatus::Succeeded {
+            Some(match t.operation {
+                Operation::ForceOff | Operation::Off | Operation::SoftOff => State::Off,
+                _ => State::On,
+            })
+        } else {
+            out.power.and_then(inventory_state)
         };
-        if let Err(e) = self.store.update_tasks(id, &tasks).await {
-            tracing::error!(transition = %id, tasks = tasks.len(), error = %e, "cannot record tasks; will retry");
-            // Put them back unless a newer change for the same node came in meanwhile.
-            let mut pending = lock(&self.pending);
-            let m = pending.entry(id.to_string()).or_default();
-            for t in tasks {
-                m.entry(t.xname.clone()).or_insert(t);
+        if let (Some(action), Some(target)) = (out.in_flight, target) {
+            tokio::spawn(
+                self.clone()
+                    .follow(t.clone(), out.task.xname.clone(), target, action),
+            );
+        }
+        self.write_task(&t.id, out.task, state);
+    }
+
+    /// After a task ended with `action` sent but not seen done: reads the node's power state
+    /// every poll until it reaches the action's state, another transition takes the node, or
+    /// the step's deadline (at least the default) passes, writing each change to inventory.
+    async fn follow(self, t: Transition, xname: String, target: Target, action: Action) {
+        let Ok(id) = Xname::parse(&xname) else {
+            return;
+        };
+        let minutes = t.deadline_minutes.max(DEFAULT_DEADLINE_MINUTES) as u64;
+        let until = tokio::time::Instant::now() + Duration::from_secs(minutes * 60);
+        let poll = self.settings().poll;
+        let mut last = None;
+        while tokio::time::Instant::now() < until {
+            if lock(&self.busy)
+                .get(&xname)
+                .is_some_and(|other| *other != t.id)
+            {
+                return;
             }
-            return;
+            if let Ok(s) = self.power_of(&target).await {
+                if let Some(state) = inventory_state(s).filter(|st| last != Some(*st)) {
+                    last = Some(state);
+                    self.record_states(&t.id, std::slice::from_ref(&id), state)
+                        .await;
+                }
+                if s == action.target() {
+                    return;
+                }
+            }
+            tokio::time::sleep(poll).await;
         }
-        self.publish(id);
-        // Inventory follows: nodes whose task succeeded are now On or Off.
-        let done: Vec<Xname> = tasks
-            .iter()
-            .filter(|t| t.status == TaskStatus::Succeeded)
-            .filter_map(|t| Xname::parse(&t.xname).ok())
-            .collect();
-        if done.is_empty() {
-            return;
-        }
-        let state = match op {
-            Operation::ForceOff | Operation::Off | Operation::SoftOff => State::Off,
-            _ => State::On,
-        };
+    }
+
+    async fn record_states(&self, id: &str, nodes: &[Xname], state: State) {
         let change = ComponentChange::State {
             state,
             flag: Flag::Ok,
         };
-        match self.store.update_components(&done, &change, None).await {
+        match self.store.update_components(nodes, &change, None).await {
             Ok(changed) if !changed.is_empty() => self
                 .bus
                 .publish(Event::ComponentStatesChanged { ids: changed }),
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!(transition = %id, error = %e, "power states not recorded in inventory")
+            }
+        }
+    }
+
+    async fn flush(&self, id: &str) {
+        let written: Vec<(Task, Option<State>)> = match lock(&self.pending).get_mut(id) {
+            Some(m) if !m.is_empty() => m.drain().map(|(_, t)| t).collect(),
+            _ => return,
+        };
+        let tasks: Vec<Task> = written.iter().map(|(t, _)| t.clone()).collect();
+        if let Err(e) = self.store.update_tasks(id, &tasks).await {
+            tracing::error!(transition = %id, tasks = tasks.len(), error = %e, "cannot record tasks; will retry");
+            // Put them back unless a newer change for the same node came in meanwhile.
+            let mut pending = lock(&self.pending);
+            let m = pending.entry(id.to_string()).or_default();
+            for w in written {
+                m.entry(w.0.xname.clone()).or_insert(w);
+            }
+            return;
+        }
+        self.publish(id);
+        // Inventory follows: nodes whose task ended are now On or Off.
+        for state in [State::On, State::Off] {
+            let nodes: Vec<Xname> = written
+                .iter()
+                .filter(|(_, s)| *s == Some(state))
+                .filter_map(|(t, _)| Xname::parse(&t.xname).ok())
+                .collect();
+            if !nodes.is_empty() {
+                self.record_states(id, &nodes, state).await;
             }
         }
     }
@@ -868,24 +985,32 @@ impl Power {
         out
     }
 
-    /// One Redfish call with the global limit, one call at a time per BMC, and retries with
+    /// The right to call a BMC: one call at a time per BMC, within the global limit. The BMC
+    /// first, so a call queued behind another to the same BMC holds no permit.
+    async fn slot(
+        &self,
+        bmc: &Xname,
+    ) -> (
+        tokio::sync::OwnedMutexGuard<()>,
+        Option<tokio::sync::OwnedSemaphorePermit>,
+    ) {
+        let one = lock(&self.bmcs).entry(bmc.clone()).or_default().clone();
+        let one = one.lock_owned().await;
+        (one, self.permits().acquire_owned().await.ok())
+    }
+
+    /// One Redfish call that may be repeated (a read) in a [`Self::slot`], retried with
     /// backoff on transient errors.
     async fn call<T, F, Fut>(&self, target: &Target, f: F) -> Result<T, RedfishError>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, RedfishError>>,
     {
-        let bmc = lock(&self.bmcs)
-            .entry(target.bmc.clone())
-            .or_default()
-            .clone();
         let backoff = self.settings().backoff;
         let mut attempt = 0;
         loop {
             let result = {
-                // The BMC first: a call queued behind another to the same BMC holds no permit.
-                let _one = bmc.lock().await;
-                let _permit = self.permits().acquire_owned().await;
+                let _slot = self.slot(&target.bmc).await;
                 f().await
             };
             match result {
@@ -904,176 +1029,6 @@ impl Power {
             client.power_state(&target.endpoint, &target.system)
         })
         .await
-    }
-
-    async fn run_task(&self, t: &Transition, xname: String, target: Result<Target, Task>) -> Task {
-        let target = match target {
-            Ok(tg) => tg,
-            Err(task) => return task,
-        };
-        if !supported_transitions(&target.allowable).contains(&t.operation) {
-            return Task {
-                xname,
-                status: TaskStatus::Unsupported,
-                description: format!(
-                    "Component does not support the specified transition operation, {}",
-                    t.operation
-                ),
-                error: "Unsupported for transition operation".into(),
-            };
-        }
-        let state = match self.power_of(&target).await {
-            Ok(s) => s,
-            Err(e) => {
-                return Self::failed(
-                    &xname,
-                    "Failed to achieve transition",
-                    format!("cannot read power state: {e}"),
-                )
-            }
-        };
-        let steps = match plan(t.operation, state, &target.allowable) {
-            Plan::Done(why) => {
-                return Task {
-                    xname,
-                    status: TaskStatus::Succeeded,
-                    description: why.into(),
-                    error: String::new(),
-                }
-            }
-            Plan::Fail { description, error } => return Self::failed(&xname, description, error),
-            Plan::Steps(s) => s,
-        };
-        let client = self.discovery.client().clone();
-        let last = steps.len() - 1;
-        for (i, mut action) in steps.into_iter().enumerate() {
-            if self.aborted(&t.id) {
-                return Self::failed(
-                    &xname,
-                    "Aborted. Last status - Gathering data",
-                    "Transition aborted",
-                );
-            }
-            loop {
-                let Some(rt) = reset_type(action, &target.allowable) else {
-                    return Self::failed(
-                        &xname,
-                        "Failed to construct payload",
-                        format!("Power action not supported for {xname}"),
-                    );
-                };
-                self.write_task(
-                    &t.id,
-                    Task {
-                        xname: xname.clone(),
-                        status: TaskStatus::InProgress,
-                        description: format!("Applying transition, {}", action.name()),
-                        error: String::new(),
-                    },
-                )
-                .await;
-                if let Err(e) = self
-                    .call(&target, || {
-                        client.reset(&target.endpoint, &target.reset, &rt)
-                    })
-                    .await
-                {
-                    return Self::failed(
-                        &xname,
-                        format!("Failed to apply transition, {}", action.name()),
-                        e.to_string(),
-                    );
-                }
-                if t.deadline_minutes == 0 {
-                    if i == last {
-                        return Task {
-                            xname,
-                            status: TaskStatus::Succeeded,
-                            description: format!(
-                                "Transition applied, {}. Not confirming.",
-                                action.name()
-                            ),
-                            error: String::new(),
-                        };
-                    }
-                    break;
-                }
-                self.write_task(
-                    &t.id,
-                    Task {
-                        xname: xname.clone(),
-                        status: TaskStatus::InProgress,
-                        description: format!("Confirming successful transition, {}", action.name()),
-                        error: String::new(),
-                    },
-                )
-                .await;
-                match self.confirm(t, &target, action).await {
-                    Ok(()) => break,
-                    Err(Some(e)) => {
-                        return Self::failed(&xname, "Failed to confirm transition", e.to_string())
-                    }
-                    Err(None) if self.aborted(&t.id) => {
-                        return Self::failed(
-                            &xname,
-                            format!(
-                                "Aborted. Last status - Confirming successful transition, {}",
-                                action.name()
-                            ),
-                            "Transition aborted",
-                        )
-                    }
-                    Err(None)
-                        if action == Action::GracefulShutdown
-                            && t.operation != Operation::SoftOff
-                            && reset_type(Action::ForceOff, &target.allowable).is_some() =>
-                    {
-                        action = Action::ForceOff;
-                    }
-                    Err(None) => {
-                        return Self::failed(
-                            &xname,
-                            "Failed to achieve transition",
-                            format!("Timeout waiting for transition, {}.", action.name()),
-                        )
-                    }
-                }
-            }
-        }
-        Task {
-            xname,
-            status: TaskStatus::Succeeded,
-            description: format!("Transition confirmed, {}", last_action_name(t.operation)),
-            error: String::new(),
-        }
-    }
-
-    /// Polls until the action's target state; `Err(None)` at the deadline or on abort.
-    async fn confirm(
-        &self,
-        t: &Transition,
-        target: &Target,
-        action: Action,
-    ) -> Result<(), Option<RedfishError>> {
-        let poll = self.settings().poll;
-        let deadline = (t.deadline_minutes > 0).then(|| {
-            tokio::time::Instant::now() + Duration::from_secs(t.deadline_minutes as u64 * 60)
-        });
-        loop {
-            tokio::time::sleep(poll).await;
-            if self.aborted(&t.id) {
-                return Err(None);
-            }
-            match self.power_of(target).await {
-                Ok(s) if s == action.target() => return Ok(()),
-                Ok(_) => {}
-                Err(e) if !e.is_transient() => return Err(Some(e)),
-                Err(_) => {}
-            }
-            if deadline.is_some_and(|d| tokio::time::Instant::now() >= d) {
-                return Err(None);
-            }
-        }
     }
 
     async fn dry_plan(&self, op: Operation, xname: &str, target: Result<Target, Task>) -> Value {
@@ -1181,6 +1136,15 @@ impl Power {
     }
 }
 
+/// The inventory state a Redfish power state stands for, if any.
+fn inventory_state(s: PowerState) -> Option<State> {
+    match s {
+        PowerState::On | PowerState::PoweringOff => Some(State::On),
+        PowerState::Off | PowerState::PoweringOn => Some(State::Off),
+        PowerState::Unknown => None,
+    }
+}
+
 fn last_action_name(op: Operation) -> &'static str {
     match op {
         Operation::ForceOff => "forceoff",
@@ -1188,6 +1152,10 @@ fn last_action_name(op: Operation) -> &'static str {
         Operation::SoftRestart => "gracefulrestart",
         _ => "on",
     }
+}
+
+fn no_transition(id: &str) -> ServiceError {
+    ServiceError::NotFound(format!("transition {id} does not exist"))
 }
 
 /// A transition ID as PCS reads it; PCS's parser texts for bad ones.

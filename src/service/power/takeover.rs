@@ -1,21 +1,22 @@
 //! Transitions outlive the core that runs them: each is leased to its core, which renews the
 //! lease while it runs. A core that stops hands its leases back; one that dies lets them run
 //! out. Either way another core (a replica, or this one restarted) claims the transition and
-//! resumes its open tasks from where they were written: a node not yet touched starts over, a
-//! node whose power change was being confirmed is confirmed, and a node caught in the middle
-//! of a restart fails with the reason rather than being restarted twice. A transition left
-//! unattended for longer than its step deadline (its lease ended that long ago: the core was
-//! down that long) is not resumed at all: its open tasks fail with the reason, so nodes are not
-//! acted on long after anyone asked.
+//! resumes each open task from its node's step record, written before every reset: a node
+//! with no record was sent nothing and runs from the start; one whose reset was being sent
+//! or was sent is confirmed from its power state and goes on from there; one whose step was
+//! confirmed goes on with the next. A transition left unattended for longer than its step
+//! deadline (its lease ended that long ago: the core was down that long) is not resumed at
+//! all: its open tasks fail with the reason, so nodes are not acted on long after anyone
+//! asked.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::{last_action_name, lock, Action, Power, Target};
+use super::{lock, Power};
 use crate::model::locks::now_unix;
-use crate::model::power::{Operation, Task, TaskStatus, Transition, TransitionStatus};
+use crate::model::power::{Step, Task, TransitionStatus};
 use crate::service::ServiceError;
 use crate::store::Lease;
 
@@ -26,10 +27,10 @@ const LEASE_TICK: Duration = Duration::from_secs(5);
 /// Where an open task resumes after a takeover.
 #[derive(Debug, Clone, PartialEq)]
 pub(super) enum Resume {
-    /// Nothing reached the BMC yet (or repeating is harmless): run the task from the start.
+    /// Nothing reached the BMC yet: run the task from the start.
     Fresh,
-    /// The action was sent: wait for the node to reach its state.
-    Confirm(Action),
+    /// Resume from the node's step record.
+    At(Step),
     /// Settled without touching the node.
     Known(Task),
 }
@@ -41,35 +42,28 @@ pub(super) fn too_late(lease_end: i64, deadline_minutes: i64, now: i64) -> bool 
     now.saturating_sub(lease_end) > limit * 60
 }
 
-/// Where `task` of an `op` transition resumes, from the description its last core wrote.
-pub(super) fn resume_point(op: Operation, task: &Task) -> Resume {
-    let desc = task.description.as_str();
-    if task.status == TaskStatus::New || desc == "Gathering data" {
-        return Resume::Fresh;
+/// Where an open `task` resumes, from its node's step record. Without one nothing was sent,
+/// unless the task says it was confirming a step (written by a core from before step
+/// records): that one is not acted on again.
+pub(super) fn resume_point(task: &Task, step: Option<Step>) -> Resume {
+    if let Some(step) = step {
+        return Resume::At(step);
     }
-    // Operations that only drive a node to one state: planning again from the node's state
-    // cannot apply the change twice in effect.
-    let one_state = matches!(
-        op,
-        Operation::On | Operation::Off | Operation::SoftOff | Operation::ForceOff
-    );
-    if one_state {
-        if let Some(action) = desc
-            .strip_prefix("Confirming successful transition, ")
-            .and_then(Action::named)
-        {
-            return Resume::Confirm(action);
-        }
-        if desc.starts_with("Applying transition, ") {
-            return Resume::Fresh;
-        }
+    if task
+        .description
+        .starts_with("Confirming successful transition")
+    {
+        return Resume::Known(Power::failed(
+            &task.xname,
+            format!(
+                "Interrupted: the core running this transition stopped while: {}",
+                task.description
+            ),
+            "Not repeated by the core that took the transition over, so the node is not acted \
+             on twice; check its power state",
+        ));
     }
-    Resume::Known(Power::failed(
-        &task.xname,
-        format!("Interrupted: the core running this transition stopped while: {desc}"),
-        "Not repeated by the core that took the transition over, so the node is not acted on \
-         twice; check its power state",
-    ))
+    Resume::Fresh
 }
 
 /// Resolves once `halt` is true.
@@ -114,6 +108,13 @@ impl Power {
             lock(&self.aborts).insert(t.id.clone());
         }
         let late = too_late(lease_end, t.deadline_minutes, now_unix());
+        let mut steps: HashMap<String, Step> = self
+            .store
+            .transition_steps(&t.id)
+            .await?
+            .into_iter()
+            .map(|s| (s.xname.clone(), s))
+            .collect();
         let mut from: HashMap<String, Resume> = open
             .iter()
             .map(|k| {
@@ -128,7 +129,7 @@ impl Power {
                          deadline; check the node's power state",
                     ))
                 } else {
-                    resume_point(t.operation, k)
+                    resume_point(k, steps.remove(&k.xname))
                 };
                 (k.xname.clone(), at)
             })
@@ -226,47 +227,12 @@ impl Power {
         }
         tracing::warn!("transitions still writing at shutdown; their leases run out by themselves");
     }
-
-    /// A task resumed after its action was sent: waits for the node's state.
-    pub(super) async fn confirm_only(
-        &self,
-        t: &Transition,
-        xname: String,
-        target: Result<Target, Task>,
-        action: Action,
-    ) -> Task {
-        let target = match target {
-            Ok(tg) => tg,
-            Err(task) => return task,
-        };
-        match self.confirm(t, &target, action).await {
-            Ok(()) => Task {
-                xname,
-                status: TaskStatus::Succeeded,
-                description: format!("Transition confirmed, {}", last_action_name(t.operation)),
-                error: String::new(),
-            },
-            Err(Some(e)) => Power::failed(&xname, "Failed to confirm transition", e.to_string()),
-            Err(None) if self.aborted(&t.id) => Power::failed(
-                &xname,
-                format!(
-                    "Aborted. Last status - Confirming successful transition, {}",
-                    action.name()
-                ),
-                "Transition aborted",
-            ),
-            Err(None) => Power::failed(
-                &xname,
-                "Failed to achieve transition",
-                format!("Timeout waiting for transition, {}.", action.name()),
-            ),
-        }
-    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::power::TaskStatus;
 
     fn task(status: TaskStatus, description: &str) -> Task {
         Task {
@@ -290,29 +256,33 @@ mod tests {
     }
 
     #[test]
-    fn open_tasks_resume_where_they_were_left() {
-        let fresh = task(TaskStatus::New, "Gathering data");
-        assert_eq!(resume_point(Operation::Init, &fresh), Resume::Fresh);
-        let confirming = task(
-            TaskStatus::InProgress,
-            "Confirming successful transition, on",
-        );
+    fn open_tasks_resume_from_their_step_record() {
+        // No record: nothing was sent, whatever the description says it was about to do.
+        for desc in ["Gathering data", "Applying transition, gracefulshutdown"] {
+            let k = task(TaskStatus::InProgress, desc);
+            assert_eq!(resume_point(&k, None), Resume::Fresh, "{desc}");
+        }
+        let step = Step {
+            xname: "x1000c0s0b0n0".into(),
+            plan: vec!["gracefulshutdown".into(), "on".into()],
+            index: 1,
+            action: "on".into(),
+            phase: crate::model::power::Phase::Sending,
+        };
+        let k = task(TaskStatus::InProgress, "Applying transition, on");
         assert_eq!(
-            resume_point(Operation::On, &confirming),
-            Resume::Confirm(Action::On)
+            resume_point(&k, Some(step.clone())),
+            Resume::At(step.clone())
         );
-        let applying = task(TaskStatus::InProgress, "Applying transition, forceoff");
-        assert_eq!(resume_point(Operation::ForceOff, &applying), Resume::Fresh);
-        // A restart caught mid-way is not restarted again.
-        let restarting = task(
+        // Confirming without a record: left by a core from before step records.
+        let old = task(
             TaskStatus::InProgress,
-            "Confirming successful transition, forceoff",
+            "Confirming successful transition, gracefulshutdown",
         );
-        let Resume::Known(k) = resume_point(Operation::HardRestart, &restarting) else {
-            panic!("a restart mid-way must not resume");
+        let Resume::Known(k) = resume_point(&old, None) else {
+            panic!("a step confirming without a record must not run again");
         };
         assert_eq!(k.status, TaskStatus::Failed);
-        assert!(k.description.contains("stopped while: Confirming"), "{k:?}");
         assert!(k.error.contains("check its power state"), "{k:?}");
     }
 }

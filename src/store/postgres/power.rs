@@ -5,10 +5,10 @@ use sqlx::Row;
 
 use super::{begin_write, texts, write_one, PgStore};
 use crate::model::locks::ReservationKeys;
-use crate::model::power::{Task, Transition, TransitionStatus};
+use crate::model::power::{Step, Task, Transition, TransitionStatus};
 use crate::store::rules::power::{
-    keys_from, keys_json, refuse_held, renewed_from, task_from, transition_from, transitions_from,
-    with_tasks,
+    keys_from, keys_json, refuse_held, renewed_from, step_from, step_rows, task_from,
+    transition_from, transitions_from, with_tasks,
 };
 use crate::store::{Lease, PowerStore, StoreError};
 
@@ -153,6 +153,30 @@ impl PowerStore for PgStore {
         .bind(errors);
         write_one(&self.pool, query).await?;
         Ok(())
+    }
+
+    async fn record_steps(&self, id: &str, steps: &[Step]) -> Result<(), StoreError> {
+        let (xnames, texts): (Vec<String>, Vec<String>) = step_rows(steps).into_iter().unzip();
+        let query = sqlx::query(
+            "UPDATE power_tasks p SET step = u.s FROM unnest($2::text[], $3::text[]) AS u (x, s) \
+             WHERE p.transition_id = $1 AND p.xname = u.x",
+        )
+        .bind(id)
+        .bind(xnames)
+        .bind(texts);
+        write_one(&self.pool, query).await?;
+        Ok(())
+    }
+
+    async fn transition_steps(&self, id: &str) -> Result<Vec<Step>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT xname, step FROM power_tasks WHERE transition_id = $1 AND step <> '' \
+             ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(step_from).collect()
     }
 
     async fn set_transition_reservations(

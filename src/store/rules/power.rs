@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use super::Fields;
 use crate::model::locks::ReservationKeys;
 use crate::model::power::{
-    held_message, Operation, Task, TaskCounts, TaskStatus, Transition, TransitionStatus,
+    held_message, Operation, Step, Task, TaskCounts, TaskStatus, Transition, TransitionStatus,
 };
 use crate::store::StoreError;
 
@@ -46,6 +46,21 @@ pub(crate) fn with_tasks(mut t: Transition, tasks: Vec<Task>) -> Transition {
     t.counts = TaskCounts::of(&tasks);
     t.tasks = Some(tasks);
     t
+}
+
+/// A node's step record from an `xname, step` row; a record that cannot be read is corrupt.
+pub(crate) fn step_from(row: &impl Fields) -> Result<Step, StoreError> {
+    let xname = row.text("xname")?;
+    let text = row.text("step")?;
+    Step::decode(&xname, &text).ok_or_else(|| power_corrupt("step record", &text))
+}
+
+/// Step records as `[xname, text]` rows.
+pub(crate) fn step_rows(steps: &[Step]) -> Vec<(String, String)> {
+    steps
+        .iter()
+        .map(|s| (s.xname.clone(), s.encode()))
+        .collect()
 }
 
 /// A task from an `xname, status, description, error` row.

@@ -5,10 +5,10 @@ use sqlx::Row;
 
 use super::SqliteStore;
 use crate::model::locks::ReservationKeys;
-use crate::model::power::{Task, Transition, TransitionStatus};
+use crate::model::power::{Step, Task, Transition, TransitionStatus};
 use crate::store::rules::power::{
-    keys_from, keys_json, refuse_held, renewed_from, task_from, transition_from, transitions_from,
-    with_tasks,
+    keys_from, keys_json, refuse_held, renewed_from, step_from, step_rows, task_from,
+    transition_from, transitions_from, with_tasks,
 };
 use crate::store::{Lease, PowerStore, StoreError};
 
@@ -155,6 +155,32 @@ impl PowerStore for SqliteStore {
         .execute(&self.pool)
         .await?;
         Ok(())
+    }
+
+    async fn record_steps(&self, id: &str, steps: &[Step]) -> Result<(), StoreError> {
+        let rows = serde_json::to_string(&step_rows(steps)).unwrap_or_else(|_| "[]".into());
+        // The same keyed upsert as update_tasks (the tasks exist; only `step` changes).
+        sqlx::query(
+            "INSERT INTO power_tasks (transition_id, xname, seq, status, step) \
+             SELECT ?, json_extract(value, '$[0]'), 0, 'new', json_extract(value, '$[1]') \
+             FROM json_each(?) WHERE true \
+             ON CONFLICT (transition_id, xname) DO UPDATE SET step = excluded.step",
+        )
+        .bind(id)
+        .bind(rows)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    async fn transition_steps(&self, id: &str) -> Result<Vec<Step>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT xname, step FROM power_tasks WHERE transition_id = ? AND step <> '' ORDER BY seq",
+        )
+        .bind(id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(step_from).collect()
     }
 
     async fn set_transition_reservations(
