@@ -251,6 +251,10 @@ impl Power {
         let last = steps.len() - 1;
         for (i, planned) in steps.iter().copied().enumerate().skip(from) {
             let mut action = planned;
+            // Whether this step's reset may not have reached the BMC, and whether it was
+            // sent once more for that.
+            let mut doubtful = false;
+            let mut resent = false;
             loop {
                 let step = |action: Action, phase| Step {
                     xname: xname.clone(),
@@ -264,7 +268,10 @@ impl Power {
                         action = a;
                         let why = format!("{} may have been sent", a.name());
                         match self.decide(target, a, &why).await {
-                            Ok(note) => notes.push(note),
+                            Ok(note) => {
+                                doubtful = true;
+                                notes.push(note)
+                            }
                             Err((error, now)) => {
                                 return fail(
                                     &xname,
@@ -333,7 +340,10 @@ impl Power {
                                 let why = doubt(&e, target.endpoint.timeout);
                                 tracing::warn!(transition = %t.id, %xname, action = action.name(), error = %e, "reset not answered; deciding from the power state");
                                 match self.decide(target, action, &why).await {
-                                    Ok(note) => notes.push(note),
+                                    Ok(note) => {
+                                        doubtful = true;
+                                        notes.push(note)
+                                    }
                                     Err((error, now)) => {
                                         return fail(
                                             &xname,
@@ -416,12 +426,38 @@ impl Power {
                             && reset_type(Action::ForceOff, &target.allowable).is_some() =>
                     {
                         action = Action::ForceOff;
+                        doubtful = false;
+                    }
+                    // A reset that may not have reached the BMC, and whose effect never
+                    // showed: it was not applied. On and ForceOff change nothing when sent
+                    // twice, so it is sent once more.
+                    Err(None)
+                        if doubtful
+                            && !resent
+                            && matches!(action, Action::On | Action::ForceOff) =>
+                    {
+                        resent = true;
+                        doubtful = false;
+                        notes.push(format!(
+                            "{}: power state did not show {} by the deadline, so it had not been \
+                             applied: sent once more",
+                            action.name(),
+                            power_word(action.target())
+                        ));
                     }
                     Err(None) => {
                         return fail(
                             &xname,
                             "Failed to achieve transition".into(),
-                            format!("Timeout waiting for transition, {}.", action.name()),
+                            match notes.last() {
+                                Some(n) => format!(
+                                    "Timeout waiting for transition, {}. ({n})",
+                                    action.name()
+                                ),
+                                None => {
+                                    format!("Timeout waiting for transition, {}.", action.name())
+                                }
+                            },
                             None,
                             Some(action),
                         )
