@@ -243,8 +243,11 @@ async fn a_transition_is_finished_by_another_replica_when_its_core_stops() {
     assert_eq!(tasks.len(), 4, "{tr}");
     for t in tasks {
         assert_eq!(t["taskStatus"], "succeeded", "{tr}");
+        // Each node's power-on was sent and answered: the replica confirmed it, not sent again.
         assert_eq!(
-            t["taskStatusDescription"], "Transition confirmed, on",
+            t["taskStatusDescription"],
+            "Transition confirmed, on; resumed after the core running this transition stopped \
+             with on sent",
             "{tr}"
         );
     }
@@ -347,8 +350,11 @@ async fn a_transition_is_finished_by_another_replica_when_its_core_is_killed() {
     let tr = completed(&b, &path).await;
     for t in tr["tasks"].as_array().unwrap() {
         assert_eq!(t["taskStatus"], "succeeded", "{tr}");
+        // Each node's power-on was sent and answered: the replica confirmed it, not sent again.
         assert_eq!(
-            t["taskStatusDescription"], "Transition confirmed, on",
+            t["taskStatusDescription"],
+            "Transition confirmed, on; resumed after the core running this transition stopped \
+             with on sent",
             "{tr}"
         );
     }
