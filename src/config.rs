@@ -31,6 +31,12 @@ pub const DEFAULT_CLOCK_SKEW: u64 = 120;
 pub const DEFAULT_MAX_BODY: usize = 64 * 1024 * 1024;
 /// Default `--request-timeout`, seconds.
 pub const DEFAULT_REQUEST_TIMEOUT: u64 = 60;
+/// Default `--max-connections`.
+pub const DEFAULT_MAX_CONNECTIONS: u32 = 1024;
+/// Default `--header-timeout`, seconds.
+pub const DEFAULT_HEADER_TIMEOUT: u64 = 10;
+/// Default `--idle-timeout`, seconds.
+pub const DEFAULT_IDLE_TIMEOUT: u64 = 60;
 
 /// Options of the HTTPS core.
 #[derive(Debug, Clone, Args)]
@@ -112,6 +118,24 @@ pub struct ServeArgs {
     #[arg(long, env = "CHAMI_REQUEST_TIMEOUT", default_value_t = DEFAULT_REQUEST_TIMEOUT)]
     pub request_timeout: u64,
 
+    /// HTTPS connections open at once; past that new ones wait until one closes (and the
+    /// log says so).
+    #[arg(long, env = "CHAMI_MAX_CONNECTIONS", default_value_t = DEFAULT_MAX_CONNECTIONS,
+          value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+
+    /// Longest a TLS handshake, or a request's headers from their first byte, may take, in
+    /// seconds; the connection is closed past it.
+    #[arg(long, env = "CHAMI_HEADER_TIMEOUT", default_value_t = DEFAULT_HEADER_TIMEOUT,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub header_timeout: u64,
+
+    /// Longest a connection stays open with no request in flight, in seconds (an event
+    /// stream is a request in flight).
+    #[arg(long, env = "CHAMI_IDLE_TIMEOUT", default_value_t = DEFAULT_IDLE_TIMEOUT,
+          value_parser = clap::value_parser!(u64).range(1..))]
+    pub idle_timeout: u64,
+
     /// Log format.
     #[arg(long, env = "CHAMI_LOG_FORMAT", value_enum, default_value = "text")]
     pub log_format: LogFormat,
@@ -187,6 +211,9 @@ impl ServeArgs {
             token_rate: 60,
             max_body: DEFAULT_MAX_BODY,
             request_timeout: DEFAULT_REQUEST_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
+            header_timeout: DEFAULT_HEADER_TIMEOUT,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
             log_format: LogFormat::Text,
             boot_http_listen: None,
             boot_chain_url: None,

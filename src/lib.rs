@@ -12,6 +12,7 @@ pub mod config_file;
 pub mod edit;
 pub mod fsutil;
 pub mod histogram;
+pub mod https;
 #[doc(hidden)]
 pub mod invariants;
 pub mod model;

@@ -7,8 +7,6 @@ use std::time::Duration;
 
 use anyhow::Context;
 use axum::serve::ListenerExt;
-use axum_server::tls_rustls::RustlsConfig;
-use axum_server::Handle;
 
 use crate::api::{self, AppState, Limits};
 use crate::config::{load_oauth_clients, AuthMode, ServeArgs};
@@ -21,13 +19,16 @@ use crate::service::replicas::Replica;
 use crate::service::secrets::SecretBox;
 use crate::service::Core;
 use crate::store::{CachedStore, PgStore, SharedState, SqliteStore, Store};
-use crate::{fsutil, tls};
+use crate::{fsutil, https, tls};
 
 /// Database file name in the data dir.
 pub const DB_FILE: &str = "chami.db";
 
 /// How long in-flight requests get to finish at shutdown.
 const DRAIN: Duration = Duration::from_secs(10);
+
+/// How often HTTP/2 connections are pinged (and how long an answer may take).
+const H2_PING: Duration = Duration::from_secs(20);
 
 /// A running core.
 pub struct Server {
@@ -44,7 +45,7 @@ pub struct Server {
     /// The plain-HTTP boot listener's address, when one was asked for.
     pub boot_addr: Option<SocketAddr>,
     boot_http: Option<BootListener>,
-    handle: Handle,
+    stop_listener: https::Stop,
     closing: tokio::sync::watch::Sender<bool>,
     task: tokio::task::JoinHandle<std::io::Result<()>>,
     stop: StopSignals,
@@ -66,7 +67,7 @@ impl Server {
         }
         // Event streams never finish by themselves; they end now, so draining is quick.
         let _ = self.closing.send(true);
-        self.handle.graceful_shutdown(Some(DRAIN));
+        self.stop_listener.stop();
         self.task.await.context("server task panicked")??;
         // Running transitions stop where they are and hand their leases back, for a replica
         // or the next start to resume.
@@ -314,7 +315,9 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
             (files, ca)
         }
     };
-    let rustls_config = RustlsConfig::from_config(Arc::new(tls::server_config(&tls_files)?));
+    let rustls_config: https::TlsConfig = Arc::new(std::sync::RwLock::new(Arc::new(
+        tls::server_config(&tls_files)?,
+    )));
 
     let state = Arc::new(AppState {
         core: core.clone(),
@@ -342,16 +345,19 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         .with_context(|| format!("cannot listen on {}", args.listen))?;
     listener.set_nonblocking(true)?;
     let addr = listener.local_addr()?;
-    let handle = Handle::new();
-    // TCP_NODELAY: without it a response's last partial segment waits for the client's
-    // delayed ACK (40 ms on Linux) whenever the segments before it leave no ACK pending.
-    let acceptor = axum_server::tls_rustls::RustlsAcceptor::new(rustls_config.clone())
-        .acceptor(axum_server::accept::NoDelayAcceptor::new());
-    let server = axum_server::from_tcp(listener)
-        .acceptor(acceptor)
-        .handle(handle.clone());
-    // The peer address is for the token endpoint's per-address quota.
-    let task = tokio::spawn(server.serve(app.into_make_service_with_connect_info::<SocketAddr>()));
+    let conn_limits = https::ConnLimits {
+        max_connections: args.max_connections as usize,
+        header_read: Duration::from_secs(args.header_timeout),
+        idle: Duration::from_secs(args.idle_timeout),
+        h2_ping: H2_PING,
+        drain: DRAIN,
+    };
+    let (stop_listener, task) = https::spawn(
+        tokio::net::TcpListener::from_std(listener)?,
+        rustls_config.clone(),
+        app,
+        conn_limits,
+    );
     spawn_tls_reload(tls_files, rustls_config);
     Ok(Server {
         addr,
@@ -361,7 +367,7 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         issuer,
         boot_addr,
         boot_http,
-        handle,
+        stop_listener,
         closing,
         task,
         stop: StopSignals::install(),
@@ -372,7 +378,7 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
 /// Reloads the certificate and key on SIGHUP, so renewed certificates (acme.sh, step-ca) take
 /// effect without a restart; a bad file keeps the old certificate and is logged.
 /// The handler is installed before this returns, so a SIGHUP right after startup is not fatal.
-fn spawn_tls_reload(files: tls::TlsFiles, config: RustlsConfig) {
+fn spawn_tls_reload(files: tls::TlsFiles, config: https::TlsConfig) {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{signal, SignalKind};
@@ -384,7 +390,7 @@ fn spawn_tls_reload(files: tls::TlsFiles, config: RustlsConfig) {
             while hup.recv().await.is_some() {
                 match tls::server_config(&files) {
                     Ok(c) => {
-                        config.reload_from_config(Arc::new(c));
+                        *config.write().unwrap_or_else(|p| p.into_inner()) = Arc::new(c);
                         tracing::info!(cert = %files.cert.display(), "TLS certificate reloaded");
                     }
                     Err(e) => {
