@@ -8,7 +8,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-20}
 . bench/core.sh
-start_core
+# 100,000 components in one write: past the default bulk limit (8 MiB).
+start_core --max-body 33554432
 python3 - >"$work/body.json" <<'PY'
 import json
 comps = []

@@ -27,8 +27,9 @@ pub enum LogFormat {
 
 /// Default `--clock-skew`, seconds.
 pub const DEFAULT_CLOCK_SKEW: u64 = 120;
-/// Default `--max-body`, bytes.
-pub const DEFAULT_MAX_BODY: usize = 64 * 1024 * 1024;
+/// Default `--max-body`, bytes: a bulk write of about 100,000 components; its answer costs
+/// the core under 64 MB at peak (bench/RESULTS.md).
+pub const DEFAULT_MAX_BODY: usize = 8 * 1024 * 1024;
 /// Default `--request-timeout`, seconds.
 pub const DEFAULT_REQUEST_TIMEOUT: u64 = 60;
 /// Default `--max-connections`.
@@ -110,7 +111,8 @@ pub struct ServeArgs {
     #[arg(long, env = "CHAMI_TOKEN_RATE", default_value_t = 60)]
     pub token_rate: u32,
 
-    /// Largest accepted request body, in bytes.
+    /// Largest request body a bulk route accepts, in bytes (routes that write one record
+    /// take 64 KiB).
     #[arg(long, env = "CHAMI_MAX_BODY", default_value_t = DEFAULT_MAX_BODY)]
     pub max_body: usize,
 

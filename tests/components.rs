@@ -804,6 +804,58 @@ async fn oversized_bodies_are_refused_with_413() {
     assert!(t.ids("/hsm/v2/State/Components").await.is_empty());
 }
 
+/// A route that writes one record takes 64 KiB; a bulk route takes up to --max-body.
+#[tokio::test]
+async fn a_one_record_route_takes_a_small_body_and_a_bulk_route_a_large_one() {
+    let t = TestServer::start().await;
+    let one = "/hsm/v2/State/Components/x1000c0s0b0n0";
+    let padded = json!({"ID": "x1000c0s0b0n0", "State": "Ready", "Class": "x".repeat(100 << 10)});
+    assert_problem(
+        &t.put(one, padded.clone()).await,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "65536 bytes: it writes one record",
+    );
+    // The same without a Content-Length is cut off while it is read, with the same answer.
+    let bytes = serde_json::to_vec(&padded).unwrap();
+    let (tx, rx) = tokio::sync::mpsc::channel::<Result<Vec<u8>, std::io::Error>>(4);
+    let chunks = tokio::spawn(async move {
+        for c in bytes.chunks(8192) {
+            if tx.send(Ok(c.to_vec())).await.is_err() {
+                break;
+            }
+        }
+    });
+    let resp = t
+        .client
+        .put(t.url(one))
+        .bearer_auth(&t.admin)
+        .body(reqwest::Body::wrap_stream(tokio_stream_from(rx)))
+        .send()
+        .await
+        .expect("send");
+    let got = common::read(resp).await;
+    assert_problem(
+        &got,
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "65536 bytes: it writes one record",
+    );
+    chunks.await.expect("sender");
+    assert!(t.ids("/hsm/v2/State/Components").await.is_empty());
+
+    // 2,000 components (about 90 KiB) in one bulk write are taken.
+    let many: Vec<Value> = (0..2000)
+        .map(|i| {
+            json!({"ID": format!("x1000c{}s{}b0n{}", i / 512, (i / 8) % 64, i % 8),
+                   "State": "Ready"})
+        })
+        .collect();
+    let body = json!({"Components": many});
+    assert!(serde_json::to_vec(&body).unwrap().len() > 64 << 10);
+    let (status, got) = t.post("/hsm/v2/State/Components", body).await;
+    assert!(status.is_success(), "{status} {got}");
+    assert_eq!(t.ids("/hsm/v2/State/Components").await.len(), 2000);
+}
+
 #[tokio::test]
 async fn yaml_bodies_in_and_out() {
     let t = TestServer::start().await;

@@ -15,10 +15,11 @@ use serde::Serialize;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::body_limit::BodyLimit;
 use super::error::ApiError;
 use super::AppState;
 use crate::model::audit::{AuditEntry, Outcome};
-use crate::service::audit::xnames_in;
+use crate::service::audit::{xnames_in, xnames_in_json};
 use crate::service::auth::{check, tenant_aware, Action, Principal};
 use crate::service::issuer::MintRequest;
 use crate::service::scope::Scope;
@@ -160,9 +161,9 @@ pub async fn authenticate(
             // A mutation's body is read here so the audit entry can name its targets; only
             // the names are kept, not the parsed body.
             let mut req = if mutating && routed {
-                match buffer(req).await {
+                match buffer(req, &path).await {
                     Ok((req, names)) => {
-                        xnames = names.map_or(xnames, |b| xnames_in(&path, Some(&b)));
+                        xnames = names;
                         req
                     }
                     Err(resp) => return resp,
@@ -210,22 +211,22 @@ pub async fn authenticate(
 
 /// Reads a mutation's body into memory and puts it back; the JSON, if it is JSON, is returned
 /// for the audit entry. A body over the limit is answered 413 here.
-async fn buffer(req: Request) -> Result<(Request, Option<serde_json::Value>), Response> {
+async fn buffer(req: Request, path: &str) -> Result<(Request, Vec<String>), Response> {
     let (parts, body) = req.into_parts();
     let bytes = match axum::body::to_bytes(body, usize::MAX).await {
         Ok(b) => b,
         Err(_) => {
-            return Err(ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                "request body is larger than the server accepts (--max-body)",
-            )
-            .into_response())
+            let refusal = parts.extensions.get::<BodyLimit>().map_or_else(
+                || "request body is larger than the server accepts (--max-body)".to_string(),
+                BodyLimit::refusal,
+            );
+            return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, refusal).into_response());
         }
     };
-    let json = serde_json::from_slice(&bytes).ok();
+    let names = xnames_in_json(path, &bytes);
     Ok((
         Request::from_parts(parts, axum::body::Body::from(bytes)),
-        json,
+        names,
     ))
 }
 

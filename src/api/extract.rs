@@ -7,6 +7,7 @@ use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
 use serde::de::DeserializeOwned;
 
+use super::body_limit::BodyLimit;
 use super::error::ApiError;
 use crate::model::secret::is_secret_path;
 use crate::model::xname::Xname;
@@ -24,12 +25,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
             .get(header::CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .is_some_and(|ct| ct.contains("yaml"));
+        let limit = req.extensions().get::<BodyLimit>().copied();
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             let status = e.status();
             if status == StatusCode::PAYLOAD_TOO_LARGE {
                 ApiError::new(
                     status,
-                    "request body is larger than the server accepts (--max-body)",
+                    limit.map_or_else(
+                        || "request body is larger than the server accepts (--max-body)".into(),
+                        |l| l.refusal(),
+                    ),
                 )
             } else {
                 ApiError::new(

@@ -3,6 +3,7 @@
 
 pub mod audit;
 pub mod auth;
+pub mod body_limit;
 pub mod bss;
 pub mod error;
 pub mod events;
@@ -239,6 +240,10 @@ pub fn router(state: Arc<AppState>, limits: Limits) -> Router {
             state.clone(),
             auth::authenticate,
         ))
+        // Outside authentication, whose audit reads a mutation's body.
+        .layer(axum::middleware::from_fn(move |req, next| {
+            body_limit::apply(limits.max_body, req, next)
+        }))
         .layer(axum::middleware::from_fn_with_state(state.clone(), count))
         .with_state(state)
         .layer(TimeoutLayer::with_status_code(
@@ -247,7 +252,8 @@ pub fn router(state: Arc<AppState>, limits: Limits) -> Router {
         ))
         // A bug in a handler answers 500 and is logged; it never drops the connection.
         .layer(CatchPanicLayer::custom(respond::panicked))
-        // One limit for every body: tower-http's, instead of axum's per-extractor default.
+        // The largest body of any route (tower-http's, instead of axum's per-extractor
+        // default); each route's own limit is applied inside (`body_limit`).
         .layer(RequestBodyLimitLayer::new(limits.max_body))
         .layer(axum::extract::DefaultBodyLimit::disable())
         // Inside compression, so it sees (and may rewrite) uncompressed bodies, and outside the

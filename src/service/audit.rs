@@ -74,6 +74,78 @@ pub fn xnames_in(path: &str, body: Option<&Value>) -> Vec<String> {
     found.into_iter().take(MAX_XNAMES).collect()
 }
 
+/// [`xnames_in`] over a JSON body read as it streams, without building its tree (a body of
+/// many megabytes costs only the names found); a body that is not JSON names none.
+pub fn xnames_in_json(path: &str, body: &[u8]) -> Vec<String> {
+    let mut found = BTreeSet::new();
+    for seg in path.split('/') {
+        add(&mut found, seg);
+    }
+    let mut de = serde_json::Deserializer::from_slice(body);
+    if serde::de::DeserializeSeed::deserialize(Seek(&mut found), &mut de).is_err() {
+        // Names found before the error are kept: the audit says what the request named.
+    }
+    found.into_iter().take(MAX_XNAMES).collect()
+}
+
+/// Walks any JSON value, adding each string that parses as an xname.
+struct Seek<'a>(&'a mut BTreeSet<String>);
+
+impl<'de> serde::de::DeserializeSeed<'de> for Seek<'_> {
+    type Value = ();
+
+    fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        d.deserialize_any(self)
+    }
+}
+
+impl<'de> serde::de::Visitor<'de> for Seek<'_> {
+    type Value = ();
+
+    fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+        f.write_str("any JSON value")
+    }
+
+    fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_unit<E>(self) -> Result<(), E> {
+        Ok(())
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<(), E> {
+        add(self.0, s);
+        Ok(())
+    }
+
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+        let found = self.0;
+        while seq.next_element_seed(Seek(&mut *found))?.is_some() {}
+        Ok(())
+    }
+
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+        let found = self.0;
+        while map.next_key::<serde::de::IgnoredAny>()?.is_some() {
+            map.next_value_seed(Seek(&mut *found))?;
+        }
+        Ok(())
+    }
+}
+
 fn add(found: &mut BTreeSet<String>, s: &str) {
     if found.len() > MAX_XNAMES || s.len() < 2 || !s.starts_with(['x', 'X']) {
         return;
@@ -106,5 +178,25 @@ mod tests {
             ["x1000c0s0b0n0", "x1000c0s1b0n0", "x1000c0s2b0n0"]
         );
         assert!(xnames_in("/boot/v1/bootparameters", None).is_empty());
+    }
+
+    #[test]
+    fn the_streaming_walk_finds_what_the_tree_walk_finds() {
+        let body = json!({"location": [{"xname": "X1000c0s1b0n0"}, {"xname": "nope"}],
+                          "hosts": ["x1000c0s0b0n0", "Default"], "n": 3, "f": 1.5,
+                          "t": true, "z": null, "deep": [[["x1000c0s3b0n0"]]]});
+        let path = "/hsm/v2/State/Components/x1000c0s2b0n0/Role";
+        let bytes = serde_json::to_vec(&body).unwrap();
+        assert_eq!(xnames_in_json(path, &bytes), xnames_in(path, Some(&body)));
+        assert_eq!(xnames_in_json(path, &bytes).len(), 4);
+        // Not JSON: the path's names only; cut short: the names before the cut.
+        assert_eq!(
+            xnames_in_json(path, b"ID: x1000c0s0b0n0"),
+            ["x1000c0s2b0n0"]
+        );
+        assert_eq!(
+            xnames_in_json("/", br#"{"a": ["x1000c0s0b0n0", "x1000c0s1"#),
+            ["x1000c0s0b0n0"]
+        );
     }
 }
