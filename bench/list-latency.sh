@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds=${1:-20}
 . bench/core.sh
-# 100,000 components in one write: past the default bulk limit (8 MiB).
+# 100,000 components in one write: past the default bulk limit (4 MiB).
 start_core --max-body 33554432
 python3 - >"$work/body.json" <<'PY'
 import json

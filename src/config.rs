@@ -27,9 +27,10 @@ pub enum LogFormat {
 
 /// Default `--clock-skew`, seconds.
 pub const DEFAULT_CLOCK_SKEW: u64 = 120;
-/// Default `--max-body`, bytes: a bulk write of about 100,000 components; its answer costs
-/// the core under 64 MB at peak (bench/RESULTS.md).
-pub const DEFAULT_MAX_BODY: usize = 8 * 1024 * 1024;
+/// Default `--max-body`, bytes: a bulk write of about 100,000 components with only ID and
+/// State (fewer with more fields); answering it costs the core well under 64 MB at peak
+/// (bench/RESULTS.md).
+pub const DEFAULT_MAX_BODY: usize = 4 * 1024 * 1024;
 /// Default `--request-timeout`, seconds.
 pub const DEFAULT_REQUEST_TIMEOUT: u64 = 60;
 /// Default `--max-connections`.

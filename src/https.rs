@@ -122,6 +122,36 @@ async fn accept_loop(
     Ok(())
 }
 
+/// Descriptors the core needs besides its HTTPS connections (database, BMC calls, boot
+/// listener), roughly.
+const OTHER_DESCRIPTORS: usize = 512;
+
+/// The soft open-file limit from `/proc/self/limits` text (None: unlimited or unknown).
+fn open_file_limit(limits: &str) -> Option<usize> {
+    limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .and_then(|l| l.split_whitespace().nth(3))
+        .and_then(|v| v.parse().ok())
+}
+
+/// Warns when the open-file limit leaves too little room for `max` connections: past it new
+/// connections would fail to be accepted before the cap is reached (Linux; elsewhere silent).
+pub fn warn_if_descriptors_short(max: usize) {
+    let Some(soft) = std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|t| open_file_limit(&t))
+    else {
+        return;
+    };
+    if max + OTHER_DESCRIPTORS > soft {
+        tracing::warn!(
+            "--max-connections {max} leaves too few of the {soft} open files this process may              have (ulimit -n): raise the limit to at least {} or lower --max-connections",
+            max + OTHER_DESCRIPTORS
+        );
+    }
+}
+
 /// Resolves once `stop` was called.
 async fn stopped(stop: &mut watch::Receiver<bool>) {
     let _ = stop.wait_for(|s| *s).await;
@@ -363,5 +393,21 @@ impl<S: tokio::io::AsyncWrite + Unpin> tokio::io::AsyncWrite for Watched<S> {
 
     fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
         Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_open_file_limit_is_read_from_proc_limits() {
+        let text = "Limit                     Soft Limit           Hard Limit           Units\n\
+                    Max cpu time              unlimited            unlimited            seconds\n\
+                    Max open files            1024                 524288               files\n";
+        assert_eq!(open_file_limit(text), Some(1024));
+        let unlimited = "Max open files            unlimited            unlimited            files";
+        assert_eq!(open_file_limit(unlimited), None);
+        assert_eq!(open_file_limit(""), None);
     }
 }

@@ -352,6 +352,7 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         h2_ping: H2_PING,
         drain: DRAIN,
     };
+    https::warn_if_descriptors_short(conn_limits.max_connections);
     let (stop_listener, task) = https::spawn(
         tokio::net::TcpListener::from_std(listener)?,
         rustls_config.clone(),
