@@ -69,7 +69,10 @@ fn faults_of(specs: &[String], bmcs: u32) -> Result<Vec<(u32, Faults)>, String> 
     let mut by_bmc: std::collections::BTreeMap<u32, Faults> = Default::default();
     for spec in specs {
         let (kind, which) = match spec.split_once('@') {
-            Some((k, w)) => (k, indices(w, bmcs)?),
+            Some((k, w)) => (
+                k,
+                indices(w, bmcs).map_err(|e| format!("--fault {spec}: {e}"))?,
+            ),
             None => (spec.as_str(), (0..bmcs).collect()),
         };
         for i in which {

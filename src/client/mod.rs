@@ -94,7 +94,10 @@ impl Client {
         let mut b = reqwest::Client::builder()
             .use_rustls_tls()
             .timeout(REQUEST_TIMEOUT)
-            .connect_timeout(Duration::from_secs(5));
+            .connect_timeout(Duration::from_secs(5))
+            // Under the core's default --idle-timeout (60 s): the client drops an idle
+            // connection before the core closes it, so no request races that close.
+            .pool_idle_timeout(Duration::from_secs(50));
         if let Some(pem) = ca_pem {
             let cert = reqwest::Certificate::from_pem(pem)
                 .map_err(|e| ClientError::Setup(format!("bad CA certificate: {e}")))?;
