@@ -1,8 +1,19 @@
-//! chami: OpenCHAMI's inventory (SMD), boot (BSS), power (PCS) and tenants as one program.
+//! chami: OpenCHAMI's inventory (SMD), boot (BSS), power (PCS) and tenants (TAPMS) as one
+//! program: a terminal console, a scriptable CLI and a headless HTTPS core.
 //!
-//! Layers, top to bottom: faces (`tui`, `cli`) that reach the core only through `client`
-//! (HTTPS), `api` (axum routers), `service` (domain rules), `store` (SQL behind one trait),
-//! `model` (plain types, no I/O).
+//! Layers, top to bottom (imports point down only; `docs/ARCHITECTURE.md` has the picture):
+//!
+//! | module | what it is |
+//! |---|---|
+//! | [`tui`], [`cli`] | the faces: the console and `chami <noun> <verb>`; they reach the core only through [`client`] |
+//! | [`client`] | the typed HTTPS client |
+//! | [`api`] | axum routers (hsm, bss, pcs, tapms, auth, audit, events), body limits, problem+json |
+//! | [`service`] | domain rules: inventory, boot, the power engine, tenants, discovery, audit, auth policy |
+//! | [`store`] | one `Store` trait: SQLite, PostgreSQL and a cache in front |
+//! | [`redfish`] | the BMC client and the simulated BMC fleet |
+//! | [`model`] | plain types and validation (xnames, hostlists, filters, ...), no I/O |
+//! | [`server`], [`https`], [`tls`], [`config`], [`config_file`] | the composition root: start-up, the HTTPS listener, certificates, flags |
+//! | [`edit`], [`fsutil`], [`histogram`] | small helpers: `$EDITOR` round trips, file modes and the data-dir lock, latency histograms |
 
 pub mod api;
 pub mod cli;
