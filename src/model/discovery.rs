@@ -374,6 +374,19 @@ pub fn describe(
     Ok(out)
 }
 
+/// Which component endpoints to list: fields AND, values OR.
+#[derive(Debug, Clone, Default)]
+pub struct ComponentEndpointFilter {
+    /// Component xnames.
+    pub ids: Vec<Xname>,
+    /// Redfish endpoint xnames.
+    pub endpoints: Vec<Xname>,
+    /// HMS types.
+    pub kinds: Vec<String>,
+    /// Redfish types.
+    pub redfish_types: Vec<String>,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -178,6 +178,26 @@ impl SetPatch {
     }
 }
 
+/// Which groups or partitions to list: any of `names` (all when empty) having any of `tags`
+/// (any tags when empty).
+#[derive(Debug, Clone, Default)]
+pub struct SetFilter {
+    /// Labels or partition names, normalised.
+    pub names: Vec<String>,
+    /// Tags, normalised.
+    pub tags: Vec<String>,
+}
+
+impl SetFilter {
+    /// The set with this (normalised) name.
+    pub fn named(name: &str) -> SetFilter {
+        SetFilter {
+            names: vec![name.to_string()],
+            tags: Vec::new(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

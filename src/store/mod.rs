@@ -21,6 +21,10 @@ use crate::model::locks::{LockChange, LockReason, LockState};
 use crate::model::redfish::{EndpointFilter, RedfishEndpoint};
 use crate::model::xname::Xname;
 
+// Filters the API builds too; they live in model/.
+pub use crate::model::discovery::ComponentEndpointFilter;
+pub use crate::model::group::SetFilter;
+
 pub use cache::CachedStore;
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
@@ -130,26 +134,6 @@ pub trait ComponentStore: Send + Sync {
 
     /// Deletes every component; returns how many there were.
     async fn delete_all_components(&self) -> Result<u64, StoreError>;
-}
-
-/// Which groups or partitions to list: any of `names` (all when empty) having any of `tags`
-/// (any tags when empty).
-#[derive(Debug, Clone, Default)]
-pub struct SetFilter {
-    /// Labels or partition names, normalised.
-    pub names: Vec<String>,
-    /// Tags, normalised.
-    pub tags: Vec<String>,
-}
-
-impl SetFilter {
-    /// The set with this (normalised) name.
-    pub fn named(name: &str) -> SetFilter {
-        SetFilter {
-            names: vec![name.to_string()],
-            tags: Vec::new(),
-        }
-    }
 }
 
 /// Groups, partitions and memberships. Member lists come back in natural xname order.
@@ -264,19 +248,6 @@ pub struct EndpointWrite {
     pub password: PasswordWrite,
     /// Components, component endpoints, interfaces and hardware it describes.
     pub described: Described,
-}
-
-/// Which component endpoints to list: fields AND, values OR.
-#[derive(Debug, Clone, Default)]
-pub struct ComponentEndpointFilter {
-    /// Component xnames.
-    pub ids: Vec<Xname>,
-    /// Redfish endpoint xnames.
-    pub endpoints: Vec<Xname>,
-    /// HMS types.
-    pub kinds: Vec<String>,
-    /// Redfish types.
-    pub redfish_types: Vec<String>,
 }
 
 /// Redfish endpoints and what they describe.

@@ -17,12 +17,12 @@ use super::{created, message, Message, ResourceUri, S};
 use crate::api::error::{ApiError, Problem};
 use crate::api::extract::{Body, QueryPairs, XnamePath};
 use crate::api::AppState;
+use crate::model::discovery::ComponentEndpointFilter;
 use crate::model::discovery::{ComponentEndpoint, Hardware, ServiceEndpoint};
 use crate::model::redfish::{EndpointFilter, EndpointInput, RedfishEndpoint};
 use crate::model::xname::{HmsType, Xname};
 use crate::service::scope::Scope;
 use crate::service::ServiceError;
-use crate::store::ComponentEndpointFilter;
 
 pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new()

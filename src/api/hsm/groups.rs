@@ -15,12 +15,12 @@ use super::{created, message, Message, ResourceUri, S};
 use crate::api::error::{ApiError, Problem};
 use crate::api::extract::{Body, QueryPairs, XnamePath};
 use crate::api::AppState;
+use crate::model::group::SetFilter;
 use crate::model::group::{Group, Members, Membership, Partition, SetPatch};
 use crate::model::xname::Xname;
 use crate::service::groups::{label as group_label, no_group, no_partition, partition_name};
 use crate::service::inventory::no_such_xname;
 use crate::service::scope::Scope;
-use crate::store::SetFilter;
 
 pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new()
