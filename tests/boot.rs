@@ -778,6 +778,16 @@ async fn roles_and_public_paths() {
         (StatusCode::OK, json!({"bss-status": "running"}))
     );
 
+    // The storage status names the database in use.
+    let (status, body) = t.get("/boot/v1/service/storage/status").await;
+    let store = if t.database_url.is_some() {
+        "postgres"
+    } else {
+        "sqlite"
+    };
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["bss-storage-backend"]["name"], store, "{body}");
+
     let (status, dump) = t.get("/boot/v1/dumpstate").await;
     assert_eq!(status, StatusCode::OK, "{dump}");
     assert_eq!(dump["Components"].as_array().unwrap().len(), 4);

@@ -574,10 +574,10 @@ async fn status_hsm() -> Json<Value> {
 }
 
 async fn storage(st: &AppState) -> (bool, Value) {
-    let ok = st.core.store.ping().await.is_ok();
+    let h = st.core.health().await;
     (
-        ok,
-        json!({"name": "sqlite", "status": if ok { "connected" } else { "error" }}),
+        h.ok(),
+        json!({"name": h.store, "status": if h.ok() { "connected" } else { "error" }}),
     )
 }
 

@@ -196,7 +196,7 @@ async fn liveness() -> StatusCode {
 /// 204 when the database answers, else 503.
 #[utoipa::path(get, path = "/readiness", tag = "pcs", responses((status = 204), (status = 503)))]
 async fn readiness(State(st): S) -> StatusCode {
-    if st.core.store.ping().await.is_ok() {
+    if st.core.health().await.ok() {
         StatusCode::NO_CONTENT
     } else {
         StatusCode::SERVICE_UNAVAILABLE
@@ -206,7 +206,7 @@ async fn readiness(State(st): S) -> StatusCode {
 /// Health of the parts PCS reports.
 #[utoipa::path(get, path = "/health", tag = "pcs", responses((status = 200, body = Object)))]
 async fn health(State(st): S) -> Json<Value> {
-    let db = if st.core.store.ping().await.is_ok() {
+    let db = if st.core.health().await.ok() {
         "connected, responsive"
     } else {
         "connected, not responsive"

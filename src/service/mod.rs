@@ -86,7 +86,31 @@ pub struct Core {
     pub audit: audit::Audit,
 }
 
+/// Whether the database answers, and which one it is.
+#[derive(Debug, Clone)]
+pub struct Health {
+    /// `sqlite` or `postgres`.
+    pub store: &'static str,
+    /// Why the database does not answer, when it does not.
+    pub problem: Option<String>,
+}
+
+impl Health {
+    /// Whether the database answered.
+    pub fn ok(&self) -> bool {
+        self.problem.is_none()
+    }
+}
+
 impl Core {
+    /// Asks the database whether it answers.
+    pub async fn health(&self) -> Health {
+        Health {
+            store: self.store.backend(),
+            problem: self.store.ping().await.err().map(|e| e.to_string()),
+        }
+    }
+
     /// Builds the services over `store`; `secrets` seals BMC passwords.
     pub fn new(store: Arc<dyn Store>, secrets: Arc<secrets::SecretBox>) -> Core {
         let bus = events::EventBus::default();

@@ -111,6 +111,10 @@ impl ComponentStore for CachedStore {
         self.inner.ping().await
     }
 
+    fn backend(&self) -> &'static str {
+        self.inner.backend()
+    }
+
     async fn components(&self, filter: &ComponentFilter) -> Result<Vec<Component>, StoreError> {
         if !filter.groups.is_empty() || !filter.partitions.is_empty() {
             // Memberships live in the database only.

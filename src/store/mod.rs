@@ -99,6 +99,9 @@ pub trait ComponentStore: Send + Sync {
     /// Checks that the database answers.
     async fn ping(&self) -> Result<(), StoreError>;
 
+    /// The database kind: `sqlite` or `postgres`.
+    fn backend(&self) -> &'static str;
+
     /// Components matching `filter`, in natural xname order.
     async fn components(&self, filter: &ComponentFilter) -> Result<Vec<Component>, StoreError>;
 

@@ -25,12 +25,12 @@ pub(super) fn routes() -> OpenApiRouter<std::sync::Arc<AppState>> {
 #[utoipa::path(get, path = "/service/ready", tag = "service",
     responses((status = 200, body = Message), (status = 503, body = Problem)))]
 async fn ready(State(st): S) -> Result<Json<Message>, ApiError> {
-    st.core.store.ping().await.map_err(|e| {
-        ApiError::new(
+    if let Some(e) = st.core.health().await.problem {
+        return Err(ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             format!("HSM's database is unhealthy: {e}"),
-        )
-    })?;
+        ));
+    }
     Ok(message("HSM is healthy"))
 }
 

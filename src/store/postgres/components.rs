@@ -188,6 +188,10 @@ impl ComponentStore for PgStore {
         Ok(())
     }
 
+    fn backend(&self) -> &'static str {
+        "postgres"
+    }
+
     async fn components(&self, filter: &ComponentFilter) -> Result<Vec<Component>, StoreError> {
         check_sets_exist(&self.pool, filter).await?;
         let mut qb = QueryBuilder::new("");

@@ -206,6 +206,10 @@ impl ComponentStore for SqliteStore {
         Ok(())
     }
 
+    fn backend(&self) -> &'static str {
+        "sqlite"
+    }
+
     async fn components(&self, filter: &ComponentFilter) -> Result<Vec<Component>, StoreError> {
         check_sets_exist(&self.pool, filter).await?;
         let mut qb = QueryBuilder::new("");
