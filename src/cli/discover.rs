@@ -8,7 +8,6 @@ use std::time::{Duration, Instant};
 
 use clap::{Args, ValueEnum};
 use serde::Serialize;
-use serde_json::{json, Value};
 
 use super::connect::{ConnectArgs, Connection};
 use crate::client::Client;
@@ -89,16 +88,11 @@ fn resolve(names: &[String], endpoints: &[RedfishEndpoint]) -> anyhow::Result<Ve
 async fn discover(client: &Client, args: &DiscoverArgs) -> anyhow::Result<Vec<Outcome>> {
     let endpoints = client.endpoints().await?;
     let ids = resolve(&args.bmcs, &endpoints)?;
-    let _: Value = client
-        .post(
-            "/hsm/v2/Inventory/Discover",
-            &json!({"xnames": ids, "force": args.force}),
-        )
-        .await?;
+    client.discover_forced(&ids, args.force).await?;
     let start = Instant::now();
     let status = loop {
         tokio::time::sleep(Duration::from_millis(250)).await;
-        let s: Value = client.get("/hsm/v2/Inventory/DiscoveryStatus/0").await?;
+        let s = client.discovery_status().await?;
         if s["Status"] == "Complete" {
             break s;
         }
@@ -196,8 +190,10 @@ mod tests {
     use super::*;
 
     fn ep(id: &str, fqdn: &str) -> RedfishEndpoint {
-        serde_json::from_value(json!({"ID": id, "Type": "NodeBMC", "FQDN": fqdn, "Enabled": true}))
-            .expect("an endpoint")
+        serde_json::from_value(
+            serde_json::json!({"ID": id, "Type": "NodeBMC", "FQDN": fqdn, "Enabled": true}),
+        )
+        .expect("an endpoint")
     }
 
     #[test]

@@ -4,16 +4,12 @@
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::connect::{ConnectArgs, Connection};
 use super::nodes::{Common, Targets};
 use super::output::{self, Failure};
-use crate::client::{enc, Client, ClientError};
-
-const ENDPOINTS: &str = "/hsm/v2/Inventory/RedfishEndpoints";
-const INTERFACES: &str = "/hsm/v2/Inventory/EthernetInterfaces";
+use crate::client::{Client, ClientError};
 
 /// `chami endpoints ...`
 #[derive(Debug, Subcommand)]
@@ -147,17 +143,6 @@ const INTERFACE_COLUMNS: &[(&str, &str)] = &[
     ("DESCRIPTION", "Description"),
 ];
 
-/// `key=value` pairs as a query string (empty values left out).
-fn query(pairs: &[(&str, &str)]) -> String {
-    let mut q = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        if !v.is_empty() {
-            q.append_pair(k, v);
-        }
-    }
-    q.finish()
-}
-
 /// An interface ID from an ID or a MAC: its hex digits, lowercase; a word with anything but
 /// hex digits and `:`/`-`/`.` separators is a usage error naming it.
 fn interface_id(word: &str) -> Result<String, Failure> {
@@ -185,10 +170,13 @@ fn interface_ids(args: &[String]) -> Result<Vec<String>, Failure> {
 
 /// Deletes each of `names` under `base`, naming each one deleted on stdout and each failure on
 /// stderr (exit 3 when some failed).
-async fn delete(client: &Client, base: &str, names: &[String]) -> Result<(), Failure> {
+async fn delete(
+    names: &[String],
+    delete_one: impl AsyncFn(&str) -> Result<(), ClientError>,
+) -> Result<(), Failure> {
     let mut failed = false;
     for n in names {
-        match client.delete(&format!("{base}/{}", enc(n))).await {
+        match delete_one(n).await {
             Ok(()) => output::out(&format!("{n}\n"))?,
             Err(ClientError::Api { status: 404, .. }) => {
                 eprintln!("chami: {n}: not found");
@@ -240,16 +228,13 @@ fn password(file: Option<&PathBuf>) -> Result<String, Failure> {
 async fn endpoints_on(client: &Client, cmd: &EndpointsCommand) -> Result<(), Failure> {
     match cmd {
         EndpointsCommand::List(a) => {
-            let q = query(&[
-                ("type", a.kind.as_deref().unwrap_or_default()),
-                ("fqdn", a.fqdn.as_deref().unwrap_or_default()),
-                ("laststatus", a.status.as_deref().unwrap_or_default()),
-            ]);
-            let v: Value = client.get(&format!("{ENDPOINTS}?{q}")).await?;
-            let rows = v["RedfishEndpoints"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
+            let rows = client
+                .endpoint_rows(&[
+                    ("type", a.kind.as_deref().unwrap_or_default()),
+                    ("fqdn", a.fqdn.as_deref().unwrap_or_default()),
+                    ("laststatus", a.status.as_deref().unwrap_or_default()),
+                ])
+                .await?;
             output::print(
                 output::format_or_default(a.common.output),
                 &rows,
@@ -261,13 +246,7 @@ async fn endpoints_on(client: &Client, cmd: &EndpointsCommand) -> Result<(), Fai
             // One request, however many are named.
             let ids = output::targets(&t.targets)?;
             let pairs: Vec<(&str, &str)> = ids.iter().map(|i| ("id", i.as_str())).collect();
-            let v: Value = client
-                .get(&format!("{ENDPOINTS}?{}", query(&pairs)))
-                .await?;
-            let rows = v["RedfishEndpoints"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default();
+            let rows = client.endpoint_rows(&pairs).await?;
             output::print_found(rows, &ids, t.common.output, ENDPOINT_COLUMNS, "not found")
         }
         EndpointsCommand::Add(a) => {
@@ -285,8 +264,8 @@ async fn endpoints_on(client: &Client, cmd: &EndpointsCommand) -> Result<(), Fai
             if let Some(mac) = &a.mac {
                 body["MACAddr"] = json!(mac);
             }
-            client.write(Method::POST, ENDPOINTS, &body).await?;
-            let v: Value = client.get(&format!("{ENDPOINTS}/{}", enc(id))).await?;
+            client.endpoint_add(&body).await?;
+            let v = client.endpoint_row(id).await?;
             output::print(
                 output::format_or_default(a.common.output),
                 &[v],
@@ -296,7 +275,7 @@ async fn endpoints_on(client: &Client, cmd: &EndpointsCommand) -> Result<(), Fai
         }
         EndpointsCommand::Delete(t) => {
             let ids = output::targets(&t.targets)?;
-            delete(client, ENDPOINTS, &ids).await
+            delete(&ids, async |n| client.endpoint_delete(n).await).await
         }
     }
 }
@@ -311,9 +290,7 @@ async fn interfaces_on(client: &Client, cmd: &InterfacesCommand) -> Result<(), F
             if let Some(k) = &a.kind {
                 pairs.push(("Type", k));
             }
-            let rows: Vec<Value> = client
-                .get(&format!("{INTERFACES}?{}", query(&pairs)))
-                .await?;
+            let rows = client.interface_rows(&pairs).await?;
             output::print(
                 output::format_or_default(a.common.output),
                 &rows,
@@ -325,11 +302,7 @@ async fn interfaces_on(client: &Client, cmd: &InterfacesCommand) -> Result<(), F
             let ids = interface_ids(&i.ids)?;
             let mut rows = Vec::new();
             for id in &ids {
-                rows.extend(
-                    client
-                        .get_optional::<Value>(&format!("{INTERFACES}/{}", enc(id)))
-                        .await?,
-                );
+                rows.extend(client.interface_row(id).await?);
             }
             output::print_found(rows, &ids, i.common.output, INTERFACE_COLUMNS, "not found")
         }
@@ -344,10 +317,13 @@ async fn interfaces_on(client: &Client, cmd: &InterfacesCommand) -> Result<(), F
             if let Some(d) = &a.description {
                 body["Description"] = json!(d);
             }
-            client.write(Method::POST, INTERFACES, &body).await?;
-            let v: Value = client
-                .get(&format!("{INTERFACES}/{}", enc(&interface_id(&a.mac)?)))
-                .await?;
+            client.interface_add(&body).await?;
+            let v = client
+                .interface_row(&interface_id(&a.mac)?)
+                .await?
+                .ok_or_else(|| {
+                    Failure::Request(format!("interface {} is not there after adding it", a.mac))
+                })?;
             output::print(
                 output::format_or_default(a.common.output),
                 &[v],
@@ -357,7 +333,7 @@ async fn interfaces_on(client: &Client, cmd: &InterfacesCommand) -> Result<(), F
         }
         InterfacesCommand::Delete(i) => {
             let ids = interface_ids(&i.ids)?;
-            delete(client, INTERFACES, &ids).await
+            delete(&ids, async |n| client.interface_delete(n).await).await
         }
     }
 }
@@ -414,13 +390,5 @@ mod tests {
                 "{w}"
             );
         }
-    }
-
-    #[test]
-    fn queries_leave_out_empty_values() {
-        assert_eq!(
-            query(&[("type", "NodeBMC"), ("fqdn", ""), ("x", "a b")]),
-            "type=NodeBMC&x=a+b"
-        );
     }
 }

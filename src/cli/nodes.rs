@@ -1,7 +1,7 @@
 //! `chami nodes list|show|set-state|enable|disable`: components over the API.
 
 use clap::{Args, Subcommand};
-use serde_json::{json, Value};
+use serde_json::Value;
 
 use super::connect::{ConnectArgs, Connection};
 use super::output::{self, Failure, Format};
@@ -95,14 +95,6 @@ const COLUMNS: &[(&str, &str)] = &[
 ];
 
 /// `key=value` pairs as a query string.
-fn query(pairs: &[(&str, String)]) -> String {
-    let mut q = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        q.append_pair(k, v);
-    }
-    q.finish()
-}
-
 async fn list(client: &Client, a: &ListArgs) -> Result<Vec<Value>, Failure> {
     let mut pairs: Vec<(&str, String)> = Vec::new();
     if !a.kind.eq_ignore_ascii_case("all") {
@@ -121,10 +113,7 @@ async fn list(client: &Client, a: &ListArgs) -> Result<Vec<Value>, Failure> {
             pairs.push(("id", x));
         }
     }
-    let v: Value = client
-        .get(&format!("/hsm/v2/State/Components?{}", query(&pairs)))
-        .await?;
-    Ok(v["Components"].as_array().cloned().unwrap_or_default())
+    Ok(client.component_rows(&pairs).await?)
 }
 
 async fn run_on(client: &Client, cmd: &NodesCommand) -> Result<(), Failure> {
@@ -144,22 +133,13 @@ async fn run_on(client: &Client, cmd: &NodesCommand) -> Result<(), Failure> {
         }
         NodesCommand::SetState(a) => {
             let ids = output::targets(&a.targets)?;
-            let mut body = json!({"ComponentIDs": ids, "State": a.state});
-            if let Some(f) = &a.flag {
-                body["Flag"] = json!(f);
-            }
-            client
-                .patch("/hsm/v2/State/Components/BulkStateData", &body)
-                .await?;
+            client.set_state(&ids, &a.state, a.flag.as_deref()).await?;
             show(client, &ids, &a.common).await
         }
         NodesCommand::Enable(t) | NodesCommand::Disable(t) => {
             let ids = output::targets(&t.targets)?;
             let on = matches!(cmd, NodesCommand::Enable(_));
-            let body = json!({"ComponentIDs": ids, "Enabled": on});
-            client
-                .patch("/hsm/v2/State/Components/BulkEnabled", &body)
-                .await?;
+            client.set_enabled(&ids, on).await?;
             show(client, &ids, &t.common).await
         }
     }
@@ -168,14 +148,8 @@ async fn run_on(client: &Client, cmd: &NodesCommand) -> Result<(), Failure> {
 /// Prints the components `ids` as they are now; those that do not exist are named on stderr
 /// (exit 3).
 async fn show(client: &Client, ids: &[String], common: &Common) -> Result<(), Failure> {
-    let v: Value = client
-        .post(
-            "/hsm/v2/State/Components/Query",
-            &json!({ "ComponentIDs": ids }),
-        )
-        .await?;
     // Query also answers with children of what it names: only the named are shown.
-    let rows = v["Components"].as_array().cloned().unwrap_or_default();
+    let rows = client.component_rows_named(ids).await?;
     output::print_found(rows, ids, common.output, COLUMNS, "no such component")
 }
 

@@ -169,10 +169,7 @@ async fn run_on(client: &Client, cmd: &PowerCommand) -> Result<(), Failure> {
             } else {
                 output::targets(&s.targets)?
             };
-            let v: Value = client
-                .post("/power-control/v1/power-status", &json!({ "xname": ids }))
-                .await?;
-            let rows = v["status"].as_array().cloned().unwrap_or_default();
+            let rows = client.power_status_rows(&ids).await?;
             let cols = [
                 ("XNAME", "xname"),
                 ("POWER", "powerState"),

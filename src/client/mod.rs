@@ -3,6 +3,7 @@
 
 pub mod boot;
 pub mod events;
+pub mod inventory;
 pub mod power;
 pub mod tenants;
 
@@ -360,10 +361,15 @@ impl Client {
 
     /// Starts discovery of these endpoints (xnames); `DiscoveryStatus/0` follows it.
     pub async fn discover(&self, ids: &[String]) -> Result<(), ClientError> {
+        self.discover_forced(ids, false).await
+    }
+
+    /// [`Client::discover`], with `force` to rediscover endpoints already discovered.
+    pub async fn discover_forced(&self, ids: &[String], force: bool) -> Result<(), ClientError> {
         let _: Value = self
             .post(
                 "/hsm/v2/Inventory/Discover",
-                &serde_json::json!({ "xnames": ids }),
+                &serde_json::json!({ "xnames": ids, "force": force }),
             )
             .await?;
         Ok(())
