@@ -3,13 +3,12 @@
 //! `chami boot get|set|edit|script|history|restore`.
 
 use clap::{Args, Subcommand};
-use reqwest::Method;
-use serde_json::{json, Value};
+use serde_json::json;
 
 use super::connect::Connection;
 use super::nodes::Common;
 use super::output::{self, Failure};
-use crate::client::{enc, Client, ClientError};
+use crate::client::{Client, ClientError};
 use crate::model::boot::BootData;
 use crate::model::tenant::{kind_of_role, plan_join, Admins, TenantSpec};
 use crate::model::xname::Xname;
@@ -220,7 +219,7 @@ pub async fn audit(a: AuditArgs) -> Result<(), Failure> {
         }
     }
     Connection::with(&a.common.connect, "cli", async |client| {
-        let mut rows: Vec<Value> = client.get(&format!("/audit?{}", q.finish())).await?;
+        let mut rows = client.audit_rows(&q.finish()).await?;
         rows.reverse();
         let cols = [
             ("TIME", "time"),
@@ -293,14 +292,12 @@ async fn tenants_on(
     format: output::Format,
 ) -> Result<(), Failure> {
     let show = async |name: &str| -> Result<(), Failure> {
-        let v: Value = client
-            .get(&format!("/apis/tapms/v1alpha3/tenants/{}", enc(name)))
-            .await?;
+        let v = client.tenant_row(name).await?;
         output::print(format, &[v], TENANT_COLUMNS, "metadata.name")
     };
     match cmd {
         TenantsCommand::List(_) => {
-            let rows: Vec<Value> = client.get("/apis/tapms/v1alpha3/tenants").await?;
+            let rows = client.tenant_rows().await?;
             output::print(format, &rows, TENANT_COLUMNS, "metadata.name")
         }
         TenantsCommand::Show(n) => show(&n.name).await,
@@ -426,11 +423,6 @@ async fn sets_on(
     partitions: bool,
     format: output::Format,
 ) -> Result<(), Failure> {
-    let base = if partitions {
-        "/hsm/v2/partitions"
-    } else {
-        "/hsm/v2/groups"
-    };
     let key = if partitions { "name" } else { "label" };
     let cols = [
         (if partitions { "PARTITION" } else { "GROUP" }, key),
@@ -440,12 +432,12 @@ async fn sets_on(
         ("MEMBERS", "members.ids"),
     ];
     let one = async |name: &str| -> Result<(), Failure> {
-        let v: Value = client.get(&format!("{base}/{}", enc(name))).await?;
+        let v = client.set_row(partitions, name).await?;
         output::print(format, &[v], &cols, key)
     };
     match cmd {
         SetsCommand::List(_) => {
-            let rows: Vec<Value> = client.get(base).await?;
+            let rows = client.set_rows(partitions).await?;
             output::print(format, &rows, &cols, key)
         }
         SetsCommand::Show(n) => one(&n.name).await,
@@ -462,17 +454,17 @@ async fn sets_on(
             if let Some(e) = &c.exclusive {
                 body["exclusiveGroup"] = json!(e);
             }
-            client.write(Method::POST, base, &body).await?;
+            client.set_create(partitions, &body).await?;
             one(&c.name).await
         }
         SetsCommand::Delete(n) => {
-            client.delete(&format!("{base}/{}", enc(&n.name))).await?;
+            client.set_delete(partitions, &n.name).await?;
             output::out(&format!("{}\n", n.name))
         }
         SetsCommand::Add(m) | SetsCommand::Remove(m) => {
             let ids = output::targets(&m.members)?;
             // Fail on an unknown group before naming every member as failed.
-            let _: Value = client.get(&format!("{base}/{}", enc(&m.name))).await?;
+            client.set_row(partitions, &m.name).await?;
             let add = matches!(cmd, SetsCommand::Add(_));
             let mut failed = false;
             for (id, r) in client.change_members(partitions, &m.name, add, &ids).await {
@@ -520,18 +512,11 @@ async fn boot_on(
 ) -> Result<(), Failure> {
     match cmd {
         BootCommand::Get(n) => {
-            let v: Value = client
-                .get(&format!(
-                    "/boot/v1/bootparameters/effective?name={}",
-                    enc(&n.name)
-                ))
-                .await?;
+            let v = client.boot_effective_row(&n.name).await?;
             output::print(format, &[v], PARAMS, "source")
         }
         BootCommand::Script(n) => {
-            let text = client
-                .text(&format!("/boot/v1/bootscript?name={}", enc(&n.name)))
-                .await?;
+            let text = client.boot_script(&n.name).await?;
             output::out(&text)
         }
         BootCommand::Set(s) => {
@@ -559,24 +544,13 @@ async fn boot_on(
                     "nothing to set: give --kernel, --initrd or --params".into(),
                 ));
             }
-            client
-                .patch_or_create("/boot/v1/bootparameters", &body)
-                .await?;
-            let rows: Vec<Value> = client
-                .get(&format!(
-                    "/boot/v1/bootparameters?name={}",
-                    enc(&hosts.join(","))
-                ))
-                .await?;
+            client.boot_patch(&body).await?;
+            let rows = client.boot_rows(&hosts).await?;
             output::print(format, &rows, PARAMS, "hosts")
         }
         BootCommand::Edit(n) => edit(client, &n.name, format).await,
         BootCommand::History(h) => {
-            let mut path = format!("/boot/v1/bootparameters/history?limit={}", h.limit);
-            if let Some(n) = &h.name {
-                path.push_str(&format!("&name={}", enc(n)));
-            }
-            let rows: Vec<Value> = client.get(&path).await?;
+            let rows = client.boot_history_rows(h.name.as_deref(), h.limit).await?;
             let cols = [
                 ("NAME", "name"),
                 ("VERSION", "version"),
@@ -589,12 +563,7 @@ async fn boot_on(
             output::print(format, &rows, &cols, "version")
         }
         BootCommand::Restore(r) => {
-            let rows: Vec<Value> = client
-                .post(
-                    "/boot/v1/bootparameters/restore",
-                    &json!({"name": r.name, "version": r.version}),
-                )
-                .await?;
+            let rows = client.boot_restore(&r.name, r.version).await?;
             output::print(format, &rows, PARAMS, "hosts")
         }
     }
@@ -660,9 +629,7 @@ async fn edit(client: &Client, name: &str, format: output::Format) -> Result<(),
         }
         Err(e) => return Err(kept(&after, format!("{name}: {e}"))),
     }
-    let rows: Vec<Value> = client
-        .get(&format!("/boot/v1/bootparameters?name={}", enc(&name)))
-        .await?;
+    let rows = client.boot_rows(std::slice::from_ref(&name)).await?;
     output::print(format, &rows, PARAMS, "hosts")
 }
 

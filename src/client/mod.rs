@@ -5,6 +5,7 @@ pub mod boot;
 pub mod events;
 pub mod inventory;
 pub mod power;
+pub mod rows;
 pub mod tenants;
 
 use std::time::Duration;
