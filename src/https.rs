@@ -76,6 +76,8 @@ async fn accept_loop(
     let max = limits.max_connections.max(1);
     let open = Arc::new(Semaphore::new(max));
     let mut capped_said: Option<Instant> = None;
+    let mut accept_said: Option<Instant> = None;
+    let mut accept_failures = 0u64;
     loop {
         if open.available_permits() == 0 && capped_said.is_none_or(|t| t.elapsed() >= MINUTE) {
             tracing::warn!(
@@ -93,8 +95,14 @@ async fn accept_loop(
             r = listener.accept() => match r {
                 Ok(c) => c,
                 Err(e) => {
-                    // Out of descriptors, say: wait a little instead of spinning.
-                    tracing::warn!(error = %e, "cannot accept a connection");
+                    // Out of descriptors, say: wait a little instead of spinning, and say so
+                    // at most every ten seconds.
+                    accept_failures += 1;
+                    if accept_said.is_none_or(|t| t.elapsed() >= ACCEPT_QUIET) {
+                        tracing::warn!(error = %e, failures = accept_failures, "cannot accept connections");
+                        accept_said = Some(Instant::now());
+                        accept_failures = 0;
+                    }
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     continue;
                 }
@@ -158,6 +166,7 @@ async fn stopped(stop: &mut watch::Receiver<bool>) {
 }
 
 const MINUTE: Duration = Duration::from_secs(60);
+const ACCEPT_QUIET: Duration = Duration::from_secs(10);
 
 async fn connection(
     tcp: tokio::net::TcpStream,
