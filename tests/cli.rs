@@ -7,20 +7,8 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use common::chami;
 use reqwest::StatusCode;
-
-/// The binary, isolated from the developer's own settings (CHAMI_* variables, config file).
-fn chami() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_chami"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("CHAMI_") || k.ends_with("_JWKS_URL") {
-            c.env_remove(k);
-        }
-    }
-    c.env("XDG_CONFIG_HOME", "/nonexistent/chami-test-config")
-        .env("RUST_LOG", "warn");
-    c
-}
 
 /// Starts `chami serve` with `args`; returns the child and the first stderr line, which
 /// names the URL (and the CA when the core made its own).

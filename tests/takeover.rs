@@ -13,25 +13,15 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chami::redfish::sim::{bmc_ip, Fleet, SimConfig};
+use chami::redfish::sim::{Fleet, SimConfig};
+use common::chami;
+use common::fleet::{register_as, Admin};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
 const BMCS: u32 = 250;
 const NODES_PER_BMC: u32 = 4;
 const NODES: usize = (BMCS * NODES_PER_BMC) as usize;
-
-fn chami() -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_chami"));
-    for (k, _) in std::env::vars() {
-        if k.starts_with("CHAMI_") || k.ends_with("_JWKS_URL") {
-            c.env_remove(k);
-        }
-    }
-    c.env("XDG_CONFIG_HOME", "/nonexistent/chami-test-config")
-        .env("RUST_LOG", "warn");
-    c
-}
 
 /// BMC `b`'s xname: eight slots a chassis, eight chassis a cabinet.
 fn bmc_xname(b: u32) -> String {
@@ -117,14 +107,6 @@ impl Serve {
         common::read(req.send().await.expect("request")).await
     }
 
-    async fn get(&self, path: &str) -> (StatusCode, Value) {
-        self.call(reqwest::Method::GET, path, None).await
-    }
-
-    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
-        self.call(reqwest::Method::POST, path, Some(body)).await
-    }
-
     /// SIGKILL: no hand-back of leases, no flush, as a crash leaves it.
     fn kill(mut self) {
         let pid = self.child.id().to_string();
@@ -144,55 +126,21 @@ impl Serve {
     }
 }
 
+impl Admin for Serve {
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        self.call(reqwest::Method::POST, path, Some(body)).await
+    }
+}
+
 impl Drop for Serve {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
-}
-
-/// Registers every BMC and discovers them (again for the ones a loaded machine timed out).
-async fn register(s: &Serve, fleet: &Fleet) {
-    let (user, pass) = fleet.credentials();
-    let eps: Vec<Value> = (0..BMCS)
-        .map(|b| {
-            json!({"ID": bmc_xname(b), "FQDN": bmc_ip(b).to_string(), "User": user, "Password": pass})
-        })
-        .collect();
-    let (status, body) = s
-        .post(
-            "/hsm/v2/Inventory/RedfishEndpoints",
-            json!({"RedfishEndpoints": eps}),
-        )
-        .await;
-    assert_eq!(status, StatusCode::CREATED, "{body}");
-    let mut todo: Vec<String> = Vec::new();
-    for _round in 0..4 {
-        let (status, body) = s
-            .post("/hsm/v2/Inventory/Discover", json!({"xnames": todo}))
-            .await;
-        assert_eq!(status, StatusCode::OK, "{body}");
-        let mut st = Value::Null;
-        for _ in 0..1200 {
-            st = s.get("/hsm/v2/Inventory/DiscoveryStatus/0").await.1;
-            if st["Status"] == "Complete" {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
-        }
-        assert_eq!(st["Status"], "Complete", "discovery did not complete: {st}");
-        todo = st["Details"]
-            .as_object()
-            .unwrap()
-            .iter()
-            .filter(|(_, d)| d["LastDiscoveryStatus"] != "DiscoverOK")
-            .map(|(id, _)| id.clone())
-            .collect();
-        if todo.is_empty() {
-            return;
-        }
-    }
-    panic!("discovery kept failing for {todo:?}");
 }
 
 fn total_resets(fleet: &Fleet) -> usize {
@@ -224,7 +172,7 @@ async fn a_killed_core_resumes_a_thousand_node_restart_without_resetting_twice()
     std::fs::write(&fleet_ca, fleet.ca_pem()).unwrap();
 
     let mut serve = Serve::start(&data, &fleet, &fleet_ca);
-    register(&serve, &fleet).await;
+    register_as(&serve, &fleet, (0..BMCS).map(|b| (bmc_xname(b), b))).await;
     let (status, comps) = serve.get("/hsm/v2/State/Components?type=Node").await;
     assert_eq!(status, StatusCode::OK, "{comps}");
     let nodes: Vec<String> = comps["Components"]

@@ -19,7 +19,7 @@ use super::body_limit::BodyLimit;
 use super::error::ApiError;
 use super::AppState;
 use crate::model::audit::{AuditEntry, Outcome};
-use crate::service::audit::{xnames_in, xnames_in_json};
+use crate::service::audit::xnames_in;
 use crate::service::auth::{check, tenant_aware, Action, Principal};
 use crate::service::issuer::MintRequest;
 use crate::service::scope::Scope;
@@ -153,7 +153,7 @@ pub async fn authenticate(
     // path that does not exist, costs no buffering.
     let decision = decide(&state, &principal, &method, &path, header).await;
     let routed = req.extensions().get::<MatchedPath>().is_some();
-    let mut xnames = xnames_in(&path, None);
+    let mut xnames = xnames_in(&path, b"");
     let (resp, tenant) = match decision {
         Err(e) => (e.into_response(), named_tenant),
         Ok(scope) => {
@@ -223,7 +223,7 @@ async fn buffer(req: Request, path: &str) -> Result<(Request, Vec<String>), Resp
             return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, refusal).into_response());
         }
     };
-    let names = xnames_in_json(path, &bytes);
+    let names = xnames_in(path, &bytes);
     Ok((
         Request::from_parts(parts, axum::body::Body::from(bytes)),
         names,

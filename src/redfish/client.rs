@@ -89,9 +89,9 @@ impl RedfishError {
     }
 
     /// Whether the failure proves the BMC did not act on the request, so even an action that
-    /// must not run twice (a reset) may be sent again: no connection was made, or the BMC
-    /// the TLS handshake failed, or the BMC answered that it is busy (503, 429) without taking
-    /// the request.
+    /// must not run twice (a reset) may be sent again: no connection was made, the TLS
+    /// handshake failed, or the BMC answered that it is busy (503, 429) without taking the
+    /// request.
     pub fn did_not_act(&self) -> bool {
         matches!(
             self.kind,

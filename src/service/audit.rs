@@ -4,8 +4,6 @@
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
-use serde_json::Value;
-
 use super::events::{Event, EventBus};
 use super::ServiceError;
 use crate::model::audit::{AuditEntry, AuditFilter};
@@ -61,29 +59,19 @@ impl Audit {
     }
 }
 
-/// The xnames a request names: path segments and every string in its JSON body that parses as
-/// one, normalised, in order, at most [`MAX_XNAMES`].
-pub fn xnames_in(path: &str, body: Option<&Value>) -> Vec<String> {
+/// The xnames a request names: path segments and every string in its JSON body (empty for
+/// none) that parses as one, normalised, in order, at most [`MAX_XNAMES`]. The body is read
+/// as it streams, without building its tree, so a body of many megabytes costs only the names
+/// found; a body that is not JSON names none, one cut short the names before the cut.
+pub fn xnames_in(path: &str, body: &[u8]) -> Vec<String> {
     let mut found = BTreeSet::new();
     for seg in path.split('/') {
         add(&mut found, seg);
     }
-    if let Some(b) = body {
-        walk(b, &mut found);
-    }
-    found.into_iter().take(MAX_XNAMES).collect()
-}
-
-/// [`xnames_in`] over a JSON body read as it streams, without building its tree (a body of
-/// many megabytes costs only the names found); a body that is not JSON names none.
-pub fn xnames_in_json(path: &str, body: &[u8]) -> Vec<String> {
-    let mut found = BTreeSet::new();
-    for seg in path.split('/') {
-        add(&mut found, seg);
-    }
-    let mut de = serde_json::Deserializer::from_slice(body);
-    if serde::de::DeserializeSeed::deserialize(Seek(&mut found), &mut de).is_err() {
-        // Names found before the error are kept: the audit says what the request named.
+    if !body.is_empty() {
+        let mut de = serde_json::Deserializer::from_slice(body);
+        // An error keeps the names found before it: the audit says what the request named.
+        let _ = serde::de::DeserializeSeed::deserialize(Seek(&mut found), &mut de);
     }
     found.into_iter().take(MAX_XNAMES).collect()
 }
@@ -155,15 +143,6 @@ fn add(found: &mut BTreeSet<String>, s: &str) {
     }
 }
 
-fn walk(v: &Value, found: &mut BTreeSet<String>) {
-    match v {
-        Value::String(s) => add(found, s),
-        Value::Array(a) => a.iter().for_each(|v| walk(v, found)),
-        Value::Object(o) => o.values().for_each(|v| walk(v, found)),
-        _ => {}
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -173,29 +152,34 @@ mod tests {
     fn finds_xnames_in_path_and_body() {
         let body = json!({"location": [{"xname": "X1000c0s1b0n0"}, {"xname": "nope"}],
                           "hosts": ["x1000c0s0b0n0", "Default"], "n": 3});
+        let bytes = serde_json::to_vec(&body).unwrap();
         assert_eq!(
-            xnames_in("/hsm/v2/State/Components/x1000c0s2b0n0/Role", Some(&body)),
+            xnames_in("/hsm/v2/State/Components/x1000c0s2b0n0/Role", &bytes),
             ["x1000c0s0b0n0", "x1000c0s1b0n0", "x1000c0s2b0n0"]
         );
-        assert!(xnames_in("/boot/v1/bootparameters", None).is_empty());
+        assert!(xnames_in("/boot/v1/bootparameters", b"").is_empty());
     }
 
     #[test]
-    fn the_streaming_walk_finds_what_the_tree_walk_finds() {
+    fn every_kind_of_value_is_walked_and_bad_bodies_name_what_they_can() {
         let body = json!({"location": [{"xname": "X1000c0s1b0n0"}, {"xname": "nope"}],
                           "hosts": ["x1000c0s0b0n0", "Default"], "n": 3, "f": 1.5,
                           "t": true, "z": null, "deep": [[["x1000c0s3b0n0"]]]});
         let path = "/hsm/v2/State/Components/x1000c0s2b0n0/Role";
         let bytes = serde_json::to_vec(&body).unwrap();
-        assert_eq!(xnames_in_json(path, &bytes), xnames_in(path, Some(&body)));
-        assert_eq!(xnames_in_json(path, &bytes).len(), 4);
-        // Not JSON: the path's names only; cut short: the names before the cut.
         assert_eq!(
-            xnames_in_json(path, b"ID: x1000c0s0b0n0"),
-            ["x1000c0s2b0n0"]
+            xnames_in(path, &bytes),
+            [
+                "x1000c0s0b0n0",
+                "x1000c0s1b0n0",
+                "x1000c0s2b0n0",
+                "x1000c0s3b0n0"
+            ]
         );
+        // Not JSON: the path's names only; cut short: the names before the cut.
+        assert_eq!(xnames_in(path, b"ID: x1000c0s0b0n0"), ["x1000c0s2b0n0"]);
         assert_eq!(
-            xnames_in_json("/", br#"{"a": ["x1000c0s0b0n0", "x1000c0s1"#),
+            xnames_in("/", br#"{"a": ["x1000c0s0b0n0", "x1000c0s1"#),
             ["x1000c0s0b0n0"]
         );
     }

@@ -52,31 +52,58 @@ pub fn reach(fleet: &Fleet, ca: &Path) -> impl Fn(&mut ServeArgs) + Clone {
     }
 }
 
-/// Registers the fleet's BMCs in `t` and discovers them.
+/// What registering and discovering a fleet needs of a core: requests as an admin.
+#[allow(async_fn_in_trait)]
+pub trait Admin {
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value);
+    async fn get(&self, path: &str) -> (StatusCode, Value);
+}
+
+impl Admin for TestServer {
+    async fn post(&self, path: &str, body: Value) -> (StatusCode, Value) {
+        TestServer::post(self, path, body).await
+    }
+
+    async fn get(&self, path: &str) -> (StatusCode, Value) {
+        TestServer::get(self, path).await
+    }
+}
+
+/// Registers the fleet's BMCs in `t` as x3000c0s{i}b0 and discovers them.
 pub async fn register(t: &TestServer, fleet: &Fleet, bmcs: u32) {
+    register_as(t, fleet, (0..bmcs).map(|i| (format!("x3000c0s{i}b0"), i))).await
+}
+
+/// Registers BMCs (xname, fleet index) in `core` and discovers them.
+pub async fn register_as(
+    core: &impl Admin,
+    fleet: &Fleet,
+    bmcs: impl IntoIterator<Item = (String, u32)>,
+) {
     let (user, pass) = fleet.credentials();
-    let eps: Vec<Value> = (0..bmcs)
-        .map(|i| {
-            json!({"ID": format!("x3000c0s{i}b0"), "FQDN": chami::redfish::sim::bmc_ip(i).to_string(),
+    let eps: Vec<Value> = bmcs
+        .into_iter()
+        .map(|(id, i)| {
+            json!({"ID": id, "FQDN": chami::redfish::sim::bmc_ip(i).to_string(),
                    "User": user, "Password": pass})
         })
         .collect();
-    let (status, body) = t
+    let (status, body) = core
         .post(
             "/hsm/v2/Inventory/RedfishEndpoints",
             json!({"RedfishEndpoints": eps}),
         )
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
-    // Discover; under a loaded test machine a BMC may miss the 1 s timeout, so the ones that
-    // did are discovered again (at most three rounds), as an operator would.
+    // Discover; under a loaded test machine a BMC may miss its timeout, so the ones that
+    // did are discovered again (at most four rounds), as an operator would.
     let mut todo: Vec<String> = Vec::new();
-    for _round in 0..3 {
-        let (status, body) = t
+    for _round in 0..4 {
+        let (status, body) = core
             .post("/hsm/v2/Inventory/Discover", json!({"xnames": todo}))
             .await;
         assert_eq!(status, StatusCode::OK, "{body}");
-        let st = wait_complete(t).await;
+        let st = wait_complete(core).await;
         todo = st["Details"]
             .as_object()
             .unwrap()
@@ -91,9 +118,10 @@ pub async fn register(t: &TestServer, fleet: &Fleet, bmcs: u32) {
     panic!("discovery kept failing for {todo:?}");
 }
 
-pub async fn wait_complete(t: &TestServer) -> Value {
-    for _ in 0..400 {
-        let (_, st) = t.get("/hsm/v2/Inventory/DiscoveryStatus/0").await;
+/// Waits (at most two minutes) for discovery to complete; its status.
+pub async fn wait_complete(core: &impl Admin) -> Value {
+    for _ in 0..2400 {
+        let (_, st) = core.get("/hsm/v2/Inventory/DiscoveryStatus/0").await;
         if st["Status"] == "Complete" {
             return st;
         }

@@ -52,6 +52,19 @@ pub async fn fresh_database() -> Option<String> {
     Some(url.to_string())
 }
 
+/// The `chami` binary with no `CHAMI_*` settings or config file of the caller's.
+pub fn chami() -> std::process::Command {
+    let mut c = std::process::Command::new(env!("CARGO_BIN_EXE_chami"));
+    for (k, _) in std::env::vars() {
+        if k.starts_with("CHAMI_") || k.ends_with("_JWKS_URL") {
+            c.env_remove(k);
+        }
+    }
+    c.env("XDG_CONFIG_HOME", "/nonexistent/chami-test-config")
+        .env("RUST_LOG", "warn");
+    c
+}
+
 pub fn loopback() -> std::net::SocketAddr {
     "127.0.0.1:0".parse().expect("loopback address")
 }

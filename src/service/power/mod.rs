@@ -210,11 +210,11 @@ struct Target {
     allowable: Vec<String>,
 }
 
-/// The power engine.
 /// One transition's task changes not yet written, by xname, each with the inventory
 /// state its finish leaves.
 type Unwritten = HashMap<String, (Task, Option<State>)>;
 
+/// The power engine.
 #[derive(Clone)]
 pub struct Power {
     store: Arc<dyn Store>,

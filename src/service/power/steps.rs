@@ -267,20 +267,12 @@ impl Power {
                     Some(Known::Sending(a)) => {
                         action = a;
                         let why = format!("{} may have been sent", a.name());
-                        match self.decide(target, a, &why).await {
+                        match self.decide(&xname, target, a, &why).await {
                             Ok(note) => {
                                 doubtful = true;
                                 notes.push(note)
                             }
-                            Err((error, now)) => {
-                                return fail(
-                                    &xname,
-                                    format!("Failed to apply transition, {}", a.name()),
-                                    error,
-                                    now,
-                                    Some(a),
-                                )
-                            }
+                            Err(failed) => return failed,
                         }
                     }
                     Some(Known::Answered(a)) => action = a,
@@ -339,23 +331,12 @@ impl Power {
                             Err(SendError::Bmc(e)) => {
                                 let why = doubt(&e, target.endpoint.timeout);
                                 tracing::warn!(transition = %t.id, %xname, action = action.name(), error = %e, "reset not answered; deciding from the power state");
-                                match self.decide(target, action, &why).await {
+                                match self.decide(&xname, target, action, &why).await {
                                     Ok(note) => {
                                         doubtful = true;
                                         notes.push(note)
                                     }
-                                    Err((error, now)) => {
-                                        return fail(
-                                            &xname,
-                                            format!(
-                                                "Failed to apply transition, {}",
-                                                action.name()
-                                            ),
-                                            error,
-                                            now,
-                                            Some(action),
-                                        )
-                                    }
+                                    Err(failed) => return failed,
                                 }
                             }
                         }
@@ -469,15 +450,25 @@ impl Power {
     }
 
     /// After a reset whose fate is unknown (`why`): whether the node's power state lets its
-    /// step be confirmed (the note saying so), or the error and the state seen.
+    /// step be confirmed (the note saying so), or the node's task failed saying why.
     async fn decide(
         &self,
+        xname: &str,
         target: &Target,
         action: Action,
         why: &str,
-    ) -> Result<String, (String, Option<PowerState>)> {
+    ) -> Result<String, Outcome> {
+        let failed = |error: String, now: Option<PowerState>| {
+            fail(
+                xname,
+                format!("Failed to apply transition, {}", action.name()),
+                error,
+                now,
+                Some(action),
+            )
+        };
         match self.power_of(target).await {
-            Err(e) => Err((
+            Err(e) => Err(failed(
                 format!(
                     "{why}; the power state cannot be read either ({e}): not sent again, check \
                      the node"
@@ -487,7 +478,7 @@ impl Power {
             Ok(s @ (PowerState::On | PowerState::PoweringOff | PowerState::Unknown))
                 if action == Action::GracefulRestart =>
             {
-                Err((
+                Err(failed(
                     format!(
                         "{why}; power state then showed {}: cannot tell whether it restarted, \
                          not sent again",
