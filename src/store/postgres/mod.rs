@@ -1,31 +1,47 @@
 //! The PostgreSQL store, for sites that run several `chami serve` replicas on one database.
-//! One module per resource, as in the SQLite store. Every write transaction first takes one
-//! transaction-scoped advisory lock ([`begin_write`]), so writers run one at a time as they do
-//! in SQLite: a transaction that reads before it writes sees no other writer's commit in between.
+//! The resources' SQL is written once, in `store/sql/`, and compiled here over PostgreSQL's
+//! [`dialect`], whose write transactions first take one transaction-scoped advisory lock so
+//! writers run one at a time as they do in SQLite.
 //! Migrations run at start under sqlx's own advisory lock, so replicas starting together do not
 //! race.
 
+#[path = "../sql/audit.rs"]
+#[allow(clippy::duplicate_mod, reason = "shared SQL, compiled once per dialect")]
 mod audit;
+#[path = "../sql/boot.rs"]
+#[allow(clippy::duplicate_mod, reason = "shared SQL, compiled once per dialect")]
 mod boot;
+#[path = "../sql/components.rs"]
+#[allow(clippy::duplicate_mod, reason = "shared SQL, compiled once per dialect")]
 mod components;
+mod dialect;
+#[path = "../sql/endpoints.rs"]
+#[allow(clippy::duplicate_mod, reason = "shared SQL, compiled once per dialect")]
 mod endpoints;
+#[path = "../sql/groups.rs"]
+#[allow(clippy::duplicate_mod, reason = "shared SQL, compiled once per dialect")]
 mod groups;
+#[path = "../sql/interfaces.rs"]
+#[allow(clippy::duplicate_mod, reason = "shared SQL, compiled once per dialect")]
 mod interfaces;
+#[path = "../sql/locks.rs"]
+#[allow(clippy::duplicate_mod, reason = "shared SQL, compiled once per dialect")]
 mod locks;
+#[path = "../sql/power.rs"]
+#[allow(clippy::duplicate_mod, reason = "shared SQL, compiled once per dialect")]
 mod power;
 mod shared;
+#[path = "../sql/tenants.rs"]
+#[allow(clippy::duplicate_mod, reason = "shared SQL, compiled once per dialect")]
 mod tenants;
 
 use std::str::FromStr;
 use std::time::Duration;
 
 use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::{ConnectOptions, Connection, PgPool, Postgres, Transaction};
+use sqlx::{ConnectOptions, Connection, PgPool};
 
 use super::StoreError;
-
-/// Key of the advisory lock every write transaction holds ("chami" in ASCII).
-const WRITE_LOCK: i64 = 0x63_68_61_6d_69;
 
 /// How long the first connection may take before the database counts as unreachable.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
@@ -35,6 +51,9 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 pub struct PgStore {
     pool: PgPool,
 }
+
+/// The store the shared SQL in `store/sql/` is implemented for.
+type SqlStore = PgStore;
 
 impl PgStore {
     /// Connects to `url` (`postgres://user:pass@host/db`) and runs migrations.
@@ -67,30 +86,4 @@ impl PgStore {
     pub fn pool(&self) -> &PgPool {
         &self.pool
     }
-}
-
-/// Begins a write transaction holding the store's write lock until it commits or rolls back.
-async fn begin_write(pool: &PgPool) -> Result<Transaction<'static, Postgres>, StoreError> {
-    let mut tx = pool.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(WRITE_LOCK)
-        .execute(&mut *tx)
-        .await?;
-    Ok(tx)
-}
-
-/// Runs one writing statement under the write lock; returns how many rows it touched.
-async fn write_one(
-    pool: &PgPool,
-    query: sqlx::query::Query<'_, Postgres, sqlx::postgres::PgArguments>,
-) -> Result<u64, StoreError> {
-    let mut tx = begin_write(pool).await?;
-    let done = query.execute(&mut *tx).await?;
-    tx.commit().await?;
-    Ok(done.rows_affected())
-}
-
-/// Strings as one `text[]` parameter (`= ANY($1)`, `unnest($1)`), so any count fits.
-fn texts<T: AsRef<str>>(ids: &[T]) -> Vec<String> {
-    ids.iter().map(|s| s.as_ref().to_string()).collect()
 }

@@ -8,7 +8,8 @@ use sqlx::postgres::PgListener;
 use sqlx::Row;
 use tokio::sync::mpsc;
 
-use super::{begin_write, PgStore};
+use super::dialect::begin_write;
+use super::PgStore;
 use crate::store::{LoggedEvent, SharedState, StoreError};
 
 /// The NOTIFY channel appends wake.

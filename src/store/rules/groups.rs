@@ -210,16 +210,14 @@ pub(crate) fn member_pairs<R: Fields>(rows: &[R]) -> Result<Vec<(Xname, String)>
         .collect()
 }
 
-/// Memberships from `id, labels, partition` rows, `labels` reading the second column, in
+/// Memberships from `id, labels, partition` rows, `labels` a JSON array of text, in
 /// xname order.
-pub(crate) fn memberships_from<R: Fields>(
-    rows: &[R],
-    labels: impl Fn(&R) -> Result<Vec<String>, StoreError>,
-) -> Result<Vec<Membership>, StoreError> {
+pub(crate) fn memberships_from<R: Fields>(rows: &[R]) -> Result<Vec<Membership>, StoreError> {
     let mut out = rows
         .iter()
         .map(|r| {
-            let mut labels = labels(r)?;
+            let mut labels: Vec<String> = serde_json::from_str(&r.text(1)?)
+                .map_err(|e| StoreError::Corrupt(format!("group labels: {e}")))?;
             labels.sort();
             Ok(Membership {
                 id: stored_xname(&r.text(0)?)?,

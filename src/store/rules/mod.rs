@@ -3,6 +3,7 @@
 //! database into the model. One module per resource, as in each store.
 
 pub(crate) mod audit;
+pub(crate) mod batch;
 pub(crate) mod boot;
 pub(crate) mod components;
 pub(crate) mod endpoints;

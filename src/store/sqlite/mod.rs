@@ -1,16 +1,25 @@
 //! The SQLite store: one file in the data dir, WAL mode, migrations embedded in the binary.
-//! One module per resource, each implementing that resource's store trait. Write transactions
-//! begin IMMEDIATE: they take the write lock first (waiting up to the busy timeout), so one that
-//! reads before it writes is never refused because another writer committed in between.
+//! The resources' SQL is written once, in `store/sql/`, and compiled here over SQLite's
+//! [`dialect`] (each of those files is a module of this store and of the PostgreSQL one).
 
+#[path = "../sql/audit.rs"]
 mod audit;
+#[path = "../sql/boot.rs"]
 mod boot;
+#[path = "../sql/components.rs"]
 mod components;
+mod dialect;
+#[path = "../sql/endpoints.rs"]
 mod endpoints;
+#[path = "../sql/groups.rs"]
 mod groups;
+#[path = "../sql/interfaces.rs"]
 mod interfaces;
+#[path = "../sql/locks.rs"]
 mod locks;
+#[path = "../sql/power.rs"]
 mod power;
+#[path = "../sql/tenants.rs"]
 mod tenants;
 
 use std::path::Path;
@@ -26,6 +35,9 @@ use super::StoreError;
 pub struct SqliteStore {
     pool: SqlitePool,
 }
+
+/// The store the shared SQL in `store/sql/` is implemented for.
+type SqlStore = SqliteStore;
 
 impl SqliteStore {
     /// Opens (creating if needed) the database file at `path` and runs migrations.
@@ -62,10 +74,4 @@ impl SqliteStore {
             .map_err(|e| StoreError::Database(e.into()))?;
         Ok(SqliteStore { pool })
     }
-}
-
-/// JSON array of strings, bound as one parameter and read with `json_each` so any count fits.
-fn id_array<T: AsRef<str>>(ids: &[T]) -> String {
-    serde_json::to_string(&ids.iter().map(AsRef::as_ref).collect::<Vec<&str>>())
-        .unwrap_or_else(|_| "[]".to_string())
 }

@@ -1,13 +1,20 @@
-//! Components (`State/Components`) in PostgreSQL.
+//! Components (`State/Components`).
+
+use std::collections::HashMap;
 
 use async_trait::async_trait;
-use sqlx::{Encode, PgConnection, PgPool, Postgres, QueryBuilder, Row, Type};
+use sqlx::{Encode, QueryBuilder, Row, Type};
 
-use super::{begin_write, texts, write_one, PgStore};
+use super::dialect::{
+    begin_write, each, in_texts, push_in, push_not_in, push_rows, texts, write_one, Conn, Db, Pool,
+    BYTE_ORDER, NAME,
+};
+use super::SqlStore;
 use crate::model::component::{Component, ComponentChange};
 use crate::model::enums::State;
 use crate::model::filter::{ComponentFilter, Match};
 use crate::model::xname::Xname;
+use crate::store::rules::batch::{Read, Rows};
 use crate::store::rules::components::{
     check_update, component_from, components_from, id_states, require_found, COLUMNS, INSERT_CHUNK,
 };
@@ -15,46 +22,59 @@ use crate::store::rules::groups::{filter_sets, unknown_set};
 use crate::store::rules::{names_of, opt_str, xnames};
 use crate::store::{ComponentStore, StoreError};
 
-/// Appends `AND col = ANY(..)` / `AND col <> ALL(..)` for a value match, each list bound as
-/// one array of `value(v)`.
+/// Appends `AND col IN (..)` / `AND (col IS NULL OR col NOT IN (..))` for a match on a column
+/// stored as the value's text, each list bound as one parameter.
+fn push_match<T: ToString>(qb: &mut QueryBuilder<'_, Db>, col: &str, m: &Match<T>) {
+    let text = |vs: &[T]| texts(&vs.iter().map(T::to_string).collect::<Vec<String>>());
+    if !m.any_of.is_empty() {
+        qb.push(" AND");
+        push_in(qb, col, text(&m.any_of));
+    }
+    if !m.none_of.is_empty() {
+        qb.push(format!(" AND ({col} IS NULL OR"));
+        push_not_in(qb, col, text(&m.none_of));
+        qb.push(")");
+    }
+}
+
+/// [`push_match`] for a column of another type, each value bound as `value(v)`.
 fn push_match_as<'a, T, V>(
-    qb: &mut QueryBuilder<'a, Postgres>,
+    qb: &mut QueryBuilder<'a, Db>,
     col: &str,
     m: &Match<T>,
     value: impl Fn(&T) -> V,
 ) where
-    Vec<V>: 'a + Encode<'a, Postgres> + Type<Postgres>,
+    V: 'a + Encode<'a, Db> + Type<Db> + Send,
 {
     if !m.any_of.is_empty() {
-        qb.push(format!(" AND {col} = ANY("))
-            .push_bind(m.any_of.iter().map(&value).collect::<Vec<V>>())
-            .push(")");
+        qb.push(format!(" AND {col} IN ("));
+        let mut list = qb.separated(", ");
+        for v in &m.any_of {
+            list.push_bind(value(v));
+        }
+        qb.push(")");
     }
     if !m.none_of.is_empty() {
-        qb.push(format!(" AND ({col} IS NULL OR {col} <> ALL("))
-            .push_bind(m.none_of.iter().map(&value).collect::<Vec<V>>())
-            .push("))");
+        qb.push(format!(" AND ({col} IS NULL OR {col} NOT IN ("));
+        let mut list = qb.separated(", ");
+        for v in &m.none_of {
+            list.push_bind(value(v));
+        }
+        qb.push("))");
     }
-}
-
-/// [`push_match_as`] for a column stored as the value's text.
-fn push_match<T: ToString>(qb: &mut QueryBuilder<'_, Postgres>, col: &str, m: &Match<T>) {
-    push_match_as(qb, col, m, |v| v.to_string())
 }
 
 /// Appends a group or partition condition: in any of `names`, where `null` means in none.
-fn push_set_match(qb: &mut QueryBuilder<'_, Postgres>, table: &str, key: &str, names: &[String]) {
+fn push_set_match(qb: &mut QueryBuilder<'_, Db>, table: &str, key: &str, names: &[String]) {
     if names.is_empty() {
         return;
     }
     let (nulls, named): (Vec<&String>, Vec<&String>) = names.iter().partition(|n| *n == "null");
     qb.push(" AND (FALSE");
     if !named.is_empty() {
-        qb.push(format!(
-            " OR id IN (SELECT component_id FROM {table} WHERE {key} = ANY("
-        ))
-        .push_bind(texts(&named))
-        .push("))");
+        qb.push(format!(" OR id IN (SELECT component_id FROM {table} WHERE"));
+        push_in(qb, key, texts(&named));
+        qb.push(")");
     }
     if !nulls.is_empty() {
         qb.push(format!(" OR id NOT IN (SELECT component_id FROM {table})"));
@@ -65,7 +85,7 @@ fn push_set_match(qb: &mut QueryBuilder<'_, Postgres>, table: &str, key: &str, n
 /// Fails with `Invalid` when the filter names a group or partition that does not exist, so
 /// a typo is reported rather than answered with nothing.
 pub(super) async fn check_sets_exist(
-    pool: &PgPool,
+    pool: &Pool,
     filter: &ComponentFilter,
 ) -> Result<(), StoreError> {
     for (sets, named) in filter_sets(filter) {
@@ -75,8 +95,8 @@ pub(super) async fn check_sets_exist(
         let (table, key) = (sets.table, sets.key);
         // The first missing name in the filter's order.
         let missing = sqlx::query(&format!(
-            "SELECT n FROM unnest($1::text[]) WITH ORDINALITY AS u(n, i) \
-             WHERE n NOT IN (SELECT {key} FROM {table}) ORDER BY i LIMIT 1"
+            "SELECT v FROM {} WHERE v NOT IN (SELECT {key} FROM {table}) ORDER BY i LIMIT 1",
+            each("$1")
         ))
         .bind(texts(&named))
         .fetch_optional(pool)
@@ -90,7 +110,7 @@ pub(super) async fn check_sets_exist(
 
 /// Appends `SELECT {columns} FROM components WHERE ...` for `filter` to `qb`.
 pub(super) fn select_filtered<'a>(
-    qb: &mut QueryBuilder<'a, Postgres>,
+    qb: &mut QueryBuilder<'a, Db>,
     filter: &'a ComponentFilter,
     columns: &str,
 ) -> Result<(), StoreError> {
@@ -98,17 +118,14 @@ pub(super) fn select_filtered<'a>(
     push_set_match(qb, "group_members", "label", &filter.groups);
     push_set_match(qb, "partition_members", "name", &filter.partitions);
     if !filter.ids.is_empty() {
-        qb.push(" AND id = ANY(")
-            .push_bind(texts(&filter.ids))
-            .push(")");
+        qb.push(" AND");
+        push_in(qb, "id", texts(&filter.ids));
     }
     push_match(qb, "type", &filter.kinds);
     push_match(qb, "state", &filter.states);
     push_match(qb, "flag", &filter.flags);
     push_match_as(qb, "enabled", &filter.enabled, |b| *b);
-    push_match_as(qb, "lower(software_status)", &filter.software_status, |s| {
-        s.clone()
-    });
+    push_match(qb, "lower(software_status)", &filter.software_status);
     push_match(qb, "role", &filter.roles);
     push_match(qb, "subrole", &filter.subroles);
     push_match(qb, "subtype", &filter.subtypes);
@@ -128,13 +145,13 @@ pub(super) fn select_filtered<'a>(
 /// unless `force` (see [`ComponentStore::upsert_components`]). Returns the xnames created or
 /// changed. With `force`, an xname must not appear twice in `components`.
 pub(super) async fn insert_components(
-    conn: &mut PgConnection,
+    conn: &mut Conn,
     components: &[Component],
     force: bool,
 ) -> Result<Vec<Xname>, StoreError> {
     let mut changed = Vec::new();
     for chunk in components.chunks(INSERT_CHUNK) {
-        let mut qb: QueryBuilder<Postgres> =
+        let mut qb: QueryBuilder<Db> =
             QueryBuilder::new(format!("INSERT INTO components ({COLUMNS}) "));
         qb.push_values(chunk, |mut b, c| {
             b.push_bind(c.id.as_str().to_string())
@@ -182,14 +199,14 @@ pub(super) async fn insert_components(
 }
 
 #[async_trait]
-impl ComponentStore for PgStore {
+impl ComponentStore for SqlStore {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
     }
 
     fn backend(&self) -> &'static str {
-        "postgres"
+        NAME
     }
 
     async fn components(&self, filter: &ComponentFilter) -> Result<Vec<Component>, StoreError> {
@@ -236,15 +253,16 @@ impl ComponentStore for PgStore {
     ) -> Result<Vec<Xname>, StoreError> {
         let mut tx = begin_write(&self.pool).await?;
         let ids_text = texts(ids);
-        // In byte order of id, as SQLite returns them, so the message names the same state.
-        let rows = sqlx::query(
-            "SELECT id, state FROM components WHERE id = ANY($1) ORDER BY id COLLATE \"C\"",
-        )
+        // In byte order of id, so the message names the same state on either database.
+        let rows = sqlx::query(&format!(
+            "SELECT id, state FROM components WHERE id{} ORDER BY id{BYTE_ORDER}",
+            in_texts("$1")
+        ))
         .bind(&ids_text)
         .fetch_all(&mut *tx)
         .await?;
         check_update(ids, &id_states(&rows)?, required_states, change)?;
-        let mut qb: QueryBuilder<Postgres> = QueryBuilder::new("UPDATE components SET ");
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new("UPDATE components SET ");
         // Each arm sets the new values and keeps only rows where they differ, so the
         // returned ids are exactly the components that changed.
         match change {
@@ -287,9 +305,9 @@ impl ComponentStore for PgStore {
                 qb.push(" WHERE nid IS DISTINCT FROM ").push_bind(*nid);
             }
         }
-        qb.push(" AND id = ANY(")
-            .push_bind(ids_text)
-            .push(") RETURNING id");
+        qb.push(" AND");
+        push_in(&mut qb, "id", ids_text);
+        qb.push(" RETURNING id");
         let mut changed = xnames(&qb.build().fetch_all(&mut *tx).await?)?;
         tx.commit().await?;
         changed.sort();
@@ -298,23 +316,29 @@ impl ComponentStore for PgStore {
 
     async fn set_nids(&self, nids: &[(Xname, i64)]) -> Result<(), StoreError> {
         let mut tx = begin_write(&self.pool).await?;
-        let ids: Vec<&Xname> = nids.iter().map(|(id, _)| id).collect();
-        let values: Vec<i64> = nids.iter().map(|(_, nid)| *nid).collect();
-        // One statement for all; an xname listed twice gets its last NID, as when each
-        // pair is written in turn.
-        let rows = sqlx::query(
-            "UPDATE components c SET nid = u.nid FROM \
-             (SELECT DISTINCT ON (id) id, nid \
-              FROM unnest($1::text[], $2::bigint[]) WITH ORDINALITY AS p(id, nid, i) \
-              ORDER BY id, i DESC) u \
-             WHERE c.id = u.id RETURNING c.id",
-        )
-        .bind(texts(&ids))
-        .bind(values)
-        .fetch_all(&mut *tx)
-        .await?;
+        // An xname listed twice gets its last NID, as when each pair is written in turn.
+        let mut last: HashMap<&Xname, i64> = HashMap::with_capacity(nids.len());
+        for (id, nid) in nids {
+            last.insert(id, *nid);
+        }
+        let pairs: Vec<(&Xname, i64)> = last.into_iter().collect();
+        let rows = Rows::of(
+            &pairs,
+            &[
+                Read::Text(&|(id, _)| Some(id.as_str().to_string())),
+                Read::Int(&|(_, nid)| Some(*nid)),
+            ],
+        );
+        // One statement for all.
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new("UPDATE components SET nid = u.c1 FROM ");
+        push_rows(&mut qb, &rows);
+        qb.push(" AS u WHERE components.id = u.c0 RETURNING components.id");
+        let rows = qb.build().fetch_all(&mut *tx).await?;
         let found = names_of(&rows)?;
-        require_found(ids, found.iter().map(String::as_str))?;
+        require_found(
+            nids.iter().map(|(id, _)| id),
+            found.iter().map(String::as_str),
+        )?;
         tx.commit().await?;
         Ok(())
     }

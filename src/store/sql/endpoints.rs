@@ -1,11 +1,12 @@
-//! Redfish endpoints, component and service endpoints, and hardware in SQLite.
+//! Redfish endpoints, component and service endpoints, and hardware.
 
 use async_trait::async_trait;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::QueryBuilder;
 
 use super::components::insert_components;
+use super::dialect::{begin_write, in_texts, json_set, push_in, texts, write_one, Conn, Db};
 use super::interfaces::write;
-use super::{id_array, SqliteStore};
+use super::SqlStore;
 use crate::model::discovery::{ComponentEndpoint, Hardware, ServiceEndpoint};
 use crate::model::ethernet::EthInterface;
 use crate::model::redfish::{EndpointFilter, RedfishEndpoint};
@@ -18,36 +19,38 @@ use crate::store::rules::interfaces::Write;
 use crate::store::rules::json;
 use crate::store::{ComponentEndpointFilter, EndpointStore, EndpointWrite, StoreError};
 
-/// Refuses a new endpoint whose ID or FQDN is taken, naming which.
-async fn check_new(conn: &mut SqliteConnection, ep: &RedfishEndpoint) -> Result<(), StoreError> {
-    let row = sqlx::query("SELECT id, fqdn FROM rf_endpoints WHERE id = ? OR fqdn = ? LIMIT 1")
-        .bind(ep.id.as_str())
-        .bind(&ep.fqdn)
-        .fetch_optional(conn)
-        .await?;
+/// Refuses a new endpoint whose ID or FQDN (in any case) is taken, naming which.
+async fn check_new(conn: &mut Conn, ep: &RedfishEndpoint) -> Result<(), StoreError> {
+    // An ID match is named before an FQDN match.
+    let row = sqlx::query(
+        "SELECT id, fqdn FROM rf_endpoints WHERE id = $1 OR lower(fqdn) = lower($2) \
+         ORDER BY id = $1 DESC LIMIT 1",
+    )
+    .bind(ep.id.as_str())
+    .bind(&ep.fqdn)
+    .fetch_optional(conn)
+    .await?;
     check_new_endpoint(ep, row.as_ref())
 }
 
-async fn put_endpoint(
-    conn: &mut SqliteConnection,
-    w: &EndpointWrite,
-    replace: bool,
-) -> Result<(), StoreError> {
+async fn put_endpoint(conn: &mut Conn, w: &EndpointWrite, replace: bool) -> Result<(), StoreError> {
     if !replace {
         check_new(conn, &w.endpoint).await?;
     } else {
         // Another endpoint holding this FQDN is still a conflict.
-        let other = sqlx::query("SELECT id FROM rf_endpoints WHERE fqdn = ? AND id <> ?")
-            .bind(&w.endpoint.fqdn)
-            .bind(w.endpoint.id.as_str())
-            .fetch_optional(&mut *conn)
-            .await?;
+        let other = sqlx::query(
+            "SELECT id FROM rf_endpoints WHERE lower(fqdn) = lower($1) AND id <> $2 LIMIT 1",
+        )
+        .bind(&w.endpoint.fqdn)
+        .bind(w.endpoint.id.as_str())
+        .fetch_optional(&mut *conn)
+        .await?;
         check_fqdn(&w.endpoint, other.as_ref())?;
     }
     sqlx::query(
-        "INSERT INTO rf_endpoints (id, fqdn, doc, password) VALUES (?, ?, ?, ?) \
-         ON CONFLICT(id) DO UPDATE SET fqdn = excluded.fqdn, doc = excluded.doc, \
-         password = coalesce(excluded.password, password)",
+        "INSERT INTO rf_endpoints (id, fqdn, doc, password) VALUES ($1, $2, $3, $4) \
+         ON CONFLICT (id) DO UPDATE SET fqdn = excluded.fqdn, doc = excluded.doc, \
+         password = coalesce(excluded.password, rf_endpoints.password)",
     )
     .bind(w.endpoint.id.as_str())
     .bind(&w.endpoint.fqdn)
@@ -59,7 +62,7 @@ async fn put_endpoint(
 }
 
 async fn put_interfaces(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     ifaces: &[EthInterface],
     replace: bool,
 ) -> Result<(), StoreError> {
@@ -77,20 +80,19 @@ async fn put_interfaces(
 }
 
 #[async_trait]
-impl EndpointStore for SqliteStore {
+impl EndpointStore for SqlStore {
     async fn endpoints(&self, filter: &EndpointFilter) -> Result<Vec<RedfishEndpoint>, StoreError> {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT doc FROM rf_endpoints");
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new("SELECT doc FROM rf_endpoints");
         if !filter.ids.is_empty() {
-            qb.push(" WHERE id IN (SELECT value FROM json_each(")
-                .push_bind(id_array(&filter.ids))
-                .push("))");
+            qb.push(" WHERE");
+            push_in(&mut qb, "id", texts(&filter.ids));
         }
         let rows = qb.build().fetch_all(&self.pool).await?;
         endpoints_from(&rows, filter)
     }
 
     async fn endpoint(&self, id: &Xname) -> Result<Option<RedfishEndpoint>, StoreError> {
-        let row = sqlx::query("SELECT doc FROM rf_endpoints WHERE id = ?")
+        let row = sqlx::query("SELECT doc FROM rf_endpoints WHERE id = $1")
             .bind(id.as_str())
             .fetch_optional(&self.pool)
             .await?;
@@ -98,11 +100,11 @@ impl EndpointStore for SqliteStore {
     }
 
     async fn endpoint_passwords(&self, ids: &[Xname]) -> Result<Vec<(Xname, String)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, password FROM rf_endpoints \
-             WHERE password IS NOT NULL AND id IN (SELECT value FROM json_each(?))",
-        )
-        .bind(super::id_array(ids))
+        let rows = sqlx::query(&format!(
+            "SELECT id, password FROM rf_endpoints WHERE password IS NOT NULL AND id{}",
+            in_texts("$1")
+        ))
+        .bind(texts(ids))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(password_from).collect()
@@ -113,7 +115,7 @@ impl EndpointStore for SqliteStore {
         writes: &[EndpointWrite],
         replace: bool,
     ) -> Result<Vec<Xname>, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = begin_write(&self.pool).await?;
         let mut created = Vec::new();
         for w in writes {
             put_endpoint(&mut tx, w, replace).await?;
@@ -121,8 +123,8 @@ impl EndpointStore for SqliteStore {
             created.extend(insert_components(&mut tx, &d.components, false).await?);
             for ce in &d.component_endpoints {
                 sqlx::query(
-                    "INSERT INTO component_endpoints (id, endpoint_id, doc) VALUES (?, ?, ?) \
-                     ON CONFLICT(id) DO UPDATE SET endpoint_id = excluded.endpoint_id, \
+                    "INSERT INTO component_endpoints (id, endpoint_id, doc) VALUES ($1, $2, $3) \
+                     ON CONFLICT (id) DO UPDATE SET endpoint_id = excluded.endpoint_id, \
                      doc = excluded.doc",
                 )
                 .bind(ce.id.as_str())
@@ -134,8 +136,8 @@ impl EndpointStore for SqliteStore {
             put_interfaces(&mut tx, &d.interfaces, replace).await?;
             for hw in &d.hardware {
                 sqlx::query(
-                    "INSERT INTO hardware (id, doc) VALUES (?, ?) \
-                     ON CONFLICT(id) DO UPDATE SET doc = excluded.doc",
+                    "INSERT INTO hardware (id, doc) VALUES ($1, $2) \
+                     ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
                 )
                 .bind(hw.id.as_str())
                 .bind(doc(hw)?)
@@ -155,46 +157,36 @@ impl EndpointStore for SqliteStore {
         info: &crate::model::redfish::DiscoveryInfo,
     ) -> Result<bool, StoreError> {
         let info = json(info)?;
-        let done = sqlx::query(
-            "UPDATE rf_endpoints SET doc = json_set(doc, '$.DiscoveryInfo', json(?)) WHERE id = ?",
-        )
-        .bind(info)
-        .bind(id.as_str())
-        .execute(&self.pool)
-        .await?;
-        Ok(done.rows_affected() > 0)
+        let sql = format!(
+            "UPDATE rf_endpoints SET doc = {} WHERE id = $2",
+            json_set("doc", "DiscoveryInfo", "$1")
+        );
+        let query = sqlx::query(&sql).bind(info).bind(id.as_str());
+        Ok(write_one(&self.pool, query).await? > 0)
     }
 
     async fn delete_endpoint(&self, id: &Xname) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM rf_endpoints WHERE id = ?")
-            .bind(id.as_str())
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        let query = sqlx::query("DELETE FROM rf_endpoints WHERE id = $1").bind(id.as_str());
+        Ok(write_one(&self.pool, query).await? > 0)
     }
 
     async fn delete_all_endpoints(&self) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM rf_endpoints")
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        write_one(&self.pool, sqlx::query("DELETE FROM rf_endpoints")).await
     }
 
     async fn component_endpoints(
         &self,
         filter: &ComponentEndpointFilter,
     ) -> Result<Vec<ComponentEndpoint>, StoreError> {
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new("SELECT doc FROM component_endpoints WHERE 1=1");
+        let mut qb: QueryBuilder<Db> =
+            QueryBuilder::new("SELECT doc FROM component_endpoints WHERE true");
         if !filter.ids.is_empty() {
-            qb.push(" AND id IN (SELECT value FROM json_each(")
-                .push_bind(id_array(&filter.ids))
-                .push("))");
+            qb.push(" AND");
+            push_in(&mut qb, "id", texts(&filter.ids));
         }
         if !filter.endpoints.is_empty() {
-            qb.push(" AND endpoint_id IN (SELECT value FROM json_each(")
-                .push_bind(id_array(&filter.endpoints))
-                .push("))");
+            qb.push(" AND");
+            push_in(&mut qb, "endpoint_id", texts(&filter.endpoints));
         }
         let rows = qb.build().fetch_all(&self.pool).await?;
         component_endpoints_from(&rows, filter)
@@ -205,28 +197,25 @@ impl EndpointStore for SqliteStore {
         endpoints: &[Xname],
         redfish_types: &[String],
     ) -> Result<Vec<ServiceEndpoint>, StoreError> {
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new("SELECT doc FROM service_endpoints WHERE 1=1");
+        let mut qb: QueryBuilder<Db> =
+            QueryBuilder::new("SELECT doc FROM service_endpoints WHERE true");
         if !endpoints.is_empty() {
-            qb.push(" AND endpoint_id IN (SELECT value FROM json_each(")
-                .push_bind(id_array(endpoints))
-                .push("))");
+            qb.push(" AND");
+            push_in(&mut qb, "endpoint_id", texts(endpoints));
         }
         if !redfish_types.is_empty() {
-            qb.push(" AND redfish_type IN (SELECT value FROM json_each(")
-                .push_bind(id_array(redfish_types))
-                .push("))");
+            qb.push(" AND");
+            push_in(&mut qb, "redfish_type", texts(redfish_types));
         }
         let rows = qb.build().fetch_all(&self.pool).await?;
         service_endpoints_from(&rows)
     }
 
     async fn hardware(&self, ids: &[Xname]) -> Result<Vec<Hardware>, StoreError> {
-        let mut qb: QueryBuilder<Sqlite> = QueryBuilder::new("SELECT doc FROM hardware");
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new("SELECT doc FROM hardware");
         if !ids.is_empty() {
-            qb.push(" WHERE id IN (SELECT value FROM json_each(")
-                .push_bind(id_array(ids))
-                .push("))");
+            qb.push(" WHERE");
+            push_in(&mut qb, "id", texts(ids));
         }
         let rows = qb.build().fetch_all(&self.pool).await?;
         hardware_from(&rows)

@@ -1,9 +1,10 @@
-//! Boot parameters and their history in SQLite.
+//! Boot parameters and their history.
 
 use async_trait::async_trait;
-use sqlx::{QueryBuilder, Sqlite};
+use sqlx::QueryBuilder;
 
-use super::{id_array, SqliteStore};
+use super::dialect::{begin_write, push_in, texts, Db, BYTE_ORDER};
+use super::SqlStore;
 use crate::model::boot::{BootEntry, BootVersion};
 use crate::store::rules::boot::{
     boot_entry_from, boot_version_from, boot_written, check_boot_versions, next_boot_version,
@@ -13,16 +14,15 @@ use crate::store::rules::json;
 use crate::store::{BootChange, BootStore, StoreError};
 
 #[async_trait]
-impl BootStore for SqliteStore {
+impl BootStore for SqlStore {
     async fn boot_entries(&self, names: Option<&[String]>) -> Result<Vec<BootEntry>, StoreError> {
-        let mut qb: QueryBuilder<Sqlite> =
+        let mut qb: QueryBuilder<Db> =
             QueryBuilder::new(format!("SELECT {COLUMNS} FROM boot_params"));
         if let Some(names) = names {
-            qb.push(" WHERE name IN (SELECT value FROM json_each(")
-                .push_bind(id_array(names))
-                .push("))");
+            qb.push(" WHERE");
+            push_in(&mut qb, "name", texts(names));
         }
-        qb.push(" ORDER BY name");
+        qb.push(format!(" ORDER BY name{BYTE_ORDER}"));
         let rows = qb.build().fetch_all(&self.pool).await?;
         rows.iter().map(boot_entry_from).collect()
     }
@@ -33,13 +33,13 @@ impl BootStore for SqliteStore {
         at: &str,
         by: &str,
     ) -> Result<Vec<BootEntry>, StoreError> {
-        // IMMEDIATE takes the write lock first, so the version checks below cannot be
-        // overtaken by another writer before the writes.
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        // The write lock is taken first, so the version checks below cannot be overtaken by
+        // another writer before the writes.
+        let mut tx = begin_write(&self.pool).await?;
         let mut current = Vec::with_capacity(changes.len());
         for c in changes {
             let version: Option<i64> =
-                sqlx::query_scalar("SELECT version FROM boot_params WHERE name = ?")
+                sqlx::query_scalar("SELECT version FROM boot_params WHERE name = $1")
                     .bind(&c.name)
                     .fetch_optional(&mut *tx)
                     .await?;
@@ -49,7 +49,7 @@ impl BootStore for SqliteStore {
         let mut written = Vec::new();
         for c in changes {
             let last: Option<i64> =
-                sqlx::query_scalar("SELECT MAX(version) FROM boot_history WHERE name = ?")
+                sqlx::query_scalar("SELECT max(version) FROM boot_history WHERE name = $1")
                     .bind(&c.name)
                     .fetch_one(&mut *tx)
                     .await?;
@@ -58,8 +58,9 @@ impl BootStore for SqliteStore {
                 Some((data, token)) => {
                     sqlx::query(
                         "INSERT INTO boot_params (name, params, kernel, initrd, cloud_init, token, \
-                         version, updated_at, updated_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) \
-                         ON CONFLICT(name) DO UPDATE SET params = excluded.params, \
+                         version, updated_at, updated_by) \
+                         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
+                         ON CONFLICT (name) DO UPDATE SET params = excluded.params, \
                          kernel = excluded.kernel, initrd = excluded.initrd, \
                          cloud_init = excluded.cloud_init, token = excluded.token, \
                          version = excluded.version, updated_at = excluded.updated_at, \
@@ -80,7 +81,7 @@ impl BootStore for SqliteStore {
                     Some(json(data)?)
                 }
                 None => {
-                    sqlx::query("DELETE FROM boot_params WHERE name = ?")
+                    sqlx::query("DELETE FROM boot_params WHERE name = $1")
                         .bind(&c.name)
                         .execute(&mut *tx)
                         .await?;
@@ -89,7 +90,7 @@ impl BootStore for SqliteStore {
             };
             sqlx::query(
                 "INSERT INTO boot_history (name, version, op, at, by, data) \
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                 VALUES ($1, $2, $3, $4, $5, $6)",
             )
             .bind(&c.name)
             .bind(version)
@@ -109,13 +110,15 @@ impl BootStore for SqliteStore {
         name: Option<&str>,
         limit: u32,
     ) -> Result<Vec<BootVersion>, StoreError> {
-        let mut qb: QueryBuilder<Sqlite> =
+        let mut qb: QueryBuilder<Db> =
             QueryBuilder::new("SELECT name, version, op, at, by, data FROM boot_history");
         if let Some(name) = name {
             qb.push(" WHERE name = ").push_bind(name.to_string());
         }
-        qb.push(" ORDER BY at DESC, version DESC LIMIT ")
-            .push_bind(i64::from(limit));
+        qb.push(format!(
+            " ORDER BY at{BYTE_ORDER} DESC, version DESC LIMIT "
+        ))
+        .push_bind(i64::from(limit));
         let rows = qb.build().fetch_all(&self.pool).await?;
         rows.iter().map(boot_version_from).collect()
     }
@@ -127,7 +130,7 @@ impl BootStore for SqliteStore {
     ) -> Result<Option<BootVersion>, StoreError> {
         let row = sqlx::query(
             "SELECT name, version, op, at, by, data FROM boot_history \
-             WHERE name = ? AND version = ?",
+             WHERE name = $1 AND version = $2",
         )
         .bind(name)
         .bind(version as i64)

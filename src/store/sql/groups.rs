@@ -1,12 +1,16 @@
-//! Groups, partitions and memberships in SQLite.
+//! Groups, partitions and memberships.
 
 use std::collections::BTreeMap;
 
 use async_trait::async_trait;
-use sqlx::{QueryBuilder, Row, Sqlite, SqliteConnection};
+use sqlx::{QueryBuilder, Row};
 
 use super::components::{check_sets_exist, select_filtered};
-use super::{id_array, SqliteStore};
+use super::dialect::{
+    begin_write, each, in_texts, json_agg, json_elements, not_in_texts, push_in, texts, write_one,
+    Conn, Db, Pool, BYTE_ORDER,
+};
+use super::SqlStore;
 use crate::model::filter::ComponentFilter;
 use crate::model::group::{Group, Membership, Partition, SetPatch};
 use crate::model::xname::Xname;
@@ -19,45 +23,46 @@ use crate::store::rules::{names_of, xnames};
 use crate::store::{GroupStore, SetFilter, SetMembers, StoreError};
 
 /// Appends the name and tag conditions of `filter` for a table whose key column is `key`.
-fn push_set_filter(qb: &mut QueryBuilder<'_, Sqlite>, key: &str, filter: &SetFilter) {
+fn push_set_filter(qb: &mut QueryBuilder<'_, Db>, key: &str, filter: &SetFilter) {
     if !filter.names.is_empty() {
-        qb.push(format!(" AND {key} IN (SELECT value FROM json_each("))
-            .push_bind(id_array(&filter.names))
-            .push("))");
+        qb.push(" AND");
+        push_in(qb, key, texts(&filter.names));
     }
     if !filter.tags.is_empty() {
-        qb.push(" AND EXISTS (SELECT 1 FROM json_each(tags) t WHERE t.value IN (SELECT value FROM json_each(")
-            .push_bind(id_array(&filter.tags))
-            .push(")))");
+        let tags = json_elements("tags", None);
+        qb.push(format!(" AND EXISTS (SELECT 1 FROM {tags} WHERE"));
+        push_in(qb, "v", texts(&filter.tags));
+        qb.push(")");
     }
 }
 
 /// Members of each named set, from `table` keyed by `key`, in natural xname order.
 async fn members_of(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     sets: &Sets,
     names: &[String],
 ) -> Result<BTreeMap<String, Vec<Xname>>, StoreError> {
     let (table, key) = (sets.members, sets.key);
     let rows = sqlx::query(&format!(
-        "SELECT {key}, component_id FROM {table} \
-         WHERE {key} IN (SELECT value FROM json_each(?))"
+        "SELECT {key}, component_id FROM {table} WHERE {key}{}",
+        in_texts("$1")
     ))
-    .bind(id_array(names))
+    .bind(texts(names))
     .fetch_all(conn)
     .await?;
     members_by_set(&rows)
 }
 
 /// Fails with `Invalid` naming every id that is not a component.
-async fn require_components(conn: &mut SqliteConnection, ids: &[Xname]) -> Result<(), StoreError> {
+async fn require_components(conn: &mut Conn, ids: &[Xname]) -> Result<(), StoreError> {
     if ids.is_empty() {
         return Ok(());
     }
-    let rows = sqlx::query(
-        "SELECT value FROM json_each(?) WHERE value NOT IN (SELECT id FROM components)",
-    )
-    .bind(id_array(ids))
+    let rows = sqlx::query(&format!(
+        "SELECT v FROM {} WHERE v NOT IN (SELECT id FROM components) ORDER BY i",
+        each("$1")
+    ))
+    .bind(texts(ids))
     .fetch_all(conn)
     .await?;
     refuse_unknown(&rows)
@@ -65,49 +70,51 @@ async fn require_components(conn: &mut SqliteConnection, ids: &[Xname]) -> Resul
 
 /// Adds `ids` to group `label` (which exists, with exclusive label `exclusive`), all or nothing.
 async fn insert_group_members(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     label: &str,
     exclusive: &str,
     ids: &[Xname],
 ) -> Result<(), StoreError> {
     require_components(conn, ids).await?;
-    let ids_json = id_array(ids);
-    let already = sqlx::query(
-        "SELECT component_id FROM group_members WHERE label = ? \
-         AND component_id IN (SELECT value FROM json_each(?))",
-    )
+    let ids_text = texts(ids);
+    let already = sqlx::query(&format!(
+        "SELECT component_id FROM group_members WHERE label = $1 AND component_id{}",
+        in_texts("$2")
+    ))
     .bind(label)
-    .bind(&ids_json)
+    .bind(&ids_text)
     .fetch_all(&mut *conn)
     .await?;
     refuse_members(label, &already)?;
     if !exclusive.is_empty() {
-        let taken = sqlx::query(
-            "SELECT component_id, label FROM group_members WHERE exclusive_group = ? \
-             AND component_id IN (SELECT value FROM json_each(?)) ORDER BY label",
-        )
+        let taken = sqlx::query(&format!(
+            "SELECT component_id, label FROM group_members WHERE exclusive_group = $1 \
+             AND component_id{} ORDER BY label{BYTE_ORDER}",
+            in_texts("$2")
+        ))
         .bind(exclusive)
-        .bind(&ids_json)
+        .bind(&ids_text)
         .fetch_all(&mut *conn)
         .await?;
         refuse_exclusive(label, exclusive, &taken)?;
     }
     let exclusive = Some(exclusive).filter(|e| !e.is_empty());
-    sqlx::query(
+    sqlx::query(&format!(
         "INSERT INTO group_members (label, component_id, exclusive_group) \
-         SELECT ?, value, ? FROM json_each(?)",
-    )
+         SELECT $1, v, $2 FROM {}",
+        each("$3")
+    ))
     .bind(label)
     .bind(exclusive)
-    .bind(&ids_json)
+    .bind(&ids_text)
     .execute(conn)
     .await?;
     Ok(())
 }
 
 /// The exclusive label of group `label` ('' when not exclusive); `NotFound` without the group.
-async fn exclusive_of(conn: &mut SqliteConnection, label: &str) -> Result<String, StoreError> {
-    let row = sqlx::query("SELECT exclusive_group FROM groups WHERE label = ?")
+async fn exclusive_of(conn: &mut Conn, label: &str) -> Result<String, StoreError> {
+    let row = sqlx::query("SELECT exclusive_group FROM groups WHERE label = $1")
         .bind(label)
         .fetch_optional(conn)
         .await?;
@@ -119,25 +126,27 @@ async fn exclusive_of(conn: &mut SqliteConnection, label: &str) -> Result<String
 
 /// Adds `ids` to partition `name` (which exists), all or nothing.
 async fn insert_partition_members(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     name: &str,
     ids: &[Xname],
 ) -> Result<(), StoreError> {
     require_components(conn, ids).await?;
-    let ids_json = id_array(ids);
-    let taken = sqlx::query(
-        "SELECT component_id, name FROM partition_members \
-         WHERE component_id IN (SELECT value FROM json_each(?)) ORDER BY name",
-    )
-    .bind(&ids_json)
+    let ids_text = texts(ids);
+    let taken = sqlx::query(&format!(
+        "SELECT component_id, name FROM partition_members WHERE component_id{} \
+         ORDER BY name{BYTE_ORDER}",
+        in_texts("$1")
+    ))
+    .bind(&ids_text)
     .fetch_all(&mut *conn)
     .await?;
     refuse_partitioned(name, &taken)?;
-    sqlx::query(
-        "INSERT INTO partition_members (name, component_id) SELECT ?, value FROM json_each(?)",
-    )
+    sqlx::query(&format!(
+        "INSERT INTO partition_members (name, component_id) SELECT $1, v FROM {}",
+        each("$2")
+    ))
     .bind(name)
-    .bind(&ids_json)
+    .bind(&ids_text)
     .execute(conn)
     .await?;
     Ok(())
@@ -145,33 +154,27 @@ async fn insert_partition_members(
 
 /// Applies a description/tags patch to the row `key = name` of `table`; false when absent.
 async fn patch_set(
-    pool: &sqlx::SqlitePool,
+    pool: &Pool,
     sets: &Sets,
     name: &str,
     patch: &SetPatch,
 ) -> Result<bool, StoreError> {
     let (table, key) = (sets.table, sets.key);
-    let done = sqlx::query(&format!(
-        "UPDATE {table} SET description = coalesce(?, description), tags = coalesce(?, tags) \
-         WHERE {key} = ?"
-    ))
-    .bind(patch.description.as_deref())
-    .bind(patch.tags.as_deref().map(tags_json))
-    .bind(name)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() > 0)
+    let sql = format!(
+        "UPDATE {table} SET description = coalesce($1, description), \
+         tags = coalesce($2, tags) WHERE {key} = $3"
+    );
+    let query = sqlx::query(&sql)
+        .bind(patch.description.as_deref())
+        .bind(patch.tags.as_deref().map(tags_json))
+        .bind(name);
+    Ok(write_one(pool, query).await? > 0)
 }
 
-async fn delete_member(
-    pool: &sqlx::SqlitePool,
-    sets: &Sets,
-    name: &str,
-    id: &Xname,
-) -> Result<(), StoreError> {
+async fn delete_member(pool: &Pool, sets: &Sets, name: &str, id: &Xname) -> Result<(), StoreError> {
     let key = sets.key;
-    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
-    let exists = sqlx::query(&format!("SELECT 1 FROM {} WHERE {key} = ?", sets.table))
+    let mut tx = begin_write(pool).await?;
+    let exists = sqlx::query(&format!("SELECT 1 FROM {} WHERE {key} = $1", sets.table))
         .bind(name)
         .fetch_optional(&mut *tx)
         .await?;
@@ -179,7 +182,7 @@ async fn delete_member(
         return Err(no_such_set(sets, name));
     }
     let done = sqlx::query(&format!(
-        "DELETE FROM {} WHERE {key} = ? AND component_id = ?",
+        "DELETE FROM {} WHERE {key} = $1 AND component_id = $2",
         sets.members
     ))
     .bind(name)
@@ -194,35 +197,32 @@ async fn delete_member(
 }
 
 /// Every name of one kind of set, sorted.
-async fn set_names(pool: &sqlx::SqlitePool, sets: &Sets) -> Result<Vec<String>, StoreError> {
+async fn set_names(pool: &Pool, sets: &Sets) -> Result<Vec<String>, StoreError> {
     let key = sets.key;
-    let rows = sqlx::query(&format!("SELECT {key} FROM {} ORDER BY {key}", sets.table))
-        .fetch_all(pool)
-        .await?;
+    let rows = sqlx::query(&format!(
+        "SELECT {key} FROM {} ORDER BY {key}{BYTE_ORDER}",
+        sets.table
+    ))
+    .fetch_all(pool)
+    .await?;
     names_of(&rows)
 }
 
 /// Deletes one set (its memberships go with it); false when there was none.
-async fn delete_set(pool: &sqlx::SqlitePool, sets: &Sets, name: &str) -> Result<bool, StoreError> {
-    let done = sqlx::query(&format!(
-        "DELETE FROM {} WHERE {} = ?",
-        sets.table, sets.key
-    ))
-    .bind(name)
-    .execute(pool)
-    .await?;
-    Ok(done.rows_affected() > 0)
+async fn delete_set(pool: &Pool, sets: &Sets, name: &str) -> Result<bool, StoreError> {
+    let sql = format!("DELETE FROM {} WHERE {} = $1", sets.table, sets.key);
+    Ok(write_one(pool, sqlx::query(&sql).bind(name)).await? > 0)
 }
 
 #[async_trait]
-impl GroupStore for SqliteStore {
+impl GroupStore for SqlStore {
     async fn groups(&self, filter: &SetFilter) -> Result<Vec<Group>, StoreError> {
         let mut conn = self.pool.acquire().await?;
         let mut qb = QueryBuilder::new(
-            "SELECT label, description, tags, exclusive_group FROM groups WHERE 1=1",
+            "SELECT label, description, tags, exclusive_group FROM groups WHERE TRUE",
         );
         push_set_filter(&mut qb, "label", filter);
-        qb.push(" ORDER BY label");
+        qb.push(format!(" ORDER BY label{BYTE_ORDER}"));
         let rows = qb.build().fetch_all(&mut *conn).await?;
         let labels = names_of(&rows)?;
         let mut members = members_of(&mut conn, &GROUPS, &labels).await?;
@@ -242,10 +242,10 @@ impl GroupStore for SqliteStore {
     }
 
     async fn create_group(&self, group: &Group) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = begin_write(&self.pool).await?;
         let done = sqlx::query(
-            "INSERT INTO groups (label, description, tags, exclusive_group) VALUES (?, ?, ?, ?) \
-             ON CONFLICT(label) DO NOTHING",
+            "INSERT INTO groups (label, description, tags, exclusive_group) \
+             VALUES ($1, $2, $3, $4) ON CONFLICT (label) DO NOTHING",
         )
         .bind(&group.label)
         .bind(&group.description)
@@ -276,7 +276,7 @@ impl GroupStore for SqliteStore {
     }
 
     async fn add_group_members(&self, label: &str, ids: &[Xname]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = begin_write(&self.pool).await?;
         let exclusive = exclusive_of(&mut tx, label).await?;
         insert_group_members(&mut tx, label, &exclusive, ids).await?;
         tx.commit().await?;
@@ -284,22 +284,23 @@ impl GroupStore for SqliteStore {
     }
 
     async fn set_group_members(&self, label: &str, ids: &[Xname]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = begin_write(&self.pool).await?;
         let exclusive = exclusive_of(&mut tx, label).await?;
-        let ids_json = id_array(ids);
-        sqlx::query(
-            "DELETE FROM group_members WHERE label = ? \
-             AND component_id NOT IN (SELECT value FROM json_each(?))",
-        )
+        let ids_text = texts(ids);
+        sqlx::query(&format!(
+            "DELETE FROM group_members WHERE label = $1 AND component_id{}",
+            not_in_texts("$2")
+        ))
         .bind(label)
-        .bind(&ids_json)
+        .bind(&ids_text)
         .execute(&mut *tx)
         .await?;
-        let rows = sqlx::query(
-            "SELECT value FROM json_each(?) WHERE value NOT IN \
-             (SELECT component_id FROM group_members WHERE label = ?)",
-        )
-        .bind(&ids_json)
+        let rows = sqlx::query(&format!(
+            "SELECT v FROM {} WHERE v NOT IN \
+             (SELECT component_id FROM group_members WHERE label = $2) ORDER BY i",
+            each("$1")
+        ))
+        .bind(&ids_text)
         .bind(label)
         .fetch_all(&mut *tx)
         .await?;
@@ -315,9 +316,9 @@ impl GroupStore for SqliteStore {
 
     async fn partitions(&self, filter: &SetFilter) -> Result<Vec<Partition>, StoreError> {
         let mut conn = self.pool.acquire().await?;
-        let mut qb = QueryBuilder::new("SELECT name, description, tags FROM partitions WHERE 1=1");
+        let mut qb = QueryBuilder::new("SELECT name, description, tags FROM partitions WHERE TRUE");
         push_set_filter(&mut qb, "name", filter);
-        qb.push(" ORDER BY name");
+        qb.push(format!(" ORDER BY name{BYTE_ORDER}"));
         let rows = qb.build().fetch_all(&mut *conn).await?;
         let names = names_of(&rows)?;
         let mut members = members_of(&mut conn, &PARTITIONS, &names).await?;
@@ -339,10 +340,10 @@ impl GroupStore for SqliteStore {
     }
 
     async fn create_partition(&self, partition: &Partition) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = begin_write(&self.pool).await?;
         let done = sqlx::query(
-            "INSERT INTO partitions (name, description, tags) VALUES (?, ?, ?) \
-             ON CONFLICT(name) DO NOTHING",
+            "INSERT INTO partitions (name, description, tags) VALUES ($1, $2, $3) \
+             ON CONFLICT (name) DO NOTHING",
         )
         .bind(&partition.name)
         .bind(&partition.description)
@@ -366,8 +367,8 @@ impl GroupStore for SqliteStore {
     }
 
     async fn add_partition_members(&self, name: &str, ids: &[Xname]) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let found = sqlx::query("SELECT 1 FROM partitions WHERE name = ?")
+        let mut tx = begin_write(&self.pool).await?;
+        let found = sqlx::query("SELECT 1 FROM partitions WHERE name = $1")
             .bind(name)
             .fetch_optional(&mut *tx)
             .await?;
@@ -387,16 +388,14 @@ impl GroupStore for SqliteStore {
         check_sets_exist(&self.pool, filter).await?;
         let mut qb = QueryBuilder::new("WITH sel AS (");
         select_filtered(&mut qb, filter, "id")?;
-        qb.push(
+        qb.push(format!(
             ") SELECT sel.id, \
-             (SELECT json_group_array(label) FROM group_members g WHERE g.component_id = sel.id), \
+             (SELECT {} FROM group_members g WHERE g.component_id = sel.id), \
              (SELECT name FROM partition_members p WHERE p.component_id = sel.id) FROM sel",
-        );
+            json_agg("label")
+        ));
         let rows = qb.build().fetch_all(&self.pool).await?;
-        memberships_from(&rows, |r| {
-            serde_json::from_str(&r.try_get::<String, _>(1)?)
-                .map_err(|e| StoreError::Corrupt(format!("group labels: {e}")))
-        })
+        memberships_from(&rows)
     }
 
     async fn set_members(&self) -> Result<SetMembers, StoreError> {

@@ -1,9 +1,10 @@
-//! Component Ethernet interfaces in SQLite.
+//! Component Ethernet interfaces.
 
 use async_trait::async_trait;
-use sqlx::{QueryBuilder, Sqlite, SqliteConnection};
+use sqlx::QueryBuilder;
 
-use super::{id_array, SqliteStore};
+use super::dialect::{begin_write, push_in, texts, write_one, Conn, Db, BYTE_ORDER, FOR_UPDATE};
+use super::SqlStore;
 use crate::model::ethernet::{EthInterface, InterfaceChange, InterfaceFilter};
 use crate::store::rules::interfaces::{
     changed_interface, interface_exists, interface_from, interfaces_from, ips_json, Write, COLUMNS,
@@ -12,23 +13,24 @@ use crate::store::{InterfaceStore, StoreError};
 
 /// Writes one interface on `conn`; returns the rows written.
 pub(super) async fn write(
-    conn: &mut SqliteConnection,
+    conn: &mut Conn,
     iface: &EthInterface,
     mode: Write,
 ) -> Result<u64, StoreError> {
     const INSERT: &str = "INSERT INTO eth_interfaces (description, mac_address, ip_addresses, \
-                          last_update, component_id, type, id) VALUES (?, ?, ?, ?, ?, ?, ?)";
+                          last_update, component_id, type, id) \
+                          VALUES ($1, $2, $3, $4, $5, $6, $7)";
     let sql = match mode {
-        Write::Insert => format!("{INSERT} ON CONFLICT(id) DO NOTHING"),
+        Write::Insert => format!("{INSERT} ON CONFLICT (id) DO NOTHING"),
         Write::Upsert => format!(
-            "{INSERT} ON CONFLICT(id) DO UPDATE SET description = excluded.description, \
+            "{INSERT} ON CONFLICT (id) DO UPDATE SET description = excluded.description, \
              mac_address = excluded.mac_address, ip_addresses = excluded.ip_addresses, \
              last_update = excluded.last_update, component_id = excluded.component_id, \
              type = excluded.type"
         ),
-        Write::Update => "UPDATE eth_interfaces SET description = ?, mac_address = ?, \
-                          ip_addresses = ?, last_update = ?, component_id = ?, type = ? \
-                          WHERE id = ?"
+        Write::Update => "UPDATE eth_interfaces SET description = $1, mac_address = $2, \
+                          ip_addresses = $3, last_update = $4, component_id = $5, type = $6 \
+                          WHERE id = $7"
             .to_string(),
     };
     let done = sqlx::query(&sql)
@@ -45,29 +47,27 @@ pub(super) async fn write(
 }
 
 #[async_trait]
-impl InterfaceStore for SqliteStore {
+impl InterfaceStore for SqlStore {
     async fn interfaces(&self, filter: &InterfaceFilter) -> Result<Vec<EthInterface>, StoreError> {
         // Keys narrow in SQL; the filter then decides on every field.
-        let mut qb: QueryBuilder<Sqlite> =
-            QueryBuilder::new(format!("SELECT {COLUMNS} FROM eth_interfaces WHERE 1=1"));
+        let mut qb: QueryBuilder<Db> =
+            QueryBuilder::new(format!("SELECT {COLUMNS} FROM eth_interfaces WHERE true"));
         if !filter.ids.is_empty() {
-            qb.push(" AND id IN (SELECT value FROM json_each(")
-                .push_bind(id_array(&filter.ids))
-                .push("))");
+            qb.push(" AND");
+            push_in(&mut qb, "id", texts(&filter.ids));
         }
         if !filter.component_ids.is_empty() {
-            qb.push(" AND component_id IN (SELECT value FROM json_each(")
-                .push_bind(id_array(&filter.component_ids))
-                .push("))");
+            qb.push(" AND");
+            push_in(&mut qb, "component_id", texts(&filter.component_ids));
         }
-        qb.push(" ORDER BY id");
+        qb.push(format!(" ORDER BY id{BYTE_ORDER}"));
         let rows = qb.build().fetch_all(&self.pool).await?;
         interfaces_from(&rows, filter)
     }
 
     async fn interface(&self, id: &str) -> Result<Option<EthInterface>, StoreError> {
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM eth_interfaces WHERE id = ?"
+            "SELECT {COLUMNS} FROM eth_interfaces WHERE id = $1"
         ))
         .bind(id)
         .fetch_optional(&self.pool)
@@ -89,9 +89,10 @@ impl InterfaceStore for SqliteStore {
         change: &InterfaceChange,
         now: &str,
     ) -> Result<EthInterface, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = begin_write(&self.pool).await?;
+        // Writers outside the write lock (a delete) wait for this one.
         let row = sqlx::query(&format!(
-            "SELECT {COLUMNS} FROM eth_interfaces WHERE id = ?"
+            "SELECT {COLUMNS} FROM eth_interfaces WHERE id = $1{FOR_UPDATE}"
         ))
         .bind(id)
         .fetch_optional(&mut *tx)
@@ -103,17 +104,11 @@ impl InterfaceStore for SqliteStore {
     }
 
     async fn delete_interface(&self, id: &str) -> Result<bool, StoreError> {
-        let done = sqlx::query("DELETE FROM eth_interfaces WHERE id = ?")
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+        let query = sqlx::query("DELETE FROM eth_interfaces WHERE id = $1").bind(id);
+        Ok(write_one(&self.pool, query).await? > 0)
     }
 
     async fn delete_all_interfaces(&self) -> Result<u64, StoreError> {
-        let done = sqlx::query("DELETE FROM eth_interfaces")
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected())
+        write_one(&self.pool, sqlx::query("DELETE FROM eth_interfaces")).await
     }
 }

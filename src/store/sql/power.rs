@@ -1,38 +1,39 @@
-//! Power transitions and tasks in SQLite.
+//! Power transitions and tasks.
 
 use async_trait::async_trait;
-use sqlx::Row;
+use sqlx::{QueryBuilder, Row};
 
-use super::SqliteStore;
+use super::dialect::{
+    begin_write, in_texts, push_rows, texts, write_one, Db, BYTE_ORDER, FOR_UPDATE,
+};
+use super::SqlStore;
 use crate::model::locks::ReservationKeys;
 use crate::model::power::{Step, Task, Transition, TransitionStatus};
+use crate::store::rules::batch::{Read, Rows};
 use crate::store::rules::power::{
     keys_from, keys_json, refuse_held, renewed_from, step_from, step_rows, task_from,
     transition_from, transitions_from, with_tasks,
 };
 use crate::store::{Lease, PowerStore, StoreError};
 
-/// Tasks as a JSON array of `[xname, status, description, error]` rows.
-fn task_rows(tasks: &[Task]) -> String {
-    let rows: Vec<[&str; 4]> = tasks
-        .iter()
-        .map(|t| {
-            [
-                t.xname.as_str(),
-                t.status.as_str(),
-                &t.description,
-                &t.error,
-            ]
-        })
-        .collect();
-    serde_json::to_string(&rows).unwrap_or_else(|_| "[]".into())
+/// Tasks as rows of (xname, status, description, error).
+fn task_rows(tasks: &[Task]) -> Rows {
+    Rows::of(
+        tasks,
+        &[
+            Read::Text(&|t| Some(t.xname.clone())),
+            Read::Text(&|t| Some(t.status.as_str().to_string())),
+            Read::Text(&|t| Some(t.description.clone())),
+            Read::Text(&|t| Some(t.error.clone())),
+        ],
+    )
 }
 
-impl SqliteStore {
+impl SqlStore {
     async fn tasks_of(&self, id: &str) -> Result<Vec<Task>, StoreError> {
         let rows = sqlx::query(
             "SELECT xname, status, description, error FROM power_tasks \
-             WHERE transition_id = ? ORDER BY seq",
+             WHERE transition_id = $1 ORDER BY seq",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -42,31 +43,32 @@ impl SqliteStore {
 }
 
 #[async_trait]
-impl PowerStore for SqliteStore {
+impl PowerStore for SqlStore {
     async fn create_transition(
         &self,
         t: &Transition,
         tasks: &[Task],
         lease: &Lease,
     ) -> Result<(), StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
+        let mut tx = begin_write(&self.pool).await?;
         // A node in another unfinished transition's open task is not taken twice, whichever
         // core runs that transition.
         let xnames: Vec<&str> = tasks.iter().map(|k| k.xname.as_str()).collect();
-        let rows = sqlx::query(
+        let rows = sqlx::query(&format!(
             "SELECT t.xname, t.transition_id FROM power_tasks t \
              JOIN power_transitions p ON p.id = t.transition_id \
-             WHERE t.xname IN (SELECT value FROM json_each(?)) AND t.status IN ('new', 'in-progress') \
-             AND p.status NOT IN ('completed', 'aborted') ORDER BY t.xname LIMIT 50",
-        )
-        .bind(super::id_array(&xnames))
+             WHERE t.xname{} AND t.status IN ('new', 'in-progress') \
+             AND p.status NOT IN ('completed', 'aborted') ORDER BY t.xname{BYTE_ORDER} LIMIT 50",
+            in_texts("$1")
+        ))
+        .bind(texts(&xnames))
         .fetch_all(&mut *tx)
         .await?;
         refuse_held(&rows)?;
         sqlx::query(
             "INSERT INTO power_transitions \
              (id, operation, created, expires, status, deadline, by, owner, lease_until) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
         )
         .bind(&t.id)
         .bind(t.operation.as_str())
@@ -79,22 +81,21 @@ impl PowerStore for SqliteStore {
         .bind(lease.until)
         .execute(&mut *tx)
         .await?;
-        // One statement for every task: a JSON array of [xname, status, description, error].
-        sqlx::query(
+        // One statement for every task; `seq` keeps their order.
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new(
             "INSERT INTO power_tasks (transition_id, xname, seq, status, description, error) \
-             SELECT ?, json_extract(value, '$[0]'), key, json_extract(value, '$[1]'), \
-             json_extract(value, '$[2]'), json_extract(value, '$[3]') FROM json_each(?)",
-        )
-        .bind(&t.id)
-        .bind(task_rows(tasks))
-        .execute(&mut *tx)
-        .await?;
+             SELECT ",
+        );
+        qb.push_bind(&t.id).push(", c0, i, c1, c2, c3 FROM ");
+        push_rows(&mut qb, &task_rows(tasks));
+        qb.push(" AS u");
+        qb.build().execute(&mut *tx).await?;
         tx.commit().await?;
         Ok(())
     }
 
     async fn transition(&self, id: &str) -> Result<Option<Transition>, StoreError> {
-        let row = sqlx::query("SELECT * FROM power_transitions WHERE id = ?")
+        let row = sqlx::query("SELECT * FROM power_transitions WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -108,7 +109,6 @@ impl PowerStore for SqliteStore {
         let rows = sqlx::query("SELECT * FROM power_transitions ORDER BY created, id")
             .fetch_all(&self.pool)
             .await?;
-        // Every transition's counts in one query, not one per transition.
         let counts = sqlx::query(
             "SELECT transition_id, status, COUNT(*) AS n FROM power_tasks \
              GROUP BY transition_id, status",
@@ -132,50 +132,55 @@ impl PowerStore for SqliteStore {
         id: &str,
         status: TransitionStatus,
     ) -> Result<bool, StoreError> {
-        let done = sqlx::query("UPDATE power_transitions SET status = ? WHERE id = ?")
+        let query = sqlx::query("UPDATE power_transitions SET status = $1 WHERE id = $2")
             .bind(status.as_str())
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
-        Ok(done.rows_affected() > 0)
+            .bind(id);
+        Ok(write_one(&self.pool, query).await? > 0)
     }
 
     async fn update_tasks(&self, id: &str, tasks: &[Task]) -> Result<(), StoreError> {
-        // An upsert driven by the JSON rows finds each task by its key (an UPDATE joined to
-        // json_each scans the tasks for every row). Tasks exist from the transition's creation.
-        sqlx::query(
+        // An upsert finds each task by its key (an UPDATE joined to the rows may scan the
+        // tasks for every row). Tasks exist from the transition's creation.
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new(
             "INSERT INTO power_tasks (transition_id, xname, seq, status, description, error) \
-             SELECT ?, json_extract(value, '$[0]'), 0, json_extract(value, '$[1]'), \
-             json_extract(value, '$[2]'), json_extract(value, '$[3]') FROM json_each(?) WHERE true \
-             ON CONFLICT (transition_id, xname) DO UPDATE SET status = excluded.status, \
-             description = excluded.description, error = excluded.error",
-        )
-        .bind(id)
-        .bind(task_rows(tasks))
-        .execute(&self.pool)
-        .await?;
+             SELECT ",
+        );
+        qb.push_bind(id).push(", c0, 0, c1, c2, c3 FROM ");
+        push_rows(&mut qb, &task_rows(tasks));
+        qb.push(
+            " AS u WHERE TRUE ON CONFLICT (transition_id, xname) DO UPDATE SET \
+             status = excluded.status, description = excluded.description, error = excluded.error",
+        );
+        write_one(&self.pool, qb.build()).await?;
         Ok(())
     }
 
     async fn record_steps(&self, id: &str, steps: &[Step]) -> Result<(), StoreError> {
-        let rows = serde_json::to_string(&step_rows(steps)).unwrap_or_else(|_| "[]".into());
+        let steps = step_rows(steps);
+        let rows = Rows::of(
+            &steps,
+            &[
+                Read::Text(&|(x, _)| Some(x.clone())),
+                Read::Text(&|(_, s)| Some(s.clone())),
+            ],
+        );
         // The same keyed upsert as update_tasks (the tasks exist; only `step` changes).
-        sqlx::query(
-            "INSERT INTO power_tasks (transition_id, xname, seq, status, step) \
-             SELECT ?, json_extract(value, '$[0]'), 0, 'new', json_extract(value, '$[1]') \
-             FROM json_each(?) WHERE true \
-             ON CONFLICT (transition_id, xname) DO UPDATE SET step = excluded.step",
-        )
-        .bind(id)
-        .bind(rows)
-        .execute(&self.pool)
-        .await?;
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new(
+            "INSERT INTO power_tasks (transition_id, xname, seq, status, step) SELECT ",
+        );
+        qb.push_bind(id).push(", c0, 0, 'new', c1 FROM ");
+        push_rows(&mut qb, &rows);
+        qb.push(
+            " AS u WHERE TRUE ON CONFLICT (transition_id, xname) DO UPDATE SET step = excluded.step",
+        );
+        write_one(&self.pool, qb.build()).await?;
         Ok(())
     }
 
     async fn transition_steps(&self, id: &str) -> Result<Vec<Step>, StoreError> {
         let rows = sqlx::query(
-            "SELECT xname, step FROM power_tasks WHERE transition_id = ? AND step <> '' ORDER BY seq",
+            "SELECT xname, step FROM power_tasks WHERE transition_id = $1 AND step <> '' \
+             ORDER BY seq",
         )
         .bind(id)
         .fetch_all(&self.pool)
@@ -188,16 +193,15 @@ impl PowerStore for SqliteStore {
         id: &str,
         keys: &[ReservationKeys],
     ) -> Result<(), StoreError> {
-        sqlx::query("UPDATE power_transitions SET reservations = ? WHERE id = ?")
+        let query = sqlx::query("UPDATE power_transitions SET reservations = $1 WHERE id = $2")
             .bind(keys_json(keys)?)
-            .bind(id)
-            .execute(&self.pool)
-            .await?;
+            .bind(id);
+        write_one(&self.pool, query).await?;
         Ok(())
     }
 
     async fn transition_reservations(&self, id: &str) -> Result<Vec<ReservationKeys>, StoreError> {
-        let row = sqlx::query("SELECT reservations FROM power_transitions WHERE id = ?")
+        let row = sqlx::query("SELECT reservations FROM power_transitions WHERE id = $1")
             .bind(id)
             .fetch_optional(&self.pool)
             .await?;
@@ -215,7 +219,7 @@ impl PowerStore for SqliteStore {
         // A read without the write lock first: most ticks find nothing to claim.
         let ended = sqlx::query(
             "SELECT 1 FROM power_transitions \
-             WHERE status NOT IN ('completed', 'aborted') AND lease_until < ? LIMIT 1",
+             WHERE status NOT IN ('completed', 'aborted') AND lease_until < $1 LIMIT 1",
         )
         .bind(now)
         .fetch_optional(&self.pool)
@@ -223,11 +227,11 @@ impl PowerStore for SqliteStore {
         if ended.is_none() {
             return Ok(Vec::new());
         }
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let rows = sqlx::query(
+        let mut tx = begin_write(&self.pool).await?;
+        let rows = sqlx::query(&format!(
             "SELECT id, lease_until FROM power_transitions \
-             WHERE status NOT IN ('completed', 'aborted') AND lease_until < ?",
-        )
+             WHERE status NOT IN ('completed', 'aborted') AND lease_until < $1{FOR_UPDATE}"
+        ))
         .bind(now)
         .fetch_all(&mut *tx)
         .await?;
@@ -236,13 +240,13 @@ impl PowerStore for SqliteStore {
             .map(|r| Ok((r.try_get("id")?, r.try_get("lease_until")?)))
             .collect::<Result<Vec<(String, i64)>, StoreError>>()?;
         let ids: Vec<&str> = claimed.iter().map(|(id, _)| id.as_str()).collect();
-        sqlx::query(
-            "UPDATE power_transitions SET owner = ?, lease_until = ? \
-             WHERE id IN (SELECT value FROM json_each(?))",
-        )
+        sqlx::query(&format!(
+            "UPDATE power_transitions SET owner = $1, lease_until = $2 WHERE id{}",
+            in_texts("$3")
+        ))
         .bind(&lease.owner)
         .bind(lease.until)
-        .bind(super::id_array(&ids))
+        .bind(texts(&ids))
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -254,14 +258,15 @@ impl PowerStore for SqliteStore {
         lease: &Lease,
         ids: &[String],
     ) -> Result<Vec<(String, TransitionStatus)>, StoreError> {
-        let mut tx = self.pool.begin_with("BEGIN IMMEDIATE").await?;
-        let rows = sqlx::query(
-            "UPDATE power_transitions SET lease_until = ? \
-             WHERE owner = ? AND id IN (SELECT value FROM json_each(?)) RETURNING id, status",
-        )
+        let mut tx = begin_write(&self.pool).await?;
+        let rows = sqlx::query(&format!(
+            "UPDATE power_transitions SET lease_until = $1 WHERE owner = $2 AND id{} \
+             RETURNING id, status",
+            in_texts("$3")
+        ))
         .bind(lease.until)
         .bind(&lease.owner)
-        .bind(super::id_array(ids))
+        .bind(texts(ids))
         .fetch_all(&mut *tx)
         .await?;
         tx.commit().await?;

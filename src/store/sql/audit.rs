@@ -1,15 +1,16 @@
-//! The audit log in PostgreSQL: the entry as JSON, filter fields in columns.
+//! The audit log: the entry as JSON, filter fields in columns.
 
 use async_trait::async_trait;
-use sqlx::{Postgres, QueryBuilder, Row};
+use sqlx::{QueryBuilder, Row};
 
-use super::{begin_write, PgStore};
+use super::dialect::{begin_write, json_elements, push_starts_with, Db};
+use super::SqlStore;
 use crate::model::audit::{AuditEntry, AuditFilter};
 use crate::store::rules::audit::{audit_from, audit_json};
 use crate::store::{AuditStore, StoreError};
 
 #[async_trait]
-impl AuditStore for PgStore {
+impl AuditStore for SqlStore {
     async fn append_audit(&self, entry: &AuditEntry) -> Result<i64, StoreError> {
         let body = audit_json(entry)?;
         // Under the write lock, ids commit in order: a reader paging with `after` never
@@ -34,8 +35,7 @@ impl AuditStore for PgStore {
     }
 
     async fn audit(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError> {
-        let mut q: QueryBuilder<Postgres> =
-            QueryBuilder::new("SELECT id, body FROM audit WHERE 1 = 1");
+        let mut q: QueryBuilder<Db> = QueryBuilder::new("SELECT id, body FROM audit WHERE TRUE");
         if let Some(v) = &f.subject {
             q.push(" AND subject = ").push_bind(v.clone());
         }
@@ -46,9 +46,8 @@ impl AuditStore for PgStore {
             q.push(" AND method = ").push_bind(v.clone());
         }
         if let Some(v) = &f.path {
-            q.push(" AND starts_with(path, ")
-                .push_bind(v.clone())
-                .push(")");
+            q.push(" AND");
+            push_starts_with(&mut q, "path", v.clone());
         }
         if let Some(v) = f.outcome {
             q.push(" AND outcome = ").push_bind(v.as_str());
@@ -63,9 +62,10 @@ impl AuditStore for PgStore {
             q.push(" AND id > ").push_bind(v);
         }
         if let Some(v) = &f.xname {
-            q.push(" AND (body::jsonb -> 'xnames') @> jsonb_build_array(")
+            let xnames = json_elements("body", Some("xnames"));
+            q.push(format!(" AND EXISTS (SELECT 1 FROM {xnames} WHERE v = "))
                 .push_bind(v.clone())
-                .push("::text)");
+                .push(")");
         }
         q.push(if f.newest_first {
             " ORDER BY id DESC LIMIT "
