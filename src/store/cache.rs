@@ -8,9 +8,11 @@ use async_trait::async_trait;
 use tokio::sync::Mutex;
 
 use super::{
-    BootChange, BootStore, ComponentEndpointFilter, ComponentStore, EndpointStore, EndpointWrite,
-    GroupStore, InterfaceStore, SetFilter, Store, StoreError,
+    AuditStore, BootChange, BootStore, ComponentEndpointFilter, ComponentStore, EndpointStore,
+    EndpointWrite, GroupStore, InterfaceStore, Lease, LockOutcome, LockStore, PowerStore,
+    SetFilter, SetMembers, Store, StoreError, TenantStore,
 };
+use crate::model::audit::{AuditEntry, AuditFilter};
 use crate::model::boot::{BootEntry, BootVersion};
 use crate::model::component::{Component, ComponentChange};
 use crate::model::discovery::{ComponentEndpoint, Hardware, ServiceEndpoint};
@@ -18,7 +20,10 @@ use crate::model::enums::{Flag, State};
 use crate::model::ethernet::{EthInterface, InterfaceChange, InterfaceFilter};
 use crate::model::filter::ComponentFilter;
 use crate::model::group::{Group, Membership, Partition, SetPatch};
-use crate::model::redfish::{EndpointFilter, RedfishEndpoint};
+use crate::model::locks::{LockChange, LockState, ReservationKeys};
+use crate::model::power::{Step, Task, Transition, TransitionStatus};
+use crate::model::redfish::{DiscoveryInfo, EndpointFilter, RedfishEndpoint};
+use crate::model::tenant::Tenant;
 use crate::model::xname::Xname;
 
 /// Caches every component of the wrapped store. Writes are serialized so the cache applies
@@ -218,60 +223,43 @@ impl ComponentStore for CachedStore {
     }
 }
 
-/// Memberships are not cached: every call goes to the wrapped store.
-#[async_trait]
-impl GroupStore for CachedStore {
-    async fn groups(&self, filter: &SetFilter) -> Result<Vec<Group>, StoreError> {
-        self.inner.groups(filter).await
-    }
-    async fn group(&self, label: &str) -> Result<Option<Group>, StoreError> {
-        self.inner.group(label).await
-    }
-    async fn group_labels(&self) -> Result<Vec<String>, StoreError> {
-        self.inner.group_labels().await
-    }
-    async fn create_group(&self, group: &Group) -> Result<(), StoreError> {
-        self.inner.create_group(group).await
-    }
-    async fn update_group(&self, label: &str, patch: &SetPatch) -> Result<bool, StoreError> {
-        self.inner.update_group(label, patch).await
-    }
-    async fn delete_group(&self, label: &str) -> Result<bool, StoreError> {
-        self.inner.delete_group(label).await
-    }
-    async fn add_group_members(&self, label: &str, ids: &[Xname]) -> Result<(), StoreError> {
-        self.inner.add_group_members(label, ids).await
-    }
-    async fn set_group_members(&self, label: &str, ids: &[Xname]) -> Result<(), StoreError> {
-        self.inner.set_group_members(label, ids).await
-    }
-    async fn remove_group_member(&self, label: &str, id: &Xname) -> Result<(), StoreError> {
-        self.inner.remove_group_member(label, id).await
-    }
-    async fn partitions(&self, filter: &SetFilter) -> Result<Vec<Partition>, StoreError> {
-        self.inner.partitions(filter).await
-    }
-    async fn partition(&self, name: &str) -> Result<Option<Partition>, StoreError> {
-        self.inner.partition(name).await
-    }
-    async fn partition_names(&self) -> Result<Vec<String>, StoreError> {
-        self.inner.partition_names().await
-    }
-    async fn create_partition(&self, partition: &Partition) -> Result<(), StoreError> {
-        self.inner.create_partition(partition).await
-    }
-    async fn update_partition(&self, name: &str, patch: &SetPatch) -> Result<bool, StoreError> {
-        self.inner.update_partition(name, patch).await
-    }
-    async fn delete_partition(&self, name: &str) -> Result<bool, StoreError> {
-        self.inner.delete_partition(name).await
-    }
-    async fn add_partition_members(&self, name: &str, ids: &[Xname]) -> Result<(), StoreError> {
-        self.inner.add_partition_members(name, ids).await
-    }
-    async fn remove_partition_member(&self, name: &str, id: &Xname) -> Result<(), StoreError> {
-        self.inner.remove_partition_member(name, id).await
-    }
+/// Implements a store trait for [`CachedStore`]: each method listed in braces calls the
+/// wrapped store's method of the same name; the items after the braces are written out.
+macro_rules! cached {
+    ($what:path { $( fn $name:ident(&self $(, $arg:ident: $ty:ty)*) -> $ret:ty; )* } $($own:tt)*) => {
+        #[async_trait]
+        impl $what for CachedStore {
+            $(
+                async fn $name(&self $(, $arg: $ty)*) -> $ret {
+                    self.inner.$name($($arg),*).await
+                }
+            )*
+            $($own)*
+        }
+    };
+}
+
+// Memberships are not cached: every call goes to the wrapped store.
+cached!(GroupStore {
+    fn groups(&self, filter: &SetFilter) -> Result<Vec<Group>, StoreError>;
+    fn group(&self, label: &str) -> Result<Option<Group>, StoreError>;
+    fn group_labels(&self) -> Result<Vec<String>, StoreError>;
+    fn create_group(&self, group: &Group) -> Result<(), StoreError>;
+    fn update_group(&self, label: &str, patch: &SetPatch) -> Result<bool, StoreError>;
+    fn delete_group(&self, label: &str) -> Result<bool, StoreError>;
+    fn add_group_members(&self, label: &str, ids: &[Xname]) -> Result<(), StoreError>;
+    fn set_group_members(&self, label: &str, ids: &[Xname]) -> Result<(), StoreError>;
+    fn remove_group_member(&self, label: &str, id: &Xname) -> Result<(), StoreError>;
+    fn partitions(&self, filter: &SetFilter) -> Result<Vec<Partition>, StoreError>;
+    fn partition(&self, name: &str) -> Result<Option<Partition>, StoreError>;
+    fn partition_names(&self) -> Result<Vec<String>, StoreError>;
+    fn create_partition(&self, partition: &Partition) -> Result<(), StoreError>;
+    fn update_partition(&self, name: &str, patch: &SetPatch) -> Result<bool, StoreError>;
+    fn delete_partition(&self, name: &str) -> Result<bool, StoreError>;
+    fn add_partition_members(&self, name: &str, ids: &[Xname]) -> Result<(), StoreError>;
+    fn remove_partition_member(&self, name: &str, id: &Xname) -> Result<(), StoreError>;
+    fn set_members(&self) -> Result<SetMembers, StoreError>;
+}
     /// Named components (a node's detail, a set's members) are looked up by index in the
     /// database; the others come from the cached components and the member rows alone,
     /// since reading every component's row back (a join per component) costs far more at
@@ -305,215 +293,107 @@ impl GroupStore for CachedStore {
             })
             .collect())
     }
-    async fn set_members(&self) -> Result<super::SetMembers, StoreError> {
-        self.inner.set_members().await
-    }
-}
+);
 
-/// Interfaces are not cached: every call goes to the wrapped store.
-#[async_trait]
-impl InterfaceStore for CachedStore {
-    async fn interfaces(&self, filter: &InterfaceFilter) -> Result<Vec<EthInterface>, StoreError> {
-        self.inner.interfaces(filter).await
-    }
-    async fn interface(&self, id: &str) -> Result<Option<EthInterface>, StoreError> {
-        self.inner.interface(id).await
-    }
-    async fn create_interface(&self, iface: &EthInterface) -> Result<(), StoreError> {
-        self.inner.create_interface(iface).await
-    }
-    async fn change_interface(
+// Interfaces are not cached.
+cached!(InterfaceStore {
+    fn interfaces(&self, filter: &InterfaceFilter) -> Result<Vec<EthInterface>, StoreError>;
+    fn interface(&self, id: &str) -> Result<Option<EthInterface>, StoreError>;
+    fn create_interface(&self, iface: &EthInterface) -> Result<(), StoreError>;
+    fn change_interface(
         &self,
         id: &str,
         change: &InterfaceChange,
-        now: &str,
-    ) -> Result<EthInterface, StoreError> {
-        self.inner.change_interface(id, change, now).await
-    }
-    async fn delete_interface(&self, id: &str) -> Result<bool, StoreError> {
-        self.inner.delete_interface(id).await
-    }
-    async fn delete_all_interfaces(&self) -> Result<u64, StoreError> {
-        self.inner.delete_all_interfaces().await
-    }
-}
+        now: &str
+    ) -> Result<EthInterface, StoreError>;
+    fn delete_interface(&self, id: &str) -> Result<bool, StoreError>;
+    fn delete_all_interfaces(&self) -> Result<u64, StoreError>;
+});
 
-/// Transitions are not cached.
-#[async_trait]
-impl super::PowerStore for CachedStore {
-    async fn create_transition(
+// Transitions are not cached.
+cached!(PowerStore {
+    fn create_transition(
         &self,
-        t: &crate::model::power::Transition,
-        tasks: &[crate::model::power::Task],
-        lease: &super::Lease,
-    ) -> Result<(), StoreError> {
-        self.inner.create_transition(t, tasks, lease).await
-    }
-    async fn set_transition_reservations(
+        t: &Transition,
+        tasks: &[Task],
+        lease: &Lease
+    ) -> Result<(), StoreError>;
+    fn set_transition_reservations(
         &self,
         id: &str,
-        keys: &[crate::model::locks::ReservationKeys],
-    ) -> Result<(), StoreError> {
-        self.inner.set_transition_reservations(id, keys).await
-    }
-    async fn transition_reservations(
+        keys: &[ReservationKeys]
+    ) -> Result<(), StoreError>;
+    fn transition_reservations(&self, id: &str) -> Result<Vec<ReservationKeys>, StoreError>;
+    fn claim_transitions(&self, lease: &Lease, now: i64) -> Result<Vec<(String, i64)>, StoreError>;
+    fn renew_transitions(
         &self,
-        id: &str,
-    ) -> Result<Vec<crate::model::locks::ReservationKeys>, StoreError> {
-        self.inner.transition_reservations(id).await
-    }
-    async fn claim_transitions(
-        &self,
-        lease: &super::Lease,
-        now: i64,
-    ) -> Result<Vec<(String, i64)>, StoreError> {
-        self.inner.claim_transitions(lease, now).await
-    }
-    async fn renew_transitions(
-        &self,
-        lease: &super::Lease,
-        ids: &[String],
-    ) -> Result<Vec<(String, crate::model::power::TransitionStatus)>, StoreError> {
-        self.inner.renew_transitions(lease, ids).await
-    }
-    async fn transition(
-        &self,
-        id: &str,
-    ) -> Result<Option<crate::model::power::Transition>, StoreError> {
-        self.inner.transition(id).await
-    }
-    async fn transitions(&self) -> Result<Vec<crate::model::power::Transition>, StoreError> {
-        self.inner.transitions().await
-    }
-    async fn transition_nodes(&self) -> Result<Vec<(String, String)>, StoreError> {
-        self.inner.transition_nodes().await
-    }
-    async fn set_transition_status(
-        &self,
-        id: &str,
-        status: crate::model::power::TransitionStatus,
-    ) -> Result<bool, StoreError> {
-        self.inner.set_transition_status(id, status).await
-    }
-    async fn update_tasks(
-        &self,
-        id: &str,
-        tasks: &[crate::model::power::Task],
-    ) -> Result<(), StoreError> {
-        self.inner.update_tasks(id, tasks).await
-    }
-    async fn record_steps(
-        &self,
-        id: &str,
-        steps: &[crate::model::power::Step],
-    ) -> Result<(), StoreError> {
-        self.inner.record_steps(id, steps).await
-    }
-    async fn transition_steps(
-        &self,
-        id: &str,
-    ) -> Result<Vec<crate::model::power::Step>, StoreError> {
-        self.inner.transition_steps(id).await
-    }
-}
+        lease: &Lease,
+        ids: &[String]
+    ) -> Result<Vec<(String, TransitionStatus)>, StoreError>;
+    fn transition(&self, id: &str) -> Result<Option<Transition>, StoreError>;
+    fn transitions(&self) -> Result<Vec<Transition>, StoreError>;
+    fn transition_nodes(&self) -> Result<Vec<(String, String)>, StoreError>;
+    fn set_transition_status(&self, id: &str, status: TransitionStatus) -> Result<bool, StoreError>;
+    fn update_tasks(&self, id: &str, tasks: &[Task]) -> Result<(), StoreError>;
+    fn record_steps(&self, id: &str, steps: &[Step]) -> Result<(), StoreError>;
+    fn transition_steps(&self, id: &str) -> Result<Vec<Step>, StoreError>;
+});
 
-/// Tenants and the audit log are not cached.
-#[async_trait]
-impl super::TenantStore for CachedStore {
-    async fn tenants(&self) -> Result<Vec<crate::model::tenant::Tenant>, StoreError> {
-        self.inner.tenants().await
-    }
+// Tenants, locks, boot parameters and the audit log are not cached.
+cached!(TenantStore {
+    fn tenants(&self) -> Result<Vec<Tenant>, StoreError>;
+    fn tenant(&self, name_or_uuid: &str) -> Result<Option<Tenant>, StoreError>;
+    fn put_tenant(&self, t: &Tenant, expected: Option<u64>, claims: bool) -> Result<(), StoreError>;
+    fn delete_tenant(&self, name: &str) -> Result<bool, StoreError>;
+});
 
-    async fn tenant(
+cached!(LockStore {
+    fn lock_states(&self, ids: &[Xname]) -> Result<Vec<LockState>, StoreError>;
+    fn change_locks(
         &self,
-        name_or_uuid: &str,
-    ) -> Result<Option<crate::model::tenant::Tenant>, StoreError> {
-        self.inner.tenant(name_or_uuid).await
-    }
-
-    async fn put_tenant(
-        &self,
-        t: &crate::model::tenant::Tenant,
-        expected: Option<u64>,
-        claims: bool,
-    ) -> Result<(), StoreError> {
-        self.inner.put_tenant(t, expected, claims).await
-    }
-
-    async fn delete_tenant(&self, name: &str) -> Result<bool, StoreError> {
-        self.inner.delete_tenant(name).await
-    }
-}
-
-/// Locks are not cached.
-#[async_trait]
-impl super::LockStore for CachedStore {
-    async fn lock_states(
-        &self,
-        ids: &[Xname],
-    ) -> Result<Vec<crate::model::locks::LockState>, StoreError> {
-        self.inner.lock_states(ids).await
-    }
-
-    async fn change_locks(
-        &self,
-        changes: &[(Xname, crate::model::locks::LockChange)],
+        changes: &[(Xname, LockChange)],
         rigid: bool,
-        now: i64,
-    ) -> Result<Vec<super::LockOutcome>, StoreError> {
-        self.inner.change_locks(changes, rigid, now).await
-    }
-}
+        now: i64
+    ) -> Result<Vec<LockOutcome>, StoreError>;
+});
 
-#[async_trait]
-impl BootStore for CachedStore {
-    async fn boot_entries(&self, names: Option<&[String]>) -> Result<Vec<BootEntry>, StoreError> {
-        self.inner.boot_entries(names).await
-    }
-    async fn write_boot(
+cached!(BootStore {
+    fn boot_entries(&self, names: Option<&[String]>) -> Result<Vec<BootEntry>, StoreError>;
+    fn write_boot(
         &self,
         changes: &[BootChange],
         at: &str,
-        by: &str,
-    ) -> Result<Vec<BootEntry>, StoreError> {
-        self.inner.write_boot(changes, at, by).await
-    }
-    async fn boot_history(
-        &self,
-        name: Option<&str>,
-        limit: u32,
-    ) -> Result<Vec<BootVersion>, StoreError> {
-        self.inner.boot_history(name, limit).await
-    }
-    async fn boot_version(
-        &self,
-        name: &str,
-        version: u64,
-    ) -> Result<Option<BootVersion>, StoreError> {
-        self.inner.boot_version(name, version).await
-    }
-}
+        by: &str
+    ) -> Result<Vec<BootEntry>, StoreError>;
+    fn boot_history(&self, name: Option<&str>, limit: u32) -> Result<Vec<BootVersion>, StoreError>;
+    fn boot_version(&self, name: &str, version: u64) -> Result<Option<BootVersion>, StoreError>;
+});
 
-/// Endpoints are not cached, but a write may create components: those are read back from
-/// the wrapped store into the cache before the write lock is released.
-#[async_trait]
-impl EndpointStore for CachedStore {
-    async fn endpoints(&self, filter: &EndpointFilter) -> Result<Vec<RedfishEndpoint>, StoreError> {
-        self.inner.endpoints(filter).await
-    }
-    async fn endpoint(&self, id: &Xname) -> Result<Option<RedfishEndpoint>, StoreError> {
-        self.inner.endpoint(id).await
-    }
-    async fn endpoint_passwords(&self, ids: &[Xname]) -> Result<Vec<(Xname, String)>, StoreError> {
-        self.inner.endpoint_passwords(ids).await
-    }
-    async fn set_discovery(
+cached!(AuditStore {
+    fn append_audit(&self, entry: &AuditEntry) -> Result<i64, StoreError>;
+    fn audit(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, StoreError>;
+});
+
+// Endpoints are not cached, but a write may create components: those are read back from
+// the wrapped store into the cache before the write lock is released.
+cached!(EndpointStore {
+    fn endpoints(&self, filter: &EndpointFilter) -> Result<Vec<RedfishEndpoint>, StoreError>;
+    fn endpoint(&self, id: &Xname) -> Result<Option<RedfishEndpoint>, StoreError>;
+    fn endpoint_passwords(&self, ids: &[Xname]) -> Result<Vec<(Xname, String)>, StoreError>;
+    fn set_discovery(&self, id: &Xname, info: &DiscoveryInfo) -> Result<bool, StoreError>;
+    fn delete_endpoint(&self, id: &Xname) -> Result<bool, StoreError>;
+    fn delete_all_endpoints(&self) -> Result<u64, StoreError>;
+    fn component_endpoints(
         &self,
-        id: &Xname,
-        info: &crate::model::redfish::DiscoveryInfo,
-    ) -> Result<bool, StoreError> {
-        self.inner.set_discovery(id, info).await
-    }
+        filter: &ComponentEndpointFilter
+    ) -> Result<Vec<ComponentEndpoint>, StoreError>;
+    fn service_endpoints(
+        &self,
+        endpoints: &[Xname],
+        redfish_types: &[String]
+    ) -> Result<Vec<ServiceEndpoint>, StoreError>;
+    fn hardware(&self, ids: &[Xname]) -> Result<Vec<Hardware>, StoreError>;
+}
     async fn write_endpoints(
         &self,
         writes: &[EndpointWrite],
@@ -534,46 +414,7 @@ impl EndpointStore for CachedStore {
         }
         Ok(created)
     }
-    async fn delete_endpoint(&self, id: &Xname) -> Result<bool, StoreError> {
-        self.inner.delete_endpoint(id).await
-    }
-    async fn delete_all_endpoints(&self) -> Result<u64, StoreError> {
-        self.inner.delete_all_endpoints().await
-    }
-    async fn component_endpoints(
-        &self,
-        filter: &ComponentEndpointFilter,
-    ) -> Result<Vec<ComponentEndpoint>, StoreError> {
-        self.inner.component_endpoints(filter).await
-    }
-    async fn service_endpoints(
-        &self,
-        endpoints: &[Xname],
-        redfish_types: &[String],
-    ) -> Result<Vec<ServiceEndpoint>, StoreError> {
-        self.inner.service_endpoints(endpoints, redfish_types).await
-    }
-    async fn hardware(&self, ids: &[Xname]) -> Result<Vec<Hardware>, StoreError> {
-        self.inner.hardware(ids).await
-    }
-}
-
-#[async_trait]
-impl super::AuditStore for CachedStore {
-    async fn append_audit(
-        &self,
-        entry: &crate::model::audit::AuditEntry,
-    ) -> Result<i64, StoreError> {
-        self.inner.append_audit(entry).await
-    }
-
-    async fn audit(
-        &self,
-        filter: &crate::model::audit::AuditFilter,
-    ) -> Result<Vec<crate::model::audit::AuditEntry>, StoreError> {
-        self.inner.audit(filter).await
-    }
-}
+);
 
 #[cfg(test)]
 mod tests {

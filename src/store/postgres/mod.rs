@@ -6,33 +6,60 @@
 //! race.
 
 #[path = "../sql/audit.rs"]
-#[allow(clippy::duplicate_mod, reason = "shared SQL, compiled once per dialect")]
+#[allow(
+    clippy::duplicate_mod,
+    reason = "shared SQL, compiled once per dialect"
+)]
 mod audit;
 #[path = "../sql/boot.rs"]
-#[allow(clippy::duplicate_mod, reason = "shared SQL, compiled once per dialect")]
+#[allow(
+    clippy::duplicate_mod,
+    reason = "shared SQL, compiled once per dialect"
+)]
 mod boot;
 #[path = "../sql/components.rs"]
-#[allow(clippy::duplicate_mod, reason = "shared SQL, compiled once per dialect")]
+#[allow(
+    clippy::duplicate_mod,
+    reason = "shared SQL, compiled once per dialect"
+)]
 mod components;
 mod dialect;
 #[path = "../sql/endpoints.rs"]
-#[allow(clippy::duplicate_mod, reason = "shared SQL, compiled once per dialect")]
+#[allow(
+    clippy::duplicate_mod,
+    reason = "shared SQL, compiled once per dialect"
+)]
 mod endpoints;
 #[path = "../sql/groups.rs"]
-#[allow(clippy::duplicate_mod, reason = "shared SQL, compiled once per dialect")]
+#[allow(
+    clippy::duplicate_mod,
+    reason = "shared SQL, compiled once per dialect"
+)]
 mod groups;
 #[path = "../sql/interfaces.rs"]
-#[allow(clippy::duplicate_mod, reason = "shared SQL, compiled once per dialect")]
+#[allow(
+    clippy::duplicate_mod,
+    reason = "shared SQL, compiled once per dialect"
+)]
 mod interfaces;
 #[path = "../sql/locks.rs"]
-#[allow(clippy::duplicate_mod, reason = "shared SQL, compiled once per dialect")]
+#[allow(
+    clippy::duplicate_mod,
+    reason = "shared SQL, compiled once per dialect"
+)]
 mod locks;
 #[path = "../sql/power.rs"]
-#[allow(clippy::duplicate_mod, reason = "shared SQL, compiled once per dialect")]
+#[allow(
+    clippy::duplicate_mod,
+    reason = "shared SQL, compiled once per dialect"
+)]
 mod power;
 mod shared;
 #[path = "../sql/tenants.rs"]
-#[allow(clippy::duplicate_mod, reason = "shared SQL, compiled once per dialect")]
+#[allow(
+    clippy::duplicate_mod,
+    reason = "shared SQL, compiled once per dialect"
+)]
 mod tenants;
 
 use std::str::FromStr;

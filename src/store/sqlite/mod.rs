@@ -68,10 +68,98 @@ impl SqliteStore {
             .max_connections(8)
             .connect_with(options)
             .await?;
+        renumber_migrations(&pool).await?;
         sqlx::migrate!("./migrations/sqlite")
             .run(&pool)
             .await
             .map_err(|e| StoreError::Database(e.into()))?;
         Ok(SqliteStore { pool })
+    }
+}
+
+/// The migrations SQLite's tree numbered 10 to 13 before both trees were numbered alike (they
+/// are now 11 to 14, and 10 is a step PostgreSQL alone has).
+const RENUMBERED: std::ops::RangeInclusive<i64> = 10..=13;
+
+/// Moves the applied migrations of a database made before the renumbering to their new
+/// numbers, in one transaction; a new or already moved database is left as it is. Without
+/// this, the migrator would find a different migration under an applied number and refuse.
+async fn renumber_migrations(pool: &SqlitePool) -> Result<(), StoreError> {
+    let mut tx = pool.begin_with("BEGIN IMMEDIATE").await?;
+    let table = sqlx::query(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_sqlx_migrations'",
+    )
+    .fetch_optional(&mut *tx)
+    .await?;
+    if table.is_none() {
+        return Ok(());
+    }
+    let old =
+        sqlx::query("SELECT 1 FROM _sqlx_migrations WHERE version = $1 AND description = 'leases'")
+            .bind(RENUMBERED.start())
+            .fetch_optional(&mut *tx)
+            .await?;
+    if old.is_none() {
+        return Ok(());
+    }
+    // From the top, so no number is taken twice on the way.
+    for version in RENUMBERED.rev() {
+        sqlx::query("UPDATE _sqlx_migrations SET version = $1 WHERE version = $2")
+            .bind(version + 1)
+            .bind(version)
+            .execute(&mut *tx)
+            .await?;
+    }
+    tx.commit().await?;
+    tracing::info!("renumbered the database's applied migrations 10-13 to 11-14");
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (version, description) of every applied migration, in order.
+    async fn applied(pool: &SqlitePool) -> Vec<(i64, String)> {
+        sqlx::query_as("SELECT version, description FROM _sqlx_migrations ORDER BY version")
+            .fetch_all(pool)
+            .await
+            .unwrap()
+    }
+
+    #[tokio::test]
+    async fn a_database_with_the_old_migration_numbers_opens_and_is_renumbered() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("t.db");
+        let store = SqliteStore::open(&path).await.unwrap();
+        let new = applied(&store.pool).await;
+        assert_eq!(new.len(), 14, "{new:?}");
+        assert!(new.iter().enumerate().all(|(i, (v, _))| *v == i as i64 + 1));
+        assert_eq!(new[9].1, "events");
+        assert_eq!(new[10].1, "leases");
+        // Back to the layout an older chami left: no 10 (events), leases .. power steps at
+        // 10 .. 13.
+        sqlx::query("DELETE FROM _sqlx_migrations WHERE version = 10")
+            .execute(&store.pool)
+            .await
+            .unwrap();
+        for version in 11..=14 {
+            sqlx::query("UPDATE _sqlx_migrations SET version = $1 WHERE version = $2")
+                .bind(version - 1)
+                .bind(version)
+                .execute(&store.pool)
+                .await
+                .unwrap();
+        }
+        store.pool.close().await;
+
+        let store = SqliteStore::open(&path)
+            .await
+            .expect("reopen the old layout");
+        assert_eq!(applied(&store.pool).await, new);
+        // Opening again changes nothing.
+        store.pool.close().await;
+        let store = SqliteStore::open(&path).await.unwrap();
+        assert_eq!(applied(&store.pool).await, new);
     }
 }

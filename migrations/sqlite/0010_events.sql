@@ -1,0 +1,3 @@
+-- The events and shared secrets of replicas live in PostgreSQL only: a SQLite store has one
+-- core. Nothing to create; the number keeps both migration trees numbered alike, so one
+-- version names the same schema step on either database.
