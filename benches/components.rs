@@ -5,7 +5,7 @@
 
 use std::time::{Duration, Instant};
 
-use chami::config::ServeArgs;
+use chami::server::config::ServeArgs;
 use chami::service::auth::Role;
 use chami::service::issuer::MintRequest;
 use serde_json::{json, Value};
@@ -50,7 +50,9 @@ fn main() -> anyhow::Result<()> {
         .build()?;
     rt.block_on(async {
         let dir = tempfile::tempdir()?;
-        let args = ServeArgs::for_data_dir(dir.path().to_path_buf(), "127.0.0.1:0".parse()?);
+        let mut args = ServeArgs::for_data_dir(dir.path().to_path_buf(), "127.0.0.1:0".parse()?);
+        // 100,000 components in one POST are about 20 MiB: a bulk load raises --max-body.
+        args.max_body = 64 << 20;
         let server = chami::server::start(&args).await?;
         let ca = std::fs::read(server.ca.clone().expect("generated CA"))?;
         // Asks for gzip, as the console's client does; `plain` does not.

@@ -12,18 +12,15 @@
 //! | [`store`] | one `Store` trait: SQLite, PostgreSQL and a cache in front |
 //! | [`redfish`] | the BMC client and the simulated BMC fleet |
 //! | [`model`] | plain types and validation (xnames, hostlists, filters, ...), no I/O |
-//! | [`server`], [`https`], [`tls`], [`config`], [`config_file`] | the composition root: start-up, the HTTPS listener, certificates, flags |
+//! | [`server`] | the composition root: start-up (also in-process, with its local admin token), the HTTPS listener, certificates, flags and the config file |
 //! | [`edit`], [`fsutil`], [`histogram`] | small helpers: `$EDITOR` round trips, file modes and the data-dir lock, latency histograms |
 
 pub mod api;
 pub mod cli;
 pub mod client;
-pub mod config;
-pub mod config_file;
 pub mod edit;
 pub mod fsutil;
 pub mod histogram;
-pub mod https;
 #[doc(hidden)]
 pub mod invariants;
 pub mod model;
@@ -31,5 +28,4 @@ pub mod redfish;
 pub mod server;
 pub mod service;
 pub mod store;
-pub mod tls;
 pub mod tui;

@@ -9,7 +9,7 @@ use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use chami::cli::token::TokenCommand;
-use chami::config::{LogFormat, ServeArgs};
+use chami::server::config::{LogFormat, ServeArgs};
 
 /// OpenCHAMI-compatible HPC system management in one program.
 #[derive(Debug, Parser)]
@@ -45,12 +45,12 @@ fn parse_cli() -> Result<Cli, String> {
     let first = cmd.clone().get_matches_from(&argv);
     let path = match first.get_one::<PathBuf>("config") {
         Some(p) => Some(p.clone()),
-        None => chami::config_file::default_path().filter(|p| p.exists()),
+        None => chami::server::config_file::default_path().filter(|p| p.exists()),
     };
     let matches = match path {
         None => first,
         Some(path) => {
-            argv.extend(chami::config_file::extra_args(&cmd, &first, &path)?);
+            argv.extend(chami::server::config_file::extra_args(&cmd, &first, &path)?);
             cmd.try_get_matches_from(argv)
                 .map_err(|e| format!("{} (after applying {})", e.render(), path.display()))?
         }
@@ -96,24 +96,24 @@ enum Command {
     Power(chami::cli::power::PowerCommand),
     /// Boot parameters: get, set, edit, script, history, restore.
     #[command(subcommand)]
-    Boot(chami::cli::more::BootCommand),
+    Boot(chami::cli::boot::BootCommand),
     /// Groups: list, show, create, delete, add, remove.
     #[command(subcommand)]
-    Groups(chami::cli::more::SetsCommand),
+    Groups(chami::cli::sets::SetsCommand),
     /// Partitions: list, show, create, delete, add, remove.
     #[command(subcommand)]
-    Partitions(chami::cli::more::SetsCommand),
+    Partitions(chami::cli::sets::SetsCommand),
     /// Redfish endpoints (BMCs): list, show, add, delete.
     #[command(subcommand)]
-    Endpoints(chami::cli::inventory::EndpointsCommand),
+    Endpoints(chami::cli::endpoints::EndpointsCommand),
     /// Ethernet interfaces: list, show, add, delete.
     #[command(subcommand)]
-    Interfaces(chami::cli::inventory::InterfacesCommand),
+    Interfaces(chami::cli::interfaces::InterfacesCommand),
     /// Tenants: list, show, create, delete, add, release.
     #[command(subcommand)]
-    Tenants(chami::cli::more::TenantsCommand),
+    Tenants(chami::cli::tenants::TenantsCommand),
     /// The audit log, newest last.
-    Audit(chami::cli::more::AuditArgs),
+    Audit(chami::cli::audit::AuditArgs),
     /// Shell completions on stdout (`chami completions bash > /etc/bash_completion.d/chami`).
     Completions {
         /// bash, zsh, fish, elvish or powershell.
@@ -264,21 +264,23 @@ fn main() -> ExitCode {
         }
         Some(Command::Nodes(cmd)) => return one_shot(&cli.log, chami::cli::nodes::run(cmd)),
         Some(Command::Power(cmd)) => return one_shot(&cli.log, chami::cli::power::run(cmd)),
-        Some(Command::Boot(cmd)) => return one_shot(&cli.log, chami::cli::more::boot(cmd)),
+        Some(Command::Boot(cmd)) => return one_shot(&cli.log, chami::cli::boot::boot(cmd)),
         Some(Command::Groups(cmd)) => {
-            return one_shot(&cli.log, chami::cli::more::sets(cmd, false))
+            return one_shot(&cli.log, chami::cli::sets::sets(cmd, false))
         }
         Some(Command::Partitions(cmd)) => {
-            return one_shot(&cli.log, chami::cli::more::sets(cmd, true))
+            return one_shot(&cli.log, chami::cli::sets::sets(cmd, true))
         }
         Some(Command::Endpoints(cmd)) => {
-            return one_shot(&cli.log, chami::cli::inventory::endpoints(cmd))
+            return one_shot(&cli.log, chami::cli::endpoints::endpoints(cmd))
         }
         Some(Command::Interfaces(cmd)) => {
-            return one_shot(&cli.log, chami::cli::inventory::interfaces(cmd))
+            return one_shot(&cli.log, chami::cli::interfaces::interfaces(cmd))
         }
-        Some(Command::Tenants(cmd)) => return one_shot(&cli.log, chami::cli::more::tenants(cmd)),
-        Some(Command::Audit(args)) => return one_shot(&cli.log, chami::cli::more::audit(args)),
+        Some(Command::Tenants(cmd)) => {
+            return one_shot(&cli.log, chami::cli::tenants::tenants(cmd))
+        }
+        Some(Command::Audit(args)) => return one_shot(&cli.log, chami::cli::audit::audit(args)),
         Some(Command::Sim(args)) => {
             init_logging(&cli.log, LogFormat::Text);
             runtime().and_then(|rt| rt.block_on(chami::cli::sim::run(args)))

@@ -436,11 +436,11 @@ async fn the_token_endpoint_limits_each_address() {
 #[tokio::test]
 async fn auth_off_is_refused_off_loopback() {
     let dir = tempfile::tempdir().expect("tmp");
-    let mut args = chami::config::ServeArgs::for_data_dir(
+    let mut args = chami::server::config::ServeArgs::for_data_dir(
         dir.path().to_path_buf(),
         "0.0.0.0:0".parse().expect("addr"),
     );
-    args.auth = chami::config::AuthMode::Off;
+    args.auth = chami::server::config::AuthMode::Off;
     let err = chami::server::start(&args).await.err().expect("refused");
     assert!(
         format!("{err:#}").contains("refusing --auth=off on 0.0.0.0:0"),
@@ -450,7 +450,7 @@ async fn auth_off_is_refused_off_loopback() {
 
 #[tokio::test]
 async fn auth_off_accepts_requests_without_tokens() {
-    let t = TestServer::start_with(|a| a.auth = chami::config::AuthMode::Off).await;
+    let t = TestServer::start_with(|a| a.auth = chami::server::config::AuthMode::Off).await;
     let (status, _) = t.call(Method::GET, COMPONENTS, None, None).await;
     assert_eq!(status, StatusCode::OK);
 }

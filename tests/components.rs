@@ -967,8 +967,10 @@ fn tokio_stream_from(
 #[tokio::test]
 async fn a_second_core_on_the_same_data_dir_is_refused() {
     let t = TestServer::start().await;
-    let args =
-        chami::config::ServeArgs::for_data_dir(t.dir.path().to_path_buf(), common::loopback());
+    let args = chami::server::config::ServeArgs::for_data_dir(
+        t.dir.path().to_path_buf(),
+        common::loopback(),
+    );
     let err = chami::server::start(&args).await.err().expect("refused");
     let text = format!("{err:#}");
     assert!(text.contains("in use by another chami"), "{text}");

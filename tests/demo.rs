@@ -8,10 +8,16 @@ use common::TestServer;
 use reqwest::StatusCode;
 use serde_json::json;
 
+/// The typed client of an admin named `demo-admin`, as the demo seeds with.
+fn demo_admin(t: &TestServer) -> chami::client::Client {
+    let token = chami::server::local::admin_token(&t.server, "demo-admin").expect("token");
+    chami::server::local::client(&t.server, &token).expect("client")
+}
+
 #[tokio::test]
 async fn demo_seed_fills_every_inventory_resource() {
     let t = TestServer::start().await;
-    chami::cli::demo::seed(&t.server.core, 300)
+    chami::server::demo::seed(&demo_admin(&t), 300)
         .await
         .expect("seed");
     let nodes = t.ids("/hsm/v2/State/Components?type=Node").await;
@@ -54,24 +60,39 @@ async fn demo_seed_fills_every_inventory_resource() {
         let text = resp.text().await.unwrap();
         assert!(text.contains(want), "{mac}: {text}");
     }
+    // The seeding went through the API: every write is in the audit, by the demo's admin.
+    let (status, audit) = t.get("/audit?subject=demo-admin&limit=1000").await;
+    assert_eq!(status, StatusCode::OK, "{audit}");
+    let entries = audit.as_array().expect("audit entries");
+    let writes = |path: &str| {
+        entries
+            .iter()
+            .filter(|e| e["method"] == "POST" && e["path"] == path && e["outcome"] == "ok")
+            .count()
+    };
+    assert_eq!(writes("/hsm/v2/State/Components"), 1, "{audit}");
+    assert_eq!(writes("/hsm/v2/Inventory/RedfishEndpoints"), 1, "{audit}");
+    assert_eq!(writes("/hsm/v2/groups"), 5, "{audit}");
+    assert_eq!(writes("/hsm/v2/partitions"), 1, "{audit}");
+    assert_eq!(writes("/boot/v1/bootparameters"), 4, "{audit}");
 }
 
 /// The demo's BMCs are simulated: power status reads them, and a transition moves them and
 /// the inventory.
 #[tokio::test]
 async fn demo_power_runs_against_the_simulated_bmcs() {
-    let cluster = chami::cli::demo::DemoCluster::built_in().expect("demo description");
+    let cluster = chami::server::demo::DemoCluster::built_in().expect("demo description");
     let fleet = cluster
         .start_fleet(8, Duration::from_millis(50))
         .await
         .expect("fleet");
     let ca_dir = tempfile::tempdir().unwrap();
     let t = TestServer::start_with(|a| {
-        chami::cli::demo::with_fleet(a, &fleet, ca_dir.path()).expect("fleet config");
+        chami::server::demo::with_fleet(a, &fleet, ca_dir.path()).expect("fleet config");
         a.power_poll_ms = 20;
     })
     .await;
-    chami::cli::demo::seed(&t.server.core, 8)
+    chami::server::demo::seed(&demo_admin(&t), 8)
         .await
         .expect("seed");
     // Node 0 starts Off, node 1 Ready (on), as the demo's state cycle says.

@@ -185,8 +185,10 @@ async fn an_event_stream_on_one_replica_sees_the_others_changes() {
 #[tokio::test]
 async fn a_database_that_cannot_be_reached_is_named_in_the_error() {
     let dir = tempfile::tempdir().unwrap();
-    let mut args =
-        chami::config::ServeArgs::for_data_dir(dir.path().to_path_buf(), common::loopback());
+    let mut args = chami::server::config::ServeArgs::for_data_dir(
+        dir.path().to_path_buf(),
+        common::loopback(),
+    );
     // Port 1 on loopback: nothing listens there, so the connection is refused at once.
     args.database_url = Some("postgres://chami:hunter2@127.0.0.1:1/inventory".into());
     let err = chami::server::start(&args).await.err().expect("refused");

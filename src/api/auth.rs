@@ -17,10 +17,11 @@ use utoipa_axum::routes;
 
 use super::body_limit::BodyLimit;
 use super::error::ApiError;
+use super::routes::{check, tenant_aware, Action};
 use super::AppState;
 use crate::model::audit::{AuditEntry, Outcome};
 use crate::service::audit::xnames_in;
-use crate::service::auth::{check, tenant_aware, Action, Principal};
+use crate::service::auth::Principal;
 use crate::service::issuer::MintRequest;
 use crate::service::scope::Scope;
 use crate::service::tenants::{TENANT_HEADER, TENANT_HEADER_ALIAS};

@@ -18,8 +18,8 @@ use super::error::{ApiError, Problem};
 use super::extract::{Body, QueryPairs};
 use super::AppState;
 use crate::model::boot::{BootParams, BootVersion};
+use crate::model::mac::Mac;
 use crate::service::auth::Principal;
-use crate::service::boot::index::mac_bits;
 use crate::service::boot::script::{Outcome, Request, Selector};
 use crate::service::boot::{BootQuery, Written};
 use crate::service::metrics::Listener;
@@ -403,20 +403,6 @@ fn safe_host<'a>(headers: &'a HeaderMap, uri: &'a axum::http::Uri) -> Option<&'a
     ok.then_some(h)
 }
 
-/// `aa:bb:cc:dd:ee:ff` for 48 bits, written into `buf`.
-fn canonical_mac(bits: u64, buf: &mut [u8; 17]) -> &str {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
-    for i in 0..6 {
-        let byte = (bits >> (40 - 8 * i)) & 0xff;
-        buf[3 * i] = HEX[(byte >> 4) as usize];
-        buf[3 * i + 1] = HEX[(byte & 0xf) as usize];
-        if i < 5 {
-            buf[3 * i + 2] = b':';
-        }
-    }
-    std::str::from_utf8(buf).unwrap_or_default()
-}
-
 /// Answers a bootscript request; the hot path of a boot storm, so the query is read in place
 /// and the script is the only allocation of any size.
 async fn script_response(
@@ -434,17 +420,10 @@ async fn script_response(
             .unwrap_or(default)
     };
     let (mac, name, nid, arch) = (get("mac"), get("name"), get("nid"), get("arch"));
-    let mut mac_buf = [0u8; 17];
     let selector = if let Some(m) = mac.as_deref().filter(|m| !m.is_empty()) {
-        match mac_bits(m) {
-            Some(bits) => Selector::Mac(canonical_mac(bits, &mut mac_buf)),
-            None => {
-                let why = crate::model::ethernet::normalize_mac(m).err();
-                return ApiError::bad_request(
-                    why.map_or_else(|| format!("bad MAC '{m}'"), |e| e.0),
-                )
-                .into_response();
-            }
+        match Mac::parse(m) {
+            Ok(mac) => Selector::Mac(mac),
+            Err(e) => return ApiError::bad_request(e.0).into_response(),
         }
     } else if let Some(n) = name.as_deref().filter(|n| !n.is_empty()) {
         if crate::model::xname::Xname::parse(n).is_err() {
@@ -637,17 +616,5 @@ mod tests {
         );
         let bare: axum::http::Uri = "/boot/v1/bootscript".parse().unwrap();
         assert_eq!(safe_host(&HeaderMap::new(), &bare), None);
-    }
-
-    #[test]
-    fn canonical_mac_round_trips() {
-        let mut buf = [0u8; 17];
-        assert_eq!(
-            canonical_mac(0xa4bf_012b_7310, &mut buf),
-            "a4:bf:01:2b:73:10"
-        );
-        assert_eq!(canonical_mac(0, &mut buf), "00:00:00:00:00:00");
-        let bits = mac_bits("A4-BF-01-2B-73-10").unwrap();
-        assert_eq!(canonical_mac(bits, &mut buf), "a4:bf:01:2b:73:10");
     }
 }

@@ -14,8 +14,9 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::error::{ApiError, Problem};
+use super::routes::{check, Action};
 use super::AppState;
-use crate::service::auth::{check, Action, Principal};
+use crate::service::auth::Principal;
 use crate::service::events::Published;
 use crate::service::scope::Scope;
 

@@ -12,6 +12,7 @@ pub mod hsm;
 pub mod limit;
 pub mod pcs;
 pub mod respond;
+pub mod routes;
 pub mod tapms;
 
 use std::sync::Arc;
@@ -32,7 +33,7 @@ use tower_http::LatencyUnit;
 use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 
-use crate::config::OAuthClient;
+use crate::model::auth::OAuthClient;
 use crate::service::issuer::Issuer;
 use crate::service::jwt::Verifier;
 use crate::service::metrics::Listener;

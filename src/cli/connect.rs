@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 
 use clap::Args;
 
-use super::console::{local_admin_token, local_client};
 use crate::client::Client;
-use crate::config::ServeArgs;
 use crate::server::{self, Server};
 
 /// Where the core is, and how to prove who we are to it.
@@ -75,15 +73,8 @@ impl Connection {
                     .data_dir
                     .clone()
                     .unwrap_or_else(crate::fsutil::default_data_dir);
-                let serve = ServeArgs::for_data_dir(dir.clone(), ([127, 0, 0, 1], 0).into());
-                let server = server::start(&serve).await.map_err(|e| {
-                    anyhow::anyhow!(
-                        "{e:#}\n(if `chami serve` already runs on {}, attach to it with --server URL)",
-                        dir.display()
-                    )
-                })?;
-                let token = local_admin_token(&server, who)?;
-                let client = local_client(&server, &token)?.for_tenant(args.tenant.clone());
+                let (server, client) = server::local::start(&dir, who).await?;
+                let client = client.for_tenant(args.tenant.clone());
                 Ok(Connection {
                     client,
                     server: Some(server),

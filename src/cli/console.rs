@@ -2,15 +2,10 @@
 //! attached to a remote core with `--server`. Either way it talks HTTPS through `client/`.
 
 use std::path::PathBuf;
-use std::time::Duration;
 
 use clap::Args;
 
 use super::connect::{ConnectArgs, Connection};
-use crate::client::Client;
-use crate::server::Server;
-use crate::service::auth;
-use crate::service::issuer::MintRequest;
 use crate::tui::{self, keymap::Keymap, theme::Theme};
 
 /// How the console looks (shared by `chami` and `chami demo`).
@@ -91,28 +86,6 @@ pub fn log_path() -> PathBuf {
         .unwrap_or_else(std::env::temp_dir)
         .join("chami")
         .join("chami.log")
-}
-
-/// An admin token for the in-process core, minted from its own key.
-pub fn local_admin_token(server: &Server, subject: &str) -> anyhow::Result<String> {
-    Ok(server.issuer.mint(&MintRequest {
-        subject: subject.into(),
-        roles: vec![auth::Role::Admin],
-        tenant: None,
-        ttl: Duration::from_secs(12 * 3600),
-    })?)
-}
-
-/// A client of an in-process core, trusting its CA.
-pub fn local_client(server: &Server, token: &str) -> anyhow::Result<Client> {
-    let ca = match &server.ca {
-        Some(p) => Some(
-            std::fs::read(p)
-                .map_err(|e| anyhow::anyhow!("cannot read the core's CA {}: {e}", p.display()))?,
-        ),
-        None => None,
-    };
-    Ok(Client::new(&server.url(), token, ca.as_deref())?)
 }
 
 /// Runs the console: attached to `--server`, or over an in-process core on the data dir.

@@ -3,29 +3,10 @@
 use clap::{Args, Subcommand};
 use serde_json::Value;
 
+use super::args::{Common, Targets};
 use super::connect::{ConnectArgs, Connection};
-use super::output::{self, Failure, Format};
+use super::output::{self, Failure};
 use crate::client::Client;
-
-/// Connection and output options every verb takes.
-#[derive(Debug, Clone, Args)]
-pub struct Common {
-    /// Output: table (default on a terminal), json (default in a pipe), yaml, name.
-    #[arg(short = 'o', long, value_enum)]
-    pub output: Option<Format>,
-    #[command(flatten)]
-    pub connect: ConnectArgs,
-}
-
-/// Targets plus the common options.
-#[derive(Debug, Clone, Args)]
-pub struct Targets {
-    /// Xnames or hostlists (`x1000c0s[0-3]b0n[0-1]`); `-` reads them from stdin.
-    #[arg(required = true)]
-    pub targets: Vec<String>,
-    #[command(flatten)]
-    pub common: Common,
-}
 
 /// `chami nodes ...`
 #[derive(Debug, Subcommand)]

@@ -273,6 +273,32 @@ pub fn print(
     out(&text)
 }
 
+/// Deletes each of `names` with `delete_one`, naming each one deleted on stdout and each failure on
+/// stderr (exit 3 when some failed).
+pub async fn delete_each(
+    names: &[String],
+    delete_one: impl AsyncFn(&str) -> Result<(), crate::client::ClientError>,
+) -> Result<(), Failure> {
+    let mut failed = false;
+    for n in names {
+        match delete_one(n).await {
+            Ok(()) => out(&format!("{n}\n"))?,
+            Err(crate::client::ClientError::Api { status: 404, .. }) => {
+                eprintln!("chami: {n}: not found");
+                failed = true;
+            }
+            Err(e) => {
+                eprintln!("chami: {n}: {e}");
+                failed = true;
+            }
+        }
+    }
+    if failed {
+        return Err(Failure::Partial);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -5,8 +5,8 @@ use std::time::{Duration, Instant};
 use clap::{Args, Subcommand};
 use serde_json::{json, Value};
 
+use super::args::Common;
 use super::connect::{ConnectArgs, Connection};
-use super::nodes::Common;
 use super::output::{self, Failure, Format};
 use crate::client::Client;
 use crate::model::power::Transition;

@@ -8,8 +8,8 @@ use clap::{Args, Subcommand};
 use super::output::{self, Failure};
 use crate::client::Client;
 use crate::fsutil;
-use crate::service::auth::Role;
-use crate::service::issuer::{parse_ttl, Issuer, MintRequest, DEFAULT_AUDIENCE, DEFAULT_ISSUER};
+use crate::model::auth::Role;
+use crate::server::local::{self, parse_ttl, Mint, DEFAULT_AUDIENCE, DEFAULT_ISSUER};
 
 /// `chami token ...`
 #[derive(Debug, Subcommand)]
@@ -91,15 +91,15 @@ pub struct MintArgs {
 
 /// Runs `chami token mint`, printing the token on stdout.
 pub fn mint(a: &MintArgs) -> anyhow::Result<()> {
-    let dir = a.data_dir.clone().unwrap_or_else(fsutil::default_data_dir);
-    fsutil::ensure_dir(&dir)?;
-    let issuer = Issuer::load_or_create(&dir, &a.issuer, &a.audience)?;
     let roles = if a.roles.is_empty() {
         vec![Role::Operator]
     } else {
         a.roles.clone()
     };
-    let token = issuer.mint(&MintRequest {
+    let token = local::mint(&Mint {
+        data_dir: a.data_dir.clone().unwrap_or_else(fsutil::default_data_dir),
+        issuer: a.issuer.clone(),
+        audience: a.audience.clone(),
         subject: a.sub.clone(),
         roles,
         tenant: a.tenant.clone(),

@@ -2,6 +2,7 @@
 //! the core only through this, whether it runs in-process or on another machine.
 
 pub mod boot;
+pub mod bulk;
 pub mod events;
 pub mod inventory;
 pub mod power;

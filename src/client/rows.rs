@@ -68,6 +68,13 @@ impl Client {
             .await
     }
 
+    /// The same script as a preview: an operator looking, so the fetch is not recorded as the
+    /// node's boot.
+    pub async fn boot_script_preview(&self, name: &str) -> Result<String, ClientError> {
+        self.text(&format!("/boot/v1/bootscript?name={}&preview=1", enc(name)))
+            .await
+    }
+
     /// The boot entries of these names (comma-joined in one query), as rows.
     pub async fn boot_rows(&self, names: &[String]) -> Result<Vec<Value>, ClientError> {
         self.get(&format!(

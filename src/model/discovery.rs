@@ -14,7 +14,7 @@ use super::redfish::RedfishEndpoint;
 use super::xname::{HmsType, Xname};
 
 /// A NIC in magellan's payload.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Nic {
     #[serde(default)]
     pub uri: String,
@@ -31,7 +31,7 @@ pub struct Nic {
 }
 
 /// Power facts of a system in magellan's payload.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Power {
     #[serde(default)]
     pub state: String,
@@ -40,7 +40,7 @@ pub struct Power {
 }
 
 /// Links of a system in magellan's payload.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Links {
     #[serde(default)]
     pub chassis: Vec<String>,
@@ -49,7 +49,7 @@ pub struct Links {
 }
 
 /// A computer system in magellan's payload.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct System {
     #[serde(default)]
     pub uri: String,
@@ -83,7 +83,7 @@ pub struct System {
 }
 
 /// A manager (the BMC itself) in magellan's payload.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct Manager {
     #[serde(default)]
     pub uri: String,

@@ -10,6 +10,7 @@ use time::OffsetDateTime;
 use utoipa::ToSchema;
 
 use super::component::InputError;
+use super::mac::Mac;
 use super::xname::Xname;
 
 /// One IP address on one network (`CompEthInterface.1.0.0_IPAddressMapping`).
@@ -131,27 +132,11 @@ pub fn parse_time(raw: &str, what: &str) -> Result<OffsetDateTime, InputError> {
     })
 }
 
-/// A MAC address as `(id, canonical)`: 12 hex digits with `:`, `-` or `.` separators or none;
-/// the ID is lowercase hex, the canonical form lowercase colon-separated.
+/// A MAC address as `(id, canonical)` (see [`Mac`]): the ID is lowercase hex, the canonical
+/// form lowercase colon-separated.
 pub fn normalize_mac(raw: &str) -> Result<(String, String), InputError> {
-    let hex: String = raw
-        .trim()
-        .chars()
-        .filter(|c| !matches!(c, ':' | '-' | '.'))
-        .collect::<String>()
-        .to_ascii_lowercase();
-    if hex.len() != 12 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(InputError(format!(
-            "bad MAC address '{raw}': expected 12 hex digits such as a4:bf:01:2b:73:10"
-        )));
-    }
-    let canonical = hex
-        .as_bytes()
-        .chunks(2)
-        .map(|p| std::str::from_utf8(p).unwrap_or_default())
-        .collect::<Vec<_>>()
-        .join(":");
-    Ok((hex, canonical))
+    let mac = Mac::parse(raw)?;
+    Ok((mac.id(), mac.to_string()))
 }
 
 /// An IP address in its canonical text form.

@@ -1,6 +1,7 @@
 //! Plain types and validation: xnames, hostlists, SMD enums and components. No I/O.
 
 pub mod audit;
+pub mod auth;
 pub mod boot;
 pub mod component;
 pub mod discovery;
@@ -10,6 +11,7 @@ pub mod filter;
 pub mod group;
 pub mod hostlist;
 pub mod locks;
+pub mod mac;
 pub mod power;
 pub mod redfish;
 pub mod secret;

@@ -112,7 +112,7 @@ pub struct RedfishEndpoint {
 
 /// A write body (POST, PUT), with SMD's PascalCase keys; magellan's `SchemaVersion`, `Systems`
 /// and `Managers` ride along.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct EndpointInput {
     #[serde(rename = "ID", default)]
     pub id: Option<String>,

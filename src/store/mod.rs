@@ -2,13 +2,13 @@
 
 pub mod cache;
 pub mod postgres;
-mod rules;
+mod rows;
 pub mod sqlite;
 
 use async_trait::async_trait;
 
-pub use rules::components::no_such_components;
-pub use rules::groups::{group_exists, partition_exists};
+pub use rows::components::no_such_components;
+pub use rows::groups::{group_exists, partition_exists};
 
 use crate::model::boot::{BootData, BootEntry, BootOp, BootVersion};
 use crate::model::component::{Component, ComponentChange};

@@ -379,11 +379,7 @@ fn run_command(cmd: Command, client: &Client, tx: &mpsc::UnboundedSender<Msg>) {
             }
         }),
         Command::FetchBootScript(node) => spawn_call(client, tx, |c| async move {
-            let path = format!(
-                "/boot/v1/bootscript?name={}&preview=1",
-                crate::client::enc(&node)
-            );
-            let result = c.text(&path).await;
+            let result = c.boot_script_preview(&node).await;
             Msg::BootScript { node, result }
         }),
         Command::FetchBootHistory(name) => spawn_call(client, tx, |c| async move {

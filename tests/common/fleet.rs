@@ -3,8 +3,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use chami::config::ServeArgs;
 use chami::redfish::sim::{Fleet, SimConfig};
+use chami::server::config::ServeArgs;
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 

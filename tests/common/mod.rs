@@ -6,7 +6,7 @@ pub mod fleet;
 
 use std::time::Duration;
 
-use chami::config::ServeArgs;
+use chami::server::config::ServeArgs;
 use chami::server::{self, Server};
 use chami::service::auth::Role;
 use chami::service::issuer::MintRequest;

@@ -13,6 +13,7 @@ use crate::model::boot::BootEntry;
 use crate::model::enums::{Role, State};
 use crate::model::ethernet::InterfaceFilter;
 use crate::model::filter::{ComponentFilter, Match};
+use crate::model::mac::Mac;
 use crate::model::xname::HmsType;
 use crate::model::xname::Xname;
 use crate::service::events::{Event, EventBus};
@@ -34,22 +35,22 @@ pub struct NodeInfo {
     pub bootable: bool,
     /// Labels of its groups, sorted.
     pub groups: Box<[Box<str>]>,
-    /// Its first MAC (canonical form), for chain URLs of name and NID requests.
-    pub mac: Option<Box<str>>,
+    /// Its first MAC, for chain URLs of name and NID requests.
+    pub mac: Option<Mac>,
 }
 
 /// One consistent view of nodes and entries.
 #[derive(Default)]
 pub struct Snapshot {
     nodes: Arc<HashMap<Xname, NodeInfo>>,
-    macs: Arc<HashMap<u64, Xname>>,
+    macs: Arc<HashMap<Mac, Xname>>,
     nids: Arc<HashMap<i64, Xname>>,
     entries: Arc<HashMap<String, Arc<BootEntry>>>,
 }
 
 impl Snapshot {
-    /// The node owning this MAC (48 bits).
-    pub fn by_mac(&self, mac: u64) -> Option<&NodeInfo> {
+    /// The node owning this MAC.
+    pub fn by_mac(&self, mac: Mac) -> Option<&NodeInfo> {
         self.macs.get(&mac).and_then(|x| self.nodes.get(x))
     }
 
@@ -82,27 +83,6 @@ impl Snapshot {
     pub fn nodes(&self) -> impl Iterator<Item = &NodeInfo> {
         self.nodes.values()
     }
-}
-
-/// A MAC in any spelling as 48 bits, without allocating.
-pub fn mac_bits(raw: &str) -> Option<u64> {
-    let mut v: u64 = 0;
-    let mut digits = 0;
-    for b in raw.trim().bytes() {
-        let d = match b {
-            b'0'..=b'9' => b - b'0',
-            b'a'..=b'f' => b - b'a' + 10,
-            b'A'..=b'F' => b - b'A' + 10,
-            b':' | b'-' | b'.' => continue,
-            _ => return None,
-        };
-        digits += 1;
-        if digits > 12 {
-            return None;
-        }
-        v = (v << 4) | u64::from(d);
-    }
-    (digits == 12).then_some(v)
 }
 
 /// The index and the task state that keeps it current.
@@ -331,7 +311,7 @@ impl BootIndex {
 
 type NodeMaps = (
     HashMap<Xname, NodeInfo>,
-    HashMap<u64, Xname>,
+    HashMap<Mac, Xname>,
     HashMap<i64, Xname>,
 );
 
@@ -376,31 +356,11 @@ async fn load_nodes(store: &dyn Store) -> Result<NodeMaps, StoreError> {
         let Ok(owner) = Xname::parse(&i.component_id) else {
             continue;
         };
-        let (Some(bits), Some(node)) = (mac_bits(&i.id), nodes.get_mut(&owner)) else {
+        let (Ok(mac), Some(node)) = (Mac::parse(&i.id), nodes.get_mut(&owner)) else {
             continue;
         };
-        if node.mac.is_none() {
-            node.mac = Some(i.mac_address.clone().into_boxed_str());
-        }
-        macs.insert(bits, owner);
+        node.mac.get_or_insert(mac);
+        macs.insert(mac, owner);
     }
     Ok((nodes, macs, nids))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn mac_bits_reads_any_spelling() {
-        let want = Some(0xa4bf_012b_7310);
-        assert_eq!(mac_bits("a4:bf:01:2b:73:10"), want);
-        assert_eq!(mac_bits("A4-BF-01-2B-73-10"), want);
-        assert_eq!(mac_bits("a4bf.012b.7310"), want);
-        assert_eq!(mac_bits("a4bf012b7310"), want);
-        assert_eq!(mac_bits("a4bf012b731"), None);
-        assert_eq!(mac_bits("a4bf012b73100"), None);
-        assert_eq!(mac_bits("a4bf012b731g"), None);
-        assert_eq!(mac_bits(""), None);
-    }
 }

@@ -3,6 +3,7 @@
 use std::fmt::Write;
 
 use crate::model::boot::BootEntry;
+use crate::model::mac::Mac;
 
 use super::index::{NodeInfo, Snapshot};
 
@@ -24,8 +25,8 @@ pub struct ScriptConfig {
 /// How the node asked.
 #[derive(Debug, Clone, Copy)]
 pub enum Selector<'a> {
-    /// `mac=` (canonical form).
-    Mac(&'a str),
+    /// `mac=`.
+    Mac(Mac),
     /// `name=` (an xname).
     Name(&'a str),
     /// `nid=`.
@@ -97,7 +98,7 @@ fn write_params(
     cfg: &ScriptConfig,
     entry: &BootEntry,
     node: Option<&NodeInfo>,
-    bootif: Option<&str>,
+    bootif: Option<Mac>,
 ) {
     let stored = entry.data.params.as_str();
     let start = out.len();
@@ -132,12 +133,9 @@ fn write_params(
         }
     }
     if let Some(mac) = bootif {
-        // BOOTIF=01-aa-bb-cc-dd-ee-ff: the MAC with dashes, copied on the stack.
+        // BOOTIF=01-aa-bb-cc-dd-ee-ff: the MAC with dashes, written on the stack.
         let mut dashed = [0u8; 17];
-        for (d, b) in dashed.iter_mut().zip(mac.bytes()) {
-            *d = if b == b':' { b'-' } else { b };
-        }
-        let dashed = std::str::from_utf8(&dashed[..mac.len().min(17)]).unwrap_or_default();
+        let dashed = mac.write_with(b'-', &mut dashed);
         add(out, "BOOTIF=", format_args!("01-{dashed}"));
     }
     if let Some(ds) = &cfg.cloud_init {
@@ -150,7 +148,7 @@ fn write_script(
     cfg: &ScriptConfig,
     entry: &BootEntry,
     node: Option<&NodeInfo>,
-    bootif: Option<&str>,
+    bootif: Option<Mac>,
     chain: impl FnOnce(&mut String),
 ) {
     out.push_str("#!ipxe\nkernel --name kernel ");
@@ -179,10 +177,9 @@ fn write_script(
 fn unknown_chain(out: &mut String, base: &str, req: &Request, node: Option<&NodeInfo>) {
     out.push_str("chain ");
     out.push_str(base);
-    match (req.selector, node.and_then(|n| n.mac.as_deref())) {
+    match (req.selector, node.and_then(|n| n.mac)) {
         (Selector::Mac(m), _) | (_, Some(m)) => {
-            out.push_str("?mac=");
-            out.push_str(m);
+            let _ = write!(out, "?mac={m}");
         }
         (Selector::Name(n), None) => {
             out.push_str("?name=");
@@ -200,7 +197,7 @@ fn write_json(
     cfg: &ScriptConfig,
     entry: Option<&BootEntry>,
     node: Option<&NodeInfo>,
-    bootif: Option<&str>,
+    bootif: Option<Mac>,
 ) {
     let mut params = String::from("kernel ");
     let (kernel, initrd) = match entry {
@@ -221,7 +218,7 @@ fn write_json(
 /// Renders the answer to one bootscript request from a snapshot.
 pub fn render<'a>(snap: &'a Snapshot, cfg: &ScriptConfig, req: &Request) -> Outcome<'a> {
     let node = match req.selector {
-        Selector::Mac(m) => super::index::mac_bits(m).and_then(|b| snap.by_mac(b)),
+        Selector::Mac(m) => snap.by_mac(m),
         Selector::Name(n) => crate::model::xname::Xname::parse(n)
             .ok()
             .and_then(|x| snap.by_name(&x)),
@@ -246,14 +243,13 @@ pub fn render<'a>(snap: &'a Snapshot, cfg: &ScriptConfig, req: &Request) -> Outc
 
     if let (Some(node), Some(entry)) = (node, entry) {
         if node.bootable && !entry.data.kernel.is_empty() {
-            let mac = bootif.or(node.mac.as_deref());
+            let mac = bootif.or(node.mac);
             write_script(&mut out, cfg, entry, Some(node), bootif, |out| {
                 out.push_str("chain ");
                 out.push_str(base);
                 match mac {
                     Some(m) => {
-                        out.push_str("?mac=");
-                        out.push_str(m);
+                        let _ = write!(out, "?mac={m}");
                     }
                     None => {
                         out.push_str("?name=");

@@ -5,7 +5,7 @@
 use sqlx::postgres::PgArguments;
 use sqlx::{PgConnection, PgPool, Postgres, QueryBuilder, Transaction};
 
-use crate::store::rules::batch::{Column, Rows};
+use crate::store::rows::batch::{Column, Rows};
 use crate::store::StoreError;
 
 pub(crate) type Db = Postgres;
@@ -36,6 +36,12 @@ pub(crate) fn texts<T: AsRef<str>>(ids: &[T]) -> Texts {
 /// A FROM item of the texts bound at `p`: column `v` the text, `i` its position.
 pub(crate) fn each(p: &str) -> String {
     format!("unnest({p}::text[]) WITH ORDINALITY AS e(v, i)")
+}
+
+/// A test that an endpoint's FQDN is the one bound at `p` in any case, through the unique
+/// index on `lower(fqdn)`.
+pub(crate) fn fqdn_is(p: &str) -> String {
+    format!("lower(fqdn) = lower({p})")
 }
 
 /// A test that the expression before it is one of the texts bound at `p`.

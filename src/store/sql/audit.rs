@@ -1,4 +1,7 @@
 //! The audit log: the entry as JSON, filter fields in columns.
+//!
+//! Written once for both stores: this file is a module of `store/sqlite` and of
+//! `store/postgres`, and `super::dialect` is that backend's.
 
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Row};
@@ -6,7 +9,7 @@ use sqlx::{QueryBuilder, Row};
 use super::dialect::{begin_write, json_elements, push_starts_with, Db};
 use super::SqlStore;
 use crate::model::audit::{AuditEntry, AuditFilter};
-use crate::store::rules::audit::{audit_from, audit_json};
+use crate::store::rows::audit::{audit_from, audit_json};
 use crate::store::{AuditStore, StoreError};
 
 #[async_trait]

@@ -1,4 +1,7 @@
 //! Boot parameters and their history.
+//!
+//! Written once for both stores: this file is a module of `store/sqlite` and of
+//! `store/postgres`, and `super::dialect` is that backend's.
 
 use async_trait::async_trait;
 use sqlx::QueryBuilder;
@@ -6,11 +9,11 @@ use sqlx::QueryBuilder;
 use super::dialect::{begin_write, push_in, texts, Db, BYTE_ORDER};
 use super::SqlStore;
 use crate::model::boot::{BootEntry, BootVersion};
-use crate::store::rules::boot::{
+use crate::store::rows::boot::{
     boot_entry_from, boot_version_from, boot_written, check_boot_versions, next_boot_version,
     COLUMNS,
 };
-use crate::store::rules::json;
+use crate::store::rows::json;
 use crate::store::{BootChange, BootStore, StoreError};
 
 #[async_trait]

@@ -1,4 +1,7 @@
 //! Components (`State/Components`).
+//!
+//! Written once for both stores: this file is a module of `store/sqlite` and of
+//! `store/postgres`, and `super::dialect` is that backend's.
 
 use std::collections::HashMap;
 
@@ -14,12 +17,12 @@ use crate::model::component::{Component, ComponentChange};
 use crate::model::enums::State;
 use crate::model::filter::{ComponentFilter, Match};
 use crate::model::xname::Xname;
-use crate::store::rules::batch::{Read, Rows};
-use crate::store::rules::components::{
+use crate::store::rows::batch::{Read, Rows};
+use crate::store::rows::components::{
     check_update, component_from, components_from, id_states, require_found, COLUMNS, INSERT_CHUNK,
 };
-use crate::store::rules::groups::{filter_sets, unknown_set};
-use crate::store::rules::{names_of, opt_str, xnames};
+use crate::store::rows::groups::{filter_sets, unknown_set};
+use crate::store::rows::{names_of, opt_str, xnames};
 use crate::store::{ComponentStore, StoreError};
 
 /// Appends `AND col IN (..)` / `AND (col IS NULL OR col NOT IN (..))` for a match on a column

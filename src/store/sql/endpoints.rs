@@ -1,31 +1,36 @@
 //! Redfish endpoints, component and service endpoints, and hardware.
+//!
+//! Written once for both stores: this file is a module of `store/sqlite` and of
+//! `store/postgres`, and `super::dialect` is that backend's.
 
 use async_trait::async_trait;
 use sqlx::QueryBuilder;
 
 use super::components::insert_components;
-use super::dialect::{begin_write, in_texts, json_set, push_in, texts, write_one, Conn, Db};
+use super::dialect::{
+    begin_write, fqdn_is, in_texts, json_set, push_in, texts, write_one, Conn, Db,
+};
 use super::interfaces::write;
 use super::SqlStore;
 use crate::model::discovery::{ComponentEndpoint, Hardware, ServiceEndpoint};
 use crate::model::ethernet::EthInterface;
 use crate::model::redfish::{EndpointFilter, RedfishEndpoint};
 use crate::model::xname::Xname;
-use crate::store::rules::endpoints::{
+use crate::store::rows::endpoints::{
     check_fqdn, check_new_endpoint, component_endpoints_from, doc, doc_from, endpoints_from,
     hardware_from, mac_exists, password_from, password_of, service_endpoints_from,
 };
-use crate::store::rules::interfaces::Write;
-use crate::store::rules::json;
+use crate::store::rows::interfaces::Write;
+use crate::store::rows::json;
 use crate::store::{ComponentEndpointFilter, EndpointStore, EndpointWrite, StoreError};
 
 /// Refuses a new endpoint whose ID or FQDN (in any case) is taken, naming which.
 async fn check_new(conn: &mut Conn, ep: &RedfishEndpoint) -> Result<(), StoreError> {
     // An ID match is named before an FQDN match.
-    let row = sqlx::query(
-        "SELECT id, fqdn FROM rf_endpoints WHERE id = $1 OR lower(fqdn) = lower($2) \
-         ORDER BY id = $1 DESC LIMIT 1",
-    )
+    let row = sqlx::query(&format!(
+        "SELECT id, fqdn FROM rf_endpoints WHERE id = $1 OR {} ORDER BY id = $1 DESC LIMIT 1",
+        fqdn_is("$2")
+    ))
     .bind(ep.id.as_str())
     .bind(&ep.fqdn)
     .fetch_optional(conn)
@@ -38,9 +43,10 @@ async fn put_endpoint(conn: &mut Conn, w: &EndpointWrite, replace: bool) -> Resu
         check_new(conn, &w.endpoint).await?;
     } else {
         // Another endpoint holding this FQDN is still a conflict.
-        let other = sqlx::query(
-            "SELECT id FROM rf_endpoints WHERE lower(fqdn) = lower($1) AND id <> $2 LIMIT 1",
-        )
+        let other = sqlx::query(&format!(
+            "SELECT id FROM rf_endpoints WHERE {} AND id <> $2 LIMIT 1",
+            fqdn_is("$1")
+        ))
         .bind(&w.endpoint.fqdn)
         .bind(w.endpoint.id.as_str())
         .fetch_optional(&mut *conn)

@@ -1,4 +1,7 @@
 //! Groups, partitions and memberships.
+//!
+//! Written once for both stores: this file is a module of `store/sqlite` and of
+//! `store/postgres`, and `super::dialect` is that backend's.
 
 use std::collections::BTreeMap;
 
@@ -14,12 +17,12 @@ use super::SqlStore;
 use crate::model::filter::ComponentFilter;
 use crate::model::group::{Group, Membership, Partition, SetPatch};
 use crate::model::xname::Xname;
-use crate::store::rules::groups::{
+use crate::store::rows::groups::{
     group_from, member_pairs, members_by_set, memberships_from, no_such_set, not_a_member,
     partition_from, refuse_exclusive, refuse_members, refuse_partitioned, refuse_unknown,
     set_exists, tags_json, Sets, GROUPS, PARTITIONS,
 };
-use crate::store::rules::{names_of, xnames};
+use crate::store::rows::{names_of, xnames};
 use crate::store::{GroupStore, SetFilter, SetMembers, StoreError};
 
 /// Appends the name and tag conditions of `filter` for a table whose key column is `key`.

@@ -1,4 +1,7 @@
 //! Component Ethernet interfaces.
+//!
+//! Written once for both stores: this file is a module of `store/sqlite` and of
+//! `store/postgres`, and `super::dialect` is that backend's.
 
 use async_trait::async_trait;
 use sqlx::QueryBuilder;
@@ -6,7 +9,7 @@ use sqlx::QueryBuilder;
 use super::dialect::{begin_write, push_in, texts, write_one, Conn, Db, BYTE_ORDER, FOR_UPDATE};
 use super::SqlStore;
 use crate::model::ethernet::{EthInterface, InterfaceChange, InterfaceFilter};
-use crate::store::rules::interfaces::{
+use crate::store::rows::interfaces::{
     changed_interface, interface_exists, interface_from, interfaces_from, ips_json, Write, COLUMNS,
 };
 use crate::store::{InterfaceStore, StoreError};

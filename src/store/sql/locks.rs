@@ -1,5 +1,8 @@
 //! Component locks and reservations: reads, and changes applied by the model's
 //! rules inside one write transaction so two holders never both win.
+//!
+//! Written once for both stores: this file is a module of `store/sqlite` and of
+//! `store/postgres`, and `super::dialect` is that backend's.
 
 use std::collections::HashMap;
 
@@ -10,8 +13,8 @@ use super::dialect::{begin_write, in_texts, push_rows, texts, Db};
 use super::SqlStore;
 use crate::model::locks::{LockChange, LockState};
 use crate::model::xname::Xname;
-use crate::store::rules::batch::{Read, Rows};
-use crate::store::rules::locks::{apply_locks, lock_state_from};
+use crate::store::rows::batch::{Read, Rows};
+use crate::store::rows::locks::{apply_locks, lock_state_from};
 use crate::store::{LockOutcome, LockStore, StoreError};
 
 /// The lock state of each component whose id is among the texts bound as `$1`.

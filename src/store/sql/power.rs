@@ -1,4 +1,7 @@
 //! Power transitions and tasks.
+//!
+//! Written once for both stores: this file is a module of `store/sqlite` and of
+//! `store/postgres`, and `super::dialect` is that backend's.
 
 use async_trait::async_trait;
 use sqlx::{QueryBuilder, Row};
@@ -9,8 +12,8 @@ use super::dialect::{
 use super::SqlStore;
 use crate::model::locks::ReservationKeys;
 use crate::model::power::{Step, Task, Transition, TransitionStatus};
-use crate::store::rules::batch::{Read, Rows};
-use crate::store::rules::power::{
+use crate::store::rows::batch::{Read, Rows};
+use crate::store::rows::power::{
     keys_from, keys_json, refuse_held, renewed_from, step_from, step_rows, task_from,
     transition_from, transitions_from, with_tasks,
 };

@@ -1,4 +1,7 @@
 //! Tenants: the resource as JSON, written with compare-and-set on its version.
+//!
+//! Written once for both stores: this file is a module of `store/sqlite` and of
+//! `store/postgres`, and `super::dialect` is that backend's.
 
 use async_trait::async_trait;
 use sqlx::Row;
@@ -6,7 +9,7 @@ use sqlx::Row;
 use super::dialect::{begin_write, write_one, BYTE_ORDER};
 use super::SqlStore;
 use crate::model::tenant::Tenant;
-use crate::store::rules::tenants::{check_claims, check_tenant_version, tenant_from, tenant_json};
+use crate::store::rows::tenants::{check_claims, check_tenant_version, tenant_from, tenant_json};
 use crate::store::{StoreError, TenantStore};
 
 #[async_trait]

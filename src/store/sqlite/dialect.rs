@@ -5,7 +5,7 @@
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
-use crate::store::rules::batch::{Column, Rows};
+use crate::store::rows::batch::{Column, Rows};
 use crate::store::StoreError;
 
 pub(crate) type Db = Sqlite;
@@ -34,6 +34,12 @@ pub(crate) fn texts<T: AsRef<str>>(ids: &[T]) -> Texts {
 /// A FROM item of the texts bound at `p`: column `v` the text, `i` its position.
 pub(crate) fn each(p: &str) -> String {
     format!("(SELECT value AS v, key AS i FROM json_each({p})) AS e")
+}
+
+/// A test that an endpoint's FQDN is the one bound at `p` in any case: the column is
+/// `COLLATE NOCASE`, so its unique index answers.
+pub(crate) fn fqdn_is(p: &str) -> String {
+    format!("fqdn = {p}")
 }
 
 /// A test that the expression before it is one of the texts bound at `p`.

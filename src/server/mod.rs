@@ -1,5 +1,12 @@
 //! Starting and stopping the HTTPS core: data dir, store, keys, TLS, listener, graceful shutdown.
 
+pub mod config;
+pub mod config_file;
+pub mod demo;
+pub mod https;
+pub mod local;
+pub mod tls;
+
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -9,7 +16,7 @@ use anyhow::Context;
 use axum::serve::ListenerExt;
 
 use crate::api::{self, AppState, Limits};
-use crate::config::{load_oauth_clients, AuthMode, ServeArgs};
+use crate::fsutil;
 use crate::service::boot::script::ScriptConfig;
 use crate::service::discovery::Trust;
 use crate::service::issuer::Issuer;
@@ -19,7 +26,7 @@ use crate::service::replicas::Replica;
 use crate::service::secrets::SecretBox;
 use crate::service::Core;
 use crate::store::{CachedStore, PgStore, SharedState, SqliteStore, Store};
-use crate::{fsutil, https, tls};
+use config::{load_oauth_clients, AuthMode, ServeArgs};
 
 /// Database file name in the data dir.
 pub const DB_FILE: &str = "chami.db";

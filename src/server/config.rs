@@ -5,8 +5,6 @@ use std::path::PathBuf;
 
 use clap::{Args, ValueEnum};
 
-use crate::service::auth::Role;
-
 /// Whether requests must carry a verified token.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub enum AuthMode {
@@ -253,20 +251,7 @@ impl ServeArgs {
     }
 }
 
-/// One OAuth client allowed to use the client_credentials grant.
-#[derive(Debug, Clone, serde::Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OAuthClient {
-    /// Client id; becomes the token's `sub`.
-    pub id: String,
-    /// Client secret.
-    pub secret: String,
-    /// Roles granted to the client's tokens.
-    pub roles: Vec<Role>,
-    /// Tenant, for tenant-scoped clients.
-    #[serde(default)]
-    pub tenant: Option<String>,
-}
+pub use crate::model::auth::OAuthClient;
 
 /// Reads the OAuth clients file, naming the file and the problem on failure.
 pub fn load_oauth_clients(path: &std::path::Path) -> Result<Vec<OAuthClient>, String> {

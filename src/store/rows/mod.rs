@@ -1,6 +1,6 @@
-//! What the SQLite and PostgreSQL stores share beside their SQL: the checks of a write and
-//! their messages, column lists and encodings, and the reading of a result row of either
-//! database into the model. One module per resource, as in each store.
+//! Rows in and out, for either database: column lists and encodings, the reading of a result
+//! row into the model, and the checks of a write with their refusal texts. The SQL around them
+//! is in `store/sql/`; this half is compiled once. One module per resource.
 
 pub(crate) mod audit;
 pub(crate) mod batch;
