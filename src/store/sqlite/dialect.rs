@@ -2,6 +2,7 @@
 //! one JSON text and read with `json_each`, JSON functions, and how a write transaction begins.
 //! The PostgreSQL dialect has the same items under the same names.
 
+use serde::ser::{Serialize, SerializeSeq, Serializer};
 use sqlx::sqlite::SqliteArguments;
 use sqlx::{QueryBuilder, Sqlite, SqliteConnection, SqlitePool, Transaction};
 
@@ -107,27 +108,40 @@ pub(crate) fn push_rows(qb: &mut QueryBuilder<'_, Db>, rows: &Rows) {
     .push("))");
 }
 
-/// `rows` as a JSON array of row arrays.
+/// `rows` as a JSON array of row arrays, written straight from the columns.
 fn rows_json(rows: &Rows) -> String {
-    use serde_json::Value;
-    let mut out: Vec<Vec<Value>> = vec![Vec::with_capacity(rows.columns.len()); rows.len()];
-    for column in &rows.columns {
-        match column {
-            Column::Text(vs) => out
-                .iter_mut()
-                .zip(vs)
-                .for_each(|(r, v)| r.push(v.clone().into())),
-            Column::Int(vs) => out
-                .iter_mut()
-                .zip(vs)
-                .for_each(|(r, v)| r.push((*v).into())),
-            Column::Bool(vs) => out
-                .iter_mut()
-                .zip(vs)
-                .for_each(|(r, v)| r.push((*v).into())),
+    serde_json::to_string(&AsRows(rows)).unwrap_or_else(|_| "[]".to_string())
+}
+
+/// Rows serialized as an array of arrays.
+struct AsRows<'a>(&'a Rows);
+
+/// Row `1` of rows `0`, serialized as an array.
+struct AsRow<'a>(&'a Rows, usize);
+
+impl Serialize for AsRows<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut seq = s.serialize_seq(Some(self.0.len()))?;
+        for r in 0..self.0.len() {
+            seq.serialize_element(&AsRow(self.0, r))?;
         }
+        seq.end()
     }
-    serde_json::to_string(&out).unwrap_or_else(|_| "[]".to_string())
+}
+
+impl Serialize for AsRow<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (rows, r) = (self.0, self.1);
+        let mut seq = s.serialize_seq(Some(rows.columns.len()))?;
+        for column in &rows.columns {
+            match column {
+                Column::Text(vs) => seq.serialize_element(&vs[r])?,
+                Column::Int(vs) => seq.serialize_element(&vs[r])?,
+                Column::Bool(vs) => seq.serialize_element(&vs[r])?,
+            }
+        }
+        seq.end()
+    }
 }
 
 /// Begins a write transaction. IMMEDIATE takes the write lock first (waiting up to the busy
@@ -143,4 +157,25 @@ pub(crate) async fn write_one<'q>(
     query: sqlx::query::Query<'q, Db, SqliteArguments<'q>>,
 ) -> Result<u64, StoreError> {
     Ok(query.execute(pool).await?.rows_affected())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::rows::batch::Read;
+
+    #[test]
+    fn rows_are_bound_as_one_json_array_of_rows() {
+        let items = [(Some("a"), Some(1), true), (None, None, false)];
+        let rows = Rows::of(
+            &items,
+            &[
+                Read::Text(&|t| t.0.map(str::to_string)),
+                Read::Int(&|t| t.1),
+                Read::Bool(&|t| t.2),
+            ],
+        );
+        assert_eq!(rows_json(&rows), r#"[["a",1,true],[null,null,false]]"#);
+        assert_eq!(rows_json(&Rows::of::<u8>(&[], &[])), "[]");
+    }
 }
