@@ -1,4 +1,4 @@
-//! The options many verbs share: output and connection, targets, a name.
+//! The options many verbs share: output and connection, targets, a name, a set and members.
 
 use clap::Args;
 
@@ -30,6 +30,18 @@ pub struct Targets {
 pub struct Named {
     /// The name.
     pub name: String,
+    #[command(flatten)]
+    pub common: Common,
+}
+
+/// A group or partition and the members to add or remove.
+#[derive(Debug, Args)]
+pub struct SetMembers {
+    /// The label (group) or name (partition).
+    pub name: String,
+    /// Xnames or hostlists; `-` reads them from stdin.
+    #[arg(required = true)]
+    pub members: Vec<String>,
     #[command(flatten)]
     pub common: Common,
 }

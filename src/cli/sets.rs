@@ -3,7 +3,7 @@
 use clap::{Args, Subcommand};
 use serde_json::json;
 
-use super::args::{Common, Named};
+use super::args::{Common, Named, SetMembers};
 use super::connect::Connection;
 use super::output::{self, Failure};
 use crate::client::Client;
@@ -41,18 +41,6 @@ pub struct SetCreate {
     /// Groups only: the exclusive group it belongs to (a node is in at most one of those).
     #[arg(long)]
     pub exclusive: Option<String>,
-    #[command(flatten)]
-    pub common: Common,
-}
-
-/// A group or partition and the members to add or remove.
-#[derive(Debug, Args)]
-pub struct SetMembers {
-    /// The label (group) or name (partition).
-    pub name: String,
-    /// Xnames or hostlists; `-` reads them from stdin.
-    #[arg(required = true)]
-    pub members: Vec<String>,
     #[command(flatten)]
     pub common: Common,
 }

@@ -2,10 +2,10 @@
 
 use clap::{Args, Subcommand};
 
-use super::args::{Common, Named};
+use super::args::{Common, Named, SetMembers};
 use super::connect::Connection;
 use super::output::{self, Failure};
-use super::sets::SetMembers;
+
 use crate::client::Client;
 use crate::model::tenant::{kind_of_role, plan_join, Admins, TenantSpec};
 

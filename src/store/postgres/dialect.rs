@@ -33,6 +33,28 @@ pub(crate) fn texts<T: AsRef<str>>(ids: &[T]) -> Texts {
     ids.iter().map(|s| s.as_ref().to_string()).collect()
 }
 
+/// A list of integers as one parameter: a `bigint[]`.
+pub(crate) type Ints = Vec<i64>;
+
+/// `values` as one parameter for [`push_in_ints`] and [`push_not_in_ints`].
+pub(crate) fn ints(values: &[i64]) -> Ints {
+    values.to_vec()
+}
+
+/// Pushes `{col} = ANY(integers)` with the integers bound.
+pub(crate) fn push_in_ints(qb: &mut QueryBuilder<'_, Db>, col: &str, values: Ints) {
+    qb.push(format!(" {col} = ANY("))
+        .push_bind(values)
+        .push(")");
+}
+
+/// Pushes `{col} <> ALL(integers)` with the integers bound.
+pub(crate) fn push_not_in_ints(qb: &mut QueryBuilder<'_, Db>, col: &str, values: Ints) {
+    qb.push(format!(" {col} <> ALL("))
+        .push_bind(values)
+        .push(")");
+}
+
 /// A FROM item of the texts bound at `p`: column `v` the text, `i` its position.
 pub(crate) fn each(p: &str) -> String {
     format!("unnest({p}::text[]) WITH ORDINALITY AS e(v, i)")

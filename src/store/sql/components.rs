@@ -6,11 +6,11 @@
 use std::collections::HashMap;
 
 use async_trait::async_trait;
-use sqlx::{Encode, QueryBuilder, Row, Type};
+use sqlx::{QueryBuilder, Row};
 
 use super::dialect::{
-    begin_write, each, in_texts, push_in, push_not_in, push_rows, texts, write_one, Conn, Db, Pool,
-    BYTE_ORDER, NAME,
+    begin_write, each, in_texts, ints, push_in, push_in_ints, push_not_in, push_not_in_ints,
+    push_rows, texts, write_one, Conn, Db, Pool, BYTE_ORDER, NAME,
 };
 use super::SqlStore;
 use crate::model::component::{Component, ComponentChange};
@@ -40,30 +40,33 @@ fn push_match<T: ToString>(qb: &mut QueryBuilder<'_, Db>, col: &str, m: &Match<T
     }
 }
 
-/// [`push_match`] for a column of another type, each value bound as `value(v)`.
-fn push_match_as<'a, T, V>(
-    qb: &mut QueryBuilder<'a, Db>,
-    col: &str,
-    m: &Match<T>,
-    value: impl Fn(&T) -> V,
-) where
-    V: 'a + Encode<'a, Db> + Type<Db> + Send,
-{
+/// [`push_match`] for an integer column, each list bound as one parameter.
+fn push_match_ints(qb: &mut QueryBuilder<'_, Db>, col: &str, m: &Match<i64>) {
     if !m.any_of.is_empty() {
-        qb.push(format!(" AND {col} IN ("));
+        qb.push(" AND");
+        push_in_ints(qb, col, ints(&m.any_of));
+    }
+    if !m.none_of.is_empty() {
+        qb.push(format!(" AND ({col} IS NULL OR"));
+        push_not_in_ints(qb, col, ints(&m.none_of));
+        qb.push(")");
+    }
+}
+
+/// Appends `AND enabled IN (..)` / `AND enabled <> ..` for a match on the flag (two values
+/// at most, each bound by itself).
+fn push_match_enabled(qb: &mut QueryBuilder<'_, Db>, m: &Match<bool>) {
+    if !m.any_of.is_empty() {
+        qb.push(" AND enabled IN (");
         let mut list = qb.separated(", ");
         for v in &m.any_of {
-            list.push_bind(value(v));
+            list.push_bind(*v);
         }
         qb.push(")");
     }
-    if !m.none_of.is_empty() {
-        qb.push(format!(" AND ({col} IS NULL OR {col} NOT IN ("));
-        let mut list = qb.separated(", ");
-        for v in &m.none_of {
-            list.push_bind(value(v));
-        }
-        qb.push("))");
+    // The column is NOT NULL.
+    for v in &m.none_of {
+        qb.push(" AND enabled <> ").push_bind(*v);
     }
 }
 
@@ -127,14 +130,14 @@ pub(super) fn select_filtered<'a>(
     push_match(qb, "type", &filter.kinds);
     push_match(qb, "state", &filter.states);
     push_match(qb, "flag", &filter.flags);
-    push_match_as(qb, "enabled", &filter.enabled, |b| *b);
+    push_match_enabled(qb, &filter.enabled);
     push_match(qb, "lower(software_status)", &filter.software_status);
     push_match(qb, "role", &filter.roles);
     push_match(qb, "subrole", &filter.subroles);
     push_match(qb, "subtype", &filter.subtypes);
     push_match(qb, "arch", &filter.archs);
     push_match(qb, "class", &filter.classes);
-    push_match_as(qb, "nid", &filter.nids, |n| *n);
+    push_match_ints(qb, "nid", &filter.nids);
     if let Some(lo) = filter.nid_start {
         qb.push(" AND nid >= ").push_bind(lo);
     }

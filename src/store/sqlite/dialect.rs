@@ -32,6 +32,24 @@ pub(crate) fn texts<T: AsRef<str>>(ids: &[T]) -> Texts {
         .unwrap_or_else(|_| "[]".to_string())
 }
 
+/// A list of integers as one parameter: a JSON array.
+pub(crate) type Ints = String;
+
+/// `values` as one parameter for [`push_in_ints`] and [`push_not_in_ints`].
+pub(crate) fn ints(values: &[i64]) -> Ints {
+    serde_json::to_string(values).unwrap_or_else(|_| "[]".to_string())
+}
+
+/// Pushes `{col} IN (integers)` with the integers bound.
+pub(crate) fn push_in_ints(qb: &mut QueryBuilder<'_, Db>, col: &str, values: Ints) {
+    push_in(qb, col, values)
+}
+
+/// Pushes `{col} NOT IN (integers)` with the integers bound.
+pub(crate) fn push_not_in_ints(qb: &mut QueryBuilder<'_, Db>, col: &str, values: Ints) {
+    push_not_in(qb, col, values)
+}
+
 /// A FROM item of the texts bound at `p`: column `v` the text, `i` its position.
 pub(crate) fn each(p: &str) -> String {
     format!("(SELECT value AS v, key AS i FROM json_each({p})) AS e")
