@@ -8,8 +8,8 @@ use std::time::{Duration, Instant};
 
 use chami::model::power::{Location, TransitionCreate, TransitionStatus};
 use chami::model::redfish::EndpointInput;
-use chami::redfish::sim::{bmc_ip, Faults, Fleet, SimConfig};
 use chami::server::config::ServeArgs;
+use chami::sim::{bmc_ip, Faults, Fleet, SimConfig};
 
 fn memory_mib() -> (u64, u64) {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

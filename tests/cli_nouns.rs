@@ -8,7 +8,7 @@ use std::io::Write;
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
-use chami::redfish::sim::Faults;
+use chami::sim::Faults;
 use common::fleet::rig;
 use common::TestServer;
 use serde_json::Value;

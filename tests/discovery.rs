@@ -6,8 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use chami::redfish::sim::{Faults, Fleet, SimConfig};
 use chami::service::auth::Role;
+use chami::sim::{Faults, Fleet, SimConfig};
 use common::{assert_problem, TestServer};
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};

@@ -14,6 +14,8 @@ const ALLOWED: &[(&str, &[&str])] = &[
     ("edit", &["model"]),
     ("store", &["model", "fsutil", "histogram"]),
     ("redfish", &["model", "fsutil", "histogram"]),
+    // The simulated BMC fleet stands alone: the faces and the demo start it.
+    ("sim", &[]),
     (
         "service",
         &["store", "redfish", "model", "fsutil", "histogram"],
@@ -24,7 +26,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
     // The faces may start a core in-process (the composition root), never reach below it.
     (
         "cli",
-        &["client", "tui", "model", "edit", "fsutil", "server"],
+        &["client", "tui", "model", "edit", "fsutil", "server", "sim"],
     ),
     // The composition root: it builds everything below the faces, and seeds the demo
     // through the client.
@@ -36,6 +38,7 @@ const ALLOWED: &[(&str, &[&str])] = &[
             "store",
             "redfish",
             "client",
+            "sim",
             "model",
             "fsutil",
             "histogram",
@@ -46,8 +49,6 @@ const ALLOWED: &[(&str, &[&str])] = &[
 
 /// Imports across the arrows today, by file (issue 21 moves them).
 const KNOWN: &[(&str, &str)] = &[
-    // `chami sim` runs the simulated fleet in the CLI's process.
-    ("cli/sim.rs", "redfish"),
     // The filter grammar the fuzz and property tests share moves out of tui/.
     ("invariants.rs", "tui"),
 ];
@@ -161,7 +162,60 @@ fn every_import_follows_the_layers() {
 #[test]
 fn the_scanner_reads_paths_and_groups() {
     let text = "use crate::model::xname::Xname;\nuse crate::{store::Store, service::{a, b}};\n\
-                let x = crate::redfish::sim::bmc_ip(0); // notcrate::tui is not a path\n";
+                let x = crate::redfish::client::x(0); // notcrate::tui is not a path\n";
     let got: Vec<String> = named(text).into_iter().collect();
     assert_eq!(got, ["model", "redfish", "service", "store"]);
+}
+
+/// The crates of the HTTP server side, as a path names them.
+const HTTP_SERVER: &[&str] = &["axum", "hyper", "hyper_util", "tower", "tower_http", "http"];
+
+/// The HTTP crates a source text names as paths (`axum::..`, `http::..`).
+fn http_named(text: &str) -> BTreeSet<&'static str> {
+    let mut out = BTreeSet::new();
+    for name in HTTP_SERVER {
+        let needle = format!("{name}::");
+        let mut rest = text;
+        while let Some(at) = rest.find(&needle) {
+            let preceded_by_word = rest[..at]
+                .chars()
+                .next_back()
+                .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == ':');
+            if !preceded_by_word {
+                out.insert(*name);
+            }
+            rest = &rest[at + needle.len()..];
+        }
+    }
+    out
+}
+
+#[test]
+fn below_the_api_no_file_knows_http_server_types() {
+    let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
+    let mut offenders = Vec::new();
+    for layer in ["service", "store", "model"] {
+        let mut files = Vec::new();
+        sources(&src.join(layer), &mut files);
+        assert!(!files.is_empty(), "no files under src/{layer}");
+        for file in files {
+            let text = std::fs::read_to_string(&file).unwrap();
+            let named = http_named(&text);
+            if !named.is_empty() {
+                offenders.push(format!("{}: {named:?}", file.display()));
+            }
+        }
+    }
+    assert!(
+        offenders.is_empty(),
+        "service/, store/ and model/ take and return domain types; HTTP belongs to api/: \
+         {offenders:?}"
+    );
+}
+
+#[test]
+fn the_http_scanner_finds_crate_paths_only() {
+    let text = "use axum::Router;\nlet u = \"https://x\"; let m = reqwest::Method::GET;\n\
+                let h = my_http::x; let s = super::http::y;\n";
+    assert_eq!(http_named(text).into_iter().collect::<Vec<_>>(), ["axum"]);
 }

@@ -117,13 +117,10 @@ async fn bmc_calls_are_timed_by_method_and_outcome() {
     assert_eq!(status, StatusCode::OK);
 
     // A BMC that hangs is counted as a timeout once the call gives up (1 s here).
-    r.fleet
-        .bmc(0)
-        .unwrap()
-        .set_faults(chami::redfish::sim::Faults {
-            hang: true,
-            ..Default::default()
-        });
+    r.fleet.bmc(0).unwrap().set_faults(chami::sim::Faults {
+        hang: true,
+        ..Default::default()
+    });
     t.get("/power-control/v1/power-status?xname=x3000c0s0b0n0")
         .await;
     let m = scrape(t).await;

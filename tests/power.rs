@@ -6,8 +6,8 @@ mod common;
 
 use std::time::Duration;
 
-use chami::redfish::sim::Faults;
 use chami::service::auth::Role;
+use chami::sim::Faults;
 use common::fleet::{rig, Rig};
 use common::{assert_problem, TestServer};
 use reqwest::{Method, StatusCode};

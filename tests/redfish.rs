@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use chami::redfish::client::{Endpoint, ErrorKind, PowerState, RedfishClient};
-use chami::redfish::sim::{Faults, Fleet, SimConfig};
+use chami::sim::{Faults, Fleet, SimConfig};
 
 async fn fleet() -> Fleet {
     Fleet::start(SimConfig {

@@ -13,7 +13,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use chami::redfish::sim::{Fleet, SimConfig};
+use chami::sim::{Fleet, SimConfig};
 use common::chami;
 use common::fleet::{register_as, Admin};
 use reqwest::StatusCode;

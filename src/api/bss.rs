@@ -61,7 +61,7 @@ pub fn plain_routes(state: Arc<AppState>) -> Router {
                 st.metrics.observe(
                     Listener::Http,
                     "/boot/v1/bootscript",
-                    &axum::http::Method::GET,
+                    "GET",
                     resp.status().as_u16(),
                     start.elapsed(),
                 );

@@ -74,7 +74,7 @@ async fn count(
     state.metrics.observe(
         Listener::Https,
         route.as_ref().map_or("(unmatched)", |m| m.as_str()),
-        &method,
+        method.as_str(),
         resp.status().as_u16(),
         start.elapsed(),
     );

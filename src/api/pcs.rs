@@ -6,7 +6,7 @@ use axum::extract::{Extension, Path, State};
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{json, Value};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -15,7 +15,9 @@ use utoipa_axum::routes;
 use super::error::{ApiError, Problem};
 use super::extract::{Body, QueryPairs};
 use super::AppState;
-use crate::model::power::{Transition, TransitionCreate};
+use crate::model::power::{
+    Operation, PlannedTask, PowerStateName, PowerStatus, Transition, TransitionCreate,
+};
 use crate::service::auth::Principal;
 use crate::service::scope::Scope;
 
@@ -53,9 +55,12 @@ async fn create(
         .map_or("anonymous", |Extension(p)| p.subject.as_str());
     let (t, plan) = st.core.power.create_within(&body, &scope, who, dry).await?;
     if let Some(plan) = plan {
-        return Ok(
-            Json(json!({"dryRun": true, "operation": t.operation, "tasks": plan})).into_response(),
-        );
+        let dry = DryRun {
+            dry_run: true,
+            operation: t.operation,
+            tasks: plan,
+        };
+        return Ok(Json(dry).into_response());
     }
     let location = format!("../transitions/{}", t.id);
     Ok((
@@ -115,7 +120,30 @@ struct StatusQuery {
     management_state_filter: String,
 }
 
-async fn status(st: &AppState, scope: &Scope, q: StatusQuery) -> Result<Json<Value>, ApiError> {
+/// PCS's power-status answer.
+#[derive(Debug, Serialize, ToSchema)]
+struct StatusList {
+    /// One entry per node asked for (every node with a BMC when none was named).
+    status: Vec<PowerStatus>,
+}
+
+/// What a dry run answers: each node's plan, nothing sent.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+struct DryRun {
+    /// Always true.
+    dry_run: bool,
+    /// The operation asked for.
+    operation: Operation,
+    /// What each node would do.
+    tasks: Vec<PlannedTask>,
+}
+
+async fn status(
+    st: &AppState,
+    scope: &Scope,
+    q: StatusQuery,
+) -> Result<Json<StatusList>, ApiError> {
     let pf = q.power_state_filter.to_ascii_lowercase();
     if !matches!(pf.as_str(), "" | "on" | "off" | "undefined") {
         return Err(ApiError::bad_request(format!(
@@ -131,27 +159,26 @@ async fn status(st: &AppState, scope: &Scope, q: StatusQuery) -> Result<Json<Val
         )));
     }
     let all = st.core.power.status(&q.xname, scope).await?;
-    let keep = |v: &Value| {
-        let found = v["powerState"] != "";
-        !found
-            || ((pf.is_empty() || v["powerState"] == pf.as_str())
-                && (mf.is_empty() || v["managementState"] == mf.as_str()))
+    let keep = |s: &PowerStatus| {
+        s.power_state == PowerStateName::NotFound
+            || ((pf.is_empty() || s.power_state.as_str() == pf)
+                && (mf.is_empty() || s.management_state.as_str() == mf))
     };
-    Ok(Json(
-        json!({"status": all.into_iter().filter(keep).collect::<Vec<_>>()}),
-    ))
+    Ok(Json(StatusList {
+        status: all.into_iter().filter(keep).collect(),
+    }))
 }
 
 /// Power state of components, read from their BMCs.
 #[utoipa::path(get, path = "/power-status", tag = "pcs",
     params(("xname" = Option<String>, Query), ("powerStateFilter" = Option<String>, Query),
         ("managementStateFilter" = Option<String>, Query)),
-    responses((status = 200, body = Object), (status = 400, body = Problem)))]
+    responses((status = 200, body = StatusList), (status = 400, body = Problem)))]
 async fn status_get(
     State(st): S,
     Extension(scope): Extension<Scope>,
     QueryPairs(q): QueryPairs,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StatusList>, ApiError> {
     let mut sq = StatusQuery::default();
     for (k, v) in q {
         match k.as_str() {
@@ -168,12 +195,12 @@ async fn status_get(
 
 /// Power state of components (parameters in the body).
 #[utoipa::path(post, path = "/power-status", tag = "pcs", request_body = StatusQuery,
-    responses((status = 200, body = Object), (status = 400, body = Problem)))]
+    responses((status = 200, body = StatusList), (status = 400, body = Problem)))]
 async fn status_post(
     State(st): S,
     Extension(scope): Extension<Scope>,
     Body(q): Body<StatusQuery>,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<StatusList>, ApiError> {
     status(&st, &scope, q).await
 }
 

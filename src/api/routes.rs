@@ -353,4 +353,48 @@ mod tests {
         assert!(!bulk(&Method::POST, "/hsm/v2/State/Components/x1/FlagOnly"));
         assert!(!bulk(&Method::POST, "/nowhere"));
     }
+
+    /// Every operation the OpenAPI document (built from the handlers) describes, as method
+    /// and a path with each `{param}` filled in.
+    fn documented() -> Vec<(&'static str, String)> {
+        let doc = super::super::openapi();
+        let mut ops = Vec::new();
+        for (path, item) in &doc.paths.paths {
+            let concrete: Vec<&str> = path
+                .split('/')
+                .map(|s| if s.starts_with('{') { "x" } else { s })
+                .collect();
+            let concrete = concrete.join("/");
+            for (method, op) in [
+                ("GET", &item.get),
+                ("PUT", &item.put),
+                ("POST", &item.post),
+                ("DELETE", &item.delete),
+                ("PATCH", &item.patch),
+            ] {
+                if op.is_some() {
+                    ops.push((method, concrete.clone()));
+                }
+            }
+        }
+        ops
+    }
+
+    #[test]
+    fn every_line_of_the_table_names_a_routed_operation() {
+        let ops = documented();
+        assert!(ops.len() > 50, "only {} operations documented", ops.len());
+        let mut stale = Vec::new();
+        for (methods, pattern, _) in ROUTES {
+            for method in methods.split(' ') {
+                if !ops.iter().any(|(m, p)| *m == method && matches(pattern, p)) {
+                    stale.push(format!("{method} {pattern}"));
+                }
+            }
+        }
+        assert!(
+            stale.is_empty(),
+            "lines of ROUTES that match no route (a typo gives a route no traits): {stale:?}"
+        );
+    }
 }

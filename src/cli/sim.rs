@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::redfish::sim::{bmc_ip, Faults, Fleet, SimConfig};
+use crate::sim::{bmc_ip, Faults, Fleet, SimConfig};
 
 /// Options of `chami sim`.
 #[derive(Debug, Args)]

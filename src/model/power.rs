@@ -489,3 +489,111 @@ mod tests {
         );
     }
 }
+
+/// A node's power as PCS's power-status names it; empty for a node not found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PowerStateName {
+    /// On (or powering off).
+    On,
+    /// Off (or powering on).
+    Off,
+    /// The BMC did not say, or could not be asked.
+    Undefined,
+    /// Not a node with a BMC that chami knows.
+    #[serde(rename = "")]
+    NotFound,
+}
+
+impl PowerStateName {
+    /// The wire name (`on`, `off`, `undefined`, or empty).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::On => "on",
+            Self::Off => "off",
+            Self::Undefined => "undefined",
+            Self::NotFound => "",
+        }
+    }
+}
+
+/// Whether a node's BMC answered, as PCS's power-status names it; empty for a node not found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ManagementState {
+    /// The BMC answered.
+    Available,
+    /// The BMC could not be reached or refused.
+    Unavailable,
+    /// Not a node with a BMC that chami knows.
+    #[serde(rename = "")]
+    NotFound,
+}
+
+impl ManagementState {
+    /// The wire name (`available`, `unavailable`, or empty).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Available => "available",
+            Self::Unavailable => "unavailable",
+            Self::NotFound => "",
+        }
+    }
+}
+
+/// One node's entry in PCS's `power-status` answer, read live from its BMC.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PowerStatus {
+    /// The node.
+    pub xname: String,
+    /// Its power.
+    pub power_state: PowerStateName,
+    /// Whether its BMC answered.
+    pub management_state: ManagementState,
+    /// Why the state is not known; empty when it is.
+    pub error: String,
+    /// The operations its BMC offers (`On`, `Soft-Off`, ...).
+    pub supported_power_transitions: Vec<String>,
+    /// When it was read (RFC 3339); empty for a node not found.
+    pub last_updated: String,
+}
+
+/// One step a dry run says a node would take.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedStep {
+    /// The step (`on`, `gracefulshutdown`, `forceoff`, `gracefulrestart`).
+    pub action: String,
+    /// The Redfish ResetType it would send, if the BMC offers one.
+    pub reset_type: Option<String>,
+}
+
+/// What a dry run (`POST /transitions?dryRun=true`) says one node would do.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct PlannedTask {
+    /// The node.
+    pub xname: String,
+    /// Its power as read (`On`, `Off`, ...), when it could be read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_state: Option<String>,
+    /// The steps it would take; none when it would do nothing or fail.
+    pub would_do: Vec<PlannedStep>,
+    /// The task status it would end in without a step (`succeeded`, `failed`,
+    /// `unsupported`); absent when it has steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub task_status: Option<String>,
+    /// Why it would do nothing, or fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+    /// Why it would fail.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    /// The BMC it would be reached through, when it has steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bmc: Option<String>,
+    /// Where its reset would be posted, when it has steps.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reset_target: Option<String>,
+}

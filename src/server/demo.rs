@@ -16,7 +16,7 @@ use crate::model::enums::{Arch, Class, Role, State};
 use crate::model::group::{Group, Members, Partition};
 use crate::model::redfish::EndpointInput;
 use crate::model::xname::Xname;
-use crate::redfish::sim::{bmc_ip, Fleet, SimConfig};
+use crate::sim::{bmc_ip, Fleet, SimConfig};
 
 /// Components per write while seeding, well under the bulk body limit.
 const COMPONENT_CHUNK: usize = 2000;

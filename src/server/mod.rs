@@ -219,7 +219,14 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
             .context("cannot load the component cache")?,
     );
     let secrets = load_secrets(&data_dir, shared.as_deref()).await?;
-    let core = Core::new(cache.clone(), Arc::new(secrets));
+    let power = PowerSettings {
+        concurrency: args.power_concurrency as usize,
+        poll: Duration::from_millis(args.power_poll_ms),
+        backoff: Duration::from_millis(500),
+        exclusive: shared.is_none(),
+        lease: Duration::from_secs(args.power_lease_secs),
+    };
+    let core = Core::new(cache.clone(), Arc::new(secrets), power);
     let (closing, closing_rx) = tokio::sync::watch::channel(false);
     if let Some(log) = shared.clone() {
         // Started before anything publishes, so the other replicas see every change.
@@ -254,13 +261,7 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         port: args.redfish_port,
     });
     core.power
-        .start(PowerSettings {
-            concurrency: args.power_concurrency as usize,
-            poll: Duration::from_millis(args.power_poll_ms),
-            backoff: Duration::from_millis(500),
-            exclusive: shared.is_none(),
-            lease: Duration::from_secs(args.power_lease_secs),
-        })
+        .start()
         .await
         .map_err(|e| anyhow::anyhow!("cannot recover power transitions: {e}"))?;
     if args.redfish_insecure {

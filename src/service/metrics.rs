@@ -6,15 +6,13 @@ use std::fmt::Write;
 use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
-use axum::http::Method;
-
 use super::Core;
 use crate::histogram::{Series, Totals};
 use crate::model::power::TaskStatus;
 
-/// Route pattern -> (listener, method, status) -> series. A route is the matched pattern,
+/// Route pattern -> method -> (listener, status) -> series. A route is the matched pattern,
 /// never the raw path, so the number of series stays bounded.
-type Index = HashMap<Box<str>, HashMap<(Listener, Method, u16), Series>>;
+type Index = HashMap<Box<str>, HashMap<Box<str>, HashMap<(Listener, u16), Series>>>;
 
 /// Which listener answered: the HTTPS API or the plain-HTTP boot listener.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -54,38 +52,43 @@ impl Metrics {
         &self,
         listener: Listener,
         route: &str,
-        method: &Method,
+        method: &str,
         status: u16,
         took: Duration,
     ) {
-        // Method's clone of a standard method copies a tag; it does not allocate.
-        let key = (listener, method.clone(), status);
+        let key = (listener, status);
         {
             let index = self.requests.read().unwrap_or_else(|p| p.into_inner());
-            if let Some(s) = index.get(route).and_then(|m| m.get(&key)) {
+            if let Some(s) = index
+                .get(route)
+                .and_then(|m| m.get(method))
+                .and_then(|m| m.get(&key))
+            {
                 s.record(took);
                 return;
             }
         }
         let mut index = self.requests.write().unwrap_or_else(|p| p.into_inner());
-        index
-            .entry(route.into())
-            .or_default()
-            .entry(key)
-            .or_default()
-            .record(took);
+        let by_method = index.entry(route.into()).or_default();
+        if !by_method.contains_key(method) {
+            by_method.insert(method.into(), HashMap::new());
+        }
+        let by_key = by_method.get_mut(method).expect("inserted above");
+        by_key.entry(key).or_default().record(took);
     }
 
     /// Every series as `(listener, route, method, status) -> totals`, sorted.
     fn snapshot(&self) -> BTreeMap<(Listener, String, String, u16), Totals> {
         let index = self.requests.read().unwrap_or_else(|p| p.into_inner());
         let mut out = BTreeMap::new();
-        for (route, by) in index.iter() {
-            for ((listener, method, status), s) in by {
-                let t: &mut Totals = out
-                    .entry((*listener, route.to_string(), method.to_string(), *status))
-                    .or_default();
-                t.add(s);
+        for (route, by_method) in index.iter() {
+            for (method, by) in by_method {
+                for ((listener, status), s) in by {
+                    let t: &mut Totals = out
+                        .entry((*listener, route.to_string(), method.to_string(), *status))
+                        .or_default();
+                    t.add(s);
+                }
             }
         }
         out
@@ -176,27 +179,9 @@ mod tests {
     #[test]
     fn observations_land_in_their_buckets() {
         let m = Metrics::default();
-        m.observe(
-            Listener::Https,
-            "/a",
-            &Method::GET,
-            200,
-            Duration::from_millis(3),
-        );
-        m.observe(
-            Listener::Https,
-            "/a",
-            &Method::GET,
-            200,
-            Duration::from_millis(20),
-        );
-        m.observe(
-            Listener::Https,
-            "/a",
-            &Method::GET,
-            404,
-            Duration::from_millis(30),
-        );
+        m.observe(Listener::Https, "/a", "GET", 200, Duration::from_millis(3));
+        m.observe(Listener::Https, "/a", "GET", 200, Duration::from_millis(20));
+        m.observe(Listener::Https, "/a", "GET", 404, Duration::from_millis(30));
         let s = m.snapshot();
         let ok = &s[&(Listener::Https, "/a".to_string(), "GET".to_string(), 200)];
         assert_eq!(ok.count, 2);

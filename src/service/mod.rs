@@ -111,13 +111,24 @@ impl Core {
         }
     }
 
-    /// Builds the services over `store`; `secrets` seals BMC passwords.
-    pub fn new(store: Arc<dyn Store>, secrets: Arc<secrets::SecretBox>) -> Core {
+    /// Builds the services over `store`; `secrets` seals BMC passwords; `power` sets the
+    /// power engine's limits.
+    pub fn new(
+        store: Arc<dyn Store>,
+        secrets: Arc<secrets::SecretBox>,
+        power: power::PowerSettings,
+    ) -> Core {
         let bus = events::EventBus::default();
         let endpoints = endpoints::Endpoints::new(store.clone(), bus.clone(), secrets);
         let discovery = discovery::Discovery::new(store.clone(), endpoints.clone());
         let locks = locks::Locks::new(store.clone());
-        let power = power::Power::new(store.clone(), bus.clone(), discovery.clone(), locks.clone());
+        let power = power::Power::new(
+            store.clone(),
+            bus.clone(),
+            discovery.clone(),
+            locks.clone(),
+            power,
+        );
         let groups = groups::Groups::new(store.clone(), bus.clone());
         Core {
             tenants: tenants::Tenants::new(

@@ -3,8 +3,8 @@
 use std::path::Path;
 use std::time::Duration;
 
-use chami::redfish::sim::{Fleet, SimConfig};
 use chami::server::config::ServeArgs;
+use chami::sim::{Fleet, SimConfig};
 use reqwest::StatusCode;
 use serde_json::{json, Value};
 
@@ -84,7 +84,7 @@ pub async fn register_as(
     let eps: Vec<Value> = bmcs
         .into_iter()
         .map(|(id, i)| {
-            json!({"ID": id, "FQDN": chami::redfish::sim::bmc_ip(i).to_string(),
+            json!({"ID": id, "FQDN": chami::sim::bmc_ip(i).to_string(),
                    "User": user, "Password": pass})
         })
         .collect();

@@ -5,15 +5,18 @@
 //! to the core running it; another core takes over one whose lease ends ([`takeover`]).
 
 mod journal;
+mod plan;
+mod registry;
+mod status;
 mod steps;
 mod takeover;
+mod targets;
 
 use std::collections::{HashMap, HashSet};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use futures::stream::{self, StreamExt};
-use serde_json::{json, Value};
 use tokio::sync::{watch, Semaphore};
 
 use super::discovery::Discovery;
@@ -26,16 +29,19 @@ use crate::model::enums::{Flag, State};
 use crate::model::ethernet::now_rfc3339;
 use crate::model::locks::ReservationKeys;
 use crate::model::power::{
-    held_message, supported_transitions, Operation, Task, TaskCounts, TaskStatus, Transition,
+    held_message, Operation, PlannedTask, Task, TaskCounts, TaskStatus, Transition,
     TransitionCreate, TransitionStatus,
 };
-use crate::model::xname::{HmsType, Xname};
-use crate::redfish::client::{Endpoint, PowerState, RedfishError};
-use crate::store::{ComponentEndpointFilter, Store};
+use crate::model::xname::Xname;
+use crate::redfish::client::{PowerState, RedfishError};
+use crate::store::Store;
 
 use journal::Journal;
+use plan::{inventory_state, Action};
+use registry::Registry;
 use steps::Outcome;
 use takeover::Resume;
+use targets::Target;
 
 /// Default minutes each step may take (PCS's default).
 pub const DEFAULT_DEADLINE_MINUTES: i64 = 5;
@@ -78,142 +84,6 @@ impl Default for PowerSettings {
     }
 }
 
-/// A step of a plan: one Redfish action and the power state that confirms it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Action {
-    On,
-    GracefulShutdown,
-    ForceOff,
-    GracefulRestart,
-}
-
-impl Action {
-    fn name(self) -> &'static str {
-        match self {
-            Action::On => "on",
-            Action::GracefulShutdown => "gracefulshutdown",
-            Action::ForceOff => "forceoff",
-            Action::GracefulRestart => "gracefulrestart",
-        }
-    }
-
-    fn named(name: &str) -> Option<Action> {
-        [
-            Action::On,
-            Action::GracefulShutdown,
-            Action::ForceOff,
-            Action::GracefulRestart,
-        ]
-        .into_iter()
-        .find(|a| a.name() == name)
-    }
-
-    fn target(self) -> PowerState {
-        match self {
-            Action::On | Action::GracefulRestart => PowerState::On,
-            Action::GracefulShutdown | Action::ForceOff => PowerState::Off,
-        }
-    }
-}
-
-/// What a node will do, or why it will not.
-#[derive(Debug, Clone, PartialEq)]
-enum Plan {
-    Steps(Vec<Action>),
-    Done(&'static str),
-    Fail { description: String, error: String },
-}
-
-/// The plan for `op` on a node in `state` offering `allowable` reset types (PCS's table).
-fn plan(op: Operation, state: PowerState, allowable: &[String]) -> Plan {
-    let on = state == PowerState::On || state == PowerState::PoweringOff;
-    let off = state == PowerState::Off || state == PowerState::PoweringOn;
-    let has = |v: &str| allowable.iter().any(|a| a.eq_ignore_ascii_case(v));
-    let wrong = |what: &str| Plan::Fail {
-        description: format!("Component must be in the On state for {what}"),
-        error: "Component is in the wrong power state".into(),
-    };
-    use Action::*;
-    match op {
-        Operation::On if on => Plan::Done("Component already in desired state"),
-        Operation::On => Plan::Steps(vec![On]),
-        Operation::Off | Operation::SoftOff if off => {
-            Plan::Done("Component already in desired state")
-        }
-        Operation::Off | Operation::SoftOff => Plan::Steps(vec![GracefulShutdown]),
-        Operation::ForceOff if off => Plan::Done("Component already in desired state"),
-        Operation::ForceOff => Plan::Steps(vec![ForceOff]),
-        Operation::HardRestart if on => Plan::Steps(vec![GracefulShutdown, On]),
-        Operation::HardRestart => wrong("Hard-Restart"),
-        Operation::Init if on => Plan::Steps(vec![GracefulShutdown, On]),
-        Operation::Init => Plan::Steps(vec![On]),
-        Operation::SoftRestart if !on => wrong("Soft-Restart"),
-        Operation::SoftRestart if has("GracefulRestart") || has("ForceRestart") => {
-            Plan::Steps(vec![GracefulRestart])
-        }
-        Operation::SoftRestart => Plan::Steps(vec![GracefulShutdown, On]),
-    }
-}
-
-/// A node's target from its component endpoint.
-fn target_of(ce: crate::model::discovery::ComponentEndpoint, endpoint: Endpoint) -> Target {
-    let rest = Value::Object(ce.rest);
-    let reset = &rest["RedfishSystemInfo"]["Actions"]["#ComputerSystem.Reset"];
-    let allowable: Vec<String> = reset["ResetType@Redfish.AllowableValues"]
-        .as_array()
-        .map(|a| {
-            a.iter()
-                .filter_map(Value::as_str)
-                .map(str::to_string)
-                .collect()
-        })
-        .unwrap_or_default();
-    let system = rest["OdataID"].as_str().unwrap_or_default().to_string();
-    let target = reset["target"]
-        .as_str()
-        .map(str::to_string)
-        .unwrap_or_else(|| format!("{system}/Actions/ComputerSystem.Reset"));
-    Target {
-        bmc: ce.endpoint_id,
-        endpoint,
-        system,
-        reset: target,
-        allowable,
-    }
-}
-
-/// The ResetType sent for an action, from what the BMC offers (PCS's choice).
-fn reset_type(action: Action, allowable: &[String]) -> Option<String> {
-    let pick = |names: &[&str]| {
-        names.iter().find_map(|n| {
-            allowable
-                .iter()
-                .find(|a| a.eq_ignore_ascii_case(n))
-                .cloned()
-        })
-    };
-    match action {
-        Action::On => pick(&["On"]),
-        Action::ForceOff => pick(&["ForceOff"]),
-        Action::GracefulShutdown => pick(&["GracefulShutdown", "Off"]),
-        Action::GracefulRestart => pick(&["GracefulRestart", "ForceRestart"]),
-    }
-}
-
-/// How to reach one node's system on its BMC.
-#[derive(Debug, Clone)]
-struct Target {
-    bmc: Xname,
-    endpoint: Endpoint,
-    system: String,
-    reset: String,
-    allowable: Vec<String>,
-}
-
-/// One transition's task changes not yet written, by xname, each with the inventory
-/// state its finish leaves.
-type Unwritten = HashMap<String, (Task, Option<State>)>;
-
 /// The power engine.
 #[derive(Clone)]
 pub struct Power {
@@ -221,29 +91,17 @@ pub struct Power {
     bus: EventBus,
     discovery: Discovery,
     locks: Locks,
-    settings: Arc<OnceLock<PowerSettings>>,
-    /// Node -> the running transition that holds it.
-    busy: Arc<Mutex<HashMap<String, String>>>,
-    aborts: Arc<Mutex<HashSet<String>>>,
-    bmcs: Arc<Mutex<HashMap<Xname, Arc<tokio::sync::Mutex<()>>>>>,
-    global: Arc<OnceLock<Arc<Semaphore>>>,
-    /// Task changes not yet written, by transition then xname, with the inventory state a
-    /// finished task leaves.
-    pending: Arc<Mutex<HashMap<String, Unwritten>>>,
+    settings: Arc<PowerSettings>,
+    /// Redfish calls in flight at once, across all BMCs.
+    permits: Arc<Semaphore>,
+    /// Which node each transition holds, aborts, BMC slots, unwritten task changes.
+    reg: Arc<Registry>,
     /// Each node's step records (started on first use).
     journal: Arc<OnceLock<Journal>>,
     /// This core's name in transition leases.
     owner: Arc<str>,
-    /// Transitions this core runs.
-    running: Arc<Mutex<HashSet<String>>>,
-    /// Transitions whose lease another core took: they stop here without writing more.
-    lost: Arc<Mutex<HashSet<String>>>,
     /// True once the core stops: running transitions stop where they are, for another core.
     halt: Arc<watch::Sender<bool>>,
-}
-
-fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    m.lock().unwrap_or_else(|p| p.into_inner())
 }
 
 fn later(minutes: i64) -> String {
@@ -253,23 +111,25 @@ fn later(minutes: i64) -> String {
 }
 
 impl Power {
-    /// The engine over `store`, reaching BMCs through `discovery`'s client and trust.
-    pub fn new(store: Arc<dyn Store>, bus: EventBus, discovery: Discovery, locks: Locks) -> Power {
+    /// The engine over `store`, reaching BMCs through `discovery`'s client and trust, with
+    /// its limits; [`Self::start`] sets it going.
+    pub fn new(
+        store: Arc<dyn Store>,
+        bus: EventBus,
+        discovery: Discovery,
+        locks: Locks,
+        settings: PowerSettings,
+    ) -> Power {
         Power {
             store,
             bus,
             discovery,
             locks,
-            settings: Arc::new(OnceLock::new()),
-            busy: Arc::new(Mutex::new(HashMap::new())),
-            aborts: Arc::new(Mutex::new(HashSet::new())),
-            bmcs: Arc::new(Mutex::new(HashMap::new())),
-            global: Arc::new(OnceLock::new()),
-            pending: Arc::new(Mutex::new(HashMap::new())),
+            permits: Arc::new(Semaphore::new(settings.concurrency.max(1))),
+            settings: Arc::new(settings),
+            reg: Arc::new(Registry::default()),
             journal: Arc::new(OnceLock::new()),
             owner: uuid::Uuid::new_v4().to_string().into(),
-            running: Arc::new(Mutex::new(HashSet::new())),
-            lost: Arc::new(Mutex::new(HashSet::new())),
             halt: Arc::new(watch::channel(false).0),
         }
     }
@@ -279,22 +139,14 @@ impl Power {
             .get_or_init(|| Journal::start(self.store.clone()))
     }
 
-    fn settings(&self) -> PowerSettings {
-        self.settings.get().cloned().unwrap_or_default()
+    fn settings(&self) -> &PowerSettings {
+        &self.settings
     }
 
-    fn permits(&self) -> Arc<Semaphore> {
-        self.global
-            .get_or_init(|| Arc::new(Semaphore::new(self.settings().concurrency.max(1))))
-            .clone()
-    }
-
-    /// Sets the engine's limits, takes over the unfinished transitions no other core holds
-    /// (all of them when `exclusive`) and keeps this core's leases until it halts.
-    pub async fn start(&self, settings: PowerSettings) -> Result<(), ServiceError> {
-        let exclusive = settings.exclusive;
-        let _ = self.settings.set(settings);
-        self.take_over(exclusive).await?;
+    /// Takes over the unfinished transitions no other core holds (all of them when the
+    /// settings say this core is alone) and keeps this core's leases until it halts.
+    pub async fn start(&self) -> Result<(), ServiceError> {
+        self.take_over(self.settings.exclusive).await?;
         tokio::spawn(self.clone().keep_leases());
         Ok(())
     }
@@ -351,7 +203,7 @@ impl Power {
             )),
             TransitionStatus::Aborted => Ok(()),
             _ => {
-                lock(&self.aborts).insert(t.id.clone());
+                self.reg.signal_abort(&t.id);
                 self.store
                     .set_transition_status(&t.id, TransitionStatus::AbortSignaled)
                     .await?;
@@ -362,7 +214,7 @@ impl Power {
     }
 
     fn aborted(&self, id: &str) -> bool {
-        lock(&self.aborts).contains(id)
+        self.reg.aborted(id)
     }
 
     fn publish(&self, id: &str) {
@@ -379,7 +231,7 @@ impl Power {
         scope: &Scope,
         by: &str,
         dry_run: bool,
-    ) -> Result<(Transition, Option<Vec<Value>>), ServiceError> {
+    ) -> Result<(Transition, Option<Vec<PlannedTask>>), ServiceError> {
         let ids: Vec<Xname> = body
             .location
             .iter()
@@ -422,7 +274,7 @@ impl Power {
         body: &TransitionCreate,
         by: &str,
         dry_run: bool,
-    ) -> Result<(Transition, Option<Vec<Value>>), ServiceError> {
+    ) -> Result<(Transition, Option<Vec<PlannedTask>>), ServiceError> {
         let op = Operation::parse(&body.operation).map_err(ServiceError::BadRequest)?;
         let mut xnames: Vec<String> = Vec::new();
         let mut deputies: HashMap<String, String> = HashMap::new();
@@ -479,18 +331,8 @@ impl Power {
                 .await;
             return Ok((t, Some(plans)));
         }
-        {
-            let mut busy = lock(&self.busy);
-            let held: Vec<(String, String)> = xnames
-                .iter()
-                .filter_map(|x| busy.get(x).map(|id| (x.clone(), id.clone())))
-                .collect();
-            if !held.is_empty() {
-                return Err(ServiceError::Conflict(held_message(&held)));
-            }
-            for x in &xnames {
-                busy.insert(x.clone(), t.id.clone());
-            }
+        if let Err(held) = self.reg.hold_all(&t.id, &xnames) {
+            return Err(ServiceError::Conflict(held_message(&held)));
         }
         let tasks: Vec<Task> = xnames
             .iter()
@@ -509,7 +351,7 @@ impl Power {
             self.release(&xnames);
             return Err(e.into());
         }
-        lock(&self.running).insert(t.id.clone());
+        self.reg.started(&t.id);
         self.publish(&t.id);
         let me = self.clone();
         let run = t.clone();
@@ -521,10 +363,7 @@ impl Power {
     }
 
     fn release(&self, xnames: &[String]) {
-        let mut busy = lock(&self.busy);
-        for x in xnames {
-            busy.remove(x);
-        }
+        self.reg.release(xnames);
     }
 
     /// Reservations for the nodes with targets: a valid deputy key (the caller's reservation)
@@ -690,11 +529,9 @@ impl Power {
                     }
                 },
                 _ = tick.tick() => {
-                    if lock(&self.lost).remove(&t.id) {
+                    if self.reg.take_lost(&t.id) {
                         nodes.abort_all();
-                        lock(&self.pending).remove(&t.id);
-                        lock(&self.running).remove(&t.id);
-                        self.release(&xnames);
+                        self.reg.forget(&t.id, &xnames);
                         return;
                     }
                     self.flush(&t.id).await
@@ -714,17 +551,14 @@ impl Power {
         // The last writes must land before the transition says it ended.
         for _ in 0..20 {
             self.flush(&t.id).await;
-            if lock(&self.pending).get(&t.id).is_none_or(|m| m.is_empty()) {
+            if self.reg.all_written(&t.id) {
                 break;
             }
             tokio::time::sleep(FLUSH).await;
         }
         if halted {
             self.hand_back(&t.id).await;
-            lock(&self.aborts).remove(&t.id);
-            lock(&self.pending).remove(&t.id);
-            self.release(&xnames);
-            lock(&self.running).remove(&t.id);
+            self.reg.forget(&t.id, &xnames);
             return;
         }
         let end = if self.aborted(&t.id) {
@@ -735,20 +569,14 @@ impl Power {
         if let Err(e) = self.store.set_transition_status(&t.id, end).await {
             tracing::error!(transition = %t.id, error = %e, "cannot finish transition");
         }
-        lock(&self.aborts).remove(&t.id);
-        lock(&self.pending).remove(&t.id);
-        self.release(&xnames);
-        lock(&self.running).remove(&t.id);
+        self.reg.forget(&t.id, &xnames);
         self.publish(&t.id);
     }
 
     /// Queues a task change, with the inventory state it leaves; the running transition
     /// writes the queue every [`FLUSH`] and before it ends.
     fn write_task(&self, id: &str, task: Task, state: Option<State>) {
-        lock(&self.pending)
-            .entry(id.to_string())
-            .or_default()
-            .insert(task.xname.clone(), (task, state));
+        self.reg.queue(id, (task, state));
     }
 
     /// Records how a node's task ended. Inventory follows what the node's BMC reports: the
@@ -784,10 +612,7 @@ impl Power {
         let poll = self.settings().poll;
         let mut last = None;
         while tokio::time::Instant::now() < until {
-            if lock(&self.busy)
-                .get(&xname)
-                .is_some_and(|other| *other != t.id)
-            {
+            if self.reg.held_by_other(&xname, &t.id) {
                 return;
             }
             if let Ok(s) = self.power_of(&target).await {
@@ -821,19 +646,14 @@ impl Power {
     }
 
     async fn flush(&self, id: &str) {
-        let written: Vec<(Task, Option<State>)> = match lock(&self.pending).get_mut(id) {
-            Some(m) if !m.is_empty() => m.drain().map(|(_, t)| t).collect(),
-            _ => return,
-        };
+        let written = self.reg.take_queued(id);
+        if written.is_empty() {
+            return;
+        }
         let tasks: Vec<Task> = written.iter().map(|(t, _)| t.clone()).collect();
         if let Err(e) = self.store.update_tasks(id, &tasks).await {
             tracing::error!(transition = %id, tasks = tasks.len(), error = %e, "cannot record tasks; will retry");
-            // Put them back unless a newer change for the same node came in meanwhile.
-            let mut pending = lock(&self.pending);
-            let m = pending.entry(id.to_string()).or_default();
-            for w in written {
-                m.entry(w.0.xname.clone()).or_insert(w);
-            }
+            self.reg.requeue(id, written);
             return;
         }
         self.publish(id);
@@ -859,132 +679,6 @@ impl Power {
         }
     }
 
-    /// Where each node's system is and how to reach its BMC (or the failed task saying why),
-    /// read in bulk: three queries for any number of nodes, one credential lookup per BMC.
-    /// How to reach the BMCs behind these component endpoints, read in bulk; a BMC whose
-    /// endpoint cannot be read maps to the reason.
-    async fn bmc_endpoints<'a>(
-        &self,
-        ces: impl Iterator<Item = &'a crate::model::discovery::ComponentEndpoint>,
-    ) -> HashMap<Xname, Result<Endpoint, String>> {
-        let ids: Vec<Xname> = ces
-            .map(|c| c.endpoint_id.clone())
-            .collect::<HashSet<_>>()
-            .into_iter()
-            .collect();
-        let filter = crate::model::redfish::EndpointFilter {
-            ids: ids.clone(),
-            ..Default::default()
-        };
-        let read = match self.store.endpoints(&filter).await {
-            Ok(eps) => self.discovery.endpoints_for(&eps).await,
-            Err(e) => Err(e.into()),
-        };
-        match read {
-            Ok(map) => map
-                .into_iter()
-                .map(|(id, r)| (id, r.map_err(|e| e.to_string())))
-                .collect(),
-            Err(e) => ids.into_iter().map(|id| (id, Err(e.to_string()))).collect(),
-        }
-    }
-
-    async fn targets(&self, xnames: &[String]) -> HashMap<String, Result<Target, Task>> {
-        let mut out: HashMap<String, Result<Target, Task>> = HashMap::new();
-        let hsm = |x: &str, e: &dyn std::fmt::Display| {
-            Err(Self::failed(
-                x,
-                "Failed to achieve transition",
-                format!("Error retrieving HSM data: {e}"),
-            ))
-        };
-        let mut ids = Vec::new();
-        for x in xnames {
-            match Xname::parse(x) {
-                Ok(id) => ids.push(id),
-                Err(_) => {
-                    out.insert(
-                        x.clone(),
-                        Err(Self::failed(
-                            x,
-                            "Failed to achieve transition",
-                            "Invalid xname",
-                        )),
-                    );
-                }
-            }
-        }
-        let filter = crate::model::filter::ComponentFilter {
-            ids: ids.clone(),
-            ..Default::default()
-        };
-        let comps = match self.store.components(&filter).await {
-            Ok(c) => c,
-            Err(e) => {
-                for id in &ids {
-                    out.insert(id.to_string(), hsm(id.as_str(), &e));
-                }
-                return out;
-            }
-        };
-        let kinds: HashMap<&Xname, HmsType> = comps.iter().map(|c| (&c.id, c.kind)).collect();
-        let ces = match self
-            .store
-            .component_endpoints(&ComponentEndpointFilter {
-                ids: ids.clone(),
-                ..ComponentEndpointFilter::default()
-            })
-            .await
-        {
-            Ok(c) => c,
-            Err(e) => {
-                for id in &ids {
-                    out.insert(id.to_string(), hsm(id.as_str(), &e));
-                }
-                return out;
-            }
-        };
-        let mut by_id: HashMap<Xname, crate::model::discovery::ComponentEndpoint> =
-            ces.into_iter().map(|c| (c.id.clone(), c)).collect();
-        let bmcs = self.bmc_endpoints(by_id.values()).await;
-        for id in ids {
-            let x = id.as_str().to_string();
-            let result = match kinds.get(&id) {
-                None => Err(Self::failed(
-                    &x,
-                    "Failed to achieve transition",
-                    "Missing xname",
-                )),
-                Some(k) if *k != HmsType::Node => Err(Task {
-                    xname: x.clone(),
-                    status: TaskStatus::Unsupported,
-                    description: "Failed to achieve transition".into(),
-                    error: format!("No power control for component type {k}"),
-                }),
-                Some(_) => match by_id.remove(&id) {
-                    None => Err(Self::failed(
-                        &x,
-                        "Failed to achieve transition",
-                        format!("{x} has no Redfish component endpoint; discover its BMC first"),
-                    )),
-                    Some(ce) => match bmcs.get(&ce.endpoint_id) {
-                        None => Err(Self::failed(
-                            &x,
-                            "Failed to achieve transition",
-                            format!("Redfish endpoint {} is gone", ce.endpoint_id),
-                        )),
-                        Some(Err(e)) => {
-                            Err(Self::failed(&x, "Failed to achieve transition", e.clone()))
-                        }
-                        Some(Ok(endpoint)) => Ok(target_of(ce, endpoint.clone())),
-                    },
-                },
-            };
-            out.insert(x, result);
-        }
-        out
-    }
-
     /// The right to call a BMC: one call at a time per BMC, within the global limit. The BMC
     /// first, so a call queued behind another to the same BMC holds no permit.
     async fn slot(
@@ -994,9 +688,8 @@ impl Power {
         tokio::sync::OwnedMutexGuard<()>,
         Option<tokio::sync::OwnedSemaphorePermit>,
     ) {
-        let one = lock(&self.bmcs).entry(bmc.clone()).or_default().clone();
-        let one = one.lock_owned().await;
-        (one, self.permits().acquire_owned().await.ok())
+        let one = self.reg.bmc(bmc).lock_owned().await;
+        (one, self.permits.clone().acquire_owned().await.ok())
     }
 
     /// One Redfish call that may be repeated (a read) in a [`Self::slot`], retried with
@@ -1030,128 +723,6 @@ impl Power {
         })
         .await
     }
-
-    async fn dry_plan(&self, op: Operation, xname: &str, target: Result<Target, Task>) -> Value {
-        let target = match target {
-            Ok(tg) => tg,
-            Err(task) => {
-                return json!({"xname": xname, "wouldDo": [], "taskStatus": task.status, "error": task.error})
-            }
-        };
-        if !supported_transitions(&target.allowable).contains(&op) {
-            return json!({"xname": xname, "wouldDo": [], "taskStatus": "unsupported",
-                          "error": "Unsupported for transition operation"});
-        }
-        let state = match self.power_of(&target).await {
-            Ok(s) => s,
-            Err(e) => {
-                return json!({"xname": xname, "wouldDo": [], "taskStatus": "failed",
-                                    "error": format!("cannot read power state: {e}")})
-            }
-        };
-        match plan(op, state, &target.allowable) {
-            Plan::Done(why) => {
-                json!({"xname": xname, "powerState": format!("{state:?}"), "wouldDo": [], "taskStatus": "succeeded", "description": why})
-            }
-            Plan::Fail { description, error } => {
-                json!({"xname": xname, "powerState": format!("{state:?}"), "wouldDo": [], "taskStatus": "failed", "description": description, "error": error})
-            }
-            Plan::Steps(steps) => json!({
-                "xname": xname, "powerState": format!("{state:?}"),
-                "wouldDo": steps.iter().map(|a| json!({"action": a.name(),
-                    "resetType": reset_type(*a, &target.allowable)})).collect::<Vec<_>>(),
-                "bmc": target.bmc.as_str(), "resetTarget": target.reset,
-            }),
-        }
-    }
-
-    /// Live power status of nodes (all nodes with a component endpoint when `xnames` is
-    /// empty), read from their BMCs.
-    /// For a tenant (`scope`) only its nodes exist: others are listed as unknown ones are.
-    pub async fn status(
-        &self,
-        xnames: &[String],
-        scope: &Scope,
-    ) -> Result<Vec<Value>, ServiceError> {
-        let names: Vec<String> = if xnames.is_empty() {
-            self.store
-                .component_endpoints(&ComponentEndpointFilter {
-                    kinds: vec!["Node".into()],
-                    ..ComponentEndpointFilter::default()
-                })
-                .await?
-                .into_iter()
-                .map(|c| c.id.as_str().to_string())
-                .filter(|x| scope.allows(x))
-                .collect()
-        } else {
-            let mut bad = Vec::new();
-            let mut out = Vec::new();
-            for x in xnames {
-                match Xname::parse(x) {
-                    Ok(id) if !out.contains(&id.as_str().to_string()) => {
-                        out.push(id.as_str().to_string())
-                    }
-                    Ok(_) => {}
-                    Err(_) => bad.push(x.clone()),
-                }
-            }
-            if !bad.is_empty() {
-                return Err(ServiceError::BadRequest(format!(
-                    "invalid xnames detected: {}",
-                    bad.join(" ")
-                )));
-            }
-            out
-        };
-        let mut targets = self.targets(&names).await;
-        targets.retain(|x, _| scope.allows(x));
-        Ok(stream::iter(names)
-            .map(|x| {
-                let target = targets.remove(&x).unwrap_or_else(|| {
-                    Err(Self::failed(&x, "Failed to achieve transition", "Missing xname"))
-                });
-                async move {
-                match target {
-                    Err(task) => json!({"xname": x, "powerState": "", "managementState": "",
-                        "error": if task.error == "Missing xname" { "Component not found in component map.".to_string() } else { task.error },
-                        "supportedPowerTransitions": [], "lastUpdated": ""}),
-                    Ok(tg) => {
-                        let supported: Vec<&str> = supported_transitions(&tg.allowable).iter().map(|o| o.as_str()).collect();
-                        let (power, mgmt, error) = match self.power_of(&tg).await {
-                            Ok(PowerState::On | PowerState::PoweringOff) => ("on", "available", String::new()),
-                            Ok(PowerState::Off | PowerState::PoweringOn) => ("off", "available", String::new()),
-                            Ok(PowerState::Unknown) => ("undefined", "available", String::new()),
-                            Err(e) => ("undefined", "unavailable", e.to_string()),
-                        };
-                        json!({"xname": x, "powerState": power, "managementState": mgmt, "error": error,
-                               "supportedPowerTransitions": supported, "lastUpdated": now_rfc3339()})
-                    }
-                }
-                }
-            })
-            .buffered(64)
-            .collect()
-            .await)
-    }
-}
-
-/// The inventory state a Redfish power state stands for, if any.
-fn inventory_state(s: PowerState) -> Option<State> {
-    match s {
-        PowerState::On | PowerState::PoweringOff => Some(State::On),
-        PowerState::Off | PowerState::PoweringOn => Some(State::Off),
-        PowerState::Unknown => None,
-    }
-}
-
-fn last_action_name(op: Operation) -> &'static str {
-    match op {
-        Operation::ForceOff => "forceoff",
-        Operation::Off | Operation::SoftOff => "gracefulshutdown",
-        Operation::SoftRestart => "gracefulrestart",
-        _ => "on",
-    }
 }
 
 fn no_transition(id: &str) -> ServiceError {
@@ -1163,75 +734,4 @@ fn parse_id(raw: &str) -> Result<String, ServiceError> {
     uuid::Uuid::parse_str(raw)
         .map(|u| u.hyphenated().to_string())
         .map_err(|e| ServiceError::BadRequest(format!("invalid transition ID '{raw}': {e}")))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn all() -> Vec<String> {
-        [
-            "On",
-            "ForceOff",
-            "GracefulShutdown",
-            "GracefulRestart",
-            "ForceRestart",
-        ]
-        .map(String::from)
-        .to_vec()
-    }
-
-    #[test]
-    fn plans_follow_pcs() {
-        use Action::*;
-        let a = all();
-        assert_eq!(
-            plan(Operation::On, PowerState::On, &a),
-            Plan::Done("Component already in desired state")
-        );
-        assert_eq!(
-            plan(Operation::On, PowerState::Off, &a),
-            Plan::Steps(vec![On])
-        );
-        assert_eq!(
-            plan(Operation::HardRestart, PowerState::On, &a),
-            Plan::Steps(vec![GracefulShutdown, On])
-        );
-        assert!(
-            matches!(plan(Operation::HardRestart, PowerState::Off, &a), Plan::Fail { error, .. } if error == "Component is in the wrong power state")
-        );
-        assert_eq!(
-            plan(Operation::Init, PowerState::Off, &a),
-            Plan::Steps(vec![On])
-        );
-        assert_eq!(
-            plan(Operation::SoftRestart, PowerState::On, &a),
-            Plan::Steps(vec![GracefulRestart])
-        );
-        let no_restart: Vec<String> = ["On", "ForceOff", "GracefulShutdown"]
-            .map(String::from)
-            .to_vec();
-        assert_eq!(
-            plan(Operation::SoftRestart, PowerState::On, &no_restart),
-            Plan::Steps(vec![GracefulShutdown, On])
-        );
-        assert_eq!(
-            plan(Operation::ForceOff, PowerState::Off, &a),
-            Plan::Done("Component already in desired state")
-        );
-    }
-
-    #[test]
-    fn reset_types_fall_back_as_pcs_does() {
-        let only_force: Vec<String> = ["On", "ForceRestart", "Off"].map(String::from).to_vec();
-        assert_eq!(
-            reset_type(Action::GracefulRestart, &only_force).as_deref(),
-            Some("ForceRestart")
-        );
-        assert_eq!(
-            reset_type(Action::GracefulShutdown, &only_force).as_deref(),
-            Some("Off")
-        );
-        assert_eq!(reset_type(Action::ForceOff, &only_force), None);
-    }
 }

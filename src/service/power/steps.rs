@@ -9,7 +9,9 @@
 
 use std::time::Duration;
 
-use super::{last_action_name, plan, reset_type, Action, Plan, Power, Target};
+use super::plan::{last_action_name, plan, reset_type, Action, Plan};
+use super::targets::Target;
+use super::Power;
 use crate::model::power::{
     supported_transitions, Operation, Phase, Step, Task, TaskStatus, Transition,
 };

@@ -14,7 +14,7 @@ use std::time::Duration;
 
 use tokio::sync::watch;
 
-use super::{lock, Power};
+use super::Power;
 use crate::model::locks::now_unix;
 use crate::model::power::{Step, Task, TransitionStatus};
 use crate::service::ServiceError;
@@ -105,7 +105,7 @@ impl Power {
             .filter(|k| !k.status.is_final())
             .collect();
         if t.status == TransitionStatus::AbortSignaled {
-            lock(&self.aborts).insert(t.id.clone());
+            self.reg.signal_abort(&t.id);
         }
         let late = too_late(lease_end, t.deadline_minutes, now_unix());
         let mut steps: HashMap<String, Step> = self
@@ -134,29 +134,14 @@ impl Power {
                 (k.xname.clone(), at)
             })
             .collect();
-        {
-            let mut busy = lock(&self.busy);
-            for k in &open {
-                match busy.get(&k.xname) {
-                    Some(other) if *other != t.id => {
-                        let why = format!("the node is in transition {other}, run here");
-                        from.insert(
-                            k.xname.clone(),
-                            Resume::Known(Power::failed(
-                                &k.xname,
-                                "Failed to achieve transition",
-                                why,
-                            )),
-                        );
-                    }
-                    _ => {
-                        busy.insert(k.xname.clone(), t.id.clone());
-                    }
-                }
-            }
+        let names: Vec<String> = open.iter().map(|k| k.xname.clone()).collect();
+        for (xname, other) in self.reg.hold_free(&t.id, &names) {
+            let why = format!("the node is in transition {other}, run here");
+            let failed = Power::failed(&xname, "Failed to achieve transition", why);
+            from.insert(xname, Resume::Known(failed));
         }
         let inherited = self.store.transition_reservations(&t.id).await?;
-        lock(&self.running).insert(t.id.clone());
+        self.reg.started(&t.id);
         tracing::warn!(transition = %t.id, open = open.len(), "took over an unfinished transition");
         tokio::spawn(self.clone().run(t, open, HashMap::new(), from, inherited));
         Ok(())
@@ -171,7 +156,7 @@ impl Power {
                 _ = halted(&mut halt) => return,
                 _ = tick.tick() => {}
             }
-            let ids: Vec<String> = lock(&self.running).iter().cloned().collect();
+            let ids: Vec<String> = self.reg.running();
             if !ids.is_empty() {
                 match self.store.renew_transitions(&self.lease(), &ids).await {
                     Ok(held) => self.note_renewal(&ids, &held),
@@ -190,12 +175,12 @@ impl Power {
         let kept: HashSet<&str> = held.iter().map(|(id, _)| id.as_str()).collect();
         for (id, status) in held {
             if *status == TransitionStatus::AbortSignaled {
-                lock(&self.aborts).insert(id.clone());
+                self.reg.signal_abort(id);
             }
         }
         for id in asked.iter().filter(|id| !kept.contains(id.as_str())) {
             tracing::error!(transition = %id, "lost the lease: another core took this transition over; stopping it here");
-            lock(&self.lost).insert(id.clone());
+            self.reg.lose(id);
         }
     }
 
@@ -220,7 +205,7 @@ impl Power {
     pub async fn halt(&self) {
         let _ = self.halt.send(true);
         for _ in 0..100 {
-            if lock(&self.running).is_empty() {
+            if self.reg.idle() {
                 return;
             }
             tokio::time::sleep(Duration::from_millis(50)).await;
