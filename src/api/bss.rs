@@ -47,28 +47,43 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
 
 /// The plain-HTTP listener's routes: the bootscript and service status only (iPXE rarely
 /// speaks TLS); everything else is 404.
+/// The gateway prefixes that stand for `canonical`.
+fn gateway_prefixes(canonical: &str) -> impl Iterator<Item = &'static str> + '_ {
+    super::gateway::PREFIXES
+        .iter()
+        .filter(move |(_, c)| *c == canonical)
+        .map(|(g, _)| *g)
+}
+
 pub fn plain_routes(state: Arc<AppState>) -> Router {
-    Router::new()
-        .route(
+    let script = axum::routing::get(|st: S, req: axum::extract::Request| async move {
+        // Counted here rather than by a middleware layer, which would cost a boxed
+        // service clone per request on the boot storm's path.
+        let start = std::time::Instant::now();
+        let resp = script_response(&st, req.headers(), req.uri(), "http")
+            .await
+            .into_response();
+        st.metrics.observe(
+            Listener::Http,
             "/boot/v1/bootscript",
-            axum::routing::get(|st: S, req: axum::extract::Request| async move {
-                // Counted here rather than by a middleware layer, which would cost a boxed
-                // service clone per request on the boot storm's path.
-                let start = std::time::Instant::now();
-                let resp = script_response(&st, req.headers(), req.uri(), "http")
-                    .await
-                    .into_response();
-                st.metrics.observe(
-                    Listener::Http,
-                    "/boot/v1/bootscript",
-                    "GET",
-                    resp.status().as_u16(),
-                    start.elapsed(),
-                );
-                resp
-            }),
-        )
-        .route("/boot/v1/service/status", axum::routing::get(status))
+            "GET",
+            resp.status().as_u16(),
+            start.elapsed(),
+        );
+        resp
+    });
+    // The gateway's spellings as plain routes: wrapping this router would cost the boot
+    // storm a dispatch per request.
+    let mut router = Router::new();
+    for prefix in ["/boot/v1"].into_iter().chain(gateway_prefixes("/boot/v1")) {
+        router = router
+            .route(&format!("{prefix}/bootscript"), script.clone())
+            .route(
+                &format!("{prefix}/service/status"),
+                axum::routing::get(status),
+            );
+    }
+    router
         .fallback(|uri: axum::http::Uri| async move {
             ApiError::not_found(format!(
                 "no such path on the boot listener: {} (it serves only /boot/v1/bootscript and /boot/v1/service/status)",

@@ -8,6 +8,7 @@ pub mod bss;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod gateway;
 pub mod hsm;
 pub mod limit;
 pub mod pcs;
@@ -197,8 +198,14 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .merge(events::routes())
 }
 
-/// The complete application: routes, auth, and the tower-http middleware stack.
+/// The complete application: routes, auth, and the tower-http middleware stack, also under
+/// the API gateway's prefixes ([`gateway`]).
 pub fn router(state: Arc<AppState>, limits: Limits) -> Router {
+    gateway::serve_under_prefixes(canonical_router(state, limits))
+}
+
+/// The application at its canonical paths.
+fn canonical_router(state: Arc<AppState>, limits: Limits) -> Router {
     let (routes, doc) = routes_and_document();
     let doc = Arc::new(doc);
     let request_id = HeaderName::from_static("x-request-id");

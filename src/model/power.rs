@@ -403,6 +403,42 @@ pub fn supported_transitions(allowable: &[String]) -> Vec<Operation> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn power_status_names_serialize_as_their_schema_lists_them() {
+        use utoipa::PartialSchema;
+        let listed = |schema: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>| {
+            serde_json::to_value(schema).unwrap()["enum"].clone()
+        };
+        let names = [
+            PowerStateName::On,
+            PowerStateName::Off,
+            PowerStateName::Undefined,
+            PowerStateName::NotFound,
+        ];
+        let wire: Vec<serde_json::Value> = names
+            .iter()
+            .map(|n| serde_json::to_value(n).unwrap())
+            .collect();
+        assert_eq!(
+            listed(PowerStateName::schema()),
+            serde_json::Value::from(wire)
+        );
+        assert_eq!(serde_json::to_value(PowerStateName::NotFound).unwrap(), "");
+        let states = [
+            ManagementState::Available,
+            ManagementState::Unavailable,
+            ManagementState::NotFound,
+        ];
+        let wire: Vec<serde_json::Value> = states
+            .iter()
+            .map(|n| serde_json::to_value(n).unwrap())
+            .collect();
+        assert_eq!(
+            listed(ManagementState::schema()),
+            serde_json::Value::from(wire)
+        );
+    }
+
     use super::*;
 
     #[test]
@@ -491,7 +527,7 @@ mod tests {
 }
 
 /// A node's power as PCS's power-status names it; empty for a node not found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum PowerStateName {
     /// On (or powering off).
@@ -518,7 +554,7 @@ impl PowerStateName {
 }
 
 /// Whether a node's BMC answered, as PCS's power-status names it; empty for a node not found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum ManagementState {
     /// The BMC answered.
@@ -540,6 +576,40 @@ impl ManagementState {
         }
     }
 }
+
+/// A string schema of these values (utoipa's derive drops an empty variant name).
+fn string_enum(
+    description: &str,
+    values: &[&str],
+) -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .description(Some(description))
+        .enum_values(Some(values.iter().copied()))
+        .into()
+}
+
+impl utoipa::PartialSchema for PowerStateName {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let all = [Self::On, Self::Off, Self::Undefined, Self::NotFound];
+        string_enum(
+            "A node's power as PCS's power-status names it; empty for a node not found.",
+            &all.map(Self::as_str),
+        )
+    }
+}
+impl ToSchema for PowerStateName {}
+
+impl utoipa::PartialSchema for ManagementState {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        let all = [Self::Available, Self::Unavailable, Self::NotFound];
+        string_enum(
+            "Whether a node's BMC answered; empty for a node not found.",
+            &all.map(Self::as_str),
+        )
+    }
+}
+impl ToSchema for ManagementState {}
 
 /// One node's entry in PCS's `power-status` answer, read live from its BMC.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
