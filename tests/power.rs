@@ -278,15 +278,24 @@ async fn abort_locks_dry_run_and_roles() {
         StatusCode::BAD_REQUEST,
         "invalid Operation type reboot",
     );
-    assert_problem(
-        &t.post(
+    // A name that is no xname is a failed task, as PCS answers it; the others run.
+    let (status, body) = t
+        .post(
             TR,
-            json!({"operation": "On", "location": [{"xname": "bogus"}]}),
+            json!({"operation": "On", "location": [{"xname": "bogus"}, {"xname": a}]}),
         )
-        .await,
-        StatusCode::BAD_REQUEST,
-        "invalid xnames in location: bogus",
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let tr = finished(t, body["transitionID"].as_str().unwrap()).await;
+    assert_eq!(tr["transitionStatus"], "completed", "{tr}");
+    let bogus = task(&tr, "bogus");
+    assert_eq!(bogus["taskStatus"], "failed", "{tr}");
+    assert_eq!(bogus["error"], "Invalid xname", "{tr}");
+    assert_eq!(
+        bogus["taskStatusDescription"],
+        "Failed to achieve transition"
     );
+    assert_eq!(task(&tr, &a)["taskStatus"], "succeeded", "{tr}");
     assert_problem(
         &t.get(&format!("{TR}/FAKE")).await,
         StatusCode::BAD_REQUEST,
@@ -688,4 +697,88 @@ async fn inventory_follows_the_bmc_after_an_abort() {
             ["GracefulShutdown"]
         );
     }
+}
+
+/// The fields ochami-rs (crates.io) reads from a transition: its `TransitionResponse`, with
+/// its own key spellings (`in_progress`, `un_supported` in the counts).
+#[derive(Debug, serde::Deserialize)]
+#[allow(dead_code)]
+struct OchamiTransition {
+    #[serde(rename = "transitionID")]
+    transition_id: String,
+    #[serde(rename = "createTime")]
+    create_time: String,
+    #[serde(rename = "automaticExpirationTime")]
+    automatic_expiration_time: String,
+    #[serde(rename = "transitionStatus")]
+    transition_status: String,
+    operation: OchamiOperation,
+    #[serde(rename = "taskCounts")]
+    task_counts: OchamiCounts,
+    tasks: Vec<OchamiTask>,
+}
+
+#[derive(Debug, PartialEq, serde::Deserialize)]
+enum OchamiOperation {
+    On,
+    #[serde(rename = "Hard-Restart")]
+    HardRestart,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[allow(dead_code)]
+struct OchamiCounts {
+    total: usize,
+    new: usize,
+    in_progress: usize,
+    failed: usize,
+    succeeded: usize,
+    un_supported: usize,
+}
+
+#[derive(Debug, serde::Deserialize)]
+#[allow(dead_code)]
+struct OchamiTask {
+    xname: String,
+    #[serde(rename = "taskStatus")]
+    task_status: String,
+    #[serde(rename = "taskStatusDescription")]
+    task_status_description: String,
+    error: Option<String>,
+}
+
+#[tokio::test]
+async fn a_started_transition_answers_its_whole_record_as_ochami_rs_reads_it() {
+    let r = rig(1, Duration::from_millis(10)).await;
+    let t = &r.t;
+    let both = [node(0, 0), node(0, 1)];
+    let location: Vec<Value> = both.iter().map(|x| json!({"xname": x})).collect();
+    let (status, body) = t
+        .post(TR, json!({"operation": "On", "location": location}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // PCS's two fields, as PCS sends them.
+    assert!(body["transitionID"].is_string(), "{body}");
+    assert_eq!(body["operation"], "On");
+    // The whole record, as ochami-rs reads it.
+    let created: OchamiTransition = serde_json::from_value(body.clone()).expect("ochami-rs shape");
+    assert_eq!(created.operation, OchamiOperation::On);
+    assert_eq!(created.task_counts.total, 2);
+    assert_eq!(created.task_counts.new, 2, "{body}");
+    assert_eq!(created.tasks.len(), 2);
+    assert!(
+        created.tasks.iter().all(|k| k.task_status == "new"),
+        "{body}"
+    );
+    assert_eq!(
+        body["taskCounts"]["in-progress"], 0,
+        "PCS's keys stay: {body}"
+    );
+
+    // The record a GET answers reads the same way once it ends.
+    let done = finished(t, &created.transition_id).await;
+    let done: OchamiTransition = serde_json::from_value(done).expect("ochami-rs shape");
+    assert_eq!(done.transition_status, "completed");
+    assert_eq!(done.task_counts.succeeded, 2);
+    assert_eq!(done.task_counts.un_supported, 0);
 }

@@ -309,6 +309,21 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
         StatusCode::NOT_FOUND,
         &format!("no such component: {}", "x3000c0s1b0n[0-1]"),
     );
+    // A name that is no xname beside them changes nothing: still refused, naming the same.
+    let got = as_(
+        t,
+        &blue,
+        Some("blue"),
+        Method::POST,
+        TR,
+        Some(loc(&[node(0, 0), "bogus".into(), node(1, 0), node(1, 1)])),
+    )
+    .await;
+    assert_problem(
+        &got,
+        StatusCode::NOT_FOUND,
+        &format!("no such component: {}", "x3000c0s1b0n[0-1]"),
+    );
     let (status, body) = as_(
         t,
         &blue,

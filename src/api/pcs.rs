@@ -38,7 +38,7 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
 /// Start a transition; `?dryRun=true` (chami) answers what each node would do instead.
 #[utoipa::path(post, path = "/transitions", tag = "pcs", request_body = TransitionCreate,
     params(("dryRun" = Option<bool>, Query)),
-    responses((status = 200, body = Object, description = "transitionID and operation (or the dry-run plan)"),
+    responses((status = 200, body = Object, description = "the transition as stored, with its new tasks (transitionID, operation, ...), or the dry-run plan"),
         (status = 400, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem)))]
 async fn create(
     State(st): S,
@@ -63,11 +63,9 @@ async fn create(
         return Ok(Json(dry).into_response());
     }
     let location = format!("../transitions/{}", t.id);
-    Ok((
-        [(header::LOCATION, location)],
-        Json(json!({"transitionID": t.id, "operation": t.operation})),
-    )
-        .into_response())
+    // PCS answers `transitionID` and `operation`; the rest of the record rides along for
+    // clients (ochami-rs) that read the whole transition from this answer.
+    Ok(([(header::LOCATION, location)], Json(t)).into_response())
 }
 
 /// Every transition, without tasks.

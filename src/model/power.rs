@@ -272,8 +272,10 @@ impl Step {
     }
 }
 
-/// Tasks by status.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+/// Tasks by status, under PCS's keys. It is also written with `in_progress` and
+/// `un_supported`, the keys ochami-rs reads; PCS's clients (and this one's reading) ignore
+/// keys they do not know.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize, ToSchema)]
 pub struct TaskCounts {
     /// All tasks.
     pub total: u64,
@@ -289,6 +291,22 @@ pub struct TaskCounts {
     /// Unsupported.
     #[serde(rename = "un-supported")]
     pub unsupported: u64,
+}
+
+impl Serialize for TaskCounts {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut m = s.serialize_struct("TaskCounts", 8)?;
+        m.serialize_field("total", &self.total)?;
+        m.serialize_field("new", &self.new)?;
+        m.serialize_field("in-progress", &self.in_progress)?;
+        m.serialize_field("failed", &self.failed)?;
+        m.serialize_field("succeeded", &self.succeeded)?;
+        m.serialize_field("un-supported", &self.unsupported)?;
+        m.serialize_field("in_progress", &self.in_progress)?;
+        m.serialize_field("un_supported", &self.unsupported)?;
+        m.end()
+    }
 }
 
 impl TaskCounts {
@@ -517,12 +535,15 @@ mod tests {
             error: String::new(),
         };
         let c = TaskCounts::of(&[t(TaskStatus::Failed), t(TaskStatus::Unsupported)]);
-        let v = serde_json::to_value(c).unwrap();
+        let v = serde_json::to_value(&c).unwrap();
         assert_eq!(
             v,
             serde_json::json!({"total": 2, "new": 0, "in-progress": 0, "failed": 1,
-                               "succeeded": 0, "un-supported": 1})
+                               "succeeded": 0, "un-supported": 1,
+                               "in_progress": 0, "un_supported": 1})
         );
+        // Read back as written: the ochami-rs spellings are extra keys, not duplicates.
+        assert_eq!(serde_json::from_value::<TaskCounts>(v).unwrap(), c);
     }
 }
 

@@ -237,7 +237,9 @@ impl Power {
             .iter()
             .filter_map(|l| Xname::parse(&l.xname).ok())
             .collect();
-        if ids.len() == body.location.len() && !ids.is_empty() {
+        // The names that parse must be known and within the scope; one that does not parse
+        // names no node and becomes a failed task, as PCS does.
+        if !ids.is_empty() {
             let filter = crate::model::filter::ComponentFilter {
                 ids: ids.clone(),
                 ..Default::default()
@@ -267,8 +269,9 @@ impl Power {
         self.create(body, by, dry_run).await
     }
 
-    /// Checks a request and, unless `dry_run`, stores it and starts it. A dry run answers
-    /// what each node would do without touching a BMC's power.
+    /// Checks a request and, unless `dry_run`, stores it and starts it, answering the stored
+    /// record with its new tasks. A dry run answers what each node would do without touching
+    /// a BMC's power.
     pub async fn create(
         &self,
         body: &TransitionCreate,
@@ -278,26 +281,18 @@ impl Power {
         let op = Operation::parse(&body.operation).map_err(ServiceError::BadRequest)?;
         let mut xnames: Vec<String> = Vec::new();
         let mut deputies: HashMap<String, String> = HashMap::new();
-        let mut bad = Vec::new();
         for l in &body.location {
-            match Xname::parse(&l.xname) {
-                Ok(x) => {
-                    let x = x.as_str().to_string();
-                    if let Some(k) = l.deputy_key.as_ref().filter(|k| !k.is_empty()) {
-                        deputies.insert(x.clone(), k.clone());
-                    }
-                    if !xnames.contains(&x) {
-                        xnames.push(x);
-                    }
-                }
-                Err(_) => bad.push(l.xname.clone()),
+            // A name that does not parse is kept as sent: its task fails "Invalid xname".
+            let x = match Xname::parse(&l.xname) {
+                Ok(x) => x.as_str().to_string(),
+                Err(_) => l.xname.clone(),
+            };
+            if let Some(k) = l.deputy_key.as_ref().filter(|k| !k.is_empty()) {
+                deputies.insert(x.clone(), k.clone());
             }
-        }
-        if !bad.is_empty() {
-            return Err(ServiceError::BadRequest(format!(
-                "invalid xnames in location: {}",
-                bad.join(" ")
-            )));
+            if !xnames.contains(&x) {
+                xnames.push(x);
+            }
         }
         let deadline = body
             .task_deadline_minutes
@@ -355,11 +350,15 @@ impl Power {
         self.publish(&t.id);
         let me = self.clone();
         let run = t.clone();
+        // The answer is the record as stored: every task new.
+        let mut created = t;
+        created.counts = TaskCounts::of(&tasks);
+        created.tasks = Some(tasks.clone());
         tokio::spawn(async move {
             me.run(run, tasks, deputies, HashMap::new(), Vec::new())
                 .await
         });
-        Ok((t, None))
+        Ok((created, None))
     }
 
     fn release(&self, xnames: &[String]) {
