@@ -111,8 +111,8 @@ pub struct RedfishEndpoint {
 }
 
 /// A write body (POST, PUT), with SMD's PascalCase keys; magellan's `SchemaVersion`, `Systems`
-/// and `Managers` ride along.
-#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+/// and `Managers` ride along. Its `Debug` hides the password.
+#[derive(Clone, Default, Serialize, Deserialize, ToSchema)]
 pub struct EndpointInput {
     #[serde(rename = "ID", default)]
     pub id: Option<String>,
@@ -158,6 +158,32 @@ pub struct EndpointInput {
     #[serde(rename = "Managers", default)]
     #[schema(value_type = Vec<Object>)]
     pub managers: Vec<super::discovery::Manager>,
+}
+
+impl std::fmt::Debug for EndpointInput {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EndpointInput")
+            .field("id", &self.id)
+            .field("kind", &self.kind)
+            .field("name", &self.name)
+            .field("hostname", &self.hostname)
+            .field("domain", &self.domain)
+            .field("fqdn", &self.fqdn)
+            .field("enabled", &self.enabled)
+            .field("uuid", &self.uuid)
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "[hidden]"))
+            .field("use_ssdp", &self.use_ssdp)
+            .field("mac_required", &self.mac_required)
+            .field("mac_addr", &self.mac_addr)
+            .field("ip_address", &self.ip_address)
+            .field("rediscover_on_update", &self.rediscover_on_update)
+            .field("template_id", &self.template_id)
+            .field("schema_version", &self.schema_version)
+            .field("systems", &self.systems)
+            .field("managers", &self.managers)
+            .finish()
+    }
 }
 
 /// The body of a PATCH: only the fields given change.
@@ -438,6 +464,20 @@ impl EndpointFilter {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_input_debug_print_never_shows_its_password() {
+        let i = input(serde_json::json!({"ID": "x3000c0s0b0", "User": "root",
+                                          "Password": "hunter2-secret"}));
+        let shown = format!("{i:?} {i:#?}");
+        assert!(!shown.contains("hunter2-secret"), "{shown}");
+        assert!(
+            shown.contains("[hidden]") && shown.contains("root"),
+            "{shown}"
+        );
+        let none = input(serde_json::json!({"ID": "x3000c0s0b0"}));
+        assert!(format!("{none:?}").contains("password: None"));
+    }
 
     fn input(v: serde_json::Value) -> EndpointInput {
         serde_json::from_value(v).unwrap()
