@@ -118,6 +118,11 @@ async fn replicas_share_writes_tokens_and_secrets() {
         )
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
+    // B checks a tenant's nodes against its own cache, which follows A's writes shortly.
+    eventually("B reads A's new components", || async {
+        b.get("/hsm/v2/State/Components/x1000c0s1b0n0").await.0 == StatusCode::OK
+    })
+    .await;
     let bob = common::mint_for(&a.server, "bob", &[Role::Operator], Some("blue"));
     let ca = std::fs::read(a.server.ca.as_ref().expect("a CA")).unwrap();
     let on_a = chami::client::Client::new(&a.server.url(), &bob, Some(&ca))
