@@ -105,19 +105,19 @@ async fn a_tenant_sees_only_its_nodes_through_the_gateway_and_bulk_bodies_pass()
         .await;
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let blue = mint_for(&t.server, "bob", &[Role::Operator], Some("blue"));
+    let as_blue = |path: &'static str| {
+        let req = t
+            .client
+            .get(t.url(path))
+            .bearer_auth(&blue)
+            .header("Cray-Tenant-Name", "blue");
+        async move { common::read(req.send().await.unwrap()).await }
+    };
     for path in [
         "/apis/smd/hsm/v2/State/Components",
         "/hsm/v2/State/Components",
     ] {
-        let resp = t
-            .client
-            .get(t.url(path))
-            .bearer_auth(&blue)
-            .header("Cray-Tenant-Name", "blue")
-            .send()
-            .await
-            .unwrap();
-        let (status, body) = common::read(resp).await;
+        let (status, body) = as_blue(path).await;
         assert_eq!(status, StatusCode::OK, "{path}: {body}");
         assert_eq!(ids(&body), ["x1000c0s0b0n0"], "{path}");
     }
@@ -128,15 +128,7 @@ async fn a_tenant_sees_only_its_nodes_through_the_gateway_and_bulk_bodies_pass()
         "/hsm/v2/State/Components/x1000c0s1b0n0",
         "/hsm/v2/State/Components/x9000c0s1b0n0",
     ] {
-        let resp = t
-            .client
-            .get(t.url(path))
-            .bearer_auth(&blue)
-            .header("Cray-Tenant-Name", "blue")
-            .send()
-            .await
-            .unwrap();
-        let (status, body) = common::read(resp).await;
+        let (status, body) = as_blue(path).await;
         answers.push((
             status,
             body["detail"]

@@ -68,13 +68,16 @@ impl Metrics {
                 return;
             }
         }
+        // A new series: the keys are allocated once, here.
         let mut index = self.requests.write().unwrap_or_else(|p| p.into_inner());
-        let by_method = index.entry(route.into()).or_default();
-        if !by_method.contains_key(method) {
-            by_method.insert(method.into(), HashMap::new());
-        }
-        let by_key = by_method.get_mut(method).expect("inserted above");
-        by_key.entry(key).or_default().record(took);
+        index
+            .entry(route.into())
+            .or_default()
+            .entry(method.into())
+            .or_default()
+            .entry(key)
+            .or_default()
+            .record(took);
     }
 
     /// Every series as `(listener, route, method, status) -> totals`, sorted.

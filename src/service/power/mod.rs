@@ -280,6 +280,7 @@ impl Power {
     ) -> Result<(Transition, Option<Vec<PlannedTask>>), ServiceError> {
         let op = Operation::parse(&body.operation).map_err(ServiceError::BadRequest)?;
         let mut xnames: Vec<String> = Vec::new();
+        let mut seen: HashSet<String> = HashSet::new();
         let mut deputies: HashMap<String, String> = HashMap::new();
         for l in &body.location {
             // A name that does not parse is kept as sent: its task fails "Invalid xname".
@@ -290,7 +291,7 @@ impl Power {
             if let Some(k) = l.deputy_key.as_ref().filter(|k| !k.is_empty()) {
                 deputies.insert(x.clone(), k.clone());
             }
-            if !xnames.contains(&x) {
+            if seen.insert(x.clone()) {
                 xnames.push(x);
             }
         }
@@ -312,13 +313,7 @@ impl Power {
             let mut targets = self.targets(&xnames).await;
             let plans = stream::iter(xnames.iter().cloned())
                 .map(|x| {
-                    let target = targets.remove(&x).unwrap_or_else(|| {
-                        Err(Self::failed(
-                            &x,
-                            "Failed to achieve transition",
-                            "Missing xname",
-                        ))
-                    });
+                    let target = targets::take(&mut targets, &x);
                     async move { self.dry_plan(op, &x, target).await }
                 })
                 .buffered(32)
@@ -481,13 +476,7 @@ impl Power {
         for task in tasks {
             let me = self.clone();
             let tr = t.clone();
-            let target = targets.remove(&task.xname).unwrap_or_else(|| {
-                Err(Self::failed(
-                    &task.xname,
-                    "Failed to achieve transition",
-                    "Missing xname",
-                ))
-            });
+            let target = targets::take(&mut targets, &task.xname);
             let xname = task.xname.clone();
             let from = resume.remove(&xname).unwrap_or(Resume::Fresh);
             let handle = nodes.spawn(async move {

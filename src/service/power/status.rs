@@ -4,7 +4,7 @@
 use futures::stream::{self, StreamExt};
 
 use super::plan::{plan, reset_type, Plan};
-use super::targets::Target;
+use super::targets::{self, Target};
 use super::{Power, ServiceError};
 use crate::model::ethernet::now_rfc3339;
 use crate::model::power::{
@@ -114,12 +114,14 @@ impl Power {
         } else {
             let mut bad = Vec::new();
             let mut out = Vec::new();
+            let mut seen = std::collections::HashSet::new();
             for x in xnames {
                 match Xname::parse(x) {
-                    Ok(id) if !out.contains(&id.as_str().to_string()) => {
-                        out.push(id.as_str().to_string())
+                    Ok(id) => {
+                        if seen.insert(id.as_str().to_string()) {
+                            out.push(id.as_str().to_string())
+                        }
                     }
-                    Ok(_) => {}
                     Err(_) => bad.push(x.clone()),
                 }
             }
@@ -135,13 +137,7 @@ impl Power {
         targets.retain(|x, _| scope.allows(x));
         Ok(stream::iter(names)
             .map(|x| {
-                let target = targets.remove(&x).unwrap_or_else(|| {
-                    Err(Self::failed(
-                        &x,
-                        "Failed to achieve transition",
-                        "Missing xname",
-                    ))
-                });
+                let target = targets::take(&mut targets, &x);
                 async move { self.status_of(x, target).await }
             })
             .buffered(64)

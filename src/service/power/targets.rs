@@ -26,6 +26,20 @@ pub(super) struct Target {
     pub(super) allowable: Vec<String>,
 }
 
+/// Each node's target, or the failed task saying why it has none, by xname.
+pub(super) type Targets = HashMap<String, Result<Target, Task>>;
+
+/// Takes a node's target out of `targets`; a node they do not hold fails "Missing xname".
+pub(super) fn take(targets: &mut Targets, xname: &str) -> Result<Target, Task> {
+    targets.remove(xname).unwrap_or_else(|| {
+        Err(Power::failed(
+            xname,
+            "Failed to achieve transition",
+            "Missing xname",
+        ))
+    })
+}
+
 /// A node's target from its component endpoint.
 fn target_of(ce: crate::model::discovery::ComponentEndpoint, endpoint: Endpoint) -> Target {
     let rest = Value::Object(ce.rest);
@@ -84,8 +98,8 @@ impl Power {
 
     /// Where each node's system is and how to reach its BMC (or the failed task saying why),
     /// read in bulk: three queries for any number of nodes, one credential lookup per BMC.
-    pub(super) async fn targets(&self, xnames: &[String]) -> HashMap<String, Result<Target, Task>> {
-        let mut out: HashMap<String, Result<Target, Task>> = HashMap::new();
+    pub(super) async fn targets(&self, xnames: &[String]) -> Targets {
+        let mut out = Targets::new();
         let hsm = |x: &str, e: &dyn std::fmt::Display| {
             Err(Self::failed(
                 x,
