@@ -275,6 +275,11 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
     )
     .await;
     assert_problem(&got, StatusCode::FORBIDDEN, "is not available for a tenant");
+    // Node and power maps name nodes of every tenant.
+    for path in ["/hsm/v2/Defaults/NodeMaps", "/hsm/v2/sysinfo/powermaps"] {
+        let got = as_(t, &blue, Some("blue"), Method::GET, path, None).await;
+        assert_problem(&got, StatusCode::FORBIDDEN, "is not available for a tenant");
+    }
     // Tenants: a tenant admin sees its own.
     let (_, body) = as_(t, &blue, Some("blue"), Method::GET, T, None).await;
     assert_eq!(body.as_array().unwrap().len(), 1, "{body}");

@@ -103,6 +103,8 @@ const ROUTES: &[(&str, &str, u8)] = &[
     ("GET", "/hsm/v2/partitions/*/members", TENANT),
     ("POST", "/hsm/v2/partitions/*/members", TENANT | BULK),
     ("DELETE", "/hsm/v2/partitions/*/members/*", TENANT),
+    ("POST", "/hsm/v2/Defaults/NodeMaps", BULK),
+    ("POST", "/hsm/v2/sysinfo/powermaps", BULK),
     ("POST", "/hsm/v2/locks/**", BULK),
     ("POST", "/hsm/v2/locks/status", READS),
     ("POST", "/hsm/v2/locks/service/reservations/check", READS),

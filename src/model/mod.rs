@@ -12,6 +12,7 @@ pub mod group;
 pub mod hostlist;
 pub mod locks;
 pub mod mac;
+pub mod maps;
 pub mod power;
 pub mod redfish;
 pub mod secret;

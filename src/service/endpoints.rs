@@ -6,7 +6,8 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use super::events::{Event, EventBus};
-use super::inventory::{apply_defaults, is_at_or_below};
+use super::inventory::is_at_or_below;
+use super::maps::apply_defaults;
 use super::secrets::SecretBox;
 use super::ServiceError;
 use crate::model::discovery::{describe, ComponentEndpoint, Described, Hardware, ServiceEndpoint};
@@ -60,7 +61,11 @@ impl Endpoints {
     }
 
     /// Checks one body and prepares its write.
-    fn prepare(&self, input: &EndpointInput, now: &str) -> Result<EndpointWrite, ServiceError> {
+    async fn prepare(
+        &self,
+        input: &EndpointInput,
+        now: &str,
+    ) -> Result<EndpointWrite, ServiceError> {
         let (endpoint, password) = input.validate().map_err(bad)?;
         let password = match password {
             None => PasswordWrite::Keep,
@@ -77,7 +82,7 @@ impl Endpoints {
         } else {
             Described::default()
         };
-        apply_defaults(&mut described.components);
+        apply_defaults(self.store.as_ref(), &mut described.components).await?;
         Ok(EndpointWrite {
             endpoint,
             password,
@@ -105,18 +110,16 @@ impl Endpoints {
             ));
         }
         let now = now_rfc3339();
-        let writes = inputs
-            .iter()
-            .enumerate()
-            .map(|(i, input)| {
-                self.prepare(input, &now).map_err(|e| match e {
-                    ServiceError::BadRequest(m) if inputs.len() > 1 => {
-                        ServiceError::BadRequest(format!("RedfishEndpoints[{i}]: {m}"))
-                    }
-                    other => other,
-                })
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut writes = Vec::with_capacity(inputs.len());
+        for (i, input) in inputs.iter().enumerate() {
+            let write = self.prepare(input, &now).await.map_err(|e| match e {
+                ServiceError::BadRequest(m) if inputs.len() > 1 => {
+                    ServiceError::BadRequest(format!("RedfishEndpoints[{i}]: {m}"))
+                }
+                other => other,
+            })?;
+            writes.push(write);
+        }
         let mut ids = HashSet::new();
         let mut fqdns = HashSet::new();
         for w in &writes {
@@ -155,7 +158,7 @@ impl Endpoints {
                 )))
             }
         }
-        let write = self.prepare(&input, &now_rfc3339())?;
+        let write = self.prepare(&input, &now_rfc3339()).await?;
         let writes = std::slice::from_ref(&write);
         let created = self.store.write_endpoints(writes, true).await?;
         self.published(writes, created);
@@ -176,7 +179,7 @@ impl Endpoints {
                 )));
             }
         }
-        let mut write = self.prepare(&patch.over(&current), &now_rfc3339())?;
+        let mut write = self.prepare(&patch.over(&current), &now_rfc3339()).await?;
         write.endpoint.discovery = current.discovery;
         let writes = std::slice::from_ref(&write);
         self.store.write_endpoints(writes, true).await?;

@@ -3,10 +3,10 @@
 use std::sync::Arc;
 
 use super::events::{Event, EventBus};
+use super::maps::apply_defaults;
 use super::scope::Scope;
 use super::ServiceError;
-use crate::model::component::{default_nid, Component, ComponentChange, FieldSelect};
-use crate::model::enums::Role;
+use crate::model::component::{Component, ComponentChange, FieldSelect};
 use crate::model::filter::ComponentFilter;
 use crate::model::xname::{HmsType, Xname};
 use crate::store::{name_list, Store};
@@ -77,7 +77,8 @@ impl Inventory {
             .ok_or_else(|| ServiceError::NotFound(format!("no such NID: {nid}")))
     }
 
-    /// Creates components (nodes get SMD's default Role Compute and a location-derived NID);
+    /// Creates components (a node without NID, Role or SubRole gets its node map's, else Role
+    /// Compute and a location-derived NID);
     /// existing ones change only with `force`. Returns the xnames created or changed.
     pub async fn upsert(
         &self,
@@ -93,7 +94,7 @@ impl Inventory {
                 )));
             }
         }
-        apply_defaults(&mut components);
+        apply_defaults(self.store.as_ref(), &mut components).await?;
         let changed = self.store.upsert_components(&components, force).await?;
         if !changed.is_empty() {
             self.bus.publish(Event::ComponentsChanged {
@@ -196,18 +197,6 @@ impl Inventory {
 /// The answer for an xname that is not in inventory (or, for a tenant, not the tenant's).
 pub fn no_such_xname(id: impl std::fmt::Display) -> ServiceError {
     ServiceError::NotFound(format!("no such xname: {id}"))
-}
-
-/// SMD's defaults for new components: nodes get Role Compute and a location-derived NID.
-pub fn apply_defaults(components: &mut [Component]) {
-    for c in components.iter_mut().filter(|c| c.is_node()) {
-        if c.role.is_none() {
-            c.role = Some(Role::Compute);
-        }
-        if c.nid.is_none() {
-            c.nid = default_nid(&c.id);
-        }
-    }
 }
 
 fn select(found: Vec<Component>, fields: FieldSelect) -> Vec<Component> {

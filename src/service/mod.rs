@@ -12,6 +12,7 @@ pub mod inventory;
 pub mod issuer;
 pub mod jwt;
 pub mod locks;
+pub mod maps;
 pub mod metrics;
 pub mod power;
 pub mod replicas;
@@ -80,6 +81,8 @@ pub struct Core {
     pub power: power::Power,
     /// Component locks and reservations.
     pub locks: locks::Locks,
+    /// Node maps (defaults for new nodes) and power maps.
+    pub maps: maps::Maps,
     /// Tenants.
     pub tenants: tenants::Tenants,
     /// The audit log.
@@ -140,6 +143,7 @@ impl Core {
             audit: audit::Audit::new(store.clone(), bus.clone()),
             power,
             locks,
+            maps: maps::Maps::new(store.clone()),
             discovery,
             inventory: inventory::Inventory::new(store.clone(), bus.clone()),
             groups,

@@ -9,7 +9,7 @@ use tokio::sync::Mutex;
 
 use super::{
     AuditStore, BootChange, BootStore, ComponentEndpointFilter, ComponentStore, EndpointStore,
-    EndpointWrite, GroupStore, InterfaceStore, Lease, LockOutcome, LockStore, PowerStore,
+    EndpointWrite, GroupStore, InterfaceStore, Lease, LockOutcome, LockStore, MapStore, PowerStore,
     SetFilter, SetMembers, Store, StoreError, TenantStore,
 };
 use crate::model::audit::{AuditEntry, AuditFilter};
@@ -21,6 +21,7 @@ use crate::model::ethernet::{EthInterface, InterfaceChange, InterfaceFilter};
 use crate::model::filter::ComponentFilter;
 use crate::model::group::{Group, Membership, Partition, SetPatch};
 use crate::model::locks::{LockChange, LockState, ReservationKeys};
+use crate::model::maps::{NodeMap, PowerMap};
 use crate::model::power::{Step, Task, Transition, TransitionStatus};
 use crate::model::redfish::{DiscoveryInfo, EndpointFilter, RedfishEndpoint};
 use crate::model::tenant::Tenant;
@@ -339,7 +340,7 @@ cached!(PowerStore {
     fn transition_steps(&self, id: &str) -> Result<Vec<Step>, StoreError>;
 });
 
-// Tenants, locks, boot parameters and the audit log are not cached.
+// Tenants, locks, maps, boot parameters and the audit log are not cached.
 cached!(TenantStore {
     fn tenants(&self) -> Result<Vec<Tenant>, StoreError>;
     fn tenant(&self, name_or_uuid: &str) -> Result<Option<Tenant>, StoreError>;
@@ -355,6 +356,17 @@ cached!(LockStore {
         rigid: bool,
         now: i64
     ) -> Result<Vec<LockOutcome>, StoreError>;
+});
+
+cached!(MapStore {
+    fn node_maps(&self, ids: Option<&[Xname]>) -> Result<Vec<NodeMap>, StoreError>;
+    fn put_node_maps(&self, maps: &[NodeMap]) -> Result<(), StoreError>;
+    fn delete_node_map(&self, id: &Xname) -> Result<bool, StoreError>;
+    fn delete_node_maps(&self) -> Result<u64, StoreError>;
+    fn power_maps(&self, ids: Option<&[Xname]>) -> Result<Vec<PowerMap>, StoreError>;
+    fn put_power_maps(&self, maps: &[PowerMap]) -> Result<(), StoreError>;
+    fn delete_power_map(&self, id: &Xname) -> Result<bool, StoreError>;
+    fn delete_power_maps(&self) -> Result<u64, StoreError>;
 });
 
 cached!(BootStore {

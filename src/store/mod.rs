@@ -18,6 +18,7 @@ use crate::model::ethernet::{EthInterface, InterfaceChange, InterfaceFilter};
 use crate::model::filter::ComponentFilter;
 use crate::model::group::{Group, Membership, Partition, SetPatch};
 use crate::model::locks::{LockChange, LockReason, LockState};
+use crate::model::maps::{NodeMap, PowerMap};
 use crate::model::redfish::{EndpointFilter, RedfishEndpoint};
 use crate::model::xname::Xname;
 
@@ -69,6 +70,7 @@ pub trait Store:
     + BootStore
     + PowerStore
     + LockStore
+    + MapStore
     + TenantStore
     + AuditStore
     + Send
@@ -85,6 +87,7 @@ impl<T> Store for T where
         + BootStore
         + PowerStore
         + LockStore
+        + MapStore
         + TenantStore
         + AuditStore
         + Send
@@ -473,6 +476,35 @@ pub trait TenantStore: Send + Sync {
 
 /// One component's result of a lock change: its new state, or why it was refused.
 pub type LockOutcome = (Xname, Result<LockState, LockReason>);
+
+/// Node maps (`Defaults/NodeMaps`) and power maps (`sysinfo/powermaps`).
+#[async_trait]
+pub trait MapStore: Send + Sync {
+    /// Node maps in xname order: all, or those of `ids`.
+    async fn node_maps(&self, ids: Option<&[Xname]>) -> Result<Vec<NodeMap>, StoreError>;
+
+    /// Creates or replaces each map, all or nothing. A NID another node's map keeps is
+    /// `Conflict`; the maps written may trade NIDs among themselves.
+    async fn put_node_maps(&self, maps: &[NodeMap]) -> Result<(), StoreError>;
+
+    /// Deletes one node map; false when there was none.
+    async fn delete_node_map(&self, id: &Xname) -> Result<bool, StoreError>;
+
+    /// Deletes every node map; returns how many there were.
+    async fn delete_node_maps(&self) -> Result<u64, StoreError>;
+
+    /// Power maps in xname order: all, or those of `ids`.
+    async fn power_maps(&self, ids: Option<&[Xname]>) -> Result<Vec<PowerMap>, StoreError>;
+
+    /// Creates or replaces each map, all or nothing.
+    async fn put_power_maps(&self, maps: &[PowerMap]) -> Result<(), StoreError>;
+
+    /// Deletes one power map; false when there was none.
+    async fn delete_power_map(&self, id: &Xname) -> Result<bool, StoreError>;
+
+    /// Deletes every power map; returns how many there were.
+    async fn delete_power_maps(&self) -> Result<u64, StoreError>;
+}
 
 /// Component locks and reservations (`/hsm/v2/locks`).
 #[async_trait]

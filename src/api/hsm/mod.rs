@@ -6,6 +6,7 @@ mod endpoints;
 mod groups;
 mod interfaces;
 mod locks;
+mod maps;
 mod service;
 
 use std::sync::Arc;
@@ -31,6 +32,7 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .merge(endpoints::routes())
         .merge(discover::routes())
         .merge(locks::routes())
+        .merge(maps::routes())
 }
 
 /// SMD's plain response (`Response_1.0.0`).

@@ -48,6 +48,12 @@ mod interfaces;
     reason = "shared SQL, compiled once per dialect"
 )]
 mod locks;
+#[path = "../sql/maps.rs"]
+#[allow(
+    clippy::duplicate_mod,
+    reason = "shared SQL, compiled once per dialect"
+)]
+mod maps;
 #[path = "../sql/power.rs"]
 #[allow(
     clippy::duplicate_mod,

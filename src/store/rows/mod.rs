@@ -10,6 +10,7 @@ pub(crate) mod endpoints;
 pub(crate) mod groups;
 pub(crate) mod interfaces;
 pub(crate) mod locks;
+pub(crate) mod maps;
 pub(crate) mod power;
 pub(crate) mod tenants;
 

@@ -17,6 +17,8 @@ mod groups;
 mod interfaces;
 #[path = "../sql/locks.rs"]
 mod locks;
+#[path = "../sql/maps.rs"]
+mod maps;
 #[path = "../sql/power.rs"]
 mod power;
 #[path = "../sql/tenants.rs"]
