@@ -642,6 +642,17 @@ async fn queries() {
         .get("/hsm/v2/State/Components/Query/x1000c0s0?type=NodeBMC")
         .await;
     assert_eq!(ids(&body), vec!["x1000c0s0b0"]);
+    // Without a type, SMD answers the named components only, not their children.
+    let (status, body) = t.get("/hsm/v2/State/Components/Query/x1000c0s0b0").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(ids(&body), vec!["x1000c0s0b0"]);
+    let (_, body) = t
+        .post(
+            "/hsm/v2/State/Components/Query",
+            json!({"ComponentIDs": ["x1000c0s1b0n1", "x1000c0s0b0", "x1000c0s0"], "state": ["!Off"]}),
+        )
+        .await;
+    assert_eq!(ids(&body), vec!["x1000c0s0b0", "x1000c0s1b0n1"]);
     let (_, body) = t
         .post(
             "/hsm/v2/State/Components/ByNID/Query",

@@ -259,3 +259,117 @@ async fn chami_discover_names_bmcs_by_xname_or_address_and_reports_failures() {
         "{err}"
     );
 }
+
+#[tokio::test]
+async fn discovery_records_service_endpoints_and_deletes_undo_it() {
+    let (fleet, t) = setup().await;
+    let (user, pass) = fleet.credentials();
+    for i in 1..=2 {
+        let body = json!({"ID": format!("x3000c0s{i}b0"), "FQDN": format!("127.10.0.{i}"),
+                          "User": user, "Password": pass});
+        let (status, body) = t.post(EPS, body).await;
+        assert_eq!(status, StatusCode::CREATED, "{body}");
+    }
+    let (status, body) = t.post("/hsm/v2/Inventory/Discover", json!({})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    wait_complete(&t).await;
+
+    // Every service the BMC's root links, as SMD records it.
+    let (status, body) = t
+        .get("/hsm/v2/Inventory/ServiceEndpoints?redfish_ep=x3000c0s1b0")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let types: Vec<&str> = body["ServiceEndpoints"]
+        .as_array()
+        .expect("array")
+        .iter()
+        .map(|s| s["RedfishType"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        types,
+        [
+            "AccountService",
+            "EventService",
+            "SessionService",
+            "UpdateService"
+        ]
+    );
+    let (status, update) = t
+        .get("/hsm/v2/Inventory/ServiceEndpoints/UpdateService/RedfishEndpoints/x3000c0s1b0")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{update}");
+    assert_eq!(update["OdataID"], "/redfish/v1/UpdateService");
+    assert_eq!(update["RedfishEndpointFQDN"], "127.10.0.1");
+    assert_eq!(update["RedfishURL"], "127.10.0.1/redfish/v1/UpdateService");
+    assert_eq!(update["ServiceInfo"]["ServiceEnabled"], true, "{update}");
+    assert!(
+        update["UUID"].as_str().is_some_and(|u| !u.is_empty()),
+        "{update}"
+    );
+
+    // Deleting a service endpoint, then all of them, with SMD's answers.
+    let one = "/hsm/v2/Inventory/ServiceEndpoints/UpdateService/RedfishEndpoints/x3000c0s1b0";
+    let (status, body) = t.delete(one).await;
+    assert_eq!(
+        (status, body["message"].clone()),
+        (StatusCode::OK, json!("deleted 1 entry"))
+    );
+    assert_problem(
+        &t.delete(one).await,
+        StatusCode::NOT_FOUND,
+        "no such service",
+    );
+    assert_problem(&t.get(one).await, StatusCode::NOT_FOUND, "UpdateService");
+    let (status, body) = t.delete("/hsm/v2/Inventory/ServiceEndpoints").await;
+    assert_eq!(
+        (status, body["message"].clone()),
+        (StatusCode::OK, json!("deleted 7 entries"))
+    );
+    assert_problem(
+        &t.delete("/hsm/v2/Inventory/ServiceEndpoints").await,
+        StatusCode::NOT_FOUND,
+        "no entries to delete",
+    );
+
+    // Deleting a component endpoint undoes its discovery: the component is Empty.
+    let ce = "/hsm/v2/Inventory/ComponentEndpoints/x3000c0s1b0n0";
+    let (status, body) = t.delete(ce).await;
+    assert_eq!(
+        (status, body["message"].clone()),
+        (StatusCode::OK, json!("deleted 1 entry"))
+    );
+    let (_, n) = t.get("/hsm/v2/State/Components/x3000c0s1b0n0").await;
+    assert_eq!(
+        (&n["State"], &n["Flag"]),
+        (&json!("Empty"), &json!("OK")),
+        "{n}"
+    );
+    assert_problem(&t.delete(ce).await, StatusCode::NOT_FOUND, "x3000c0s1b0n0");
+    assert_problem(&t.get(ce).await, StatusCode::NOT_FOUND, "x3000c0s1b0n0");
+    let (_, n) = t.get("/hsm/v2/State/Components/x3000c0s1b0n1").await;
+    assert_eq!(n["State"], "Off", "a neighbour is untouched: {n}");
+    let (status, body) = t.delete("/hsm/v2/Inventory/ComponentEndpoints").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (_, all) = t.get("/hsm/v2/State/Components?state=!Empty").await;
+    assert_eq!(
+        all["Components"],
+        json!([]),
+        "every discovered component is Empty"
+    );
+    assert_problem(
+        &t.delete("/hsm/v2/Inventory/ComponentEndpoints").await,
+        StatusCode::NOT_FOUND,
+        "no entries to delete",
+    );
+    // A viewer may not delete.
+    let viewer = t.token("v", &[Role::Viewer]);
+    let got = t
+        .call(
+            Method::DELETE,
+            "/hsm/v2/Inventory/ServiceEndpoints",
+            Some(&viewer),
+            None,
+        )
+        .await;
+    assert_eq!(got.0, StatusCode::FORBIDDEN, "{}", got.1);
+}

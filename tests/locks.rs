@@ -337,3 +337,109 @@ async fn disable_repair_and_bad_input() {
         .await;
     assert_eq!(got.0, StatusCode::BAD_REQUEST, "{}", got.1);
 }
+
+#[tokio::test]
+async fn a_component_shows_its_lock_and_lists_filter_on_it() {
+    let t = seeded().await;
+    let (status, body) = t
+        .post("/hsm/v2/locks/lock", json!({"ComponentIDs": [NODES[0]]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = t
+        .post("/hsm/v2/locks/disable", json!({"ComponentIDs": [NODES[1]]}))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+
+    let (_, c) = t
+        .get(&format!("/hsm/v2/State/Components/{}", NODES[0]))
+        .await;
+    assert_eq!(c["Locked"], true, "{c}");
+    assert_eq!(c.get("ReservationDisabled"), None, "{c}");
+    let (_, c) = t
+        .get(&format!("/hsm/v2/State/Components/{}", NODES[1]))
+        .await;
+    assert_eq!(c["ReservationDisabled"], true, "{c}");
+
+    // SMD's spellings and ParseBool's values.
+    assert_eq!(
+        t.ids("/hsm/v2/State/Components?locked=True").await,
+        [NODES[0]]
+    );
+    assert_eq!(
+        t.ids("/hsm/v2/State/Components?locked=False").await,
+        [NODES[1], NODES[2]]
+    );
+    assert_eq!(
+        t.ids("/hsm/v2/State/Components?reservation_disabled=true")
+            .await,
+        [NODES[1]]
+    );
+    let (status, body) = t
+        .post(
+            "/hsm/v2/State/Components/Query",
+            json!({"ComponentIDs": NODES, "locked": ["false"], "reservation_disabled": ["false"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["Components"].as_array().map(Vec::len),
+        Some(1),
+        "{body}"
+    );
+    assert_eq!(body["Components"][0]["ID"], NODES[2]);
+    let got = t.get("/hsm/v2/State/Components?locked=maybe").await;
+    assert_problem(
+        &got,
+        StatusCode::BAD_REQUEST,
+        "locked 'maybe' is not a boolean",
+    );
+
+    // Unlock and repair: the record follows.
+    for (path, id) in [
+        ("/hsm/v2/locks/unlock", NODES[0]),
+        ("/hsm/v2/locks/repair", NODES[1]),
+    ] {
+        let (status, body) = t.post(path, json!({"ComponentIDs": [id]})).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+    }
+    assert!(t
+        .ids("/hsm/v2/State/Components?locked=true")
+        .await
+        .is_empty());
+    assert!(t
+        .ids("/hsm/v2/State/Components?reservation_disabled=true")
+        .await
+        .is_empty());
+}
+
+#[tokio::test]
+async fn a_status_matching_no_component_is_smds_400() {
+    let t = seeded().await;
+    let got = t
+        .post(
+            "/hsm/v2/locks/status",
+            json!({"ComponentIDs": ["x9c0s0b0n0", "x9c0s0b0n1"]}),
+        )
+        .await;
+    assert_problem(&got, StatusCode::BAD_REQUEST, "Component not found");
+    // One known is enough for a 200 naming the others.
+    let (status, body) = t
+        .post(
+            "/hsm/v2/locks/status",
+            json!({"ComponentIDs": [NODES[0], "x9c0s0b0n0"]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["NotFound"], json!(["x9c0s0b0n0"]));
+    let got = t.get("/hsm/v2/locks/status?type=Partition").await;
+    assert_problem(&got, StatusCode::BAD_REQUEST, "Component not found");
+    let got = t.get("/hsm/v2/locks/status?locked=True").await;
+    assert_problem(&got, StatusCode::BAD_REQUEST, "Component not found");
+    let (status, body) = t.get("/hsm/v2/locks/status?locked=False").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        body["Components"].as_array().map(Vec::len),
+        Some(3),
+        "{body}"
+    );
+}

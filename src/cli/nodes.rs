@@ -129,7 +129,6 @@ async fn run_on(client: &Client, cmd: &NodesCommand) -> Result<(), Failure> {
 /// Prints the components `ids` as they are now; those that do not exist are named on stderr
 /// (exit 3).
 async fn show(client: &Client, ids: &[String], common: &Common) -> Result<(), Failure> {
-    // Query also answers with children of what it names: only the named are shown.
     let rows = client.component_rows_named(ids).await?;
     output::print_found(rows, ids, common.output, COLUMNS, "no such component")
 }

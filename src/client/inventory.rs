@@ -33,7 +33,7 @@ impl Client {
         Ok(rows(v, "Components"))
     }
 
-    /// These components (and, as SMD's Query answers, their children) as rows.
+    /// These components as rows (unknown ones are left out).
     pub async fn component_rows_named(&self, ids: &[String]) -> Result<Vec<Value>, ClientError> {
         let v: Value = self
             .post(

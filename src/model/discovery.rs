@@ -145,6 +145,49 @@ pub struct ServiceEndpoint {
     pub rest: serde_json::Map<String, Value>,
 }
 
+impl ServiceEndpoint {
+    /// The service a BMC's root links as `redfish_type` at `odata_id`, as SMD records it:
+    /// `info` is what the service answered, `uuid` the root's.
+    pub fn found(
+        endpoint_id: &Xname,
+        fqdn: &str,
+        redfish_type: &str,
+        uuid: &str,
+        odata_id: &str,
+        info: Value,
+    ) -> ServiceEndpoint {
+        let mut rest = serde_json::Map::new();
+        rest.insert("UUID".into(), Value::from(uuid));
+        rest.insert("OdataID".into(), Value::from(odata_id));
+        rest.insert("RedfishEndpointFQDN".into(), Value::from(fqdn));
+        rest.insert(
+            "RedfishURL".into(),
+            Value::from(format!("{fqdn}{odata_id}")),
+        );
+        rest.insert("ServiceInfo".into(), info);
+        ServiceEndpoint {
+            endpoint_id: endpoint_id.clone(),
+            redfish_type: redfish_type.to_string(),
+            rest,
+        }
+    }
+}
+
+/// The services of a Redfish service root that SMD records: each top-level link whose name
+/// ends in `Service` (AccountService, EventService, SessionService, TaskService,
+/// UpdateService, ...), as (name, path), in name order.
+pub fn root_services(root: &Value) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = root
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(k, _)| k.ends_with("Service") && k.len() > "Service".len())
+        .filter_map(|(k, v)| Some((k.clone(), v["@odata.id"].as_str()?.to_string())))
+        .collect();
+    out.sort();
+    out
+}
+
 /// Hardware at a location (`HWInventory.1.0.0_HWInventoryByLocation`), as SMD returns it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Hardware {
@@ -391,6 +434,47 @@ pub struct ComponentEndpointFilter {
 mod tests {
     use super::*;
     use crate::model::redfish::EndpointInput;
+
+    #[test]
+    fn a_roots_services_are_its_links_named_service() {
+        let root = json!({
+            "Systems": {"@odata.id": "/redfish/v1/Systems"},
+            "UpdateService": {"@odata.id": "/redfish/v1/UpdateService"},
+            "AccountService": {"@odata.id": "/redfish/v1/AccountService"},
+            "Service": {"@odata.id": "/redfish/v1/Nameless"},
+            "TaskService": "not a link",
+        });
+        assert_eq!(
+            root_services(&root),
+            [
+                (
+                    "AccountService".to_string(),
+                    "/redfish/v1/AccountService".to_string()
+                ),
+                (
+                    "UpdateService".to_string(),
+                    "/redfish/v1/UpdateService".to_string()
+                ),
+            ]
+        );
+        let id = Xname::parse("x0c0s0b0").unwrap();
+        let se = ServiceEndpoint::found(
+            &id,
+            "10.0.0.1",
+            "UpdateService",
+            "u-1",
+            "/redfish/v1/UpdateService",
+            json!({"ServiceEnabled": true}),
+        );
+        assert_eq!(
+            serde_json::to_value(&se).unwrap(),
+            json!({"RedfishEndpointID": "x0c0s0b0", "RedfishType": "UpdateService",
+                   "UUID": "u-1", "OdataID": "/redfish/v1/UpdateService",
+                   "RedfishEndpointFQDN": "10.0.0.1",
+                   "RedfishURL": "10.0.0.1/redfish/v1/UpdateService",
+                   "ServiceInfo": {"ServiceEnabled": true}})
+        );
+    }
 
     #[test]
     fn uri_paths() {

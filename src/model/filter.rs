@@ -54,6 +54,10 @@ pub struct ComponentFilter {
     pub flags: Match<Flag>,
     /// Enabled values.
     pub enabled: Match<bool>,
+    /// Locked values (locking API).
+    pub locked: Match<bool>,
+    /// ReservationDisabled values (locking API).
+    pub reservation_disabled: Match<bool>,
     /// Software status, compared case-insensitively (stored lowercased here).
     pub software_status: Match<String>,
     /// Roles.
@@ -87,6 +91,10 @@ impl ComponentFilter {
             && self.states.accepts(c.state.as_ref())
             && self.flags.accepts(c.flag.as_ref())
             && self.enabled.accepts(c.enabled.as_ref())
+            && self.locked.accepts(Some(&c.locked))
+            && self
+                .reservation_disabled
+                .accepts(Some(&c.reservation_disabled))
             && self.software_status.accepts(sw.as_ref())
             && self.roles.accepts(c.role.as_ref())
             && self.subroles.accepts(c.subrole.as_ref())
@@ -126,6 +134,8 @@ pub const FILTER_KEYS: &[&str] = &[
     "nid",
     "nid_start",
     "nid_end",
+    "locked",
+    "reservation_disabled",
     "partition",
     "group",
     "stateonly",
@@ -199,6 +209,13 @@ impl FilterBuilder {
             "arch" => push(&mut f.archs, value, enum_value)?,
             "class" => push(&mut f.classes, value, enum_value)?,
             "enabled" => push(&mut f.enabled, value, |v| parse_bool("enabled", v))?,
+            "locked" => push(&mut f.locked, value, |v| parse_bool("locked", v))?,
+            // The locking API's status listing spells it without the underscore.
+            "reservation_disabled" | "reservationdisabled" => {
+                push(&mut f.reservation_disabled, value, |v| {
+                    parse_bool("reservation_disabled", v)
+                })?
+            }
             "softwarestatus" => push(&mut f.software_status, value, |v| Ok(v.to_lowercase()))?,
             "subtype" => push(&mut f.subtypes, value, |v| Ok(v.to_string()))?,
             "nid" => push(&mut f.nids, value, |v| parse_nid("nid", v))?,

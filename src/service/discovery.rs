@@ -1,5 +1,5 @@
 //! Discovery: walk Redfish endpoints (service root, Systems with their NICs and reset types,
-//! Managers) and fill inventory from what they report, as SMD's discovery does, recording each
+//! Managers, the services the root links) and fill inventory from what they report, as SMD's discovery does, recording each
 //! endpoint's progress in its `DiscoveryInfo.LastDiscoveryStatus`.
 
 use std::collections::HashMap;
@@ -13,7 +13,7 @@ use utoipa::ToSchema;
 
 use super::endpoints::Endpoints;
 use super::ServiceError;
-use crate::model::discovery::{Manager, Nic, Power, System};
+use crate::model::discovery::{root_services, Manager, Nic, Power, ServiceEndpoint, System};
 use crate::model::ethernet::now_rfc3339;
 use crate::model::redfish::{DiscoveryInfo, EndpointFilter, EndpointInput, RedfishEndpoint};
 use crate::model::xname::Xname;
@@ -261,7 +261,12 @@ impl Discovery {
         let started = now_rfc3339();
         self.record(&ep.id, "DiscoveryStarted", &started, "").await;
         match self.walk(&ep).await {
-            Ok((systems, managers, version)) => {
+            Ok(Walked {
+                systems,
+                managers,
+                version,
+                services,
+            }) => {
                 let input = EndpointInput {
                     id: Some(ep.id.to_string()),
                     kind: Some(ep.kind.clone()),
@@ -280,8 +285,12 @@ impl Discovery {
                     managers,
                     ..EndpointInput::default()
                 };
-                match self.endpoints.replace(&ep.id, input).await {
-                    Ok(_) => {
+                let written = match self.endpoints.replace(&ep.id, input).await {
+                    Ok(_) => self.endpoints.record_services(&ep.id, &services).await,
+                    Err(e) => Err(e),
+                };
+                match written {
+                    Ok(()) => {
                         self.record(&ep.id, "DiscoverOK", &started, &version).await;
                         ("DiscoverOK".into(), String::new())
                     }
@@ -312,10 +321,7 @@ impl Discovery {
     }
 
     /// Reads what the BMC reports, in magellan's shapes.
-    async fn walk(
-        &self,
-        ep: &RedfishEndpoint,
-    ) -> Result<(Vec<System>, Vec<Manager>, String), (&'static str, String)> {
+    async fn walk(&self, ep: &RedfishEndpoint) -> Result<Walked, (&'static str, String)> {
         let target = self
             .endpoint_for(ep)
             .await
@@ -382,8 +388,38 @@ impl Discovery {
                 });
             }
         }
-        Ok((systems, managers, version))
+        let mut services = Vec::new();
+        for (name, path) in root_services(&root) {
+            // A service the root links but does not serve is left out, not a failed discovery.
+            match c.get(&target, &path).await {
+                Ok(info) => services.push(ServiceEndpoint::found(
+                    &ep.id,
+                    &ep.fqdn,
+                    &name,
+                    &text(&root, "UUID"),
+                    &path,
+                    info,
+                )),
+                Err(e) => {
+                    tracing::info!(endpoint = %ep.id, service = %name, error = %e, "service not read")
+                }
+            }
+        }
+        Ok(Walked {
+            systems,
+            managers,
+            version,
+            services,
+        })
     }
+}
+
+/// What one walk of a BMC read.
+struct Walked {
+    systems: Vec<System>,
+    managers: Vec<Manager>,
+    version: String,
+    services: Vec<ServiceEndpoint>,
 }
 
 fn nic(v: &Value, uri: &str) -> Nic {

@@ -304,6 +304,54 @@ impl Endpoints {
         Ok(self.store.component_endpoints(filter).await?)
     }
 
+    /// Deletes the component endpoint `id` (every one when `None`), undoing its discovery:
+    /// the component becomes Empty, as SMD does. Returns how many were deleted; none is
+    /// NotFound, as SMD answers.
+    pub async fn delete_component_endpoints(
+        &self,
+        id: Option<&Xname>,
+    ) -> Result<u64, ServiceError> {
+        let ids = id.map(std::slice::from_ref);
+        let (n, emptied) = self.store.delete_component_endpoints(ids).await?;
+        if n == 0 {
+            return Err(match id {
+                Some(id) => no_such(id),
+                None => ServiceError::NotFound("no entries to delete".into()),
+            });
+        }
+        if !emptied.is_empty() {
+            self.bus.publish(Event::ComponentsChanged { ids: emptied });
+        }
+        Ok(n)
+    }
+
+    /// Records the services discovery found on `endpoint`, replacing those it had.
+    pub async fn record_services(
+        &self,
+        endpoint: &Xname,
+        services: &[ServiceEndpoint],
+    ) -> Result<(), ServiceError> {
+        Ok(self.store.put_service_endpoints(endpoint, services).await?)
+    }
+
+    /// Deletes the `service` service endpoint of `endpoint` (every service endpoint when
+    /// `None`); returns how many were deleted; none is NotFound, as SMD answers.
+    pub async fn delete_service_endpoints(
+        &self,
+        which: Option<(&Xname, &str)>,
+    ) -> Result<u64, ServiceError> {
+        let n = self.store.delete_service_endpoints(which).await?;
+        if n == 0 {
+            return Err(ServiceError::NotFound(match which {
+                Some((endpoint, service)) => {
+                    format!("no such service under redfish endpoint: no {service} on {endpoint}")
+                }
+                None => "no entries to delete".into(),
+            }));
+        }
+        Ok(n)
+    }
+
     /// Service endpoints of the given endpoints and Redfish types (all when empty).
     pub async fn service_endpoints(
         &self,

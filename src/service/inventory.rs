@@ -34,8 +34,8 @@ impl Inventory {
         Ok(select(found, fields))
     }
 
-    /// Components at or below any of `roots` (SMD's hierarchy query; `s0` or `all` is the whole
-    /// system), matching `filter`.
+    /// SMD's hierarchy query, matching `filter`: with a `type` condition, the components at or
+    /// below any of `roots`; without, the roots themselves. `s0` or `all` is the whole system.
     pub async fn list_below(
         &self,
         roots: &[String],
@@ -54,6 +54,21 @@ impl Inventory {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|e| ServiceError::BadRequest(e.to_string()))?
         };
+        if !roots.is_empty() && filter.kinds.is_empty() {
+            let mut ids = roots;
+            if !filter.ids.is_empty() {
+                // Both lists narrow: the roots the filter's own ids also name.
+                ids.retain(|r| filter.ids.contains(r));
+                if ids.is_empty() {
+                    return Ok(Vec::new());
+                }
+            }
+            let exact = ComponentFilter {
+                ids,
+                ..filter.clone()
+            };
+            return self.list(&exact, fields).await;
+        }
         let mut found = self.store.components(filter).await?;
         if !roots.is_empty() {
             found.retain(|c| roots.iter().any(|r| is_at_or_below(&c.id, r)));

@@ -13,12 +13,19 @@ use crate::model::locks::{
 use crate::model::xname::Xname;
 use crate::store::{name_list, LockOutcome, Store};
 
+use super::events::{Event, EventBus};
 use super::ServiceError;
+
+/// SMD's answer when a status request matches no component (400, as SMD).
+fn not_found() -> ServiceError {
+    ServiceError::BadRequest("Component not found".into())
+}
 
 /// Locks and reservations over the store.
 #[derive(Clone)]
 pub struct Locks {
     store: Arc<dyn Store>,
+    bus: EventBus,
 }
 
 /// Which lock states a status listing keeps.
@@ -64,8 +71,8 @@ fn failures(outcomes: &[LockOutcome]) -> Vec<LockFailure> {
 
 impl Locks {
     /// Locks over `store`.
-    pub fn new(store: Arc<dyn Store>) -> Locks {
-        Locks { store }
+    pub fn new(store: Arc<dyn Store>, bus: EventBus) -> Locks {
+        Locks { store, bus }
     }
 
     /// The components a filter names: those matching it, plus explicit ids that are not
@@ -99,6 +106,25 @@ impl Locks {
         let failed = failures(&outcomes);
         if rigid && !failed.is_empty() {
             return Err(refusal(&failed));
+        }
+        // A component record shows its lock and disable bits: those changes are changes of it.
+        let shown: Vec<Xname> = changes
+            .iter()
+            .zip(&outcomes)
+            .filter(|((_, change), (_, result))| {
+                result.is_ok()
+                    && matches!(
+                        change,
+                        LockChange::Lock
+                            | LockChange::Unlock
+                            | LockChange::Disable
+                            | LockChange::Repair
+                    )
+            })
+            .map(|((id, _), _)| id.clone())
+            .collect();
+        if !shown.is_empty() {
+            self.bus.publish(Event::ComponentsChanged { ids: shown });
         }
         Ok(outcomes)
     }
@@ -234,6 +260,9 @@ impl Locks {
     /// Lock status of the named components; names that are not components are listed apart.
     pub async fn status(&self, ids: &[Xname]) -> Result<LockStatusList, ServiceError> {
         let states = self.states(ids).await?;
+        if states.is_empty() {
+            return Err(not_found());
+        }
         let now = now_unix();
         let known: HashSet<&Xname> = states.iter().map(|s| &s.id).collect();
         let not_found = ids
@@ -266,13 +295,16 @@ impl Locks {
                 && which.reserved.is_none_or(|v| s.reserved == v)
                 && which.disabled.is_none_or(|v| s.reservation_disabled == v)
         };
-        let components = self
+        let components: Vec<LockStatus> = self
             .states(&ids)
             .await?
             .iter()
             .map(|s| s.status(now))
             .filter(keep)
             .collect();
+        if components.is_empty() {
+            return Err(not_found());
+        }
         Ok(LockStatusList {
             components,
             not_found: Vec::new(),

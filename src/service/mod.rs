@@ -124,7 +124,7 @@ impl Core {
         let bus = events::EventBus::default();
         let endpoints = endpoints::Endpoints::new(store.clone(), bus.clone(), secrets);
         let discovery = discovery::Discovery::new(store.clone(), endpoints.clone());
-        let locks = locks::Locks::new(store.clone());
+        let locks = locks::Locks::new(store.clone(), bus.clone());
         let power = power::Power::new(
             store.clone(),
             bus.clone(),

@@ -51,6 +51,7 @@ pub(super) fn routes() -> Router {
         )
         .route("/redfish/v1/Chassis", get(chassis_list))
         .route("/redfish/v1/Chassis/{id}", get(chassis))
+        .route("/redfish/v1/{service}", get(service))
         .route("/redfish/v1/SessionService/Sessions", post(login))
         .route(
             "/redfish/v1/SessionService/Sessions/{id}",
@@ -155,9 +156,41 @@ async fn root(Extension(bmc): B) -> Json<Value> {
         "Systems": {"@odata.id": "/redfish/v1/Systems"},
         "Managers": {"@odata.id": "/redfish/v1/Managers"},
         "Chassis": {"@odata.id": "/redfish/v1/Chassis"},
+        "AccountService": {"@odata.id": "/redfish/v1/AccountService"},
+        "EventService": {"@odata.id": "/redfish/v1/EventService"},
         "SessionService": {"@odata.id": "/redfish/v1/SessionService"},
+        "UpdateService": {"@odata.id": "/redfish/v1/UpdateService"},
         "Links": {"Sessions": {"@odata.id": "/redfish/v1/SessionService/Sessions"}},
     }))
+}
+
+/// The services the root links, each with its enabled flag and what it holds.
+async fn service(Path(name): Path<String>) -> Response {
+    let id = format!("/redfish/v1/{name}");
+    let body = match name.as_str() {
+        "AccountService" => json!({"Accounts": {"@odata.id": format!("{id}/Accounts")},
+                                   "MinPasswordLength": 8}),
+        "EventService" => json!({"DeliveryRetryAttempts": 3,
+                                 "Subscriptions": {"@odata.id": format!("{id}/Subscriptions")}}),
+        "SessionService" => json!({"SessionTimeout": 1800,
+                                   "Sessions": {"@odata.id": format!("{id}/Sessions")}}),
+        "UpdateService" => {
+            json!({"FirmwareInventory": {"@odata.id": format!("{id}/FirmwareInventory")}})
+        }
+        _ => {
+            return redfish_error(
+                StatusCode::NOT_FOUND,
+                "ResourceMissingAtURI",
+                "no such resource",
+            )
+        }
+    };
+    let mut doc = json!({"@odata.id": id, "@odata.type": format!("#{name}.v1_0_0.{name}"),
+                         "Id": name, "Name": name, "ServiceEnabled": true});
+    if let (Some(d), Value::Object(more)) = (doc.as_object_mut(), body) {
+        d.extend(more);
+    }
+    Json(doc).into_response()
 }
 
 fn collection(id: &str, members: Vec<String>) -> Json<Value> {

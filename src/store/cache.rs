@@ -340,7 +340,7 @@ cached!(PowerStore {
     fn transition_steps(&self, id: &str) -> Result<Vec<Step>, StoreError>;
 });
 
-// Tenants, locks, maps, boot parameters and the audit log are not cached.
+// Tenants, maps, boot parameters and the audit log are not cached.
 cached!(TenantStore {
     fn tenants(&self) -> Result<Vec<Tenant>, StoreError>;
     fn tenant(&self, name_or_uuid: &str) -> Result<Option<Tenant>, StoreError>;
@@ -348,15 +348,32 @@ cached!(TenantStore {
     fn delete_tenant(&self, name: &str) -> Result<bool, StoreError>;
 });
 
+// Locks are not cached, but a component shows its lock and disable bits: a change copies
+// them into the cached component before the write lock is released.
 cached!(LockStore {
     fn lock_states(&self, ids: &[Xname]) -> Result<Vec<LockState>, StoreError>;
-    fn change_locks(
+}
+    async fn change_locks(
         &self,
         changes: &[(Xname, LockChange)],
         rigid: bool,
-        now: i64
-    ) -> Result<Vec<LockOutcome>, StoreError>;
-});
+        now: i64,
+    ) -> Result<Vec<LockOutcome>, StoreError> {
+        let _gate = self.writes.lock().await;
+        let out = self.inner.change_locks(changes, rigid, now).await?;
+        if rigid && out.iter().any(|(_, r)| r.is_err()) {
+            return Ok(out);
+        }
+        let mut map = self.write();
+        for state in out.iter().filter_map(|(_, r)| r.as_ref().ok()) {
+            if let Some(c) = map.get_mut(&state.id) {
+                c.locked = state.locked;
+                c.reservation_disabled = state.disabled;
+            }
+        }
+        Ok(out)
+    }
+);
 
 cached!(MapStore {
     fn node_maps(&self, ids: Option<&[Xname]>) -> Result<Vec<NodeMap>, StoreError>;
@@ -404,8 +421,33 @@ cached!(EndpointStore {
         endpoints: &[Xname],
         redfish_types: &[String]
     ) -> Result<Vec<ServiceEndpoint>, StoreError>;
+    fn put_service_endpoints(
+        &self,
+        endpoint: &Xname,
+        services: &[ServiceEndpoint]
+    ) -> Result<(), StoreError>;
+    fn delete_service_endpoints(
+        &self,
+        which: Option<(&Xname, &str)>
+    ) -> Result<u64, StoreError>;
     fn hardware(&self, ids: &[Xname]) -> Result<Vec<Hardware>, StoreError>;
 }
+    async fn delete_component_endpoints(
+        &self,
+        ids: Option<&[Xname]>,
+    ) -> Result<(u64, Vec<Xname>), StoreError> {
+        let _gate = self.writes.lock().await;
+        let (n, emptied) = self.inner.delete_component_endpoints(ids).await?;
+        let mut map = self.write();
+        for id in &emptied {
+            if let Some(c) = map.get_mut(id) {
+                c.state = Some(State::Empty);
+                c.flag = Some(Flag::Ok);
+            }
+        }
+        Ok((n, emptied))
+    }
+
     async fn write_endpoints(
         &self,
         writes: &[EndpointWrite],
@@ -489,7 +531,30 @@ mod tests {
         };
         sql.create_partition(&p).await.expect("partition");
         let cache = CachedStore::load(sql.clone()).await.expect("load");
+        // Lock and disable some through the cache: the components show it in both layers.
+        let mut changes: Vec<(Xname, LockChange)> = comps[0..8]
+            .iter()
+            .map(|c| (c.id.clone(), LockChange::Lock))
+            .collect();
+        changes.extend(
+            comps[4..12]
+                .iter()
+                .map(|c| (c.id.clone(), LockChange::Disable)),
+        );
+        changes.push((comps[0].id.clone(), LockChange::Unlock));
+        let out = cache.change_locks(&changes, false, 0).await.expect("locks");
+        assert_eq!(out.iter().filter(|(_, r)| r.is_ok()).count(), 17, "{out:?}");
+        let mut b = FilterBuilder::default();
+        b.add("locked", "true").expect("valid filter");
+        let locked = sql.components(&b.build().0).await.expect("sql");
+        let want: Vec<Xname> = comps[1..8].iter().map(|c| c.id.clone()).collect();
+        let mut got: Vec<Xname> = locked.into_iter().map(|c| c.id).collect();
+        got.sort();
+        assert_eq!(got, want, "the store's Locked follows the lock");
         let queries: &[&[(&str, &str)]] = &[
+            &[("locked", "True")],
+            &[("locked", "!true"), ("reservation_disabled", "false")],
+            &[("reservationDisabled", "1")],
             &[],
             &[("state", "Off")],
             &[("state", "!Off"), ("state", "!On")],

@@ -305,6 +305,29 @@ pub trait EndpointStore: Send + Sync {
         redfish_types: &[String],
     ) -> Result<Vec<ServiceEndpoint>, StoreError>;
 
+    /// Deletes the component endpoints `ids` (all when `None`), undoing their discovery: each
+    /// one's component becomes Empty with Flag OK, as SMD does. Returns how many were deleted
+    /// and the components whose State or Flag changed.
+    async fn delete_component_endpoints(
+        &self,
+        ids: Option<&[Xname]>,
+    ) -> Result<(u64, Vec<Xname>), StoreError>;
+
+    /// Replaces the service endpoints of `endpoint` (what its discovery found); `NotFound`
+    /// when the endpoint is gone.
+    async fn put_service_endpoints(
+        &self,
+        endpoint: &Xname,
+        services: &[ServiceEndpoint],
+    ) -> Result<(), StoreError>;
+
+    /// Deletes the service endpoint of `redfish_type` on `endpoint` (all service endpoints
+    /// when `None`); returns how many were deleted.
+    async fn delete_service_endpoints(
+        &self,
+        which: Option<(&Xname, &str)>,
+    ) -> Result<u64, StoreError>;
+
     /// Hardware at the given locations (all when empty), in xname order.
     async fn hardware(&self, ids: &[Xname]) -> Result<Vec<Hardware>, StoreError>;
 }

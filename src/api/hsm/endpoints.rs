@@ -1,6 +1,6 @@
-//! `Inventory/RedfishEndpoints` (magellan's POST included), the read-only
-//! `Inventory/ComponentEndpoints` and `Inventory/ServiceEndpoints` derived from them, and
-//! `Inventory/Hardware`. No response ever carries a BMC password.
+//! `Inventory/RedfishEndpoints` (magellan's POST included), the
+//! `Inventory/ComponentEndpoints` and `Inventory/ServiceEndpoints` derived from them (read
+//! and deleted), and `Inventory/Hardware`. No response ever carries a BMC password.
 
 use std::sync::Arc;
 
@@ -29,11 +29,14 @@ pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(list, post, delete_all))
         .routes(routes!(get_one, put_one, patch_one, delete_one))
         .routes(routes!(query))
-        .routes(routes!(list_component_endpoints))
-        .routes(routes!(get_component_endpoint))
-        .routes(routes!(list_service_endpoints))
+        .routes(routes!(
+            list_component_endpoints,
+            delete_component_endpoints
+        ))
+        .routes(routes!(get_component_endpoint, delete_component_endpoint))
+        .routes(routes!(list_service_endpoints, delete_service_endpoints))
         .routes(routes!(service_endpoints_by_service))
-        .routes(routes!(service_endpoint_one))
+        .routes(routes!(service_endpoint_one, delete_service_endpoint))
         .routes(routes!(list_hardware))
         .routes(routes!(get_hardware))
 }
@@ -265,6 +268,55 @@ async fn get_component_endpoint(
         .next()
         .map(Json)
         .ok_or_else(|| absent().into())
+}
+
+/// Delete every component endpoint, undoing discovery: their components become Empty.
+#[utoipa::path(delete, path = "/Inventory/ComponentEndpoints", tag = "redfish",
+    responses((status = 200, body = Message), (status = 404, body = Problem)))]
+async fn delete_component_endpoints(State(st): S) -> Result<Json<Message>, ApiError> {
+    let n = st.core.endpoints.delete_component_endpoints(None).await?;
+    Ok(message(format!("deleted {n} entries")))
+}
+
+/// Delete one component endpoint, undoing its discovery: its component becomes Empty.
+#[utoipa::path(delete, path = "/Inventory/ComponentEndpoints/{xname}", tag = "redfish",
+    params(("xname" = String, Path)),
+    responses((status = 200, body = Message), (status = 400, body = Problem),
+        (status = 404, body = Problem)))]
+async fn delete_component_endpoint(
+    State(st): S,
+    XnamePath(id): XnamePath,
+) -> Result<Json<Message>, ApiError> {
+    st.core
+        .endpoints
+        .delete_component_endpoints(Some(&id))
+        .await?;
+    Ok(message("deleted 1 entry"))
+}
+
+/// Delete every service endpoint (discovery records them again).
+#[utoipa::path(delete, path = "/Inventory/ServiceEndpoints", tag = "redfish",
+    responses((status = 200, body = Message), (status = 404, body = Problem)))]
+async fn delete_service_endpoints(State(st): S) -> Result<Json<Message>, ApiError> {
+    let n = st.core.endpoints.delete_service_endpoints(None).await?;
+    Ok(message(format!("deleted {n} entries")))
+}
+
+/// Delete one service of one Redfish endpoint.
+#[utoipa::path(delete, path = "/Inventory/ServiceEndpoints/{service}/RedfishEndpoints/{xname}",
+    tag = "redfish", params(("service" = String, Path), ("xname" = String, Path)),
+    responses((status = 200, body = Message), (status = 400, body = Problem),
+        (status = 404, body = Problem)))]
+async fn delete_service_endpoint(
+    State(st): S,
+    Path((service, raw)): Path<(String, String)>,
+) -> Result<Json<Message>, ApiError> {
+    let id = Xname::parse(&raw).map_err(|e| ApiError::bad_request(e.to_string()))?;
+    st.core
+        .endpoints
+        .delete_service_endpoints(Some((&id, &service)))
+        .await?;
+    Ok(message("deleted 1 entry"))
 }
 
 /// List service endpoints: `redfish_ep` and `service` (repeatable).

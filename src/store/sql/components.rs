@@ -53,20 +53,19 @@ fn push_match_ints(qb: &mut QueryBuilder<'_, Db>, col: &str, m: &Match<i64>) {
     }
 }
 
-/// Appends `AND enabled IN (..)` / `AND enabled <> ..` for a match on the flag (two values
-/// at most, each bound by itself).
-fn push_match_enabled(qb: &mut QueryBuilder<'_, Db>, m: &Match<bool>) {
+/// Appends `AND {col} IN (..)` / `AND {col} <> ..` for a match on a NOT NULL boolean column
+/// (two values at most, each bound by itself).
+fn push_match_bool(qb: &mut QueryBuilder<'_, Db>, col: &str, m: &Match<bool>) {
     if !m.any_of.is_empty() {
-        qb.push(" AND enabled IN (");
+        qb.push(format!(" AND {col} IN ("));
         let mut list = qb.separated(", ");
         for v in &m.any_of {
             list.push_bind(*v);
         }
         qb.push(")");
     }
-    // The column is NOT NULL.
     for v in &m.none_of {
-        qb.push(" AND enabled <> ").push_bind(*v);
+        qb.push(format!(" AND {col} <> ")).push_bind(*v);
     }
 }
 
@@ -130,7 +129,9 @@ pub(super) fn select_filtered<'a>(
     push_match(qb, "type", &filter.kinds);
     push_match(qb, "state", &filter.states);
     push_match(qb, "flag", &filter.flags);
-    push_match_enabled(qb, &filter.enabled);
+    push_match_bool(qb, "enabled", &filter.enabled);
+    push_match_bool(qb, "locked", &filter.locked);
+    push_match_bool(qb, "reservation_disabled", &filter.reservation_disabled);
     push_match(qb, "lower(software_status)", &filter.software_status);
     push_match(qb, "role", &filter.roles);
     push_match(qb, "subrole", &filter.subroles);

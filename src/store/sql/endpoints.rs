@@ -21,7 +21,7 @@ use crate::store::rows::endpoints::{
     hardware_from, mac_exists, password_from, password_of, service_endpoints_from,
 };
 use crate::store::rows::interfaces::Write;
-use crate::store::rows::json;
+use crate::store::rows::{json, xnames};
 use crate::store::{ComponentEndpointFilter, EndpointStore, EndpointWrite, StoreError};
 
 /// Refuses a new endpoint whose ID or FQDN (in any case) is taken, naming which.
@@ -178,6 +178,85 @@ impl EndpointStore for SqlStore {
 
     async fn delete_all_endpoints(&self) -> Result<u64, StoreError> {
         write_one(&self.pool, sqlx::query("DELETE FROM rf_endpoints")).await
+    }
+
+    async fn delete_component_endpoints(
+        &self,
+        ids: Option<&[Xname]>,
+    ) -> Result<(u64, Vec<Xname>), StoreError> {
+        let mut tx = begin_write(&self.pool).await?;
+        let mut qb: QueryBuilder<Db> = QueryBuilder::new("DELETE FROM component_endpoints");
+        if let Some(ids) = ids {
+            qb.push(" WHERE");
+            push_in(&mut qb, "id", texts(ids));
+        }
+        qb.push(" RETURNING id");
+        let deleted = xnames(&qb.build().fetch_all(&mut *tx).await?)?;
+        let emptied = if deleted.is_empty() {
+            Vec::new()
+        } else {
+            let rows = sqlx::query(&format!(
+                "UPDATE components SET state = 'Empty', flag = 'OK' \
+                 WHERE (state <> 'Empty' OR flag <> 'OK') AND id{} RETURNING id",
+                in_texts("$1")
+            ))
+            .bind(texts(&deleted))
+            .fetch_all(&mut *tx)
+            .await?;
+            xnames(&rows)?
+        };
+        tx.commit().await?;
+        Ok((deleted.len() as u64, emptied))
+    }
+
+    async fn put_service_endpoints(
+        &self,
+        endpoint: &Xname,
+        services: &[ServiceEndpoint],
+    ) -> Result<(), StoreError> {
+        let mut tx = begin_write(&self.pool).await?;
+        let known = sqlx::query("SELECT 1 FROM rf_endpoints WHERE id = $1")
+            .bind(endpoint.as_str())
+            .fetch_optional(&mut *tx)
+            .await?;
+        if known.is_none() {
+            return Err(StoreError::NotFound(format!(
+                "no such Redfish endpoint: {endpoint}"
+            )));
+        }
+        sqlx::query("DELETE FROM service_endpoints WHERE endpoint_id = $1")
+            .bind(endpoint.as_str())
+            .execute(&mut *tx)
+            .await?;
+        for s in services {
+            sqlx::query(
+                "INSERT INTO service_endpoints (endpoint_id, redfish_type, doc) \
+                 VALUES ($1, $2, $3) ON CONFLICT (endpoint_id, redfish_type) \
+                 DO UPDATE SET doc = excluded.doc",
+            )
+            .bind(endpoint.as_str())
+            .bind(&s.redfish_type)
+            .bind(doc(s)?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn delete_service_endpoints(
+        &self,
+        which: Option<(&Xname, &str)>,
+    ) -> Result<u64, StoreError> {
+        let query = match which {
+            None => sqlx::query("DELETE FROM service_endpoints"),
+            Some((endpoint, redfish_type)) => sqlx::query(
+                "DELETE FROM service_endpoints WHERE endpoint_id = $1 AND redfish_type = $2",
+            )
+            .bind(endpoint.as_str())
+            .bind(redfish_type),
+        };
+        write_one(&self.pool, query).await
     }
 
     async fn component_endpoints(

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use async_trait::async_trait;
 use sqlx::QueryBuilder;
 
-use super::dialect::{begin_write, in_texts, push_rows, texts, Db};
+use super::dialect::{begin_write, in_texts, push_rows, texts, Conn, Db};
 use super::SqlStore;
 use crate::model::locks::{LockChange, LockState};
 use crate::model::xname::Xname;
@@ -40,6 +40,39 @@ fn lock_rows(states: &[&LockState]) -> Rows {
             Read::Int(&|s| s.reservation.as_ref().and_then(|r| r.expires)),
         ],
     )
+}
+
+/// A lock state's bit that a component record shows too.
+type Bit = fn(&LockState) -> bool;
+
+/// Copies `states`' lock and disable bits to the components' `Locked` and
+/// `ReservationDisabled`, as SMD keeps them.
+async fn sync_components(conn: &mut Conn, states: &[&LockState]) -> Result<(), StoreError> {
+    let bits: [(&str, Bit); 2] = [
+        ("locked", |s| s.locked),
+        ("reservation_disabled", |s| s.disabled),
+    ];
+    for (col, bit) in bits {
+        for value in [true, false] {
+            let ids: Vec<&str> = states
+                .iter()
+                .filter(|s| bit(s) == value)
+                .map(|s| s.id.as_str())
+                .collect();
+            if ids.is_empty() {
+                continue;
+            }
+            sqlx::query(&format!(
+                "UPDATE components SET {col} = $1 WHERE {col} <> $1 AND id{}",
+                in_texts("$2")
+            ))
+            .bind(value)
+            .bind(texts(&ids))
+            .execute(&mut *conn)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 #[async_trait]
@@ -88,6 +121,7 @@ impl LockStore for SqlStore {
              created = excluded.created, expires = excluded.expires",
         );
         qb.build().execute(&mut *tx).await?;
+        sync_components(&mut tx, &states).await?;
         tx.commit().await?;
         Ok(out)
     }
