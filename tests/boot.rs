@@ -140,7 +140,7 @@ async fn crud_round_trip_with_bss_shapes() {
     assert_eq!(status, StatusCode::OK, "{body}");
     assert_eq!(body[0]["hosts"], json!(["x3000c0s1b0n0"]));
 
-    // POST again: 409, nothing changed.
+    // POST again: BSS's 400 "Already exists", nothing changed.
     let (status, _, body) = send(
         &t,
         Method::POST,
@@ -149,8 +149,22 @@ async fn crud_round_trip_with_bss_shapes() {
         None,
     )
     .await;
-    assert_eq!(status, StatusCode::CONFLICT, "{body}");
-    assert!(body["detail"].as_str().unwrap().contains("x3000c0s1b0n0"));
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(body["detail"]
+        .as_str()
+        .unwrap()
+        .contains("Already exists: x3000c0s1b0n0"));
+    // A writer that asked to create only gets a failed precondition.
+    let resp = t
+        .client
+        .post(t.url(BP))
+        .bearer_auth(&t.admin)
+        .header("If-None-Match", "*")
+        .json(&json!({"hosts": ["x3000c0s1b0n0"], "kernel": "http://10.0.0.1/other"}))
+        .send()
+        .await
+        .expect("sent");
+    assert_eq!(resp.status(), StatusCode::PRECONDITION_FAILED);
 
     // PATCH: params replaced, kernel kept, token kept; user-data merged in.
     let (status, _, body) = send(
@@ -268,9 +282,9 @@ async fn bad_input_is_refused_by_name_and_changes_nothing() {
         ),
         (
             Method::PUT,
-            json!({"hosts": ["x3000c0s1b0n0"], "kernel": "s3://bucket/k"}),
+            json!({"hosts": ["x3000c0s1b0n0"], "kernel": "gopher://host/k"}),
             StatusCode::BAD_REQUEST,
-            "scheme 's3'",
+            "scheme 'gopher'",
         ),
         (
             Method::PUT,
@@ -887,7 +901,7 @@ async fn boot_parameters_survive_a_restart() {
 
 /// The console editor's client: reads with the ETag, writes with If-Match; a stale write is a
 /// 412 and changes nothing; nodes without entries start from what they inherit and are
-/// created, and a second create is a 409.
+/// created, and a second create is a 412.
 #[tokio::test]
 async fn editor_client_writes_with_if_match_and_never_overwrites_a_newer_version() {
     let t = TestServer::start().await;
@@ -955,7 +969,7 @@ async fn editor_client_writes_with_if_match_and_never_overwrites_a_newer_version
     c.boot_write(&nodes, &own, None, true).await.unwrap();
     let err = c.boot_write(&nodes, &own, None, true).await.unwrap_err();
     assert!(
-        matches!(err, chami::client::ClientError::Api { status: 409, .. }),
+        matches!(err, chami::client::ClientError::Api { status: 412, .. }),
         "{err}"
     );
     let both = c.boot_base(&nodes).await.unwrap();
@@ -988,4 +1002,75 @@ async fn editor_client_writes_with_if_match_and_never_overwrites_a_newer_version
         .await
         .unwrap();
     assert_eq!(history("x3000c0s1b0n1").await[0]["endpoint"], "bootscript");
+}
+
+/// BSS: a DELETE naming no node but a kernel, initrd and/or params deletes every entry that
+/// uses all of them; images may be `s3://` URLs, passed through to the script.
+#[tokio::test]
+async fn delete_by_kernel_or_initrd_removes_the_entries_that_use_them() {
+    let t = cluster().await;
+    for (host, kernel, initrd) in [
+        (
+            "x3000c0s1b0n0",
+            "s3://boot-images/k1",
+            "s3://boot-images/i1",
+        ),
+        (
+            "x3000c0s2b0n0",
+            "s3://boot-images/k1",
+            "s3://boot-images/i2",
+        ),
+        ("x3000c0s3b0n0", "http://10.0.0.1/k2", "s3://boot-images/i2"),
+        ("Compute", "s3://boot-images/k1", "s3://boot-images/i1"),
+    ] {
+        let (status, _, body) = send(
+            &t,
+            Method::POST,
+            BP,
+            Some(json!({"hosts": [host], "kernel": kernel, "initrd": initrd})),
+            None,
+        )
+        .await;
+        assert_eq!(status, StatusCode::CREATED, "{host}: {body}");
+    }
+    let (status, text) = script(&t, "nid=1").await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(text.contains("kernel s3://boot-images/k1"), "{text}");
+
+    let delete = |body: Value| send(&t, Method::DELETE, BP, Some(body), None);
+    // Both given: only the entries with both.
+    let (status, _, body) =
+        delete(json!({"kernel": "s3://boot-images/k1", "initrd": "s3://boot-images/i1"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(entry_names(&t).await, ["x3000c0s2b0n0", "x3000c0s3b0n0"]);
+    let (status, _, body) = delete(json!({"initrd": "s3://boot-images/i2"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert!(entry_names(&t).await.is_empty());
+    // Nothing uses it: nothing to do, as BSS answers.
+    let (status, _, body) = delete(json!({"kernel": "s3://nowhere"})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, _, body) = delete(json!({"kernel": " "})).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+    assert!(
+        body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("name what to delete"),
+        "{body}"
+    );
+}
+
+/// The names of every boot parameters entry, sorted.
+async fn entry_names(t: &TestServer) -> Vec<String> {
+    let (status, _, body) = send(t, Method::GET, BP, None, None).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let mut v: Vec<String> = body
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|e| e["hosts"].as_array().unwrap().clone())
+        .map(|h| h.as_str().unwrap().to_string())
+        .collect();
+    v.sort();
+    v
 }

@@ -108,6 +108,13 @@ fn if_match(headers: &HeaderMap) -> Result<Option<&str>, ApiError> {
         .transpose()
 }
 
+/// `If-None-Match: *`: the write may only create.
+fn create_only(headers: &HeaderMap) -> bool {
+    headers
+        .get(header::IF_NONE_MATCH)
+        .is_some_and(|v| v.as_bytes() == b"*")
+}
+
 fn with_etag(mut resp: Response, tag: &str) -> Response {
     if let Ok(v) = HeaderValue::from_str(tag) {
         resp.headers_mut().insert(header::ETAG, v);
@@ -214,9 +221,10 @@ async fn list(
     Ok(with_etag(Json(params).into_response(), &tag))
 }
 
-/// Create boot parameters for nodes (hosts, macs or nids) or tags; 409 when any exists.
+/// Create boot parameters for nodes (hosts, macs or nids) or tags; 400 "Already exists" when
+/// any exists, as BSS (412 with `If-None-Match: *`).
 #[utoipa::path(post, path = "/bootparameters", tag = "bss", request_body = BootParams,
-    params(("If-Match" = Option<String>, Header)),
+    params(("If-Match" = Option<String>, Header), ("If-None-Match" = Option<String>, Header)),
     responses((status = 201, description = "Created; BSS-Referral-Token and ETag headers"),
         (status = 400, body = Problem), (status = 409, body = Problem), (status = 412, body = Problem)))]
 async fn post(
@@ -229,7 +237,13 @@ async fn post(
     let w = st
         .core
         .boot
-        .create(&body, if_match(&headers)?, who(&p), &scope)
+        .create(
+            &body,
+            if_match(&headers)?,
+            create_only(&headers),
+            who(&p),
+            &scope,
+        )
         .await?;
     Ok(written(StatusCode::CREATED, &w, None))
 }

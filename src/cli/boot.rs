@@ -205,9 +205,7 @@ async fn edit(client: &Client, name: &str, format: output::Format) -> Result<(),
         .await;
     match written {
         Ok(()) => {}
-        Err(ClientError::Api {
-            status: 409 | 412, ..
-        }) => {
+        Err(ClientError::Api { status: 412, .. }) => {
             return Err(kept(
                 &after,
                 format!(

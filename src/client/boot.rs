@@ -1,6 +1,6 @@
 //! Boot parameters for the console's editor: read with their ETag, written with `If-Match`.
 
-use reqwest::header::{ETAG, IF_MATCH};
+use reqwest::header::{ETAG, IF_MATCH, IF_NONE_MATCH};
 use reqwest::Method;
 use serde_json::Value;
 
@@ -115,9 +115,9 @@ impl Client {
         })
     }
 
-    /// Writes `params` for `names`: a POST when none of them exists yet (a 409 if one was
-    /// created meanwhile), else a PUT with `If-Match` when an ETag is given (a 412 if any
-    /// changed since it was read).
+    /// Writes `params` for `names`: a POST with `If-None-Match: *` when none of them exists
+    /// yet, else a PUT with `If-Match` when an ETag is given; either is a 412 if another
+    /// writer created or changed an entry since it was read.
     pub async fn boot_write(
         &self,
         names: &[String],
@@ -133,6 +133,9 @@ impl Client {
             .json(&body);
         if let Some(tag) = etag {
             req = req.header(IF_MATCH, tag);
+        }
+        if create {
+            req = req.header(IF_NONE_MATCH, "*");
         }
         let (status, _, text) = self.exchange(req).await?;
         if !status.is_success() {

@@ -244,9 +244,11 @@ fn validate_image(what: &str, loc: &str) -> Result<(), String> {
     match loc.split_once("://") {
         Some((scheme, rest)) => {
             let scheme = scheme.to_ascii_lowercase();
-            if !matches!(scheme.as_str(), "http" | "https" | "tftp") {
+            // s3:// is CSM's image store: passed through as BSS stores it; the node must be
+            // able to fetch it (see the README).
+            if !matches!(scheme.as_str(), "http" | "https" | "tftp" | "s3") {
                 return Err(format!(
-                    "{what} '{loc}' uses the scheme '{scheme}'; iPXE here fetches http, https or tftp URLs"
+                    "{what} '{loc}' uses the scheme '{scheme}'; iPXE here fetches http, https or tftp URLs (s3 is passed through)"
                 ));
             }
             if rest.is_empty() || rest.starts_with('/') {
@@ -255,7 +257,7 @@ fn validate_image(what: &str, loc: &str) -> Result<(), String> {
             Ok(())
         }
         None if loc.contains(':') => Err(format!(
-            "{what} '{loc}' is neither an http, https or tftp URL nor a path"
+            "{what} '{loc}' is neither an http, https, tftp or s3 URL nor a path"
         )),
         None => Ok(()),
     }
@@ -498,10 +500,17 @@ mod tests {
         })
         .contains("'||'"));
         assert!(bad(BootData {
-            kernel: "s3://boot/vmlinuz".into(),
+            kernel: "ftp://boot/vmlinuz".into(),
             ..ok.clone()
         })
-        .contains("scheme 's3'"));
+        .contains("scheme 'ftp'"));
+        assert!(BootData {
+            kernel: "s3://boot-images/k".into(),
+            initrd: "S3://boot-images/i".into(),
+            ..ok.clone()
+        }
+        .validate()
+        .is_ok());
         assert!(bad(BootData {
             initrd: "http://x/a b".into(),
             ..ok.clone()

@@ -1,6 +1,6 @@
 //! The boot-parameters editor: kernel, initrd, params and cloud-init as YAML, validated as the
 //! operator types; `ctrl-s` shows the diff against the stored version and applies it with
-//! `If-Match`. A 412 (or a 409 when creating) shows the newer version and lets the operator
+//! `If-Match` (`If-None-Match: *` when it creates). A 412 shows the newer version and lets the operator
 //! rebase onto it, take it, or cancel: nothing is overwritten silently. Pure state changes;
 //! the event loop does the calls.
 
@@ -323,9 +323,7 @@ pub fn saved(app: &mut App, result: Result<(), ClientError>) -> Vec<Command> {
             Vec::new()
         }
         // Someone changed (or created) the entries since they were read.
-        Err(ClientError::Api { status, .. })
-            if status == 412 || (status == 409 && ed.creates()) =>
-        {
+        Err(ClientError::Api { status: 412, .. }) => {
             ed.stage = Stage::Loading;
             app.message = Some((
                 "changed by someone else since you opened it: reading the newer version".into(),
@@ -966,11 +964,11 @@ mod tests {
             ),
             "{cmds:?}"
         );
-        // A 409 on create is someone else creating first: a conflict, not a failure.
+        // A 412 on create is someone else creating first: a conflict, not a failure.
         let cmds = update(
             &mut a,
             Msg::BootSaved(Err(ClientError::Api {
-                status: 409,
+                status: 412,
                 detail: "exists".into(),
             })),
         );

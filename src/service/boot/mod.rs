@@ -197,11 +197,14 @@ impl Boot {
         etag(&pairs)
     }
 
-    /// POST: creates entries that must not exist yet.
+    /// POST: creates entries that must not exist yet. One that exists is BSS's 400 "Already
+    /// exists", or, when the writer asked for creation only (`If-None-Match: *`), a failed
+    /// precondition.
     pub async fn create(
         &self,
         body: &BootParams,
         if_match: Option<&str>,
+        create_only: bool,
         by: &str,
         scope: &Scope,
     ) -> Result<Written, ServiceError> {
@@ -211,9 +214,16 @@ impl Boot {
         let token = uuid::Uuid::new_v4().to_string();
         let mut w = self
             .write(&targets, if_match, by, |name, current| match current {
-                Some(_) => Err(ServiceError::Conflict(format!(
-                    "boot parameters for {name} already exist; PUT replaces them, PATCH changes them"
-                ))),
+                Some(_) => {
+                    let why = format!(
+                        "Already exists: {name} (PUT replaces its boot parameters, PATCH changes them)"
+                    );
+                    Err(if create_only {
+                        ServiceError::Precondition(why)
+                    } else {
+                        ServiceError::BadRequest(why)
+                    })
+                }
                 None => Ok(Some(Some((data.clone(), token.clone())))),
             }, BootOp::Create)
             .await?;
@@ -278,7 +288,22 @@ impl Boot {
         by: &str,
         scope: &Scope,
     ) -> Result<Written, ServiceError> {
-        let targets = self.targets(body, scope).await?;
+        let by_items = body.hosts.is_empty() && body.macs.is_empty() && body.nids.is_empty();
+        let targets = if by_items {
+            // BSS: a body naming no node but a kernel, initrd and/or params deletes every
+            // entry that uses all of them (none is not an error).
+            let found = self.entries_using(body, scope).await?;
+            if found.is_empty() {
+                return Ok(Written {
+                    entries: Vec::new(),
+                    etag: Self::etag_of(&[], &[]),
+                    token: None,
+                });
+            }
+            found
+        } else {
+            self.targets(body, scope).await?
+        };
         self.write(
             &targets,
             if_match,
@@ -290,6 +315,41 @@ impl Boot {
             BootOp::Delete,
         )
         .await
+    }
+
+    /// The entries `scope` may write whose kernel, initrd and params are those `body` gives
+    /// (a field it leaves empty matches any); a body giving none of them names nothing.
+    async fn entries_using(
+        &self,
+        body: &BootParams,
+        scope: &Scope,
+    ) -> Result<Vec<String>, ServiceError> {
+        let want = BootData::of(body);
+        if want.kernel.is_empty() && want.initrd.is_empty() && want.params.is_empty() {
+            return Err(ServiceError::BadRequest(
+                "name what to delete: hosts, macs or nids, or the kernel, initrd or params \
+                 of the entries to delete"
+                    .into(),
+            ));
+        }
+        let same = |given: &str, stored: &str| given.is_empty() || given == stored;
+        Ok(self
+            .store
+            .boot_entries(None)
+            .await?
+            .into_iter()
+            .filter(|e| {
+                same(&want.kernel, &e.data.kernel)
+                    && same(&want.initrd, &e.data.initrd)
+                    && same(&want.params, &e.data.params)
+            })
+            .filter(|e| match scope.tenant() {
+                None => true,
+                // A tenant writes its own nodes' entries only.
+                Some(_) => matches!(BootName::parse(&e.name), Ok(BootName::Node(x)) if scope.allows(x.as_str())),
+            })
+            .map(|e| e.name)
+            .collect())
     }
 
     /// Brings back version `version` of an entry as a new version (undo).
