@@ -351,7 +351,51 @@ async fn power_status_reads_the_bmcs() {
         .iter()
         .map(|v| v["xname"].as_str().unwrap())
         .collect();
-    assert_eq!(on, [node(1, 0)]);
+    // PCS lists every component it covers: the BMCs answer, so they are on.
+    assert_eq!(on, ["x3000c0s0b0", "x3000c0s1b0", node(1, 0).as_str()]);
+    // A BMC, a node without a BMC, and names PCS has no power status for.
+    let (status, body) = t
+        .post(
+            "/hsm/v2/State/Components",
+            json!({"Components": [{"ID": "x3000c0s9b0n0", "State": "Off"},
+                                   {"ID": "x3000c0s9e0", "State": "On"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (status, body) = t
+        .get("/power-control/v1/power-status?xname=x3000c0s0b0&xname=x3000c0s9b0n0&xname=x3000c0s9e0&xname=x3000c0s8b0&xname=x3000c0s8e0")
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let s = &body["status"];
+    assert_eq!(
+        (&s[0]["powerState"], &s[0]["managementState"]),
+        (&json!("on"), &json!("available")),
+        "{body}"
+    );
+    assert_eq!(s[0]["error"], "");
+    assert_eq!(
+        (&s[1]["powerState"], &s[1]["managementState"]),
+        (&json!("undefined"), &json!("unavailable")),
+        "{body}"
+    );
+    assert!(
+        s[1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("no Redfish component endpoint"),
+        "{body}"
+    );
+    let cannot = "Component can not have power state and managment state data";
+    assert_eq!(
+        (&s[2]["powerState"], &s[2]["error"]),
+        (&json!(""), &json!(cannot)),
+        "{body}"
+    );
+    assert_eq!(
+        s[3]["error"], "Component not found in component map.",
+        "{body}"
+    );
+    assert_eq!(s[4]["error"], cannot, "{body}");
     assert_problem(
         &t.get("/power-control/v1/power-status?xname=FAKE").await,
         StatusCode::BAD_REQUEST,
@@ -383,6 +427,15 @@ async fn power_status_reads_the_bmcs() {
             .await
             .0,
         StatusCode::NO_CONTENT
+    );
+    // Health in PCS's words, which its clients compare as they are.
+    let (status, health) = t.get("/power-control/v1/health").await;
+    assert_eq!(status, StatusCode::OK, "{health}");
+    assert_eq!(
+        health,
+        json!({"KvStore": "connected, responsive", "DistLocking": "connected, responsive",
+               "StateManager": "connected, responsive", "Vault": "disabled",
+               "TaskRunner": "connected, responsive, local mode"})
     );
 }
 

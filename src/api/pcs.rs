@@ -236,9 +236,9 @@ async fn health(State(st): S) -> Json<Value> {
     } else {
         "connected, not responsive"
     };
+    // PCS's exact texts: locking lives in the same database, the state manager in-process.
     Json(
-        json!({"KvStore": db, "DistLocking": "connected, responsive (in-process)",
-        "StateManager": "connected, responsive (in-process)", "Vault": "disabled",
-        "TaskRunner": "connected, responsive, local mode"}),
+        json!({"KvStore": db, "DistLocking": db, "StateManager": "connected, responsive",
+        "Vault": "disabled", "TaskRunner": "connected, responsive, local mode"}),
     )
 }

@@ -682,7 +682,7 @@ impl Power {
 
     /// One Redfish call that may be repeated (a read) in a [`Self::slot`], retried with
     /// backoff on transient errors.
-    async fn call<T, F, Fut>(&self, target: &Target, f: F) -> Result<T, RedfishError>
+    async fn call<T, F, Fut>(&self, bmc: &Xname, f: F) -> Result<T, RedfishError>
     where
         F: Fn() -> Fut,
         Fut: std::future::Future<Output = Result<T, RedfishError>>,
@@ -691,7 +691,7 @@ impl Power {
         let mut attempt = 0;
         loop {
             let result = {
-                let _slot = self.slot(&target.bmc).await;
+                let _slot = self.slot(bmc).await;
                 f().await
             };
             match result {
@@ -706,7 +706,7 @@ impl Power {
 
     async fn power_of(&self, target: &Target) -> Result<PowerState, RedfishError> {
         let client = self.discovery.client().clone();
-        self.call(target, || {
+        self.call(&target.bmc, || {
             client.power_state(&target.endpoint, &target.system)
         })
         .await
