@@ -435,8 +435,8 @@ async fn single_patches() {
     );
     assert_problem(
         &t.patch(
-            "/hsm/v2/State/Components/x1000c0s0b0/Role",
-            json!({"Role": "Compute"}),
+            "/hsm/v2/State/Components/x1000c0s0b0/NID",
+            json!({"NID": 5}),
         )
         .await,
         StatusCode::BAD_REQUEST,
@@ -581,8 +581,8 @@ async fn bulk_patches_are_all_or_nothing() {
     );
     assert_problem(
         &t.patch(
-            "/hsm/v2/State/Components/BulkRole",
-            json!({"ComponentIDs": ["x1000c0s0b0"], "Role": "Compute"}),
+            "/hsm/v2/State/Components/BulkNID",
+            json!({"Components": [{"ID": "x1000c0s0b0", "NID": 9}]}),
         )
         .await,
         StatusCode::BAD_REQUEST,
@@ -1096,4 +1096,29 @@ async fn database_files_are_owner_only() {
             .mode();
         assert_eq!(mode & 0o777, 0o600, "{name} is {:o}", mode & 0o777);
     }
+}
+
+/// SMD keeps a Role on any component type (a management NodeBMC, say); NIDs stay nodes'.
+#[tokio::test]
+async fn a_bmc_may_have_a_role() {
+    let t = TestServer::start().await;
+    let (status, body) = t
+        .post(
+            "/hsm/v2/State/Components",
+            json!({"Components": [{"ID": "x3000c0s1b0", "State": "Ready", "Role": "Management"}]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT, "{body}");
+    let (_, c) = t.get("/hsm/v2/State/Components/x3000c0s1b0").await;
+    assert_eq!(c["Role"], "Management", "{c}");
+    assert_eq!(c.get("NID"), None, "no NID is made up for a BMC: {c}");
+    let (status, body) = t
+        .patch(
+            "/hsm/v2/State/Components/BulkRole",
+            json!({"ComponentIDs": ["x3000c0s1b0"], "Role": "Service"}),
+        )
+        .await;
+    assert!(status.is_success(), "{status} {body}");
+    let (_, c) = t.get("/hsm/v2/State/Components/x3000c0s1b0").await;
+    assert_eq!(c["Role"], "Service", "{c}");
 }

@@ -85,6 +85,31 @@ async fn discovery_fills_inventory_and_marks_failures() {
     assert_eq!(n["Type"], "Node", "{n}");
     assert_eq!(n["State"], "Off");
     assert!(n["NID"].as_i64().is_some(), "{n}");
+    // As SMD's discovery fills them: Arch from the processors, NetType, Class.
+    assert_eq!(
+        (&n["Arch"], &n["NetType"], &n["Class"]),
+        (&json!("X86"), &json!("Sling"), &json!("River")),
+        "{n}"
+    );
+    let (_, b) = t.get("/hsm/v2/State/Components/x3000c0s2b0").await;
+    assert_eq!(
+        (&b["Arch"], &b["Class"]),
+        (&json!("X86"), &json!("River")),
+        "{b}"
+    );
+    let (_, bmc) = t
+        .get("/hsm/v2/Inventory/ComponentEndpoints/x3000c0s2b0")
+        .await;
+    let mac = bmc["MACAddr"].as_str().unwrap_or_default();
+    assert!(!mac.is_empty(), "the BMC's MAC from its manager NIC: {bmc}");
+    let nics = &bmc["RedfishManagerInfo"]["EthernetNICInfo"];
+    assert_eq!(nics[0]["RedfishId"], "1", "{bmc}");
+    assert_eq!(nics[0]["MACAddress"], mac, "{bmc}");
+    let (_, hw) = t.get("/hsm/v2/Inventory/Hardware/x3000c0s2b0n1").await;
+    let loc = &hw["NodeLocationInfo"];
+    assert_eq!(loc["HostName"], "sim0001-node1", "{hw}");
+    assert_eq!(loc["Description"], "Simulated compute node", "{hw}");
+    assert_eq!(hw["PopulatedFRU"]["Subtype"], "", "{hw}");
     let (_, ce) = t
         .get("/hsm/v2/Inventory/ComponentEndpoints/x3000c0s2b0n1")
         .await;
@@ -372,4 +397,83 @@ async fn discovery_records_service_endpoints_and_deletes_undo_it() {
         )
         .await;
     assert_eq!(got.0, StatusCode::FORBIDDEN, "{}", got.1);
+}
+
+#[tokio::test]
+async fn a_discover_while_one_runs_is_accepted_and_a_registration_is_walked() {
+    let (fleet, t) = setup().await;
+    let (user, pass) = fleet.credentials();
+    // Registered asking for rediscovery and without a description: walked at once, as SMD.
+    let body = json!({"ID": "x3000c0s1b0", "FQDN": "127.10.0.1", "User": user,
+                      "Password": pass, "RediscoverOnUpdate": true});
+    let (status, body) = t.post(EPS, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let done = wait_complete(&t).await;
+    assert_eq!(
+        done["Details"]["x3000c0s1b0"]["LastDiscoveryStatus"], "DiscoverOK",
+        "{done}"
+    );
+    assert_eq!(
+        t.get("/hsm/v2/State/Components/x3000c0s1b0n0").await.0,
+        StatusCode::OK
+    );
+    // Without RediscoverOnUpdate it waits for a Discover.
+    let body = json!({"ID": "x3000c0s2b0", "FQDN": "127.10.0.2", "User": user, "Password": pass});
+    let (status, body) = t.post(EPS, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, ep) = t.get(&format!("{EPS}/x3000c0s2b0")).await;
+    assert_eq!(
+        ep["DiscoveryInfo"]["LastDiscoveryStatus"], "NotYetQueried",
+        "{ep}"
+    );
+
+    // A BMC that hangs keeps a run going; a second Discover is accepted meanwhile.
+    fleet.bmc(1).unwrap().set_faults(Faults {
+        hang: true,
+        ..Faults::default()
+    });
+    let one = json!({"xnames": ["x3000c0s2b0"]});
+    let (status, body) = t.post("/hsm/v2/Inventory/Discover", one.clone()).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = t.post("/hsm/v2/Inventory/Discover", one).await;
+    assert_eq!(
+        status,
+        StatusCode::OK,
+        "a Discover during a run is queued: {body}"
+    );
+    let (_, now) = t.get("/hsm/v2/Inventory/DiscoveryStatus/0").await;
+    assert_eq!(now["Status"], "InProgress", "{now}");
+    let done = wait_complete(&t).await;
+    assert_eq!(
+        done["Details"]["x3000c0s2b0"]["LastDiscoveryStatus"], "HTTPsGetFailed",
+        "{done}"
+    );
+    fleet.bmc(1).unwrap().set_faults(Faults::default());
+    // The first run's outcome is kept beside it.
+    assert_eq!(
+        done["Details"]["x3000c0s1b0"]["LastDiscoveryStatus"], "DiscoverOK",
+        "{done}"
+    );
+}
+
+#[tokio::test]
+async fn discover_on_register_false_leaves_registrations_alone() {
+    let t = TestServer::start_with(|a| a.discover_on_register = false).await;
+    let body = json!({"ID": "x3000c0s1b0", "FQDN": "127.10.9.1", "User": "u",
+                      "Password": "p", "RediscoverOnUpdate": true});
+    let (status, body) = t.post(EPS, body).await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    // A walk is claimed before the POST answers, so none was started.
+    let (_, ep) = t.get(&format!("{EPS}/x3000c0s1b0")).await;
+    assert_eq!(
+        ep["DiscoveryInfo"]["LastDiscoveryStatus"], "NotYetQueried",
+        "{ep}"
+    );
+    let (_, status) = t.get("/hsm/v2/Inventory/DiscoveryStatus/0").await;
+    assert_eq!(status["Status"], "NotStarted", "{status}");
+    assert_eq!(
+        status.get("Details"),
+        None,
+        "SMD omits Details before a run: {status}"
+    );
 }

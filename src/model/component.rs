@@ -317,14 +317,12 @@ impl ComponentInput {
             }
             c.nid = Some(nid);
         }
-        if !c.is_node() && (c.nid.is_some() || c.role.is_some()) {
-            // SMD keeps roles and NIDs for nodes only; say so rather than store them silently.
+        if !c.is_node() && c.nid.is_some() {
+            // NIDs number nodes; say so rather than store one on anything else. A Role is
+            // kept on any type, as SMD keeps it (a management NodeBMC, say).
             return Err(InputError::at(
                 prefix,
-                format!(
-                    "'{}' is a {}: NID and Role apply to nodes only",
-                    c.id, c.kind
-                ),
+                format!("'{}' is a {}: NID applies to nodes only", c.id, c.kind),
             ));
         }
         Ok(c)

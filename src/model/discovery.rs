@@ -8,7 +8,7 @@ use serde_json::{json, Value};
 use utoipa::ToSchema;
 
 use super::component::{Component, InputError};
-use super::enums::State;
+use super::enums::{Arch, NetType, State};
 use super::ethernet::{normalize_ip, normalize_mac, EthInterface, IpMapping};
 use super::redfish::RedfishEndpoint;
 use super::xname::{HmsType, Xname};
@@ -69,6 +69,14 @@ pub struct System {
     pub processor_count: Option<i64>,
     #[serde(default)]
     pub processor_type: String,
+    /// The processors' `ProcessorArchitecture` (or `InstructionSet`), when read.
+    #[serde(default)]
+    pub processor_architecture: String,
+    #[serde(default)]
+    pub description: String,
+    /// Redfish `HostName`.
+    #[serde(default)]
+    pub hostname: String,
     /// GiB, as magellan reports `MemorySummary.TotalSystemMemoryGiB`.
     #[serde(default)]
     pub memory_total: Option<f64>,
@@ -230,8 +238,10 @@ fn nic_info(nics: &[Nic]) -> Vec<Value> {
     nics.iter()
         .map(|n| {
             let mac = normalize_mac(&n.mac).map(|m| m.1).unwrap_or_default();
+            let path = uri_path(&n.uri);
             json!({
-                "@odata.id": uri_path(&n.uri),
+                "RedfishId": path.rsplit('/').next().unwrap_or_default(),
+                "@odata.id": path,
                 "Description": if n.description.is_empty() { &n.name } else { &n.description },
                 "InterfaceEnabled": n.enabled.unwrap_or(true),
                 "MACAddress": mac,
@@ -291,9 +301,22 @@ pub fn describe(
 
     let mut bmc = Component::new(ep.id.clone(), State::Ready);
     bmc.enabled = Some(true);
+    // What SMD's discovery sets on a manager (it does not read them either).
+    bmc.arch = Some(Arch::X86);
+    bmc.net_type = Some(NetType::Sling);
     out.components.push(bmc);
     for m in managers {
         let path = uri_path(&m.uri);
+        // The BMC's MAC: the endpoint's, else its manager's first NIC's.
+        let bmc_mac = normalize_mac(&ep.mac_addr)
+            .ok()
+            .or_else(|| {
+                m.ethernet_interfaces
+                    .iter()
+                    .find_map(|n| normalize_mac(&n.mac).ok())
+            })
+            .map(|m| m.1)
+            .unwrap_or_default();
         out.component_endpoints.push(ComponentEndpoint {
             id: ep.id.clone(),
             kind: ep.kind.clone(),
@@ -303,7 +326,7 @@ pub fn describe(
                 "Domain": ep.domain, "FQDN": ep.fqdn, "Enabled": true,
                 "RedfishSubtype": m.kind, "UUID": m.uuid, "OdataID": path,
                 "RedfishEndpointFQDN": ep.fqdn, "RedfishURL": url(&path),
-                "MACAddr": ep.mac_addr,
+                "MACAddr": bmc_mac,
                 "ComponentEndpointType": "ComponentEndpointManager",
                 "RedfishManagerInfo": {
                     "Name": m.name,
@@ -324,7 +347,7 @@ pub fn describe(
                     "HWInventoryByLocationType": "HWInvByLocNodeBMC",
                     "NodeBMCLocationInfo": {"Name": m.name, "Description": m.description,
                         "FirmwareVersion": m.firmware_version},
-                    "PopulatedFRU": {"Type": ep.kind, "HWInventoryByFRUType": "HWInvByFRUNodeBMC",
+                    "PopulatedFRU": {"Type": ep.kind, "Subtype": "", "HWInventoryByFRUType": "HWInvByFRUNodeBMC",
                         "NodeBMCFRUInfo": {"Model": m.model}},
                 })),
             });
@@ -354,6 +377,8 @@ pub fn describe(
         };
         let mut c = Component::new(node.clone(), state);
         c.enabled = Some(true);
+        c.arch = Some(system_arch(s));
+        c.net_type = Some(NetType::Sling);
         out.components.push(c);
         let path = uri_path(&s.uri);
         let power_url = s
@@ -401,12 +426,14 @@ pub fn describe(
                 "NodeLocationInfo": {
                     "Id": path.rsplit('/').next().unwrap_or_default(),
                     "Name": s.name,
+                    "Description": s.description,
+                    "HostName": s.hostname,
                     "ProcessorSummary": {"Count": s.processor_count, "Model": s.processor_type},
                     "MemorySummary": {"TotalSystemMemoryGiB": s.memory_total},
                 },
                 "PopulatedFRU": {
                     "FRUID": format!("Node.{}.{}", s.manufacturer, s.serial),
-                    "Type": "Node", "HWInventoryByFRUType": "HWInvByFRUNode",
+                    "Type": "Node", "Subtype": "", "HWInventoryByFRUType": "HWInvByFRUNode",
                     "NodeFRUInfo": {"Manufacturer": s.manufacturer, "Model": s.model,
                         "SerialNumber": s.serial, "BiosVersion": s.bios_version,
                         "SystemType": "Physical"},
@@ -415,6 +442,30 @@ pub fn describe(
         });
     }
     Ok(out)
+}
+
+/// A system's architecture as SMD decides it: the processors' `ProcessorArchitecture` or
+/// `InstructionSet` (x86 or x86-64: X86; ARM, ARM-A32, ARM-A64: ARM; anything else: Other),
+/// else what the processor model names, else UNKNOWN.
+pub fn system_arch(s: &System) -> Arch {
+    match s.processor_architecture.trim() {
+        "" => {}
+        "x86" | "x86-64" => return Arch::X86,
+        "ARM" | "ARM-A32" | "ARM-A64" => return Arch::Arm,
+        _ => return Arch::Other,
+    }
+    let model = s.processor_type.to_ascii_lowercase();
+    const X86: &[&str] = &["xeon", "epyc", "intel", "amd", "x86"];
+    const ARM: &[&str] = &[
+        "arm", "ampere", "altra", "grace", "neoverse", "thunderx", "a64fx",
+    ];
+    if X86.iter().any(|w| model.contains(w)) {
+        Arch::X86
+    } else if ARM.iter().any(|w| model.contains(w)) {
+        Arch::Arm
+    } else {
+        Arch::Unknown
+    }
 }
 
 /// Which component endpoints to list: fields AND, values OR.

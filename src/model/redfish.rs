@@ -48,6 +48,28 @@ pub struct DiscoveryInfo {
     pub redfish_version: String,
 }
 
+/// The `Password` of an endpoint as answered and stored: always the empty text, whatever a
+/// stored document holds. The secret lives sealed beside the document, never in it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NoPassword;
+
+impl Serialize for NoPassword {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str("")
+    }
+}
+
+impl<'de> Deserialize<'de> for NoPassword {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<NoPassword, D::Error> {
+        serde::de::IgnoredAny::deserialize(d)?;
+        Ok(NoPassword)
+    }
+}
+
+fn is_false(b: &bool) -> bool {
+    !*b
+}
+
 /// A Redfish endpoint as stored and returned: never with a password.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RedfishEndpoint {
@@ -79,11 +101,15 @@ pub struct RedfishEndpoint {
     /// BMC user name.
     #[serde(rename = "User", default)]
     pub user: String,
-    /// Discovered by SSDP.
-    #[serde(rename = "UseSSDP", default)]
+    /// Always `""`: SMD sends the key, never the password.
+    #[serde(rename = "Password", default)]
+    #[schema(value_type = String, example = "")]
+    pub password: NoPassword,
+    /// Discovered by SSDP (omitted when false, as SMD).
+    #[serde(rename = "UseSSDP", default, skip_serializing_if = "is_false")]
     pub use_ssdp: bool,
-    /// Whether a MAC is required for discovery.
-    #[serde(rename = "MACRequired", default)]
+    /// Whether a MAC is required for discovery (omitted when false, as SMD).
+    #[serde(rename = "MACRequired", default, skip_serializing_if = "is_false")]
     pub mac_required: bool,
     /// The BMC's MAC.
     #[serde(rename = "MACAddr", default, skip_serializing_if = "String::is_empty")]
@@ -319,6 +345,7 @@ impl EndpointInput {
             enabled: self.enabled.unwrap_or(true),
             uuid: some(&self.uuid).trim().to_string(),
             user: some(&self.user).to_string(),
+            password: NoPassword,
             use_ssdp: self.use_ssdp.unwrap_or(false),
             mac_required: self.mac_required.unwrap_or(false),
             mac_addr,

@@ -172,6 +172,13 @@ pub struct ServeArgs {
     #[arg(long, env = "CHAMI_REDFISH_PORT", default_value_t = 443)]
     pub redfish_port: u16,
 
+    /// Discover a Redfish endpoint as soon as it is registered with `RediscoverOnUpdate` and
+    /// without a description of its hardware, as SMD does (magellan's registrations carry
+    /// one). `--discover-on-register=false` turns it off.
+    #[arg(long, env = "CHAMI_DISCOVER_ON_REGISTER", default_value_t = true,
+          action = clap::ArgAction::Set, value_name = "BOOL")]
+    pub discover_on_register: bool,
+
     /// Redfish calls the power engine keeps in flight at once (one per BMC at most).
     #[arg(long, env = "CHAMI_POWER_CONCURRENCY", default_value_t = 256,
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
@@ -223,6 +230,7 @@ impl ServeArgs {
             redfish_insecure: false,
             redfish_timeout: 10,
             redfish_port: 443,
+            discover_on_register: true,
             power_concurrency: 256,
             power_lease_secs: 75,
             power_poll_ms: 2000,

@@ -259,6 +259,7 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         insecure: args.redfish_insecure,
         timeout: Duration::from_secs(args.redfish_timeout),
         port: args.redfish_port,
+        on_register: args.discover_on_register,
     });
     core.power
         .start()

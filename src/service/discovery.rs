@@ -2,7 +2,7 @@
 //! Managers, the services the root links) and fill inventory from what they report, as SMD's discovery does, recording each
 //! endpoint's progress in its `DiscoveryInfo.LastDiscoveryStatus`.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
@@ -34,6 +34,9 @@ pub struct Trust {
     pub timeout: Duration,
     /// Port BMCs answer HTTPS on (443 unless a site says otherwise).
     pub port: u16,
+    /// Walk an endpoint registered with `RediscoverOnUpdate` and without a description of
+    /// its hardware, as SMD does.
+    pub on_register: bool,
 }
 
 impl Default for Trust {
@@ -43,6 +46,7 @@ impl Default for Trust {
             insecure: false,
             timeout: crate::redfish::client::DEFAULT_TIMEOUT,
             port: 443,
+            on_register: false,
         }
     }
 }
@@ -59,10 +63,23 @@ pub struct DiscoveryStatus {
     /// When it last changed (RFC 3339).
     #[serde(rename = "LastUpdateTime")]
     pub last_update: String,
-    /// Per-endpoint outcomes of the last run.
-    #[serde(rename = "Details")]
-    #[schema(value_type = Object)]
+    /// Each endpoint's outcome in its last run (absent before any run, as SMD omits it).
+    #[serde(rename = "Details", skip_serializing_if = "is_empty_object")]
+    #[schema(value_type = Option<Object>)]
     pub details: Value,
+}
+
+fn is_empty_object(v: &Value) -> bool {
+    v.as_object().is_some_and(|o| o.is_empty()) || v.is_null()
+}
+
+/// Runs under way and the endpoints they walk.
+#[derive(Debug, Default)]
+struct Runs {
+    /// Runs started and not finished.
+    running: usize,
+    /// Endpoints a run is walking.
+    walking: HashSet<Xname>,
 }
 
 /// Discovery over the endpoints service and a Redfish client.
@@ -73,6 +90,7 @@ pub struct Discovery {
     redfish: RedfishClient,
     trust: Arc<OnceLock<Trust>>,
     status: Arc<Mutex<DiscoveryStatus>>,
+    runs: Arc<Mutex<Runs>>,
 }
 
 fn status_of(e: &RedfishError) -> &'static str {
@@ -112,6 +130,7 @@ impl Discovery {
                 last_update: now_rfc3339(),
                 details: Value::Object(Default::default()),
             })),
+            runs: Arc::default(),
         }
     }
 
@@ -188,19 +207,65 @@ impl Discovery {
             .clone()
     }
 
-    /// Marks a run as started, before it is spawned, so a reader never sees the previous
-    /// run's `Complete` for this one.
-    pub fn begin(&self) {
-        self.set_status("InProgress", None);
+    /// Starts walking `targets` in the background, as SMD does: an endpoint another run is
+    /// walking is left to it unless `force`. The status is InProgress from before this
+    /// returns until every run has finished. Returns how many endpoints this run walks.
+    pub fn start(&self, targets: Vec<RedfishEndpoint>, force: bool) -> usize {
+        let claimed = self.claim(targets, force);
+        let n = claimed.len();
+        let me = self.clone();
+        tokio::spawn(async move {
+            me.walk_all(claimed).await;
+        });
+        n
     }
 
-    fn set_status(&self, status: &str, details: Option<Value>) {
+    /// After endpoints were registered: walks those of `ids` that are enabled and ask for it
+    /// (`RediscoverOnUpdate`), unless the core is set not to (`--discover-on-register=false`).
+    /// Returns how many.
+    pub async fn registered(&self, ids: &[Xname]) -> Result<usize, ServiceError> {
+        if !self.trust().on_register || ids.is_empty() {
+            return Ok(0);
+        }
+        let filter = EndpointFilter {
+            ids: ids.to_vec(),
+            ..EndpointFilter::default()
+        };
+        let targets: Vec<RedfishEndpoint> = self
+            .endpoints
+            .list(&filter)
+            .await?
+            .into_iter()
+            .filter(|e| e.enabled && e.rediscover_on_update)
+            .collect();
+        if targets.is_empty() {
+            return Ok(0);
+        }
+        Ok(self.start(targets, false))
+    }
+
+    /// Takes `targets` for a new run (all of them with `force`; otherwise those no run is
+    /// walking) and marks discovery InProgress.
+    fn claim(&self, targets: Vec<RedfishEndpoint>, force: bool) -> Vec<RedfishEndpoint> {
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        runs.running += 1;
+        let mut claimed = Vec::with_capacity(targets.len());
+        for ep in targets {
+            if runs.walking.insert(ep.id.clone()) || force {
+                claimed.push(ep);
+            } else {
+                tracing::info!(endpoint = %ep.id, "already being discovered; left to that run");
+            }
+        }
+        drop(runs);
+        self.set_status("InProgress");
+        claimed
+    }
+
+    fn set_status(&self, status: &str) {
         let mut s = self.status.lock().unwrap_or_else(|p| p.into_inner());
         s.status = status.into();
         s.last_update = now_rfc3339();
-        if let Some(d) = details {
-            s.details = d;
-        }
     }
 
     /// The endpoints to walk: those named (each must exist), or every enabled one.
@@ -231,10 +296,14 @@ impl Discovery {
         Ok(out)
     }
 
-    /// Walks every target and ingests what it reports; returns each endpoint's outcome.
-    /// One endpoint failing does not stop the others.
+    /// Walks every target now (another run's included) and ingests what it reports; returns
+    /// each endpoint's outcome. One endpoint failing does not stop the others.
     pub async fn run(&self, targets: Vec<RedfishEndpoint>) -> Vec<(Xname, String, String)> {
-        self.set_status("InProgress", None);
+        let claimed = self.claim(targets, true);
+        self.walk_all(claimed).await
+    }
+
+    async fn walk_all(&self, targets: Vec<RedfishEndpoint>) -> Vec<(Xname, String, String)> {
         let results: Vec<(Xname, String, String)> = stream::iter(targets)
             .map(|ep| async move {
                 let id = ep.id.clone();
@@ -244,16 +313,30 @@ impl Discovery {
             .buffer_unordered(CONCURRENCY)
             .collect()
             .await;
-        let details: serde_json::Map<String, Value> = results
-            .iter()
-            .map(|(id, s, why)| {
-                (
+        let mut runs = self.runs.lock().unwrap_or_else(|p| p.into_inner());
+        for (id, _, _) in &results {
+            runs.walking.remove(id);
+        }
+        runs.running = runs.running.saturating_sub(1);
+        let done = runs.running == 0;
+        let mut s = self.status.lock().unwrap_or_else(|p| p.into_inner());
+        drop(runs);
+        if !s.details.is_object() {
+            s.details = Value::Object(Default::default());
+        }
+        if let Some(details) = s.details.as_object_mut() {
+            for (id, status, why) in &results {
+                details.insert(
                     id.to_string(),
-                    serde_json::json!({"LastDiscoveryStatus": s, "Error": why}),
-                )
-            })
-            .collect();
-        self.set_status("Complete", Some(Value::Object(details)));
+                    serde_json::json!({"LastDiscoveryStatus": status, "Error": why}),
+                );
+            }
+        }
+        if done {
+            s.status = "Complete".into();
+        }
+        s.last_update = now_rfc3339();
+        drop(s);
         results
     }
 
@@ -342,6 +425,10 @@ impl Discovery {
                     }
                 }
                 let reset = &s["Actions"]["#ComputerSystem.Reset"];
+                let arch = match s["Processors"]["@odata.id"].as_str() {
+                    Some(p) => self.processor_arch(&target, p).await,
+                    None => String::new(),
+                };
                 systems.push(System {
                     uri: uri.clone(),
                     uuid: text(&s, "UUID"),
@@ -352,6 +439,9 @@ impl Discovery {
                     bios_version: text(&s, "BiosVersion"),
                     processor_count: s["ProcessorSummary"]["Count"].as_i64(),
                     processor_type: text(&s["ProcessorSummary"], "Model"),
+                    processor_architecture: arch,
+                    description: text(&s, "Description"),
+                    hostname: text(&s, "HostName"),
                     memory_total: s["MemorySummary"]["TotalSystemMemoryGiB"].as_f64(),
                     ethernet_interfaces: nics,
                     actions: strings(&reset["ResetType@Redfish.AllowableValues"]),
@@ -411,6 +501,34 @@ impl Discovery {
             version,
             services,
         })
+    }
+}
+
+impl Discovery {
+    /// The architecture of a system's first CPU (`ProcessorArchitecture`, else
+    /// `InstructionSet`), or "" when the BMC does not say; a failed read is not a failed
+    /// discovery.
+    async fn processor_arch(&self, target: &Endpoint, processors: &str) -> String {
+        let c = &self.redfish;
+        let Ok(members) = c.members(target, processors).await else {
+            return String::new();
+        };
+        for uri in members.iter().take(4) {
+            let Ok(p) = c.get(target, uri).await else {
+                continue;
+            };
+            let kind = text(&p, "ProcessorType");
+            if !kind.is_empty() && kind != "CPU" {
+                continue;
+            }
+            let arch = text(&p, "ProcessorArchitecture");
+            return if arch.is_empty() {
+                text(&p, "InstructionSet")
+            } else {
+                arch
+            };
+        }
+        String::new()
     }
 }
 

@@ -10,10 +10,12 @@ use super::inventory::is_at_or_below;
 use super::maps::apply_defaults;
 use super::secrets::SecretBox;
 use super::ServiceError;
+use crate::model::component::Component;
 use crate::model::discovery::{describe, ComponentEndpoint, Described, Hardware, ServiceEndpoint};
+use crate::model::enums::Class;
 use crate::model::ethernet::now_rfc3339;
 use crate::model::redfish::{EndpointFilter, EndpointInput, EndpointPatch, RedfishEndpoint};
-use crate::model::xname::Xname;
+use crate::model::xname::{HmsType, Xname};
 use crate::store::{ComponentEndpointFilter, EndpointWrite, PasswordWrite, Store};
 
 /// Redfish endpoint operations.
@@ -83,11 +85,42 @@ impl Endpoints {
             Described::default()
         };
         apply_defaults(self.store.as_ref(), &mut described.components).await?;
+        self.classify(&mut described.components).await?;
         Ok(EndpointWrite {
             endpoint,
             password,
             described,
         })
+    }
+
+    /// SMD's Class for what discovery describes: Mountain inside a chassis that has a
+    /// ChassisBMC endpoint (`x..c<n>b0`), River otherwise.
+    async fn classify(&self, components: &mut [Component]) -> Result<(), ServiceError> {
+        let mut mountain: HashMap<Xname, bool> = HashMap::new();
+        for c in components.iter_mut().filter(|c| c.class.is_none()) {
+            let chassis = std::iter::once(c.id.clone())
+                .chain(c.id.ancestors())
+                .find(|x| x.kind() == HmsType::Chassis);
+            let is_mountain = match chassis {
+                None => false,
+                Some(ch) => match mountain.get(&ch) {
+                    Some(m) => *m,
+                    None => {
+                        let bmc = Xname::parse(&format!("{ch}b0"))
+                            .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                        let m = self.store.endpoint(&bmc).await?.is_some();
+                        mountain.insert(ch, m);
+                        m
+                    }
+                },
+            };
+            c.class = Some(if is_mountain {
+                Class::Mountain
+            } else {
+                Class::River
+            });
+        }
+        Ok(())
     }
 
     fn published(&self, writes: &[EndpointWrite], created: Vec<Xname>) {

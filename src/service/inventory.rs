@@ -143,7 +143,7 @@ impl Inventory {
                 }
                 required = Some(from);
             }
-            ComponentChange::Role { .. } => nodes_only(ids, "Role")?,
+            ComponentChange::Role { .. } => {}
             ComponentChange::Nid(nid) => {
                 nodes_only(ids, "NID")?;
                 if *nid < 0 {
@@ -315,10 +315,10 @@ mod tests {
 
     #[test]
     fn node_only_fields_name_the_offenders() {
-        let err = nodes_only(&[x("x1c0s0b0n0"), x("x1c0s0b0")], "Role").unwrap_err();
+        let err = nodes_only(&[x("x1c0s0b0n0"), x("x1c0s0b0")], "NID").unwrap_err();
         assert_eq!(
             err.to_string(),
-            "Role applies to nodes only, not to x1c0s0b0"
+            "NID applies to nodes only, not to x1c0s0b0"
         );
         assert!(nodes_only(&[x("x1c0s0b0n0")], "NID").is_ok());
     }

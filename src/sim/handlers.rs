@@ -39,6 +39,8 @@ pub(super) fn routes() -> Router {
             "/redfish/v1/Systems/{id}/Actions/ComputerSystem.Reset",
             post(reset),
         )
+        .route("/redfish/v1/Systems/{id}/Processors", get(processors))
+        .route("/redfish/v1/Systems/{id}/Processors/{cpu}", get(processor))
         .route("/redfish/v1/Managers", get(managers))
         .route("/redfish/v1/Managers/BMC", get(manager))
         .route(
@@ -215,6 +217,34 @@ fn find<'a>(bmc: &'a SimBmc, id: &str) -> Option<&'a SimSystem> {
     bmc.systems.iter().find(|s| s.id == id)
 }
 
+async fn processors(Extension(bmc): B, Path(id): Path<String>) -> Response {
+    let Some(s) = find(&bmc, &id) else {
+        return no_system(&id);
+    };
+    let base = format!("/redfish/v1/Systems/{}/Processors", s.id);
+    collection(&base, (0..2).map(|i| format!("{base}/CPU{i}")).collect()).into_response()
+}
+
+async fn processor(Extension(bmc): B, Path((id, cpu)): Path<(String, String)>) -> Response {
+    let Some(s) = find(&bmc, &id) else {
+        return no_system(&id);
+    };
+    if !matches!(cpu.as_str(), "CPU0" | "CPU1") {
+        return redfish_error(
+            StatusCode::NOT_FOUND,
+            "ResourceMissingAtURI",
+            "no such processor",
+        );
+    }
+    Json(json!({
+        "@odata.id": format!("/redfish/v1/Systems/{}/Processors/{cpu}", s.id),
+        "@odata.type": "#Processor.v1_11_0.Processor", "Id": cpu, "Name": cpu,
+        "ProcessorType": "CPU", "ProcessorArchitecture": "x86", "InstructionSet": "x86-64",
+        "Model": "Simulated CPU", "TotalCores": 32,
+    }))
+    .into_response()
+}
+
 fn no_system(id: &str) -> Response {
     redfish_error(
         StatusCode::NOT_FOUND,
@@ -238,6 +268,9 @@ async fn system(Extension(bmc): B, Path(id): Path<String>) -> Response {
         "ProcessorSummary": {"Count": 2, "Model": "Simulated CPU"},
         "MemorySummary": {"TotalSystemMemoryGiB": 256},
         "EthernetInterfaces": {"@odata.id": format!("{base}/EthernetInterfaces")},
+        "Processors": {"@odata.id": format!("{base}/Processors")},
+        "HostName": format!("sim{:04}-{}", bmc.index, s.id.to_ascii_lowercase()),
+        "Description": "Simulated compute node",
         "Links": {"ManagedBy": [{"@odata.id": "/redfish/v1/Managers/BMC"}],
                   "Chassis": [{"@odata.id": format!("/redfish/v1/Chassis/{}", s.id)}]},
         "Actions": {"#ComputerSystem.Reset": {

@@ -4,7 +4,6 @@
 use std::sync::Arc;
 
 use axum::extract::Path;
-use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -31,7 +30,7 @@ struct DiscoverIn {
     /// Redfish endpoint xnames; empty or absent: every enabled endpoint.
     #[serde(default)]
     xnames: Vec<String>,
-    /// Start even when a discovery is running.
+    /// Walk the endpoints even those another run is walking.
     #[serde(default)]
     force: bool,
 }
@@ -40,7 +39,7 @@ struct DiscoverIn {
 /// `DiscoveryInfo.LastDiscoveryStatus` and in `DiscoveryStatus/0`.
 #[utoipa::path(post, path = "/Inventory/Discover", tag = "discovery", request_body = DiscoverIn,
     responses((status = 200, body = Vec<ResourceUri>), (status = 400, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem)))]
+        (status = 404, body = Problem)))]
 async fn discover(
     axum::extract::State(st): S,
     Body(body): Body<DiscoverIn>,
@@ -51,18 +50,8 @@ async fn discover(
         .map(|x| Xname::parse(x).map_err(|e| ApiError::bad_request(e.to_string())))
         .collect::<Result<Vec<_>, _>>()?;
     let d = &st.core.discovery;
-    if d.status().status == "InProgress" && !body.force {
-        return Err(ApiError::new(
-            StatusCode::CONFLICT,
-            "a discovery is already running; wait for DiscoveryStatus/0 to be Complete, or set force",
-        ));
-    }
     let targets = d.targets(&ids).await?;
-    d.begin();
-    let runner = d.clone();
-    tokio::spawn(async move {
-        runner.run(targets).await;
-    });
+    d.start(targets, body.force);
     Ok(Json(vec![ResourceUri {
         uri: "/hsm/v2/Inventory/DiscoveryStatus/0".into(),
     }]))

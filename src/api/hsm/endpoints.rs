@@ -112,7 +112,8 @@ async fn list(State(st): S, QueryPairs(q): QueryPairs) -> Result<Json<EndpointAr
 }
 
 /// Create endpoints: one object (magellan's body, with `Systems`/`Managers` when
-/// `SchemaVersion` >= 1) or `{"RedfishEndpoints": [...]}`, all or nothing.
+/// `SchemaVersion` >= 1) or `{"RedfishEndpoints": [...]}`, all or nothing. With
+/// `--discover-on-register`, those without a description are then discovered.
 #[utoipa::path(post, path = "/Inventory/RedfishEndpoints", tag = "redfish",
     request_body = EndpointInput,
     responses((status = 201, body = Vec<ResourceUri>), (status = 400, body = Problem),
@@ -121,7 +122,17 @@ async fn post(
     State(st): S,
     Body(body): Body<Value>,
 ) -> Result<(StatusCode, Json<Vec<ResourceUri>>), ApiError> {
-    let ids = st.core.endpoints.create(post_inputs(body)?).await?;
+    let inputs = post_inputs(body)?;
+    let described: Vec<bool> = inputs.iter().map(|i| i.describes_hardware()).collect();
+    let ids = st.core.endpoints.create(inputs).await?;
+    // What magellan already described needs no walk.
+    let undescribed: Vec<Xname> = ids
+        .iter()
+        .zip(&described)
+        .filter(|(_, d)| !**d)
+        .map(|(id, _)| id.clone())
+        .collect();
+    st.core.discovery.registered(&undescribed).await?;
     Ok(created(
         ids.iter().map(|id| format!("{BASE}/{id}")).collect(),
     ))

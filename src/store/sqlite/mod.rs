@@ -135,7 +135,7 @@ mod tests {
         let path = dir.path().join("t.db");
         let store = SqliteStore::open(&path).await.unwrap();
         let new = applied(&store.pool).await;
-        assert_eq!(new.len(), 14, "{new:?}");
+        assert_eq!(new.len(), 16, "{new:?}");
         assert!(new.iter().enumerate().all(|(i, (v, _))| *v == i as i64 + 1));
         assert_eq!(new[9].1, "events");
         assert_eq!(new[10].1, "leases");
