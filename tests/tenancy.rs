@@ -275,8 +275,12 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
     )
     .await;
     assert_problem(&got, StatusCode::FORBIDDEN, "is not available for a tenant");
-    // Node and power maps name nodes of every tenant.
-    for path in ["/hsm/v2/Defaults/NodeMaps", "/hsm/v2/sysinfo/powermaps"] {
+    // Node and power maps name nodes of every tenant; SCN subscribers hear of every node.
+    for path in [
+        "/hsm/v2/Defaults/NodeMaps",
+        "/hsm/v2/sysinfo/powermaps",
+        "/hsm/v2/Subscriptions/SCN",
+    ] {
         let got = as_(t, &blue, Some("blue"), Method::GET, path, None).await;
         assert_problem(&got, StatusCode::FORBIDDEN, "is not available for a tenant");
     }

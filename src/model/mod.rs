@@ -15,6 +15,7 @@ pub mod mac;
 pub mod maps;
 pub mod power;
 pub mod redfish;
+pub mod scn;
 pub mod secret;
 pub mod tenant;
 pub mod xname;

@@ -70,7 +70,7 @@ fn is_false(b: &bool) -> bool {
     !*b
 }
 
-/// A Redfish endpoint as stored and returned: never with a password.
+/// A Redfish endpoint as stored and returned: its `Password` is always empty.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct RedfishEndpoint {
     /// The controller's xname.
@@ -103,7 +103,7 @@ pub struct RedfishEndpoint {
     pub user: String,
     /// Always `""`: SMD sends the key, never the password.
     #[serde(rename = "Password", default)]
-    #[schema(value_type = String, example = "")]
+    #[schema(value_type = String, example = "", max_length = 0)]
     pub password: NoPassword,
     /// Discovered by SSDP (omitted when false, as SMD).
     #[serde(rename = "UseSSDP", default, skip_serializing_if = "is_false")]

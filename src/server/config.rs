@@ -179,6 +179,12 @@ pub struct ServeArgs {
           action = clap::ArgAction::Set, value_name = "BOOL")]
     pub discover_on_register: bool,
 
+    /// Milliseconds before a failed state-change notification is tried again (doubled after
+    /// each of its three tries).
+    #[arg(long, env = "CHAMI_SCN_BACKOFF_MS", default_value_t = 5000,
+          value_parser = clap::value_parser!(u64).range(1..=600_000))]
+    pub scn_backoff_ms: u64,
+
     /// Redfish calls the power engine keeps in flight at once (one per BMC at most).
     #[arg(long, env = "CHAMI_POWER_CONCURRENCY", default_value_t = 256,
           value_parser = clap::value_parser!(u64).range(1..=100_000))]
@@ -231,6 +237,7 @@ impl ServeArgs {
             redfish_timeout: 10,
             redfish_port: 443,
             discover_on_register: true,
+            scn_backoff_ms: 5000,
             power_concurrency: 256,
             power_lease_secs: 75,
             power_poll_ms: 2000,

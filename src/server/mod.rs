@@ -261,6 +261,10 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         port: args.redfish_port,
         on_register: args.discover_on_register,
     });
+    core.scn.start(crate::service::scn::ScnSettings {
+        backoff: Duration::from_millis(args.scn_backoff_ms),
+        ..Default::default()
+    });
     core.power
         .start()
         .await

@@ -8,13 +8,15 @@ use std::sync::Arc;
 use super::events::{Event, EventBus};
 use super::inventory::is_at_or_below;
 use super::maps::apply_defaults;
+use super::scn::Scn;
 use super::secrets::SecretBox;
 use super::ServiceError;
-use crate::model::component::Component;
+use crate::model::component::{Component, ComponentChange};
 use crate::model::discovery::{describe, ComponentEndpoint, Described, Hardware, ServiceEndpoint};
-use crate::model::enums::Class;
+use crate::model::enums::{Class, Flag, State};
 use crate::model::ethernet::now_rfc3339;
 use crate::model::redfish::{EndpointFilter, EndpointInput, EndpointPatch, RedfishEndpoint};
+use crate::model::scn::ScnPayload;
 use crate::model::xname::{HmsType, Xname};
 use crate::store::{ComponentEndpointFilter, EndpointWrite, PasswordWrite, Store};
 
@@ -24,6 +26,7 @@ pub struct Endpoints {
     store: Arc<dyn Store>,
     bus: EventBus,
     secrets: Arc<SecretBox>,
+    scn: Scn,
 }
 
 /// A BMC's user name and password, opened for a Redfish call.
@@ -54,11 +57,17 @@ fn no_such(id: &Xname) -> ServiceError {
 
 impl Endpoints {
     /// Endpoints over a store, sealing passwords with `secrets`, publishing on `bus`.
-    pub fn new(store: Arc<dyn Store>, bus: EventBus, secrets: Arc<SecretBox>) -> Endpoints {
+    pub fn new(
+        store: Arc<dyn Store>,
+        bus: EventBus,
+        secrets: Arc<SecretBox>,
+        scn: Scn,
+    ) -> Endpoints {
         Endpoints {
             store,
             bus,
             secrets,
+            scn,
         }
     }
 
@@ -131,6 +140,12 @@ impl Endpoints {
             });
         }
         if !created.is_empty() {
+            let described: Vec<Component> = writes
+                .iter()
+                .flat_map(|w| w.described.components.iter().cloned())
+                .collect();
+            self.scn
+                .notify_all(ScnPayload::of_states(&described, &created));
             self.bus.publish(Event::ComponentsChanged { ids: created });
         }
     }
@@ -353,6 +368,13 @@ impl Endpoints {
             });
         }
         if !emptied.is_empty() {
+            let empty = ComponentChange::State {
+                state: State::Empty,
+                flag: Flag::Ok,
+            };
+            if let Some(p) = ScnPayload::of_change(&emptied, &empty) {
+                self.scn.notify(p);
+            }
             self.bus.publish(Event::ComponentsChanged { ids: emptied });
         }
         Ok(n)

@@ -4,10 +4,12 @@ use std::sync::Arc;
 
 use super::events::{Event, EventBus};
 use super::maps::apply_defaults;
+use super::scn::Scn;
 use super::scope::Scope;
 use super::ServiceError;
 use crate::model::component::{Component, ComponentChange, FieldSelect};
 use crate::model::filter::ComponentFilter;
+use crate::model::scn::ScnPayload;
 use crate::model::xname::{HmsType, Xname};
 use crate::store::{name_list, Store};
 
@@ -16,12 +18,14 @@ use crate::store::{name_list, Store};
 pub struct Inventory {
     store: Arc<dyn Store>,
     bus: EventBus,
+    scn: Scn,
 }
 
 impl Inventory {
-    /// Inventory over a store, publishing changes on `bus`.
-    pub fn new(store: Arc<dyn Store>, bus: EventBus) -> Inventory {
-        Inventory { store, bus }
+    /// Inventory over a store, publishing changes on `bus` and notifying `scn`'s
+    /// subscribers.
+    pub fn new(store: Arc<dyn Store>, bus: EventBus, scn: Scn) -> Inventory {
+        Inventory { store, bus, scn }
     }
 
     /// Components matching `filter`, reduced to the selected fields.
@@ -112,6 +116,8 @@ impl Inventory {
         apply_defaults(self.store.as_ref(), &mut components).await?;
         let changed = self.store.upsert_components(&components, force).await?;
         if !changed.is_empty() {
+            self.scn
+                .notify_all(ScnPayload::of_states(&components, &changed));
             self.bus.publish(Event::ComponentsChanged {
                 ids: changed.clone(),
             });
@@ -153,6 +159,9 @@ impl Inventory {
             _ => {}
         }
         let changed = self.store.update_components(ids, &change, required).await?;
+        if let Some(p) = ScnPayload::of_change(&changed, &change) {
+            self.scn.notify(p);
+        }
         if !changed.is_empty() {
             let ids = changed.clone();
             self.bus.publish(if change.is_status() {
@@ -263,7 +272,9 @@ mod tests {
             .await
             .expect("store");
         let bus = EventBus::default();
-        (Inventory::new(Arc::new(store), bus.clone()), bus, dir)
+        let store: Arc<dyn Store> = Arc::new(store);
+        let scn = Scn::new(store.clone());
+        (Inventory::new(store, bus.clone(), scn), bus, dir)
     }
 
     /// Every change is published with exactly the components it touched; no-ops publish nothing.

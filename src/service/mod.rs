@@ -16,6 +16,7 @@ pub mod maps;
 pub mod metrics;
 pub mod power;
 pub mod replicas;
+pub mod scn;
 pub mod scope;
 pub mod secrets;
 pub mod tenants;
@@ -83,6 +84,8 @@ pub struct Core {
     pub locks: locks::Locks,
     /// Node maps (defaults for new nodes) and power maps.
     pub maps: maps::Maps,
+    /// State-change notification subscriptions and delivery.
+    pub scn: scn::Scn,
     /// Tenants.
     pub tenants: tenants::Tenants,
     /// The audit log.
@@ -122,7 +125,8 @@ impl Core {
         power: power::PowerSettings,
     ) -> Core {
         let bus = events::EventBus::default();
-        let endpoints = endpoints::Endpoints::new(store.clone(), bus.clone(), secrets);
+        let scn = scn::Scn::new(store.clone());
+        let endpoints = endpoints::Endpoints::new(store.clone(), bus.clone(), secrets, scn.clone());
         let discovery = discovery::Discovery::new(store.clone(), endpoints.clone());
         let locks = locks::Locks::new(store.clone(), bus.clone());
         let power = power::Power::new(
@@ -130,6 +134,7 @@ impl Core {
             bus.clone(),
             discovery.clone(),
             locks.clone(),
+            scn.clone(),
             power,
         );
         let groups = groups::Groups::new(store.clone(), bus.clone());
@@ -145,7 +150,8 @@ impl Core {
             locks,
             maps: maps::Maps::new(store.clone()),
             discovery,
-            inventory: inventory::Inventory::new(store.clone(), bus.clone()),
+            inventory: inventory::Inventory::new(store.clone(), bus.clone(), scn.clone()),
+            scn,
             groups,
             interfaces: interfaces::Interfaces::new(store.clone(), bus.clone()),
             endpoints,

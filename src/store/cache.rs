@@ -10,7 +10,7 @@ use tokio::sync::Mutex;
 use super::{
     AuditStore, BootChange, BootStore, ComponentEndpointFilter, ComponentStore, EndpointStore,
     EndpointWrite, GroupStore, InterfaceStore, Lease, LockOutcome, LockStore, MapStore, PowerStore,
-    SetFilter, SetMembers, Store, StoreError, TenantStore,
+    ScnStore, SetFilter, SetMembers, Store, StoreError, TenantStore,
 };
 use crate::model::audit::{AuditEntry, AuditFilter};
 use crate::model::boot::{BootEntry, BootVersion};
@@ -24,6 +24,7 @@ use crate::model::locks::{LockChange, LockState, ReservationKeys};
 use crate::model::maps::{NodeMap, PowerMap};
 use crate::model::power::{Step, Task, Transition, TransitionStatus};
 use crate::model::redfish::{DiscoveryInfo, EndpointFilter, RedfishEndpoint};
+use crate::model::scn::{Subscription, SubscriptionSpec};
 use crate::model::tenant::Tenant;
 use crate::model::xname::Xname;
 
@@ -340,7 +341,7 @@ cached!(PowerStore {
     fn transition_steps(&self, id: &str) -> Result<Vec<Step>, StoreError>;
 });
 
-// Tenants, maps, boot parameters and the audit log are not cached.
+// Tenants, maps, SCN subscriptions, boot parameters and the audit log are not cached.
 cached!(TenantStore {
     fn tenants(&self) -> Result<Vec<Tenant>, StoreError>;
     fn tenant(&self, name_or_uuid: &str) -> Result<Option<Tenant>, StoreError>;
@@ -384,6 +385,19 @@ cached!(MapStore {
     fn put_power_maps(&self, maps: &[PowerMap]) -> Result<(), StoreError>;
     fn delete_power_map(&self, id: &Xname) -> Result<bool, StoreError>;
     fn delete_power_maps(&self) -> Result<u64, StoreError>;
+});
+
+cached!(ScnStore {
+    fn scn_subscriptions(&self) -> Result<Vec<Subscription>, StoreError>;
+    fn scn_subscription(&self, id: i64) -> Result<Option<Subscription>, StoreError>;
+    fn put_scn_subscription(&self, spec: &SubscriptionSpec) -> Result<i64, StoreError>;
+    fn replace_scn_subscription(
+        &self,
+        id: i64,
+        spec: &SubscriptionSpec
+    ) -> Result<bool, StoreError>;
+    fn delete_scn_subscription(&self, id: i64) -> Result<bool, StoreError>;
+    fn delete_scn_subscriptions(&self) -> Result<u64, StoreError>;
 });
 
 cached!(BootStore {

@@ -20,6 +20,7 @@ use crate::model::group::{Group, Membership, Partition, SetPatch};
 use crate::model::locks::{LockChange, LockReason, LockState};
 use crate::model::maps::{NodeMap, PowerMap};
 use crate::model::redfish::{EndpointFilter, RedfishEndpoint};
+use crate::model::scn::{Subscription, SubscriptionSpec};
 use crate::model::xname::Xname;
 
 // Filters the API builds too; they live in model/.
@@ -71,6 +72,7 @@ pub trait Store:
     + PowerStore
     + LockStore
     + MapStore
+    + ScnStore
     + TenantStore
     + AuditStore
     + Send
@@ -88,6 +90,7 @@ impl<T> Store for T where
         + PowerStore
         + LockStore
         + MapStore
+        + ScnStore
         + TenantStore
         + AuditStore
         + Send
@@ -527,6 +530,34 @@ pub trait MapStore: Send + Sync {
 
     /// Deletes every power map; returns how many there were.
     async fn delete_power_maps(&self) -> Result<u64, StoreError>;
+}
+
+/// SCN subscriptions (`Subscriptions/SCN`).
+#[async_trait]
+pub trait ScnStore: Send + Sync {
+    /// Every subscription, by ID.
+    async fn scn_subscriptions(&self) -> Result<Vec<Subscription>, StoreError>;
+
+    /// One subscription.
+    async fn scn_subscription(&self, id: i64) -> Result<Option<Subscription>, StoreError>;
+
+    /// Creates a subscription, or replaces the one of the same subscriber and URL; returns
+    /// its ID.
+    async fn put_scn_subscription(&self, spec: &SubscriptionSpec) -> Result<i64, StoreError>;
+
+    /// Replaces subscription `id`; false when there is none. A subscriber and URL another
+    /// subscription holds is `Conflict`.
+    async fn replace_scn_subscription(
+        &self,
+        id: i64,
+        spec: &SubscriptionSpec,
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes one subscription; false when there was none.
+    async fn delete_scn_subscription(&self, id: i64) -> Result<bool, StoreError>;
+
+    /// Deletes every subscription; returns how many there were.
+    async fn delete_scn_subscriptions(&self) -> Result<u64, StoreError>;
 }
 
 /// Component locks and reservations (`/hsm/v2/locks`).

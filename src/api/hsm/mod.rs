@@ -7,6 +7,7 @@ mod groups;
 mod interfaces;
 mod locks;
 mod maps;
+mod scn;
 mod service;
 
 use std::sync::Arc;
@@ -33,6 +34,7 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .merge(discover::routes())
         .merge(locks::routes())
         .merge(maps::routes())
+        .merge(scn::routes())
 }
 
 /// SMD's plain response (`Response_1.0.0`).

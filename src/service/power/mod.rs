@@ -22,6 +22,7 @@ use tokio::sync::{watch, Semaphore};
 use super::discovery::Discovery;
 use super::events::{Event, EventBus};
 use super::locks::Locks;
+use super::scn::Scn;
 use super::scope::Scope;
 use super::ServiceError;
 use crate::model::component::ComponentChange;
@@ -32,6 +33,7 @@ use crate::model::power::{
     held_message, Operation, PlannedTask, Task, TaskCounts, TaskStatus, Transition,
     TransitionCreate, TransitionStatus,
 };
+use crate::model::scn::ScnPayload;
 use crate::model::xname::Xname;
 use crate::redfish::client::{PowerState, RedfishError};
 use crate::store::Store;
@@ -91,6 +93,8 @@ pub struct Power {
     bus: EventBus,
     discovery: Discovery,
     locks: Locks,
+    /// Where state changes are notified.
+    scn: Scn,
     settings: Arc<PowerSettings>,
     /// Redfish calls in flight at once, across all BMCs.
     permits: Arc<Semaphore>,
@@ -118,6 +122,7 @@ impl Power {
         bus: EventBus,
         discovery: Discovery,
         locks: Locks,
+        scn: Scn,
         settings: PowerSettings,
     ) -> Power {
         Power {
@@ -125,6 +130,7 @@ impl Power {
             bus,
             discovery,
             locks,
+            scn,
             permits: Arc::new(Semaphore::new(settings.concurrency.max(1))),
             settings: Arc::new(settings),
             reg: Arc::new(Registry::default()),
@@ -623,9 +629,13 @@ impl Power {
             flag: Flag::Ok,
         };
         match self.store.update_components(nodes, &change, None).await {
-            Ok(changed) if !changed.is_empty() => self
-                .bus
-                .publish(Event::ComponentStatesChanged { ids: changed }),
+            Ok(changed) if !changed.is_empty() => {
+                if let Some(p) = ScnPayload::of_change(&changed, &change) {
+                    self.scn.notify(p);
+                }
+                self.bus
+                    .publish(Event::ComponentStatesChanged { ids: changed })
+            }
             Ok(_) => {}
             Err(e) => {
                 tracing::warn!(transition = %id, error = %e, "power states not recorded in inventory")

@@ -60,6 +60,12 @@ mod maps;
     reason = "shared SQL, compiled once per dialect"
 )]
 mod power;
+#[path = "../sql/scn.rs"]
+#[allow(
+    clippy::duplicate_mod,
+    reason = "shared SQL, compiled once per dialect"
+)]
+mod scn;
 mod shared;
 #[path = "../sql/tenants.rs"]
 #[allow(

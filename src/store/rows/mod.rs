@@ -12,6 +12,7 @@ pub(crate) mod interfaces;
 pub(crate) mod locks;
 pub(crate) mod maps;
 pub(crate) mod power;
+pub(crate) mod scn;
 pub(crate) mod tenants;
 
 use std::str::FromStr;

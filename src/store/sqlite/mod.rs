@@ -21,6 +21,8 @@ mod locks;
 mod maps;
 #[path = "../sql/power.rs"]
 mod power;
+#[path = "../sql/scn.rs"]
+mod scn;
 #[path = "../sql/tenants.rs"]
 mod tenants;
 
@@ -135,7 +137,7 @@ mod tests {
         let path = dir.path().join("t.db");
         let store = SqliteStore::open(&path).await.unwrap();
         let new = applied(&store.pool).await;
-        assert_eq!(new.len(), 16, "{new:?}");
+        assert_eq!(new.len(), 17, "{new:?}");
         assert!(new.iter().enumerate().all(|(i, (v, _))| *v == i as i64 + 1));
         assert_eq!(new[9].1, "events");
         assert_eq!(new[10].1, "leases");
