@@ -109,6 +109,9 @@ enum Command {
     /// Ethernet interfaces: list, show, add, delete.
     #[command(subcommand)]
     Interfaces(chami::cli::interfaces::InterfacesCommand),
+    /// Node maps (each node's default NID, Role, SubRole): list, load, delete.
+    #[command(subcommand)]
+    Nodemaps(chami::cli::nodemaps::NodeMapsCommand),
     /// Tenants: list, show, create, delete, add, release.
     #[command(subcommand)]
     Tenants(chami::cli::tenants::TenantsCommand),
@@ -276,6 +279,9 @@ fn main() -> ExitCode {
         }
         Some(Command::Interfaces(cmd)) => {
             return one_shot(&cli.log, chami::cli::interfaces::interfaces(cmd))
+        }
+        Some(Command::Nodemaps(cmd)) => {
+            return one_shot(&cli.log, chami::cli::nodemaps::nodemaps(cmd))
         }
         Some(Command::Tenants(cmd)) => {
             return one_shot(&cli.log, chami::cli::tenants::tenants(cmd))

@@ -915,3 +915,52 @@ async fn token_get_asks_the_token_endpoint() {
     assert_eq!(missing.status.code(), Some(2));
     assert!(text(&missing.stderr).contains("/nonexistent/secret"));
 }
+
+#[tokio::test]
+async fn nodemaps_load_list_and_delete_through_the_cli() {
+    let t = TestServer::start().await;
+    let cli = std::sync::Arc::new(Cli::new(&t));
+    let c = cli.clone();
+    let (loaded, listed, deleted, bad, taken) = blocking(move || {
+        let file = tempfile::NamedTempFile::new().unwrap();
+        std::fs::write(
+            file.path(),
+            "NodeMaps:\n- ID: x3000c0s1b0n0\n  NID: 1\n  Role: Compute\n- ID: x3000c0s2b0n0\n  NID: 2\n",
+        )
+        .unwrap();
+        let path = file.path().display().to_string();
+        let loaded = c.run(&["nodemaps", "load", &path, "-o", "json"]);
+        let listed = c.run(&["nodemaps", "list", "-o", "table"]);
+        let deleted = c.run(&["nodemaps", "delete", "x3000c0s2b0n0"]);
+        let bad = c.run_with_stdin(&["nodemaps", "load", "-"], b"[]");
+        let taken = c.run_with_stdin(
+            &["nodemaps", "load", "-"],
+            br#"[{"ID": "x3000c0s9b0n0", "NID": 1}]"#,
+        );
+        (loaded, listed, deleted, bad, taken)
+    })
+    .await;
+    assert!(loaded.status.success(), "{}", text(&loaded.stderr));
+    let rows: Value = serde_json::from_slice(&loaded.stdout).expect("json");
+    assert_eq!(rows.as_array().map(Vec::len), Some(2), "{rows}");
+    assert_eq!(rows[0]["Role"], "Compute");
+    let table = text(&listed.stdout);
+    assert!(table.starts_with("XNAME"), "{table}");
+    assert!(table.contains("x3000c0s2b0n0"), "{table}");
+    assert!(deleted.status.success(), "{}", text(&deleted.stderr));
+    let (status, body) = t.get("/hsm/v2/Defaults/NodeMaps").await;
+    assert_eq!(status, reqwest::StatusCode::OK);
+    assert_eq!(body["NodeMaps"].as_array().map(Vec::len), Some(1), "{body}");
+    assert_eq!(bad.status.code(), Some(2), "{}", text(&bad.stderr));
+    assert!(
+        text(&bad.stderr).contains("holds no maps"),
+        "{}",
+        text(&bad.stderr)
+    );
+    assert_eq!(taken.status.code(), Some(1), "{}", text(&taken.stderr));
+    assert!(
+        text(&taken.stderr).contains("NID 1 is mapped to x3000c0s1b0n0"),
+        "{}",
+        text(&taken.stderr)
+    );
+}

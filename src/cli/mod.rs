@@ -10,6 +10,7 @@ pub mod demo;
 pub mod discover;
 pub mod endpoints;
 pub mod interfaces;
+pub mod nodemaps;
 pub mod nodes;
 pub mod output;
 pub mod power;

@@ -138,6 +138,33 @@ impl Client {
     }
 }
 
+const NODE_MAPS: &str = "/hsm/v2/Defaults/NodeMaps";
+
+/// SMD's node maps (each node's default NID, Role and SubRole), as rows.
+impl Client {
+    /// Every node map, as rows.
+    pub async fn node_map_rows(&self) -> Result<Vec<Value>, ClientError> {
+        let v: Value = self.get(NODE_MAPS).await?;
+        Ok(rows(v, "NodeMaps"))
+    }
+
+    /// Creates or replaces node maps (`{"NodeMaps": [...]}`), all or none.
+    pub async fn node_maps_put(&self, maps: &[Value]) -> Result<(), ClientError> {
+        self.write(
+            reqwest::Method::POST,
+            NODE_MAPS,
+            &json!({ "NodeMaps": maps }),
+        )
+        .await
+    }
+
+    /// Deletes one node map.
+    pub async fn node_map_delete(&self, xname: &str) -> Result<(), ClientError> {
+        self.delete(&format!("{NODE_MAPS}/{}", super::enc(xname)))
+            .await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
