@@ -85,6 +85,7 @@ const ROUTES: &[(&str, &str, u8)] = &[
     ("GET", "/hsm/v2/Inventory/ComponentEndpoints/*", TENANT),
     ("GET", "/hsm/v2/Inventory/EthernetInterfaces", TENANT),
     ("POST", "/hsm/v2/Inventory/EthernetInterfaces", BULK),
+    ("POST", "/hsm/v2/Inventory/Hardware", BULK),
     ("POST", "/hsm/v2/Inventory/RedfishEndpoints", BULK),
     ("POST", "/hsm/v2/Inventory/Discover", BULK),
     ("GET", "/hsm/v2/memberships", TENANT),

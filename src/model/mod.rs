@@ -9,6 +9,7 @@ pub mod enums;
 pub mod ethernet;
 pub mod filter;
 pub mod group;
+pub mod hardware;
 pub mod hostlist;
 pub mod locks;
 pub mod mac;

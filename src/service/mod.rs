@@ -7,6 +7,7 @@ pub mod discovery;
 pub mod endpoints;
 pub mod events;
 pub mod groups;
+pub mod hardware;
 pub mod interfaces;
 pub mod inventory;
 pub mod issuer;
@@ -84,6 +85,8 @@ pub struct Core {
     pub locks: locks::Locks,
     /// Node maps (defaults for new nodes) and power maps.
     pub maps: maps::Maps,
+    /// Hardware inventory written directly, FRUs and their history.
+    pub hardware: hardware::HardwareInventory,
     /// State-change notification subscriptions and delivery.
     pub scn: scn::Scn,
     /// Tenants.
@@ -149,6 +152,7 @@ impl Core {
             power,
             locks,
             maps: maps::Maps::new(store.clone()),
+            hardware: hardware::HardwareInventory::new(store.clone()),
             discovery,
             inventory: inventory::Inventory::new(store.clone(), bus.clone(), scn.clone()),
             scn,

@@ -9,8 +9,9 @@ use tokio::sync::Mutex;
 
 use super::{
     AuditStore, BootChange, BootStore, ComponentEndpointFilter, ComponentStore, EndpointStore,
-    EndpointWrite, GroupStore, InterfaceStore, Lease, LockOutcome, LockStore, MapStore, PowerStore,
-    ScnStore, SetFilter, SetMembers, Store, StoreError, TenantStore,
+    EndpointWrite, GroupStore, HardwareStore, HistoryOf, InterfaceStore, Lease, LockOutcome,
+    LockStore, MapStore, PowerStore, ScnStore, SetFilter, SetMembers, Store, StoreError,
+    TenantStore,
 };
 use crate::model::audit::{AuditEntry, AuditFilter};
 use crate::model::boot::{BootEntry, BootVersion};
@@ -20,6 +21,7 @@ use crate::model::enums::{Flag, State};
 use crate::model::ethernet::{EthInterface, InterfaceChange, InterfaceFilter};
 use crate::model::filter::ComponentFilter;
 use crate::model::group::{Group, Membership, Partition, SetPatch};
+use crate::model::hardware::{HistoryFilter, HwEvent};
 use crate::model::locks::{LockChange, LockState, ReservationKeys};
 use crate::model::maps::{NodeMap, PowerMap};
 use crate::model::power::{Step, Task, Transition, TransitionStatus};
@@ -341,7 +343,7 @@ cached!(PowerStore {
     fn transition_steps(&self, id: &str) -> Result<Vec<Step>, StoreError>;
 });
 
-// Tenants, maps, SCN subscriptions, boot parameters and the audit log are not cached.
+// Tenants, maps, hardware, SCN subscriptions, boot parameters and the audit log are not cached.
 cached!(TenantStore {
     fn tenants(&self) -> Result<Vec<Tenant>, StoreError>;
     fn tenant(&self, name_or_uuid: &str) -> Result<Option<Tenant>, StoreError>;
@@ -385,6 +387,14 @@ cached!(MapStore {
     fn put_power_maps(&self, maps: &[PowerMap]) -> Result<(), StoreError>;
     fn delete_power_map(&self, id: &Xname) -> Result<bool, StoreError>;
     fn delete_power_maps(&self) -> Result<u64, StoreError>;
+});
+
+cached!(HardwareStore {
+    fn put_hardware(&self, hardware: &[Hardware], now: &str) -> Result<(), StoreError>;
+    fn delete_hardware(&self, ids: Option<&[Xname]>) -> Result<u64, StoreError>;
+    fn delete_frus(&self, fru_id: Option<&str>) -> Result<u64, StoreError>;
+    fn hardware_history(&self, filter: &HistoryFilter) -> Result<Vec<HwEvent>, StoreError>;
+    fn delete_hardware_history(&self, which: HistoryOf<'_>) -> Result<u64, StoreError>;
 });
 
 cached!(ScnStore {

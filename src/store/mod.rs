@@ -17,6 +17,7 @@ use crate::model::enums::State;
 use crate::model::ethernet::{EthInterface, InterfaceChange, InterfaceFilter};
 use crate::model::filter::ComponentFilter;
 use crate::model::group::{Group, Membership, Partition, SetPatch};
+use crate::model::hardware::{HistoryFilter, HwEvent};
 use crate::model::locks::{LockChange, LockReason, LockState};
 use crate::model::maps::{NodeMap, PowerMap};
 use crate::model::redfish::{EndpointFilter, RedfishEndpoint};
@@ -73,6 +74,7 @@ pub trait Store:
     + LockStore
     + MapStore
     + ScnStore
+    + HardwareStore
     + TenantStore
     + AuditStore
     + Send
@@ -91,6 +93,7 @@ impl<T> Store for T where
         + LockStore
         + MapStore
         + ScnStore
+        + HardwareStore
         + TenantStore
         + AuditStore
         + Send
@@ -530,6 +533,40 @@ pub trait MapStore: Send + Sync {
 
     /// Deletes every power map; returns how many there were.
     async fn delete_power_maps(&self) -> Result<u64, StoreError>;
+}
+
+/// Which hardware history to delete.
+#[derive(Debug, Clone, Copy)]
+pub enum HistoryOf<'a> {
+    /// Every event.
+    All,
+    /// The events at one location.
+    Location(&'a Xname),
+    /// The events of one FRU.
+    Fru(&'a str),
+}
+
+/// Hardware inventory written directly (`Inventory/Hardware`), FRUs (`HardwareByFRU`) and the
+/// history of which FRU was seen where. Discovery's hardware is written by
+/// [`EndpointStore::write_endpoints`], which records history the same way.
+#[async_trait]
+pub trait HardwareStore: Send + Sync {
+    /// Creates or replaces the hardware at each location, all or nothing, recording a
+    /// Detected event at `now` for each FRU that is not what its location's last event says.
+    async fn put_hardware(&self, hardware: &[Hardware], now: &str) -> Result<(), StoreError>;
+
+    /// Deletes the hardware at `ids` (every location when `None`); returns how many.
+    async fn delete_hardware(&self, ids: Option<&[Xname]>) -> Result<u64, StoreError>;
+
+    /// Takes FRU `fru_id` (every FRU when `None`) out of the locations it populates; returns
+    /// how many locations changed.
+    async fn delete_frus(&self, fru_id: Option<&str>) -> Result<u64, StoreError>;
+
+    /// History events matching `filter`, in the order recorded.
+    async fn hardware_history(&self, filter: &HistoryFilter) -> Result<Vec<HwEvent>, StoreError>;
+
+    /// Deletes history events; returns how many.
+    async fn delete_hardware_history(&self, which: HistoryOf<'_>) -> Result<u64, StoreError>;
 }
 
 /// SCN subscriptions (`Subscriptions/SCN`).

@@ -1,6 +1,6 @@
-//! `Inventory/RedfishEndpoints` (magellan's POST included), the
+//! `Inventory/RedfishEndpoints` (magellan's POST included), and the
 //! `Inventory/ComponentEndpoints` and `Inventory/ServiceEndpoints` derived from them (read
-//! and deleted), and `Inventory/Hardware`. No response ever carries a BMC password.
+//! and deleted). No response ever carries a BMC password.
 
 use std::sync::Arc;
 
@@ -18,7 +18,7 @@ use crate::api::error::{ApiError, Problem};
 use crate::api::extract::{Body, QueryPairs, XnamePath};
 use crate::api::AppState;
 use crate::model::discovery::ComponentEndpointFilter;
-use crate::model::discovery::{ComponentEndpoint, Hardware, ServiceEndpoint};
+use crate::model::discovery::{ComponentEndpoint, ServiceEndpoint};
 use crate::model::redfish::{EndpointFilter, EndpointInput, RedfishEndpoint};
 use crate::model::xname::{HmsType, Xname};
 use crate::service::scope::Scope;
@@ -37,8 +37,6 @@ pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(list_service_endpoints, delete_service_endpoints))
         .routes(routes!(service_endpoints_by_service))
         .routes(routes!(service_endpoint_one, delete_service_endpoint))
-        .routes(routes!(list_hardware))
-        .routes(routes!(get_hardware))
 }
 
 const BASE: &str = "/hsm/v2/Inventory/RedfishEndpoints";
@@ -399,52 +397,4 @@ async fn service_endpoint_one(
         .next()
         .map(Json)
         .ok_or_else(|| ApiError::not_found(format!("no {service} service endpoint for {id}")))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Hardware
-
-/// Hardware by location, for every location that has any (`id` repeatable narrows it).
-#[utoipa::path(get, path = "/Inventory/Hardware", tag = "hardware",
-    params(("id" = Option<String>, Query)),
-    responses((status = 200, body = Vec<Hardware>), (status = 400, body = Problem)))]
-async fn list_hardware(
-    State(st): S,
-    Extension(scope): Extension<Scope>,
-    QueryPairs(q): QueryPairs,
-) -> Result<Json<Vec<Hardware>>, ApiError> {
-    let mut ids = Vec::new();
-    for (k, v) in &q {
-        if k != "id" {
-            return Err(ApiError::bad_request(format!(
-                "bad query param: unknown parameter '{k}' (use id)"
-            )));
-        }
-        ids.push(Xname::parse(v).map_err(|e| ApiError::bad_request(e.to_string()))?);
-    }
-    let mut hardware = st.core.endpoints.hardware(&ids).await?;
-    scope.retain(&mut hardware, |h| h.id.as_str());
-    Ok(Json(hardware))
-}
-
-/// Hardware at one location (processors, memory, model, serial when discovery supplied them).
-#[utoipa::path(get, path = "/Inventory/Hardware/{xname}", tag = "hardware",
-    params(("xname" = String, Path)),
-    responses((status = 200, body = Hardware), (status = 400, body = Problem),
-        (status = 404, body = Problem)))]
-async fn get_hardware(
-    State(st): S,
-    Extension(scope): Extension<Scope>,
-    XnamePath(id): XnamePath,
-) -> Result<Json<Hardware>, ApiError> {
-    let absent = || ServiceError::NotFound(format!("no hardware inventory for {id}"));
-    scope.hide(id.as_str(), absent)?;
-    st.core
-        .endpoints
-        .hardware(std::slice::from_ref(&id))
-        .await?
-        .into_iter()
-        .next()
-        .map(Json)
-        .ok_or_else(|| absent().into())
 }

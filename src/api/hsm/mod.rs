@@ -4,6 +4,7 @@ mod components;
 mod discover;
 mod endpoints;
 mod groups;
+mod hardware;
 mod interfaces;
 mod locks;
 mod maps;
@@ -31,6 +32,7 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .merge(groups::routes())
         .merge(interfaces::routes())
         .merge(endpoints::routes())
+        .merge(hardware::routes())
         .merge(discover::routes())
         .merge(locks::routes())
         .merge(maps::routes())

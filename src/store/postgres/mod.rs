@@ -36,6 +36,12 @@ mod endpoints;
     reason = "shared SQL, compiled once per dialect"
 )]
 mod groups;
+#[path = "../sql/hardware.rs"]
+#[allow(
+    clippy::duplicate_mod,
+    reason = "shared SQL, compiled once per dialect"
+)]
+mod hardware;
 #[path = "../sql/interfaces.rs"]
 #[allow(
     clippy::duplicate_mod,

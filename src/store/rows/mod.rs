@@ -8,6 +8,7 @@ pub(crate) mod boot;
 pub(crate) mod components;
 pub(crate) mod endpoints;
 pub(crate) mod groups;
+pub(crate) mod hardware;
 pub(crate) mod interfaces;
 pub(crate) mod locks;
 pub(crate) mod maps;

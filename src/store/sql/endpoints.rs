@@ -10,6 +10,7 @@ use super::components::insert_components;
 use super::dialect::{
     begin_write, fqdn_is, in_texts, json_set, push_in, texts, write_one, Conn, Db,
 };
+use super::hardware::{detected, put_locations};
 use super::interfaces::write;
 use super::SqlStore;
 use crate::model::discovery::{ComponentEndpoint, Hardware, ServiceEndpoint};
@@ -121,6 +122,7 @@ impl EndpointStore for SqlStore {
         writes: &[EndpointWrite],
         replace: bool,
     ) -> Result<Vec<Xname>, StoreError> {
+        let now = crate::model::ethernet::now_rfc3339();
         let mut tx = begin_write(&self.pool).await?;
         let mut created = Vec::new();
         for w in writes {
@@ -140,16 +142,8 @@ impl EndpointStore for SqlStore {
                 .await?;
             }
             put_interfaces(&mut tx, &d.interfaces, replace).await?;
-            for hw in &d.hardware {
-                sqlx::query(
-                    "INSERT INTO hardware (id, doc) VALUES ($1, $2) \
-                     ON CONFLICT (id) DO UPDATE SET doc = excluded.doc",
-                )
-                .bind(hw.id.as_str())
-                .bind(doc(hw)?)
-                .execute(&mut *tx)
-                .await?;
-            }
+            put_locations(&mut tx, &d.hardware).await?;
+            detected(&mut tx, &d.hardware, &now).await?;
         }
         tx.commit().await?;
         created.sort();

@@ -13,6 +13,8 @@ mod dialect;
 mod endpoints;
 #[path = "../sql/groups.rs"]
 mod groups;
+#[path = "../sql/hardware.rs"]
+mod hardware;
 #[path = "../sql/interfaces.rs"]
 mod interfaces;
 #[path = "../sql/locks.rs"]
@@ -137,7 +139,7 @@ mod tests {
         let path = dir.path().join("t.db");
         let store = SqliteStore::open(&path).await.unwrap();
         let new = applied(&store.pool).await;
-        assert_eq!(new.len(), 17, "{new:?}");
+        assert_eq!(new.len(), 18, "{new:?}");
         assert!(new.iter().enumerate().all(|(i, (v, _))| *v == i as i64 + 1));
         assert_eq!(new[9].1, "events");
         assert_eq!(new[10].1, "leases");

@@ -1,0 +1,235 @@
+//! SMD's hardware inventory beyond the location records of `discovery.rs`: FRUs as their own
+//! records (`HardwareByFRU`) and the history of which FRU was seen where
+//! (`Hardware/History`, `HardwareByFRU/History`).
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::discovery::Hardware;
+use super::xname::Xname;
+
+/// A bad hardware request, with the message an operator sees.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct HardwareError(pub String);
+
+/// SMD's history event types.
+pub const EVENT_TYPES: &[&str] = &["Added", "Removed", "Scanned", "Detected"];
+
+/// One history event (`HWInventory.1.0.0_HWInventoryHistory`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HwEvent {
+    /// Where it happened.
+    #[serde(rename = "ID")]
+    #[schema(value_type = String)]
+    pub id: Xname,
+    /// The FRU it concerns.
+    #[serde(rename = "FRUID")]
+    pub fru_id: String,
+    /// When (RFC 3339).
+    #[serde(rename = "Timestamp")]
+    pub timestamp: String,
+    /// Added, Removed, Scanned or Detected.
+    #[serde(rename = "EventType")]
+    pub event_type: String,
+}
+
+/// The events of one location or FRU (`HWInventory.1.0.0_HWInventoryHistoryArray`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HwHistory {
+    /// The location's xname, or the FRU ID.
+    #[serde(rename = "ID")]
+    pub id: String,
+    /// Its events, oldest first.
+    #[serde(rename = "History")]
+    pub history: Vec<HwEvent>,
+}
+
+/// Every location's or FRU's events (`HWInventory.1.0.0_HWInventoryHistoryCollection`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct HwHistoryList {
+    /// One entry per location or FRU, in the order first seen.
+    #[serde(rename = "Components")]
+    pub components: Vec<HwHistory>,
+}
+
+/// Which history events to list: fields AND, values OR.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HistoryFilter {
+    /// Locations.
+    pub ids: Vec<Xname>,
+    /// FRU IDs.
+    pub fru_ids: Vec<String>,
+    /// Event types, in SMD's spelling.
+    pub event_types: Vec<String>,
+    /// Not before this time (RFC 3339).
+    pub start: Option<String>,
+    /// Not after this time (RFC 3339).
+    pub end: Option<String>,
+}
+
+/// SMD's spelling of an event type given in any case.
+pub fn event_type(raw: &str) -> Result<String, HardwareError> {
+    EVENT_TYPES
+        .iter()
+        .find(|t| t.eq_ignore_ascii_case(raw.trim()))
+        .map(|t| t.to_string())
+        .ok_or_else(|| {
+            HardwareError(format!(
+                "invalid EventType '{raw}': expected one of {}",
+                EVENT_TYPES.join(", ")
+            ))
+        })
+}
+
+/// An RFC 3339 time given in a query, normalised to UTC for comparison.
+pub fn rfc3339(key: &str, raw: &str) -> Result<String, HardwareError> {
+    use time::format_description::well_known::Rfc3339;
+    let t = time::OffsetDateTime::parse(raw.trim(), &Rfc3339)
+        .map_err(|_| HardwareError(format!("{key} '{raw}' is not an RFC 3339 time")))?;
+    t.to_offset(time::UtcOffset::UTC)
+        .format(&Rfc3339)
+        .map_err(|e| HardwareError(e.to_string()))
+}
+
+impl HistoryFilter {
+    /// Whether `e` passes (times compare as RFC 3339 UTC texts).
+    pub fn accepts(&self, e: &HwEvent) -> bool {
+        (self.ids.is_empty() || self.ids.contains(&e.id))
+            && (self.fru_ids.is_empty() || self.fru_ids.contains(&e.fru_id))
+            && (self.event_types.is_empty() || self.event_types.contains(&e.event_type))
+            && self.start.as_ref().is_none_or(|s| e.timestamp >= *s)
+            && self.end.as_ref().is_none_or(|s| e.timestamp <= *s)
+    }
+}
+
+/// Events grouped by location (`by_fru` false) or by FRU, each group oldest first, groups in
+/// the order first seen (as SMD groups them).
+pub fn grouped(events: Vec<HwEvent>, by_fru: bool) -> Vec<HwHistory> {
+    let mut at: std::collections::HashMap<String, usize> = Default::default();
+    let mut out: Vec<HwHistory> = Vec::new();
+    for e in events {
+        let key = if by_fru {
+            e.fru_id.clone()
+        } else {
+            e.id.to_string()
+        };
+        match at.get(&key) {
+            Some(&i) => out[i].history.push(e),
+            None => {
+                at.insert(key.clone(), out.len());
+                out.push(HwHistory {
+                    id: key,
+                    history: vec![e],
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The FRU populating a location, as SMD lists FRUs (`HWInventory.1.0.0_HWInventoryByFRU`):
+/// the location's `PopulatedFRU`, when it has one with a FRU ID.
+pub fn fru_of(hw: &Hardware) -> Option<(String, Value)> {
+    let fru = hw.rest.get("PopulatedFRU")?;
+    let id = fru.get("FRUID")?.as_str()?.trim();
+    if id.is_empty() {
+        return None;
+    }
+    Some((id.to_string(), fru.clone()))
+}
+
+/// A location record as a client POSTs it (`HWInventory.1.0.0_HWInventoryByLocation`),
+/// checked: an xname `ID`, and a `PopulatedFRU` (when given) with a FRU ID.
+pub fn checked_location(raw: Value, at: usize) -> Result<Hardware, HardwareError> {
+    let hw: Hardware =
+        serde_json::from_value(raw).map_err(|e| HardwareError(format!("Hardware[{at}]: {e}")))?;
+    if let Some(fru) = hw.rest.get("PopulatedFRU").filter(|f| !f.is_null()) {
+        let id = fru.get("FRUID").and_then(Value::as_str).unwrap_or("");
+        if id.trim().is_empty() {
+            return Err(HardwareError(format!(
+                "Hardware[{at}] ({}): PopulatedFRU has no FRUID",
+                hw.id
+            )));
+        }
+    }
+    Ok(hw)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn ev(id: &str, fru: &str, ts: &str, kind: &str) -> HwEvent {
+        HwEvent {
+            id: Xname::parse(id).unwrap(),
+            fru_id: fru.into(),
+            timestamp: ts.into(),
+            event_type: kind.into(),
+        }
+    }
+
+    #[test]
+    fn events_group_by_location_or_fru_in_first_seen_order() {
+        let events = vec![
+            ev("x0c0s1b0n0", "F1", "2026-01-01T00:00:00Z", "Detected"),
+            ev("x0c0s0b0n0", "F2", "2026-01-02T00:00:00Z", "Detected"),
+            ev("x0c0s1b0n0", "F2", "2026-01-03T00:00:00Z", "Detected"),
+        ];
+        let by_loc = grouped(events.clone(), false);
+        assert_eq!(by_loc[0].id, "x0c0s1b0n0");
+        assert_eq!(by_loc[0].history.len(), 2);
+        let by_fru = grouped(events, true);
+        assert_eq!(
+            by_fru.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+            ["F1", "F2"]
+        );
+        assert_eq!(by_fru[1].history.len(), 2);
+    }
+
+    #[test]
+    fn filters_and_their_refusals() {
+        assert_eq!(event_type("detected").unwrap(), "Detected");
+        assert!(event_type("Exploded")
+            .unwrap_err()
+            .0
+            .contains("Added, Removed"));
+        assert_eq!(
+            rfc3339("StartTime", "2026-01-01T01:00:00+01:00").unwrap(),
+            "2026-01-01T00:00:00Z"
+        );
+        assert!(rfc3339("StartTime", "yesterday")
+            .unwrap_err()
+            .0
+            .contains("StartTime"));
+        let f = HistoryFilter {
+            start: Some("2026-01-02T00:00:00Z".into()),
+            ..HistoryFilter::default()
+        };
+        assert!(!f.accepts(&ev("x0c0s0b0n0", "F", "2026-01-01T00:00:00Z", "Detected")));
+        assert!(f.accepts(&ev("x0c0s0b0n0", "F", "2026-01-03T00:00:00Z", "Detected")));
+    }
+
+    #[test]
+    fn a_posted_location_needs_an_xname_and_a_fru_id() {
+        let ok = checked_location(
+            json!({"ID": "X0C0S0B0N0", "Type": "Node", "PopulatedFRU": {"FRUID": "N1", "Type": "Node"}}),
+            0,
+        )
+        .unwrap();
+        assert_eq!(ok.id.as_str(), "x0c0s0b0n0");
+        assert_eq!(fru_of(&ok).unwrap().0, "N1");
+        assert!(checked_location(json!({"ID": "bogus"}), 3)
+            .unwrap_err()
+            .0
+            .starts_with("Hardware[3]"));
+        assert!(checked_location(
+            json!({"ID": "x0c0s0b0n0", "PopulatedFRU": {"Type": "Node"}}),
+            0
+        )
+        .unwrap_err()
+        .0
+        .contains("no FRUID"));
+    }
+}
