@@ -68,6 +68,17 @@ pub struct HistoryFilter {
     pub end: Option<String>,
 }
 
+/// Which hardware history to delete.
+#[derive(Debug, Clone, Copy)]
+pub enum HistoryOf<'a> {
+    /// Every event.
+    All,
+    /// The events at one location.
+    Location(&'a Xname),
+    /// The events of one FRU.
+    Fru(&'a str),
+}
+
 /// SMD's spelling of an event type given in any case.
 pub fn event_type(raw: &str) -> Result<String, HardwareError> {
     EVENT_TYPES

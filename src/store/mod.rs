@@ -17,6 +17,7 @@ use crate::model::enums::State;
 use crate::model::ethernet::{EthInterface, InterfaceChange, InterfaceFilter};
 use crate::model::filter::ComponentFilter;
 use crate::model::group::{Group, Membership, Partition, SetPatch};
+pub use crate::model::hardware::HistoryOf;
 use crate::model::hardware::{HistoryFilter, HwEvent};
 use crate::model::locks::{LockChange, LockReason, LockState};
 use crate::model::maps::{NodeMap, PowerMap};
@@ -533,17 +534,6 @@ pub trait MapStore: Send + Sync {
 
     /// Deletes every power map; returns how many there were.
     async fn delete_power_maps(&self) -> Result<u64, StoreError>;
-}
-
-/// Which hardware history to delete.
-#[derive(Debug, Clone, Copy)]
-pub enum HistoryOf<'a> {
-    /// Every event.
-    All,
-    /// The events at one location.
-    Location(&'a Xname),
-    /// The events of one FRU.
-    Fru(&'a str),
 }
 
 /// Hardware inventory written directly (`Inventory/Hardware`), FRUs (`HardwareByFRU`) and the

@@ -16,11 +16,12 @@ use crate::api::error::{ApiError, Problem};
 use crate::api::extract::{Body, QueryPairs, XnamePath};
 use crate::api::AppState;
 use crate::model::discovery::Hardware;
-use crate::model::hardware::{event_type, rfc3339, HistoryFilter, HwHistory, HwHistoryList};
+use crate::model::hardware::{
+    event_type, rfc3339, HistoryFilter, HistoryOf, HwHistory, HwHistoryList,
+};
 use crate::model::xname::Xname;
 use crate::service::scope::Scope;
 use crate::service::ServiceError;
-use crate::store::HistoryOf;
 
 pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new()
@@ -134,9 +135,11 @@ fn history_filter(q: &[(String, String)], by_fru: bool) -> Result<HistoryFilter,
             "eventtype" => f.event_types.push(event_type(v).map_err(bad)?),
             "starttime" => f.start = Some(rfc3339("StartTime", v).map_err(bad)?),
             "endtime" => f.end = Some(rfc3339("EndTime", v).map_err(bad)?),
-            _ => return Err(ApiError::bad_request(format!(
+            _ => {
+                return Err(ApiError::bad_request(format!(
                 "bad query param: unknown parameter '{k}' (use id, eventtype, starttime, endtime)"
-            ))),
+            )))
+            }
         }
     }
     Ok(f)
