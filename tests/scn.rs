@@ -334,4 +334,30 @@ async fn changes_reach_the_subscribers_that_asked_with_retries() {
         off.got.try_recv().is_err(),
         "the Off subscriber got nothing more"
     );
+    // /metrics counts what was delivered (the stuck subscriber's are not yet failed). A
+    // worker counts after its subscriber's answer, so the last count may trail the receipt.
+    let mut delivered = 0;
+    for _ in 0..100 {
+        let resp = t
+            .client
+            .get(t.url("/metrics"))
+            .bearer_auth(&t.admin)
+            .send()
+            .await
+            .expect("metrics");
+        let text = resp.text().await.unwrap();
+        delivered = text
+            .lines()
+            .find_map(|l| l.strip_prefix("chami_scn_notifications_total{outcome=\"delivered\"} "))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("no delivered counter in {text}"));
+        if delivered >= 4 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    assert_eq!(
+        delivered, 4,
+        "three to the Ready subscriber, one to the Off one"
+    );
 }

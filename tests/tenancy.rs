@@ -275,6 +275,39 @@ async fn two_tenants_see_and_touch_only_their_own_nodes() {
     )
     .await;
     assert_problem(&got, StatusCode::FORBIDDEN, "is not available for a tenant");
+    // Hardware history lists only the tenant's locations.
+    let fru = |id: String, f: &str| json!({"ID": id, "Type": "Node", "PopulatedFRU": {"FRUID": f, "Type": "Node"}});
+    let (status, body) = t
+        .post(
+            "/hsm/v2/Inventory/Hardware",
+            json!({"Hardware": [fru(node(0, 0), "BLUE-1"), fru(node(1, 0), "RED-1")]}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = as_(
+        t,
+        &blue,
+        Some("blue"),
+        Method::GET,
+        "/hsm/v2/Inventory/Hardware/History",
+        None,
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    // Blue's two nodes (discovered, then one re-populated), none of red's.
+    assert_eq!(
+        ids(&body, "Components", "ID"),
+        [node(0, 0), node(0, 1)],
+        "{body}"
+    );
+    assert!(
+        !body.to_string().contains("RED-1"),
+        "red's FRU leaked: {body}"
+    );
+    assert!(
+        !body.to_string().contains(&node(1, 0)),
+        "red's node leaked: {body}"
+    );
     // Node and power maps name nodes of every tenant; SCN subscribers hear of every node.
     for path in [
         "/hsm/v2/Defaults/NodeMaps",

@@ -168,6 +168,21 @@ impl Metrics {
                 let _ = writeln!(out, "chami_power_tasks{{status=\"{s}\"}} {n}");
             }
         }
+        let (delivered, failed, dropped) = core.scn.counts();
+        out.push_str(
+            "# HELP chami_scn_notifications_total State-change notifications to subscribers, by outcome.\n",
+        );
+        out.push_str("# TYPE chami_scn_notifications_total counter\n");
+        for (outcome, n) in [
+            ("delivered", delivered),
+            ("failed", failed),
+            ("dropped", dropped),
+        ] {
+            let _ = writeln!(
+                out,
+                "chami_scn_notifications_total{{outcome=\"{outcome}\"}} {n}"
+            );
+        }
         out.push_str("# HELP chami_events_published_total Changes published on the event bus.\n");
         out.push_str("# TYPE chami_events_published_total counter\n");
         let _ = writeln!(out, "chami_events_published_total {}", core.bus.last_seq());

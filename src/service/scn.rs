@@ -52,13 +52,23 @@ struct Copy {
     read: Option<Instant>,
 }
 
+/// What became of the notifications, for `/metrics`.
+#[derive(Debug, Default)]
+struct Counts {
+    /// POSTs a subscriber took (2xx).
+    delivered: AtomicU64,
+    /// Notifications a subscriber did not take in all their tries.
+    failed: AtomicU64,
+    /// Notifications dropped because a queue was full.
+    dropped: AtomicU64,
+}
+
 struct Inner {
     tx: mpsc::Sender<ScnPayload>,
     rx: Mutex<Option<mpsc::Receiver<ScnPayload>>>,
     copy: Mutex<Copy>,
     settings: OnceLock<ScnSettings>,
-    /// Notifications dropped because a queue was full.
-    dropped: AtomicU64,
+    counts: Arc<Counts>,
 }
 
 /// SCN subscriptions and delivery.
@@ -96,7 +106,7 @@ impl Scn {
                     read: None,
                 }),
                 settings: OnceLock::new(),
-                dropped: AtomicU64::new(0),
+                counts: Arc::default(),
             }),
             writes: Arc::default(),
         }
@@ -133,13 +143,18 @@ impl Scn {
         }
     }
 
-    /// Notifications dropped so far because a queue was full.
-    pub fn dropped_count(&self) -> u64 {
-        self.inner.dropped.load(Ordering::Relaxed)
+    /// Notifications so far: (delivered, failed after every try, dropped from a full queue).
+    pub fn counts(&self) -> (u64, u64, u64) {
+        let c = &self.inner.counts;
+        (
+            c.delivered.load(Ordering::Relaxed),
+            c.failed.load(Ordering::Relaxed),
+            c.dropped.load(Ordering::Relaxed),
+        )
     }
 
     fn dropped(&self, why: &str) {
-        let n = self.inner.dropped.fetch_add(1, Ordering::Relaxed) + 1;
+        let n = self.inner.counts.dropped.fetch_add(1, Ordering::Relaxed) + 1;
         tracing::warn!(dropped = n, "state-change notification dropped: {why}");
     }
 
@@ -272,6 +287,7 @@ impl Scn {
                         url.to_string(),
                         rx,
                         settings.clone(),
+                        self.inner.counts.clone(),
                     ));
                     tx
                 });
@@ -289,6 +305,7 @@ async fn deliver(
     url: String,
     mut rx: mpsc::Receiver<Arc<Vec<u8>>>,
     settings: ScnSettings,
+    counts: Arc<Counts>,
 ) {
     while let Some(body) = rx.recv().await {
         let mut wait = settings.backoff;
@@ -301,7 +318,10 @@ async fn deliver(
                 .send()
                 .await;
             let why = match sent {
-                Ok(r) if r.status().is_success() => break,
+                Ok(r) if r.status().is_success() => {
+                    counts.delivered.fetch_add(1, Ordering::Relaxed);
+                    break;
+                }
                 Ok(r) => format!("answered {}", r.status()),
                 // The URL is logged beside; reqwest's text would repeat it.
                 Err(e) if e.is_timeout() => "no answer in time".to_string(),
@@ -309,6 +329,7 @@ async fn deliver(
                 Err(e) => e.without_url().to_string(),
             };
             if attempt == settings.attempts.max(1) {
+                counts.failed.fetch_add(1, Ordering::Relaxed);
                 tracing::warn!(subscriber = %url, attempts = attempt, "state-change notification not delivered: {why}");
                 break;
             }
