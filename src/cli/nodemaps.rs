@@ -76,17 +76,20 @@ fn maps_of(text: &str, from: &str) -> Result<Vec<Value>, Failure> {
     }
 }
 
+/// Prints every node map.
+async fn list(client: &Client, common: &Common) -> Result<(), Failure> {
+    let rows = client.node_map_rows().await?;
+    output::print(
+        output::format_or_default(common.output),
+        &rows,
+        COLUMNS,
+        "ID",
+    )
+}
+
 async fn on(client: &Client, cmd: &NodeMapsCommand) -> Result<(), Failure> {
     match cmd {
-        NodeMapsCommand::List(a) => {
-            let rows = client.node_map_rows().await?;
-            output::print(
-                output::format_or_default(a.common.output),
-                &rows,
-                COLUMNS,
-                "ID",
-            )
-        }
+        NodeMapsCommand::List(a) => list(client, &a.common).await,
         NodeMapsCommand::Load(a) => {
             let (text, from) = if a.file == "-" {
                 let mut s = String::new();
@@ -100,13 +103,7 @@ async fn on(client: &Client, cmd: &NodeMapsCommand) -> Result<(), Failure> {
             };
             let maps = maps_of(&text, &from)?;
             client.node_maps_put(&maps).await?;
-            let rows = client.node_map_rows().await?;
-            output::print(
-                output::format_or_default(a.common.output),
-                &rows,
-                COLUMNS,
-                "ID",
-            )
+            list(client, &a.common).await
         }
         NodeMapsCommand::Delete(n) => {
             let names = output::words(&n.xnames)?;

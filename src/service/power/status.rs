@@ -108,15 +108,19 @@ impl Power {
         scope: &Scope,
     ) -> Result<Vec<PowerStatus>, ServiceError> {
         let (names, kinds) = if xnames.is_empty() {
-            let all = self.store.components(&ComponentFilter::default()).await?;
-            let kinds: HashMap<String, HmsType> = all
+            // The store lists in natural xname order.
+            let all: Vec<_> = self
+                .store
+                .components(&ComponentFilter::default())
+                .await?
                 .into_iter()
                 .filter(|c| has_power_status(c.kind) && scope.allows(c.id.as_str()))
-                .map(|c| (c.id.as_str().to_string(), c.kind))
                 .collect();
-            let mut names: Vec<Xname> = kinds.keys().filter_map(|x| Xname::parse(x).ok()).collect();
-            names.sort();
-            let names: Vec<String> = names.into_iter().map(|x| x.as_str().to_string()).collect();
+            let names: Vec<String> = all.iter().map(|c| c.id.to_string()).collect();
+            let kinds: HashMap<String, HmsType> = all
+                .into_iter()
+                .map(|c| (c.id.to_string(), c.kind))
+                .collect();
             (names, kinds)
         } else {
             let mut bad = Vec::new();

@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use sqlx::QueryBuilder;
 
-use super::dialect::{begin_write, push_in, texts, write_one, Db};
+use super::dialect::{begin_write, push_in, texts, write_one, Db, Pool};
 use super::SqlStore;
 use crate::model::maps::{NodeMap, PowerMap};
 use crate::model::xname::Xname;
@@ -16,23 +16,30 @@ use crate::store::rows::maps::{
 use crate::store::rows::{json, opt_str, Fields};
 use crate::store::{MapStore, StoreError};
 
+/// The rows of `table` (all, or those of `ids`), read by `read`.
+async fn select<T>(
+    pool: &Pool,
+    table: &str,
+    columns: &str,
+    ids: Option<&[Xname]>,
+    read: impl Fn(&<Db as sqlx::Database>::Row) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let mut qb: QueryBuilder<Db> = QueryBuilder::new(format!("SELECT {columns} FROM {table}"));
+    if let Some(ids) = ids {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        qb.push(" WHERE");
+        push_in(&mut qb, "id", texts(ids));
+    }
+    let rows = qb.build().fetch_all(pool).await?;
+    rows.iter().map(read).collect()
+}
+
 #[async_trait]
 impl MapStore for SqlStore {
     async fn node_maps(&self, ids: Option<&[Xname]>) -> Result<Vec<NodeMap>, StoreError> {
-        let mut qb: QueryBuilder<Db> =
-            QueryBuilder::new(format!("SELECT {NODE_COLUMNS} FROM node_maps"));
-        if let Some(ids) = ids {
-            if ids.is_empty() {
-                return Ok(Vec::new());
-            }
-            qb.push(" WHERE");
-            push_in(&mut qb, "id", texts(ids));
-        }
-        let rows = qb.build().fetch_all(&self.pool).await?;
-        let mut maps = rows
-            .iter()
-            .map(node_map_from)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut maps = select(&self.pool, "node_maps", NODE_COLUMNS, ids, node_map_from).await?;
         maps.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(maps)
     }
@@ -81,20 +88,7 @@ impl MapStore for SqlStore {
     }
 
     async fn power_maps(&self, ids: Option<&[Xname]>) -> Result<Vec<PowerMap>, StoreError> {
-        let mut qb: QueryBuilder<Db> =
-            QueryBuilder::new(format!("SELECT {POWER_COLUMNS} FROM power_maps"));
-        if let Some(ids) = ids {
-            if ids.is_empty() {
-                return Ok(Vec::new());
-            }
-            qb.push(" WHERE");
-            push_in(&mut qb, "id", texts(ids));
-        }
-        let rows = qb.build().fetch_all(&self.pool).await?;
-        let mut maps = rows
-            .iter()
-            .map(power_map_from)
-            .collect::<Result<Vec<_>, _>>()?;
+        let mut maps = select(&self.pool, "power_maps", POWER_COLUMNS, ids, power_map_from).await?;
         maps.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(maps)
     }
