@@ -5,6 +5,7 @@ use chami::client::{ClientError, NodeDetail};
 use chami::model::component::Component;
 use chami::model::enums::{Arch, Role, State};
 use chami::model::group::Membership;
+use chami::model::power_cap::{CapComponent, CapControl};
 use chami::tui::keymap::Keymap;
 use chami::tui::state::App;
 use chami::tui::theme::Theme;
@@ -187,6 +188,22 @@ fn node_detail_and_help() {
                 "error": "", "supportedPowerTransitions": ["On", "Soft-Off", "Hard-Restart"],
                 "lastUpdated": "2026-12-01T12:00:00Z"
             })),
+        },
+    );
+    update(
+        &mut a,
+        Msg::Cap {
+            xname: "x1000c0s0b0n1".into(),
+            result: Ok(CapComponent {
+                xname: "x1000c0s0b0n1".into(),
+                power_cap_limits: vec![CapControl {
+                    name: "Node Power Limit".into(),
+                    current_value: Some(500),
+                    maximum_value: Some(850),
+                    minimum_value: Some(350),
+                }],
+                ..CapComponent::default()
+            }),
         },
     );
     insta::assert_snapshot!("detail_80x24", render(&mut a, 80, 24, &theme()).backend());

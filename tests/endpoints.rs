@@ -413,7 +413,7 @@ async fn bad_bodies_are_named_and_store_nothing() {
         (
             json!({"ID": "x1000c0s0b0", "Enabled": "yes"}),
             StatusCode::BAD_REQUEST,
-            "Redfish endpoint: invalid type",
+            "Redfish endpoint: Enabled: invalid type",
         ),
         (
             json!({"RedfishEndpoints": {"ID": "x1000c0s0b0"}}),

@@ -88,8 +88,11 @@ pub fn from_value<T: DeserializeOwned>(v: serde_json::Value) -> Result<T, String
 fn explain(path: &str, why: String) -> String {
     if is_secret_path(path) {
         format!("{path}: not a valid value (a secret, so it is not repeated here)")
-    } else {
+    } else if path.is_empty() || path == "." {
         why
+    } else {
+        // The field's place in the body, so a long body's bad field can be found.
+        format!("{path}: {why}")
     }
 }
 

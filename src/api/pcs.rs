@@ -18,6 +18,7 @@ use super::AppState;
 use crate::model::power::{
     Operation, PlannedTask, PowerStateName, PowerStatus, Transition, TransitionCreate,
 };
+use crate::model::power_cap::{CapTask, PatchRequest, SnapshotRequest};
 use crate::service::auth::Principal;
 use crate::service::scope::Scope;
 
@@ -29,7 +30,9 @@ pub fn routes() -> OpenApiRouter<Arc<AppState>> {
         .routes(routes!(create, list))
         .routes(routes!(get_one, abort))
         .routes(routes!(status_get, status_post))
-        .routes(routes!(power_cap))
+        .routes(routes!(cap_list, cap_patch))
+        .routes(routes!(cap_snapshot))
+        .routes(routes!(cap_get))
         .routes(routes!(liveness))
         .routes(routes!(readiness))
         .routes(routes!(health))
@@ -202,14 +205,74 @@ async fn status_post(
     status(&st, &scope, q).await
 }
 
-/// Power capping is not built.
+/// Every power-cap task (a tenant's: those it made), without each node.
 #[utoipa::path(get, path = "/power-cap", tag = "pcs",
-    responses((status = 501, body = Problem)))]
-async fn power_cap() -> ApiError {
-    ApiError::new(
-        StatusCode::NOT_IMPLEMENTED,
-        "power capping is not implemented in chami; use the BMC's own tools",
+    responses((status = 200, body = CapTaskList)))]
+async fn cap_list(
+    State(st): S,
+    Extension(scope): Extension<Scope>,
+) -> Result<Json<CapTaskList>, ApiError> {
+    Ok(Json(CapTaskList {
+        tasks: st.core.power.cap_tasks(&scope).await?,
+    }))
+}
+
+/// One power-cap task with each node's limits, range and errors.
+#[utoipa::path(get, path = "/power-cap/{taskID}", tag = "pcs",
+    params(("taskID" = String, Path)),
+    responses((status = 200, body = CapTask), (status = 400, body = Problem), (status = 404, body = Problem)))]
+async fn cap_get(
+    State(st): S,
+    Extension(scope): Extension<Scope>,
+    Path(id): Path<String>,
+) -> Result<Json<CapTask>, ApiError> {
+    Ok(Json(st.core.power.cap_task(&id, &scope).await?))
+}
+
+/// Read the power limits of nodes: answers the task's ID at once.
+#[utoipa::path(post, path = "/power-cap/snapshot", tag = "pcs", request_body = SnapshotRequest,
+    responses((status = 200, body = CapTaskCreated), (status = 400, body = Problem)))]
+async fn cap_snapshot(
+    State(st): S,
+    Extension(scope): Extension<Scope>,
+    Body(body): Body<SnapshotRequest>,
+) -> Result<Response, ApiError> {
+    let id = st.core.power.cap_snapshot(&body, &scope).await?;
+    Ok(cap_created(id))
+}
+
+/// Set the power limits of nodes (0 lifts a limit): answers the task's ID at once.
+#[utoipa::path(patch, path = "/power-cap", tag = "pcs", request_body = PatchRequest,
+    responses((status = 200, body = CapTaskCreated), (status = 400, body = Problem)))]
+async fn cap_patch(
+    State(st): S,
+    Extension(scope): Extension<Scope>,
+    Body(body): Body<PatchRequest>,
+) -> Result<Response, ApiError> {
+    let id = st.core.power.cap_patch(&body, &scope).await?;
+    Ok(cap_created(id))
+}
+
+fn cap_created(id: String) -> Response {
+    let location = format!("../power-cap/{id}");
+    (
+        [(header::LOCATION, location)],
+        Json(CapTaskCreated { task_id: id }),
     )
+        .into_response()
+}
+
+/// PCS's answer to a new power-cap task.
+#[derive(Debug, Serialize, ToSchema)]
+struct CapTaskCreated {
+    #[serde(rename = "taskID")]
+    task_id: String,
+}
+
+/// PCS's list of power-cap tasks.
+#[derive(Debug, Serialize, ToSchema)]
+struct CapTaskList {
+    tasks: Vec<CapTask>,
 }
 
 /// Always 204 while the process runs.

@@ -125,6 +125,14 @@ const ROUTES: &[(&str, &str, u8)] = &[
     ("POST", "/power-control/v1/transitions", TENANT | BULK),
     ("GET DELETE", "/power-control/v1/transitions/*", TENANT),
     ("GET", "/power-control/v1/power-status", TENANT),
+    ("GET", "/power-control/v1/power-cap", TENANT),
+    ("PATCH", "/power-control/v1/power-cap", TENANT | BULK),
+    (
+        "POST",
+        "/power-control/v1/power-cap/snapshot",
+        TENANT | READS | BULK,
+    ),
+    ("GET", "/power-control/v1/power-cap/*", TENANT),
     (
         "POST",
         "/power-control/v1/power-status",

@@ -14,6 +14,7 @@ pub mod nodemaps;
 pub mod nodes;
 pub mod output;
 pub mod power;
+pub mod power_cap;
 pub mod sets;
 pub mod sim;
 pub mod tenants;

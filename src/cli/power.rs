@@ -1,4 +1,5 @@
-//! `chami power status|on|off|soft-off|soft-restart|hard-restart|init|force-off|wait|abort|list`.
+//! `chami power status|on|off|soft-off|soft-restart|hard-restart|init|force-off|wait|abort|list`,
+//! and `chami power cap ...` (in `power_cap`).
 
 use std::time::{Duration, Instant};
 
@@ -73,6 +74,9 @@ pub enum PowerCommand {
     Abort(ById),
     /// Every transition.
     List(Common),
+    /// Node power limits: get, set, list, show.
+    #[command(subcommand)]
+    Cap(super::power_cap::CapCommand),
 }
 
 const TASKS: &[(&str, &str)] = &[
@@ -199,6 +203,7 @@ async fn run_on(client: &Client, cmd: &PowerCommand) -> Result<(), Failure> {
             Err(Failure::Partial)
         }
         PowerCommand::Wait(b) => follow(client, &b.id, b.timeout, b.common.output).await,
+        PowerCommand::Cap(c) => super::power_cap::run_on(client, c).await,
         PowerCommand::Abort(b) => {
             client.abort_transition(&b.id).await?;
             eprintln!("chami: abort of {} accepted", b.id);
@@ -237,6 +242,7 @@ fn connect_of(cmd: &PowerCommand) -> &ConnectArgs {
         PowerCommand::Status(s) => &s.common.connect,
         PowerCommand::Wait(b) | PowerCommand::Abort(b) => &b.common.connect,
         PowerCommand::List(c) => &c.connect,
+        PowerCommand::Cap(c) => c.connect(),
         _ => unreachable!("operations answered above"),
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod boot;
 pub mod bulk;
+pub mod caps;
 pub mod events;
 pub mod inventory;
 pub mod power;
@@ -49,6 +50,9 @@ pub enum ClientError {
     /// The client could not be set up (bad CA file, bad URL).
     #[error("{0}")]
     Setup(String),
+    /// A task the core runs did not end within the wait.
+    #[error("{0}")]
+    Timeout(String),
 }
 
 /// `s` form-encoded, for a path segment or a query value.

@@ -37,6 +37,15 @@ pub struct Power {
     pub state: String,
     #[serde(default)]
     pub power_control_ids: Vec<String>,
+    /// The chassis's `Power` resource, when read (chami's walk; magellan leaves it out).
+    #[serde(default)]
+    pub power_url: String,
+    /// Its `PowerControl` entries as the BMC gave them.
+    #[serde(default)]
+    pub power_control: Vec<Value>,
+    /// The chassis's `Controls` (the newer power-limit schema): each control's path and body.
+    #[serde(default)]
+    pub controls: Vec<(String, Value)>,
 }
 
 /// Links of a system in magellan's payload.
@@ -381,24 +390,22 @@ pub fn describe(
         c.net_type = Some(NetType::Sling);
         out.components.push(c);
         let path = uri_path(&s.uri);
-        let power_url = s
-            .links
-            .chassis
-            .first()
-            .map(|c| format!("{}/Power", uri_path(c)))
-            .unwrap_or_default();
+        let power_url = if s.power.power_url.is_empty() {
+            s.links
+                .chassis
+                .first()
+                .map(|c| format!("{}/Power", uri_path(c)))
+                .unwrap_or_default()
+        } else {
+            uri_path(&s.power.power_url)
+        };
         let first_mac = s
             .ethernet_interfaces
             .iter()
             .find_map(|n| normalize_mac(&n.mac).ok())
             .map(|m| m.1)
             .unwrap_or_default();
-        out.component_endpoints.push(ComponentEndpoint {
-            id: node.clone(),
-            kind: "Node".into(),
-            redfish_type: "ComputerSystem".into(),
-            endpoint_id: ep.id.clone(),
-            rest: object(json!({
+        let mut rest = object(json!({
                 "Domain": ep.domain, "FQDN": ep.fqdn, "Enabled": true,
                 "RedfishSubtype": "Physical", "UUID": s.uuid, "OdataID": path,
                 "RedfishEndpointFQDN": ep.fqdn, "RedfishURL": url(&path),
@@ -412,10 +419,28 @@ pub fn describe(
                     }},
                     "EthernetNICInfo": nic_info(&s.ethernet_interfaces),
                     "PowerURL": power_url,
-                    "PowerControl": s.power.power_control_ids.iter()
-                        .map(|id| json!({"@odata.id": uri_path(id)})).collect::<Vec<_>>(),
+                    "PowerControl": power_controls(&s.power),
+                    "Controls": s.power.controls.iter()
+                        .map(|(url, c)| json!({"URL": uri_path(url), "Control": c}))
+                        .collect::<Vec<_>>(),
                 },
-            })),
+        }));
+        // SMD leaves the power fields out when the BMC offers none.
+        if let Some(info) = rest
+            .get_mut("RedfishSystemInfo")
+            .and_then(Value::as_object_mut)
+        {
+            info.retain(|k, v| {
+                !matches!(k.as_str(), "PowerURL" | "PowerControl" | "Controls")
+                    || !(v.as_str() == Some("") || v.as_array().is_some_and(Vec::is_empty))
+            });
+        }
+        out.component_endpoints.push(ComponentEndpoint {
+            id: node.clone(),
+            kind: "Node".into(),
+            redfish_type: "ComputerSystem".into(),
+            endpoint_id: ep.id.clone(),
+            rest,
         });
         interfaces(&node, &s.ethernet_interfaces, now, &mut out.interfaces)?;
         out.hardware.push(Hardware {
@@ -442,6 +467,30 @@ pub fn describe(
         });
     }
     Ok(out)
+}
+
+/// A system's `PowerControl` entries as SMD records them (`OEM` for Redfish's `Oem`), or
+/// only their IDs when that is all the payload gives.
+fn power_controls(p: &Power) -> Vec<Value> {
+    if p.power_control.is_empty() {
+        return p
+            .power_control_ids
+            .iter()
+            .map(|id| json!({"@odata.id": uri_path(id)}))
+            .collect();
+    }
+    p.power_control
+        .iter()
+        .map(|pc| {
+            let mut pc = pc.clone();
+            if let Some(o) = pc.as_object_mut() {
+                if let Some(oem) = o.remove("Oem") {
+                    o.insert("OEM".into(), oem);
+                }
+            }
+            pc
+        })
+        .collect()
 }
 
 /// A system's architecture as SMD decides it: the processors' `ProcessorArchitecture` or

@@ -15,6 +15,7 @@ pub mod locks;
 pub mod mac;
 pub mod maps;
 pub mod power;
+pub mod power_cap;
 pub mod redfish;
 pub mod scn;
 pub mod secret;

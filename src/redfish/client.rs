@@ -434,6 +434,13 @@ impl RedfishClient {
         })
     }
 
+    /// PATCHes a resource with a JSON body.
+    pub async fn patch(&self, ep: &Endpoint, path: &str, body: &Value) -> Result<(), RedfishError> {
+        self.send(ep, reqwest::Method::PATCH, path, Some(body))
+            .await
+            .map(|_| ())
+    }
+
     /// The `@odata.id` of every member of a collection.
     pub async fn members(&self, ep: &Endpoint, path: &str) -> Result<Vec<String>, RedfishError> {
         let v = self.get(ep, path).await?;

@@ -445,10 +445,7 @@ impl Discovery {
                     memory_total: s["MemorySummary"]["TotalSystemMemoryGiB"].as_f64(),
                     ethernet_interfaces: nics,
                     actions: strings(&reset["ResetType@Redfish.AllowableValues"]),
-                    power: Power {
-                        state: text(&s, "PowerState"),
-                        power_control_ids: Vec::new(),
-                    },
+                    power: self.power_of(&target, &s).await,
                     ..System::default()
                 });
             }
@@ -529,6 +526,55 @@ impl Discovery {
             };
         }
         String::new()
+    }
+}
+
+impl Discovery {
+    /// A system's power state and, from its chassis (the first `Links.Chassis`, else the
+    /// chassis with the system's Id), the `Power` resource's `PowerControl` entries and the
+    /// `Controls` collection: what power capping needs. A failed read leaves those out; it
+    /// is not a failed discovery.
+    async fn power_of(&self, target: &Endpoint, system: &Value) -> Power {
+        let c = &self.redfish;
+        let mut power = Power {
+            state: text(system, "PowerState"),
+            ..Power::default()
+        };
+        let chassis = match system["Links"]["Chassis"][0]["@odata.id"].as_str() {
+            Some(p) => p.to_string(),
+            None => format!("/redfish/v1/Chassis/{}", text(system, "Id")),
+        };
+        let Ok(ch) = c.get(target, &chassis).await else {
+            return power;
+        };
+        if let Some(p) = ch["Power"]["@odata.id"].as_str() {
+            match c.get(target, p).await {
+                Ok(v) => {
+                    power.power_url = p.to_string();
+                    power.power_control = v["PowerControl"].as_array().cloned().unwrap_or_default();
+                }
+                Err(e) => tracing::info!(path = p, error = %e, "power resource not read"),
+            }
+        }
+        if let Some(p) = ch["Controls"]["@odata.id"].as_str() {
+            for uri in c
+                .members(target, p)
+                .await
+                .unwrap_or_default()
+                .into_iter()
+                .take(64)
+            {
+                match c.get(target, &uri).await {
+                    // Only power limits: a Controls collection also holds frequency and the like.
+                    Ok(v) if v["ControlType"].as_str().is_none_or(|t| t == "Power") => {
+                        power.controls.push((uri, v))
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::info!(path = %uri, error = %e, "control not read"),
+                }
+            }
+        }
+        power
     }
 }
 

@@ -53,6 +53,7 @@ pub(super) fn routes() -> Router {
         )
         .route("/redfish/v1/Chassis", get(chassis_list))
         .route("/redfish/v1/Chassis/{id}", get(chassis))
+        .merge(super::caps::routes())
         .route("/redfish/v1/{service}", get(service))
         .route("/redfish/v1/SessionService/Sessions", post(login))
         .route(
@@ -69,7 +70,7 @@ pub(super) fn routes() -> Router {
         .layer(axum::middleware::from_fn(gate))
 }
 
-fn redfish_error(status: StatusCode, id: &str, message: &str) -> Response {
+pub(super) fn redfish_error(status: StatusCode, id: &str, message: &str) -> Response {
     let body = json!({"error": {"code": format!("Base.1.8.{id}"), "message": message,
         "@Message.ExtendedInfo": [{"MessageId": format!("Base.1.8.{id}"), "Message": message}]}});
     (
@@ -195,7 +196,7 @@ async fn service(Path(name): Path<String>) -> Response {
     Json(doc).into_response()
 }
 
-fn collection(id: &str, members: Vec<String>) -> Json<Value> {
+pub(super) fn collection(id: &str, members: Vec<String>) -> Json<Value> {
     Json(json!({
         "@odata.id": id, "Name": id.rsplit('/').next().unwrap_or(id),
         "Members@odata.count": members.len(),
@@ -213,7 +214,7 @@ async fn systems(Extension(bmc): B) -> Json<Value> {
     )
 }
 
-fn find<'a>(bmc: &'a SimBmc, id: &str) -> Option<&'a SimSystem> {
+pub(super) fn find<'a>(bmc: &'a SimBmc, id: &str) -> Option<&'a SimSystem> {
     bmc.systems.iter().find(|s| s.id == id)
 }
 
@@ -245,7 +246,7 @@ async fn processor(Extension(bmc): B, Path((id, cpu)): Path<(String, String)>) -
     .into_response()
 }
 
-fn no_system(id: &str) -> Response {
+pub(super) fn no_system(id: &str) -> Response {
     redfish_error(
         StatusCode::NOT_FOUND,
         "ResourceMissingAtURI",
@@ -450,15 +451,20 @@ async fn chassis_list(Extension(bmc): B) -> Json<Value> {
 }
 
 async fn chassis(Extension(bmc): B, Path(id): Path<String>) -> Response {
-    match find(&bmc, &id) {
-        Some(s) => Json(json!({
-            "@odata.id": format!("/redfish/v1/Chassis/{}", s.id), "Id": s.id,
-            "ChassisType": "RackMount", "Manufacturer": "chami-sim", "Model": "SIM-1",
-            "Links": {"ComputerSystems": [{"@odata.id": format!("/redfish/v1/Systems/{}", s.id)}]},
-        }))
-        .into_response(),
-        None => no_system(&id),
+    let Some(s) = find(&bmc, &id) else {
+        return no_system(&id);
+    };
+    let base = format!("/redfish/v1/Chassis/{}", s.id);
+    let mut v = json!({
+        "@odata.id": base, "Id": s.id,
+        "ChassisType": "RackMount", "Manufacturer": "chami-sim", "Model": "SIM-1",
+        "Links": {"ComputerSystems": [{"@odata.id": format!("/redfish/v1/Systems/{}", s.id)}]},
+        "Power": {"@odata.id": format!("{base}/Power")},
+    });
+    if bmc.offers_controls() {
+        v["Controls"] = json!({"@odata.id": format!("{base}/Controls")});
     }
+    Json(v).into_response()
 }
 
 async fn login(Extension(bmc): B, Extension(shared): St, body: axum::body::Bytes) -> Response {

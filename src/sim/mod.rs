@@ -6,6 +6,7 @@
 //! This file holds the fleet and each BMC's state; `listener` accepts connections and picks
 //! the BMC, `handlers` answers Redfish.
 
+mod caps;
 mod handlers;
 mod listener;
 
@@ -29,6 +30,9 @@ pub const RESET_TYPES: &[&str] = &[
     "ForceRestart",
     "PowerCycle",
 ];
+
+/// The power limits every simulated node takes, watts (0 lifts the limit).
+pub const CAP_RANGE: (i64, i64) = (350, 850);
 
 /// How the fleet is laid out.
 #[derive(Debug, Clone)]
@@ -167,6 +171,8 @@ pub struct SimSystem {
     pub mac: String,
     power: Mutex<PowerState>,
     resets: Mutex<Vec<String>>,
+    /// Its power limit, watts; None: no limit.
+    limit: Mutex<Option<i64>>,
 }
 
 /// One simulated BMC.
@@ -235,6 +241,18 @@ impl SimBmc {
             pending: None,
         };
         true
+    }
+
+    /// Whether this BMC offers power limits as Redfish `Controls` (odd BMCs, as a Cray EX
+    /// blade does) rather than only `Power.PowerControl` (even BMCs).
+    pub fn offers_controls(&self) -> bool {
+        self.index % 2 == 1
+    }
+
+    /// A system's power limit (None: no limit); None when it has no such system.
+    pub fn power_limit(&self, system: &str) -> Option<Option<i64>> {
+        let s = self.systems.iter().find(|s| s.id == system)?;
+        Some(*s.limit.lock().unwrap_or_else(|p| p.into_inner()))
     }
 
     /// Resets received by each system, by Redfish Id.
@@ -326,6 +344,7 @@ impl Fleet {
                             pending: None,
                         }),
                         resets: Mutex::new(Vec::new()),
+                        limit: Mutex::new(None),
                     };
                     node += 1;
                     s

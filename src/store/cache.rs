@@ -8,10 +8,10 @@ use async_trait::async_trait;
 use tokio::sync::Mutex;
 
 use super::{
-    AuditStore, BootChange, BootStore, ComponentEndpointFilter, ComponentStore, EndpointStore,
-    EndpointWrite, GroupStore, HardwareStore, HistoryOf, InterfaceStore, Lease, LockOutcome,
-    LockStore, MapStore, PowerStore, ScnStore, SetFilter, SetMembers, Store, StoreError,
-    TenantStore,
+    AuditStore, BootChange, BootStore, CapStore, ComponentEndpointFilter, ComponentStore,
+    EndpointStore, EndpointWrite, GroupStore, HardwareStore, HistoryOf, InterfaceStore, Lease,
+    LockOutcome, LockStore, MapStore, PowerStore, ScnStore, SetFilter, SetMembers, Store,
+    StoreError, TenantStore,
 };
 use crate::model::audit::{AuditEntry, AuditFilter};
 use crate::model::boot::{BootEntry, BootVersion};
@@ -25,6 +25,7 @@ use crate::model::hardware::{HistoryFilter, HwEvent};
 use crate::model::locks::{LockChange, LockState, ReservationKeys};
 use crate::model::maps::{NodeMap, PowerMap};
 use crate::model::power::{Step, Task, Transition, TransitionStatus};
+use crate::model::power_cap::{CapCounts, CapRecord};
 use crate::model::redfish::{DiscoveryInfo, EndpointFilter, RedfishEndpoint};
 use crate::model::scn::{Subscription, SubscriptionSpec};
 use crate::model::tenant::Tenant;
@@ -395,6 +396,13 @@ cached!(HardwareStore {
     fn delete_frus(&self, fru_id: Option<&str>) -> Result<u64, StoreError>;
     fn hardware_history(&self, filter: &HistoryFilter) -> Result<Vec<HwEvent>, StoreError>;
     fn delete_hardware_history(&self, which: HistoryOf<'_>) -> Result<u64, StoreError>;
+});
+
+cached!(CapStore {
+    fn put_cap_task(&self, task: &CapRecord) -> Result<(), StoreError>;
+    fn cap_task(&self, id: &str) -> Result<Option<CapRecord>, StoreError>;
+    fn cap_tasks(&self) -> Result<Vec<(CapRecord, CapCounts)>, StoreError>;
+    fn prune_cap_tasks(&self, now: &str, keep: u64) -> Result<u64, StoreError>;
 });
 
 cached!(ScnStore {

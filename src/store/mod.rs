@@ -72,6 +72,7 @@ pub trait Store:
     + EndpointStore
     + BootStore
     + PowerStore
+    + CapStore
     + LockStore
     + MapStore
     + ScnStore
@@ -91,6 +92,7 @@ impl<T> Store for T where
         + EndpointStore
         + BootStore
         + PowerStore
+        + CapStore
         + LockStore
         + MapStore
         + ScnStore
@@ -477,6 +479,37 @@ pub trait PowerStore: Send + Sync {
 }
 
 /// Tenants (TAPMS).
+/// Power-cap tasks (PCS `/power-cap`).
+#[async_trait]
+pub trait CapStore: Send + Sync {
+    /// Writes a task (made or replaced whole).
+    async fn put_cap_task(
+        &self,
+        task: &crate::model::power_cap::CapRecord,
+    ) -> Result<(), StoreError>;
+
+    /// One task with its operations.
+    async fn cap_task(
+        &self,
+        id: &str,
+    ) -> Result<Option<crate::model::power_cap::CapRecord>, StoreError>;
+
+    /// Every task, oldest first, with its counts but not its operations (the ops are empty).
+    async fn cap_tasks(
+        &self,
+    ) -> Result<
+        Vec<(
+            crate::model::power_cap::CapRecord,
+            crate::model::power_cap::CapCounts,
+        )>,
+        StoreError,
+    >;
+
+    /// Deletes the tasks that expire before `now`, and the oldest completed ones past the
+    /// newest `keep`; answers how many went.
+    async fn prune_cap_tasks(&self, now: &str, keep: u64) -> Result<u64, StoreError>;
+}
+
 #[async_trait]
 pub trait TenantStore: Send + Sync {
     /// Every tenant, by name.

@@ -29,6 +29,7 @@ pub enum Action {
     Refresh,
     Help,
     Power,
+    PowerCap,
     Abort,
     Retry,
     Edit,
@@ -124,6 +125,13 @@ const ACTIONS: &[(Action, &str, &str, &[&str], bool)] = &[
         "power: on/off/restart the marked nodes (or the cursor's)",
         &["p"],
         true,
+    ),
+    (
+        Action::PowerCap,
+        "power-cap",
+        "set the power limit of the node shown (in its detail)",
+        &["W"],
+        false,
     ),
     (
         Action::Edit,
@@ -310,6 +318,7 @@ impl Action {
     pub fn needs(self) -> Need {
         match self {
             Action::Power
+            | Action::PowerCap
             | Action::Abort
             | Action::Retry
             | Action::Edit

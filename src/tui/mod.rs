@@ -3,6 +3,7 @@
 //! the core through `client::Client`, and everything comes back as `update::Msg` on one channel.
 
 pub mod boot;
+pub mod cap;
 pub mod filter;
 pub mod keymap;
 pub mod power;
@@ -265,6 +266,18 @@ fn run_command(cmd: Command, client: &Client, tx: &mpsc::UnboundedSender<Msg>) {
         Command::FetchPower(xname) => spawn_call(client, tx, |c| async move {
             let result = c.power_of(&xname).await;
             Msg::Power { xname, result }
+        }),
+        Command::FetchCap(xname) => spawn_call(client, tx, |c| async move {
+            let result = c.cap_of(&xname).await;
+            Msg::Cap { xname, result }
+        }),
+        Command::SetCap {
+            xname,
+            control,
+            watts,
+        } => spawn_call(client, tx, |c| async move {
+            let result = c.cap_set(&xname, &control, watts).await;
+            Msg::CapSet { xname, result }
         }),
         Command::FetchList(kind) => spawn_call(client, tx, move |c| async move {
             let result = match kind {

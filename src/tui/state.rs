@@ -530,6 +530,12 @@ pub enum Input {
     Command(String),
     /// `s` was pressed: the next key picks a sort column.
     SortPending,
+    /// A node's power limit being typed, in watts, for its one control.
+    Cap {
+        xname: String,
+        control: String,
+        text: String,
+    },
     /// A change waits for `y` (any other key cancels it).
     Confirm {
         prompt: String,
@@ -628,6 +634,8 @@ pub struct App {
     pub details: HashMap<String, DetailData>,
     /// Power states read for node details, by xname.
     pub power_reads: HashMap<String, PowerRead>,
+    /// Each node's power limits as last read (its detail shows them).
+    pub cap_reads: HashMap<String, super::cap::CapRead>,
     /// Loaded lists by kind, or why the last load failed (absent while loading).
     pub lists: HashMap<ListKind, Result<ListData, String>>,
     /// Local time of the last successful fetch.
@@ -705,6 +713,7 @@ impl App {
             message: None,
             details: HashMap::new(),
             power_reads: HashMap::new(),
+            cap_reads: HashMap::new(),
             lists: HashMap::new(),
             last_fresh: None,
             last_fetch: None,

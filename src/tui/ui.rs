@@ -575,6 +575,9 @@ fn draw_detail(
             }
             section(&mut lines, theme, "Power");
             power_lines(&mut lines, theme, app.power_reads.get(xname));
+            section(&mut lines, theme, "Power limit");
+            let may_set = !app.read_only && app.may(super::keymap::Action::PowerCap);
+            super::cap::lines(&mut lines, theme, app.cap_reads.get(xname), may_set);
         }
     }
     let block = Block::default()
@@ -601,6 +604,18 @@ fn draw_status(frame: &mut Frame, area: Rect, app: &App, theme: &Theme) {
         Input::Command(t) => Line::from(vec![
             Span::styled(":", theme.accent()),
             Span::raw(t.clone()),
+            Span::raw("▏"),
+        ]),
+        Input::Cap {
+            xname,
+            control,
+            text,
+        } => Line::from(vec![
+            Span::styled(
+                format!("{xname} {control} (W, 0 lifts it): "),
+                theme.accent(),
+            ),
+            Span::raw(text.clone()),
             Span::raw("▏"),
         ]),
         // The question itself is in a box over the view (it can be long).

@@ -68,6 +68,16 @@ pub enum Msg {
         xname: String,
         result: Result<serde_json::Value, ClientError>,
     },
+    /// A node's power limits as its BMC reported them.
+    Cap {
+        xname: String,
+        result: Result<crate::model::power_cap::CapComponent, ClientError>,
+    },
+    /// A power-limit write was answered.
+    CapSet {
+        xname: String,
+        result: Result<crate::model::power_cap::CapComponent, ClientError>,
+    },
     /// Components named by events, fetched again.
     Components(Result<Vec<Component>, ClientError>),
     /// Stored boot parameters arrived for the editor.
@@ -137,6 +147,14 @@ pub enum Command {
     FetchDetail(String),
     /// Read a node's power state from its BMC (through PCS).
     FetchPower(String),
+    /// Read a node's power limits from its BMC (a PCS snapshot).
+    FetchCap(String),
+    /// Set one control of a node to `watts` (0 lifts it).
+    SetCap {
+        xname: String,
+        control: String,
+        watts: i64,
+    },
     /// Fetch a list.
     FetchList(ListKind),
     /// Fetch the audit view with this query (`outcome=denied&subject=bob`).
@@ -226,9 +244,12 @@ pub const COMMANDS: &[(&str, &[&str])] = &[
 /// Reads a node's detail and its power state (shown as being read meanwhile).
 fn fetch_detail(app: &mut App, xname: String) -> Vec<Command> {
     app.power_reads.insert(xname.clone(), PowerRead::Reading);
+    app.cap_reads
+        .insert(xname.clone(), super::cap::CapRead::Reading);
     vec![
         Command::FetchDetail(xname.clone()),
-        Command::FetchPower(xname),
+        Command::FetchPower(xname.clone()),
+        Command::FetchCap(xname),
     ]
 }
 
@@ -314,6 +335,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Command> {
             app.dirty = true;
             Vec::new()
         }
+        Msg::Cap { xname, result } => {
+            super::cap::read(app, xname, result);
+            Vec::new()
+        }
+        Msg::CapSet { xname, result } => super::cap::set(app, xname, result),
         Msg::Components(result) => {
             app.fetching_some = false;
             match result {
@@ -662,6 +688,11 @@ fn key(app: &mut App, k: KeyEvent) -> Vec<Command> {
     match app.input.clone() {
         Input::Filter(text) => filter_key(app, text, k),
         Input::Command(text) => command_key(app, text, k),
+        Input::Cap {
+            xname,
+            control,
+            text,
+        } => super::cap::key(app, xname, control, text, k),
         Input::Confirm { prompt, command } => {
             app.input = Input::None;
             if k.code == KeyCode::Char('y') {
@@ -980,6 +1011,7 @@ fn act(app: &mut App, action: Action) -> Vec<Command> {
             }
         }
         Action::Command => app.input = Input::Command(String::new()),
+        Action::PowerCap => return super::cap::begin(app),
         Action::Sort => {
             if *app.view() == View::Inventory {
                 app.input = Input::SortPending;
@@ -1421,6 +1453,100 @@ mod tests {
     }
 
     #[test]
+    fn a_power_limit_is_typed_in_the_detail_and_sent() {
+        use crate::model::power_cap::{CapComponent, CapControl};
+        let mut app = app_with(2);
+        let x = "x1000c0s0b0n0".to_string();
+        // Not in a detail: nothing to cap.
+        assert!(press(&mut app, KeyCode::Char('W')).is_empty());
+        assert!(app.message.as_ref().unwrap().1);
+        press(&mut app, KeyCode::Enter);
+        // Not read yet: refused, said why.
+        assert!(press(&mut app, KeyCode::Char('W')).is_empty());
+        assert!(app.message.as_ref().unwrap().0.contains("not read yet"));
+        let read = CapComponent {
+            xname: x.clone(),
+            power_cap_limits: vec![CapControl {
+                name: "Node Power Limit".into(),
+                current_value: Some(0),
+                maximum_value: Some(850),
+                minimum_value: Some(350),
+            }],
+            ..CapComponent::default()
+        };
+        update(
+            &mut app,
+            Msg::Cap {
+                xname: x.clone(),
+                result: Ok(read.clone()),
+            },
+        );
+        press(&mut app, KeyCode::Char('W'));
+        for c in ['5', 'x', '0', '0'] {
+            press(&mut app, KeyCode::Char(c));
+        }
+        assert_eq!(
+            app.input,
+            Input::Cap {
+                xname: x.clone(),
+                control: "Node Power Limit".into(),
+                text: "500".into()
+            }
+        );
+        assert_eq!(
+            press(&mut app, KeyCode::Enter),
+            [Command::SetCap {
+                xname: x.clone(),
+                control: "Node Power Limit".into(),
+                watts: 500
+            }]
+        );
+        assert_eq!(app.input, Input::None);
+        // The answer is said, and the limits read again.
+        let mut done = read.clone();
+        done.power_cap_limits[0].current_value = Some(500);
+        let cmds = update(
+            &mut app,
+            Msg::CapSet {
+                xname: x.clone(),
+                result: Ok(done),
+            },
+        );
+        assert_eq!(cmds, [Command::FetchCap(x.clone())]);
+        assert_eq!(
+            app.message,
+            Some((format!("power limit of {x} set to 500 W"), false))
+        );
+        // A refusal from the core is shown as an error; Esc abandons typing.
+        let mut refused = read.clone();
+        refused.error = "Control (Node Power Limit) value (100) is less than minimum (350)".into();
+        update(
+            &mut app,
+            Msg::CapSet {
+                xname: x.clone(),
+                result: Ok(refused),
+            },
+        );
+        assert!(app
+            .message
+            .as_ref()
+            .unwrap()
+            .0
+            .contains("less than minimum"));
+        update(
+            &mut app,
+            Msg::Cap {
+                xname: x.clone(),
+                result: Ok(read),
+            },
+        );
+        press(&mut app, KeyCode::Char('W'));
+        press(&mut app, KeyCode::Char('7'));
+        assert!(press(&mut app, KeyCode::Esc).is_empty());
+        assert_eq!(app.input, Input::None);
+    }
+
+    #[test]
     fn navigation_detail_help_and_commands() {
         let mut app = app_with(4);
         let cmds = press(&mut app, KeyCode::Enter);
@@ -1428,7 +1554,8 @@ mod tests {
             cmds,
             [
                 Command::FetchDetail("x1000c0s0b0n0".into()),
-                Command::FetchPower("x1000c0s0b0n0".into())
+                Command::FetchPower("x1000c0s0b0n0".into()),
+                Command::FetchCap("x1000c0s0b0n0".into())
             ]
         );
         assert_eq!(app.power_reads["x1000c0s0b0n0"], PowerRead::Reading);
@@ -1446,7 +1573,8 @@ mod tests {
             ctrl(&mut app, 'r'),
             [
                 Command::FetchDetail("x1000c0s0b0n0".into()),
-                Command::FetchPower("x1000c0s0b0n0".into())
+                Command::FetchPower("x1000c0s0b0n0".into()),
+                Command::FetchCap("x1000c0s0b0n0".into())
             ]
         );
         assert_eq!(app.power_reads["x1000c0s0b0n0"], PowerRead::Reading);

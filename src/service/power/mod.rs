@@ -4,6 +4,7 @@
 //! task in PCS's words. Inventory `State` follows (On/Off). Each running transition is leased
 //! to the core running it; another core takes over one whose lease ends ([`takeover`]).
 
+mod caps;
 mod journal;
 mod plan;
 mod registry;

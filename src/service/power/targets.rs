@@ -70,7 +70,7 @@ fn target_of(ce: crate::model::discovery::ComponentEndpoint, endpoint: Endpoint)
 impl Power {
     /// How to reach the BMCs behind these component endpoints, read in bulk; a BMC whose
     /// endpoint cannot be read maps to the reason.
-    async fn bmc_endpoints<'a>(
+    pub(super) async fn bmc_endpoints<'a>(
         &self,
         ces: impl Iterator<Item = &'a crate::model::discovery::ComponentEndpoint>,
     ) -> HashMap<Xname, Result<Endpoint, String>> {

@@ -17,6 +17,12 @@ mod audit;
     reason = "shared SQL, compiled once per dialect"
 )]
 mod boot;
+#[path = "../sql/caps.rs"]
+#[allow(
+    clippy::duplicate_mod,
+    reason = "shared SQL, compiled once per dialect"
+)]
+mod caps;
 #[path = "../sql/components.rs"]
 #[allow(
     clippy::duplicate_mod,

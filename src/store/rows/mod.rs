@@ -5,6 +5,7 @@
 pub(crate) mod audit;
 pub(crate) mod batch;
 pub(crate) mod boot;
+pub(crate) mod caps;
 pub(crate) mod components;
 pub(crate) mod endpoints;
 pub(crate) mod groups;

@@ -6,6 +6,8 @@
 mod audit;
 #[path = "../sql/boot.rs"]
 mod boot;
+#[path = "../sql/caps.rs"]
+mod caps;
 #[path = "../sql/components.rs"]
 mod components;
 mod dialect;
@@ -139,7 +141,7 @@ mod tests {
         let path = dir.path().join("t.db");
         let store = SqliteStore::open(&path).await.unwrap();
         let new = applied(&store.pool).await;
-        assert_eq!(new.len(), 18, "{new:?}");
+        assert_eq!(new.len(), 19, "{new:?}");
         assert!(new.iter().enumerate().all(|(i, (v, _))| *v == i as i64 + 1));
         assert_eq!(new[9].1, "events");
         assert_eq!(new[10].1, "leases");
