@@ -126,6 +126,32 @@ async fn discovery_fills_inventory_and_marks_failures() {
         ]),
         "{ce}"
     );
+    // What power capping needs: BMC 1 offers the Controls schema, BMC 0 only PowerControl
+    // with a Cray OEM range ("OEM", as SMD records it).
+    let info = &ce["RedfishSystemInfo"];
+    assert_eq!(info["PowerURL"], "/redfish/v1/Chassis/Node1/Power", "{ce}");
+    assert_eq!(
+        info["Controls"][0]["URL"], "/redfish/v1/Chassis/Node1/Controls/NodePowerLimit",
+        "{ce}"
+    );
+    assert_eq!(
+        info["Controls"][0]["Control"]["SettingRangeMax"], 850,
+        "{ce}"
+    );
+    assert_eq!(
+        info["PowerControl"][0]["Name"], "Node Power Control",
+        "{ce}"
+    );
+    let (_, other) = t
+        .get("/hsm/v2/Inventory/ComponentEndpoints/x3000c0s1b0n0")
+        .await;
+    let info = &other["RedfishSystemInfo"];
+    assert!(info.get("Controls").is_none(), "{other}");
+    assert_eq!(
+        info["PowerControl"][0]["OEM"]["Cray"]["PowerLimit"],
+        json!({"Min": 350, "Max": 850}),
+        "{other}"
+    );
     let (_, nics) = t
         .get("/hsm/v2/Inventory/EthernetInterfaces?ComponentID=x3000c0s2b0n1")
         .await;

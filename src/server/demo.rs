@@ -237,7 +237,17 @@ impl DemoCluster {
         by_bmc
             .into_iter()
             .enumerate()
-            .map(|(k, (bmc, systems))| EndpointInput {
+            .map(|(k, (bmc, mut systems))| {
+                // The power controls a walk of simulated BMC k would find.
+                for s in &mut systems {
+                    let id = s.uri.rsplit('/').next().unwrap_or_default().to_string();
+                    let state = std::mem::take(&mut s.power.state);
+                    s.power = crate::sim::recorded_power(k as u32, &id);
+                    s.power.state = state;
+                }
+                (k, bmc, systems)
+            })
+            .map(|(k, bmc, systems)| EndpointInput {
                 id: Some(bmc),
                 fqdn: Some(bmc_ip(k as u32).to_string()),
                 user: Some(hw.bmc_user.clone()),

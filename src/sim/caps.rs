@@ -77,23 +77,48 @@ fn draw(s: &SimSystem) -> i64 {
     }
 }
 
-async fn power(Extension(bmc): B, Path(id): Path<String>) -> Response {
-    let Some(s) = find(&bmc, &id) else {
-        return no_system(&id);
-    };
-    let base = format!("/redfish/v1/Chassis/{}/Power", s.id);
+/// The `PowerControl` entry of system `id` on a BMC with or without `Controls`.
+fn power_control(id: &str, controls: bool, limit: Option<i64>, draw: i64) -> Value {
     let mut pc = json!({
-        "@odata.id": format!("{base}#/PowerControl/0"), "MemberId": "0",
+        "@odata.id": format!("/redfish/v1/Chassis/{id}/Power#/PowerControl/0"), "MemberId": "0",
         "Name": "Node Power Control", "PowerCapacityWatts": 900,
-        "PowerConsumedWatts": draw(s),
-        "PowerLimit": {"LimitInWatts": limit(s)},
+        "PowerConsumedWatts": draw,
+        "PowerLimit": {"LimitInWatts": limit},
     });
-    if !bmc.offers_controls() {
+    if !controls {
         pc["Oem"] = json!({"Cray": {
             "PowerLimit": {"Min": CAP_RANGE.0, "Max": CAP_RANGE.1},
             "PowerResetWatts": 250,
         }});
     }
+    pc
+}
+
+/// What a walk of BMC `index` would record of system `id`'s power controls: for seeding an
+/// inventory (the demo) that matches the fleet without walking it.
+pub fn recorded_power(index: u32, id: &str) -> crate::model::discovery::Power {
+    let controls = index % 2 == 1;
+    crate::model::discovery::Power {
+        power_url: format!("/redfish/v1/Chassis/{id}/Power"),
+        power_control: vec![power_control(id, controls, None, 0)],
+        controls: if controls {
+            vec![(
+                format!("/redfish/v1/Chassis/{id}/Controls/{CONTROL}"),
+                control_body(id, None),
+            )]
+        } else {
+            Vec::new()
+        },
+        ..Default::default()
+    }
+}
+
+async fn power(Extension(bmc): B, Path(id): Path<String>) -> Response {
+    let Some(s) = find(&bmc, &id) else {
+        return no_system(&id);
+    };
+    let base = format!("/redfish/v1/Chassis/{}/Power", s.id);
+    let pc = power_control(&s.id, bmc.offers_controls(), limit(s), draw(s));
     Json(json!({
         "@odata.id": base, "@odata.type": "#Power.v1_5_4.Power", "Id": "Power",
         "Name": "Power", "PowerControl": [pc],
@@ -122,10 +147,9 @@ async fn patch_power(
     }
 }
 
-fn control_body(s: &SimSystem) -> Value {
-    let l = limit(s);
+fn control_body(id: &str, l: Option<i64>) -> Value {
     json!({
-        "@odata.id": format!("/redfish/v1/Chassis/{}/Controls/{CONTROL}", s.id),
+        "@odata.id": format!("/redfish/v1/Chassis/{id}/Controls/{CONTROL}"),
         "@odata.type": "#Control.v1_0_0.Control", "Id": CONTROL, "Name": "Node Power Limit",
         "PhysicalContext": "Chassis", "ControlType": "Power", "SetPointUnits": "W",
         "ControlMode": if l.is_some() { "Automatic" } else { "Disabled" },
@@ -165,7 +189,7 @@ async fn controls(Extension(bmc): B, Path(id): Path<String>) -> Response {
 
 async fn control(Extension(bmc): B, Path((id, name)): Path<(String, String)>) -> Response {
     match with_controls(&bmc, &id) {
-        Ok(s) if name == CONTROL => Json(control_body(s)).into_response(),
+        Ok(s) if name == CONTROL => Json(control_body(&s.id, limit(s))).into_response(),
         Ok(_) => redfish_error(
             StatusCode::NOT_FOUND,
             "ResourceMissingAtURI",

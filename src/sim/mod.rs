@@ -8,6 +8,8 @@
 
 mod caps;
 mod handlers;
+
+pub use caps::recorded_power;
 mod listener;
 
 use std::collections::HashMap;

@@ -198,8 +198,9 @@ pub fn lines(lines: &mut Vec<Line<'static>>, theme: &Theme, read: Option<&CapRea
                     (Some(lo), None) => format!("  (from {lo} W)"),
                     (None, None) => String::new(),
                 };
+                let label = format!("{} ", k.name);
                 lines.push(Line::from(vec![
-                    Span::styled(format!("  {:<18}", k.name), theme.dim()),
+                    Span::styled(format!("  {label:<18}"), theme.dim()),
                     Span::raw(now),
                     Span::styled(range, theme.dim()),
                 ]));
