@@ -214,3 +214,183 @@ async fn magellans_registration_records_history() {
     let locations: Vec<String> = events(&all).into_iter().map(|e| e.0).collect();
     assert!(locations.contains(&"x1000c0s0b0n0".to_string()), "{all}");
 }
+
+/// A populated location of `kind`, its FRU named after it.
+fn loc(id: &str, kind: &str) -> Value {
+    json!({"ID": id, "Type": kind, "Ordinal": 0, "Status": "Populated",
+           "HWInventoryByLocationType": format!("HWInvByLoc{kind}"),
+           "PopulatedFRU": {"FRUID": format!("F-{id}"), "Type": kind,
+                            "HWInventoryByFRUType": format!("HWInvByFRU{kind}")}})
+}
+
+/// The IDs in array `key` of a query answer (top level), in order.
+fn listed(body: &Value, key: &str) -> Vec<String> {
+    body[key]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .map(|e| e["ID"].as_str().unwrap().to_string())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn query_answers_smds_tree() {
+    let t = TestServer::start().await;
+    let records = vec![
+        loc("x3000c0s1", "ComputeModule"),
+        loc("x3000c0s1b0", "NodeBMC"),
+        node("x3000c0s1b0n0", "N0"),
+        loc("x3000c0s1b0n0p0", "Processor"),
+        loc("x3000c0s1b0n0p1", "Processor"),
+        loc("x3000c0s1b0n0d0", "Memory"),
+        loc("x3000c0s1b0n0g0k0", "Drive"),
+        node("x3000c0s2b0n0", "N1"),
+        loc("x3000c0s2b0n0p0", "Processor"),
+    ];
+    let (status, body) = t.post(HW, json!({"Hardware": records})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let q = |rest: &str| format!("{HW}/Query/{rest}");
+
+    // NestNodesOnly (the default): node parts inside their node, the rest flat.
+    let (status, all) = t.get(&q("s0")).await;
+    assert_eq!(status, StatusCode::OK, "{all}");
+    assert_eq!(all["XName"], "s0");
+    assert_eq!(all["Format"], "NestNodesOnly");
+    assert_eq!(listed(&all, "Nodes"), ["x3000c0s1b0n0", "x3000c0s2b0n0"]);
+    assert_eq!(listed(&all, "ComputeModules"), ["x3000c0s1"]);
+    assert_eq!(listed(&all, "NodeBMCs"), ["x3000c0s1b0"]);
+    assert!(all.get("Processors").is_none(), "{all}");
+    let n0 = &all["Nodes"][0];
+    assert_eq!(
+        listed(n0, "Processors"),
+        ["x3000c0s1b0n0p0", "x3000c0s1b0n0p1"]
+    );
+    assert_eq!(listed(n0, "Memory"), ["x3000c0s1b0n0d0"]);
+    assert_eq!(listed(n0, "Drives"), ["x3000c0s1b0n0g0k0"]);
+    assert_eq!(n0["PopulatedFRU"]["FRUID"], "N0");
+
+    // FullyFlat: every type its own array.
+    let (_, flat) = t.get(&q("all?format=fullyflat")).await;
+    assert_eq!(flat["Format"], "FullyFlat");
+    assert_eq!(listed(&flat, "Processors").len(), 3);
+    assert!(flat["Nodes"][0].get("Processors").is_none(), "{flat}");
+
+    // From a location: it and what lies under it.
+    let (_, one) = t.get(&q("x3000c0s1b0n0")).await;
+    assert_eq!(listed(&one, "Nodes"), ["x3000c0s1b0n0"]);
+    assert_eq!(listed(&one["Nodes"][0], "Processors").len(), 2);
+    let (_, bare) = t.get(&q("x3000c0s1b0n0?children=false")).await;
+    assert!(bare["Nodes"][0].get("Processors").is_none(), "{bare}");
+    // With a type: those under the location, and (children) their parts.
+    let (_, procs) = t.get(&q("x3000c0s1?type=processor")).await;
+    assert_eq!(
+        listed(&procs, "Processors"),
+        ["x3000c0s1b0n0p0", "x3000c0s1b0n0p1"]
+    );
+    assert!(procs.get("Nodes").is_none(), "{procs}");
+    let (_, nodes) = t.get(&q("x3000c0s1?type=Node")).await;
+    assert_eq!(listed(&nodes, "Nodes"), ["x3000c0s1b0n0"]);
+    assert_eq!(listed(&nodes["Nodes"][0], "Memory"), ["x3000c0s1b0n0d0"]);
+    // Parents: the location and its ancestors.
+    let (_, up) = t.get(&q("x3000c0s1b0n0p0?parents=true")).await;
+    assert_eq!(listed(&up, "Nodes"), ["x3000c0s1b0n0"]);
+    assert_eq!(listed(&up, "ComputeModules"), ["x3000c0s1"]);
+    assert_eq!(listed(&up["Nodes"][0], "Processors"), ["x3000c0s1b0n0p0"]);
+
+    // A partition: its members and what lies under them.
+    let (status, body) = t
+        .post(
+            "/hsm/v2/State/Components",
+            json!({"Components": [{"ID": "x3000c0s2b0n0", "State": "Ready"}]}),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    let (status, body) = t
+        .post(
+            "/hsm/v2/partitions",
+            json!({"name": "p1", "members": {"ids": ["x3000c0s2b0n0"]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let (_, part) = t.get(&q("p1")).await;
+    assert_eq!(listed(&part, "Nodes"), ["x3000c0s2b0n0"]);
+    assert_eq!(listed(&part["Nodes"][0], "Processors"), ["x3000c0s2b0n0p0"]);
+    assert!(part.get("ComputeModules").is_none(), "{part}");
+    let (_, part) = t.get(&q("s0?partition=p1&format=FullyFlat")).await;
+    assert_eq!(listed(&part, "Processors"), ["x3000c0s2b0n0p0"]);
+
+    // Nothing there: an empty inventory, not an error.
+    let (status, none) = t.get(&q("x9c0s0b0n0")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        none,
+        json!({"XName": "x9c0s0b0n0", "Format": "NestNodesOnly"})
+    );
+
+    // SMD's refusals.
+    for (path, text) in [
+        ("nonsense", "Invalid xname"),
+        ("s0?type=bogus", "Invalid HMS type"),
+        ("s0?children=maybe", "Invalid boolean for children"),
+        ("s0?parents=2", "Invalid boolean for parents"),
+        ("s0?format=Hierarchical", "Invalid format"),
+        ("s0?partition=x1", "Invalid partition"),
+        ("s0?depth=1", "unknown parameter 'depth'"),
+    ] {
+        let got = t.get(&q(path)).await;
+        assert_problem(&got, StatusCode::BAD_REQUEST, text);
+    }
+}
+
+#[tokio::test]
+async fn a_tenant_queries_only_its_nodes_hardware() {
+    let t = TestServer::start().await;
+    let records = vec![
+        loc("x3000c0s1", "ComputeModule"),
+        node("x3000c0s1b0n0", "N0"),
+        loc("x3000c0s1b0n0p0", "Processor"),
+        node("x3000c0s2b0n0", "N1"),
+        loc("x3000c0s2b0n0p0", "Processor"),
+    ];
+    let (status, body) = t.post(HW, json!({"Hardware": records})).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let (status, body) = t
+        .post(
+            "/hsm/v2/State/Components",
+            json!({"Components": [{"ID": "x3000c0s1b0n0", "State": "Ready", "Role": "Compute"},
+                                  {"ID": "x3000c0s2b0n0", "State": "Ready", "Role": "Compute"}]}),
+        )
+        .await;
+    assert!(status.is_success(), "{body}");
+    let (status, body) = t
+        .put(
+            "/apis/tapms/v1alpha3/tenants/blue",
+            json!({"spec": {"tenantresources": [{"type": "compute",
+                "xnames": ["x3000c0s2b0n0"], "hsmgrouplabel": "blue",
+                "enforceexclusivehsmgroups": true}]}}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let token = common::mint_for(
+        &t.server,
+        "bob",
+        &[chami::service::auth::Role::Viewer],
+        Some("blue"),
+    );
+    let resp = t
+        .client
+        .get(t.url(&format!("{HW}/Query/s0?format=FullyFlat")))
+        .bearer_auth(&token)
+        .header("Cray-Tenant-Name", "blue")
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = common::read(resp).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(listed(&body, "Nodes"), ["x3000c0s2b0n0"]);
+    assert_eq!(listed(&body, "Processors"), ["x3000c0s2b0n0p0"]);
+    assert!(body.get("ComputeModules").is_none(), "{body}");
+    assert!(!body.to_string().contains("x3000c0s1b0n0"), "{body}");
+}

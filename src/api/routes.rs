@@ -81,6 +81,7 @@ const ROUTES: &[(&str, &str, u8)] = &[
     ),
     ("GET", "/hsm/v2/Inventory/Hardware", TENANT),
     ("GET", "/hsm/v2/Inventory/Hardware/*", TENANT),
+    ("GET", "/hsm/v2/Inventory/Hardware/Query/*", TENANT),
     ("GET", "/hsm/v2/Inventory/ComponentEndpoints", TENANT),
     ("GET", "/hsm/v2/Inventory/ComponentEndpoints/*", TENANT),
     ("GET", "/hsm/v2/Inventory/EthernetInterfaces", TENANT),

@@ -3,10 +3,10 @@
 //! (`Hardware/History`, `HardwareByFRU/History`).
 
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::{json, Map, Value};
 
 use super::discovery::Hardware;
-use super::xname::Xname;
+use super::xname::{natural_cmp, HmsType, Xname};
 
 /// A bad hardware request, with the message an operator sees.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -167,9 +167,273 @@ pub fn checked_location(raw: Value, at: usize) -> Result<Hardware, HardwareError
     Ok(hw)
 }
 
+/// How `Hardware/Query` lays out its answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TreeFormat {
+    /// One array per type, nothing nested.
+    FullyFlat,
+    /// Node subcomponents (processors, memory, drives, ...) nested in their node, PDU outlets
+    /// in their PDU; everything else flat. SMD's default.
+    #[default]
+    NestNodesOnly,
+}
+
+impl TreeFormat {
+    /// SMD's name, in any case; `Hierarchical` is named by SMD but not built there either.
+    pub fn parse(raw: &str) -> Result<TreeFormat, HardwareError> {
+        match raw.to_ascii_lowercase().as_str() {
+            "fullyflat" => Ok(TreeFormat::FullyFlat),
+            "nestnodesonly" => Ok(TreeFormat::NestNodesOnly),
+            _ => Err(HardwareError("Invalid format".into())),
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            TreeFormat::FullyFlat => "FullyFlat",
+            TreeFormat::NestNodesOnly => "NestNodesOnly",
+        }
+    }
+}
+
+/// The array a location of `kind` is listed in (SMD's `HWInventory` keys); None for types SMD
+/// keeps no hardware inventory of.
+pub fn array_key(kind: HmsType) -> Option<&'static str> {
+    use HmsType as T;
+    Some(match kind {
+        T::Cabinet => "Cabinets",
+        T::Chassis => "Chassis",
+        T::ComputeModule => "ComputeModules",
+        T::RouterModule => "RouterModules",
+        T::NodeEnclosure => "NodeEnclosures",
+        T::HsnBoard => "HSNBoards",
+        T::MgmtSwitch => "MgmtSwitches",
+        T::MgmtHlSwitch => "MgmtHLSwitches",
+        T::CduMgmtSwitch => "CDUMgmtSwitches",
+        T::Node => "Nodes",
+        T::NodeAccel => "NodeAccels",
+        T::Processor => "Processors",
+        T::Memory => "Memory",
+        T::Drive => "Drives",
+        T::NodeHsnNic => "NodeHsnNics",
+        T::CabinetPdu => "CabinetPDUs",
+        T::CabinetPduOutlet | T::CabinetPduPowerConnector => "CabinetPDUPowerConnectors",
+        T::CmmRectifier => "CMMRectifiers",
+        T::NodeEnclosurePowerSupply => "NodeEnclosurePowerSupplies",
+        T::NodeAccelRiser => "NodeAccelRisers",
+        T::NodeBmc => "NodeBMCs",
+        T::RouterBmc => "RouterBMCs",
+        _ => return None,
+    })
+}
+
+/// What a `Hardware/Query` asks for.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HwQuery {
+    /// Where it starts; None: the whole system (`s0`, `all`).
+    pub root: Option<Xname>,
+    /// Only these types (and, with `children`, what lies under them).
+    pub types: Vec<HmsType>,
+    /// Include what lies under the root (SMD's default unless `parents` is asked for alone).
+    pub children: bool,
+    /// Include the root's ancestors.
+    pub parents: bool,
+}
+
+fn under(id: &Xname, top: &Xname) -> bool {
+    id == top || id.ancestors().any(|a| a == *top)
+}
+
+impl HwQuery {
+    /// The locations of `all` the query selects, as SMD's query does: with `children` and
+    /// `types` (and no `parents`), the locations of those types under the root and everything
+    /// under them; otherwise the root (with what lies under it when `children`, or when
+    /// `types` is given without `parents`), filtered by type unless both `children` and
+    /// `parents` are asked for, plus the root's ancestors when `parents`.
+    pub fn select<'a>(&self, all: &'a [Hardware]) -> Vec<&'a Hardware> {
+        let typed = |h: &Hardware| self.types.is_empty() || self.types.contains(&h.id.kind());
+        let at_root = |h: &Hardware, deep: bool| match &self.root {
+            None => true,
+            Some(r) if deep => under(&h.id, r),
+            Some(r) => h.id == *r,
+        };
+        if self.children && !self.types.is_empty() && !self.parents {
+            let seeds: Vec<&Xname> = all
+                .iter()
+                .filter(|h| at_root(h, true) && typed(h))
+                .map(|h| &h.id)
+                .collect();
+            return all
+                .iter()
+                .filter(|h| seeds.iter().any(|s| under(&h.id, s)))
+                .collect();
+        }
+        let deep = self.children || (!self.types.is_empty() && !self.parents);
+        let by_type = !self.types.is_empty() && !(self.parents && self.children);
+        let ancestors: Vec<Xname> = match (&self.root, self.parents) {
+            (Some(r), true) => r
+                .ancestors()
+                .filter(|a| a.kind() != HmsType::System)
+                .collect(),
+            _ => Vec::new(),
+        };
+        all.iter()
+            .filter(|h| {
+                let picked = at_root(h, deep) && (!by_type || typed(h));
+                // Without children, the ancestors take the type filter too.
+                let parent = ancestors.contains(&h.id) && (deep || !by_type || typed(h));
+                picked || parent
+            })
+            .collect()
+    }
+}
+
+/// The node (or PDU) a location nests under in `NestNodesOnly`, if it nests.
+fn nest_parent(id: &Xname) -> Option<Xname> {
+    use HmsType as T;
+    match id.kind() {
+        T::Processor | T::NodeAccel | T::Memory | T::Drive | T::NodeHsnNic | T::NodeAccelRiser => {
+            id.ancestors().find(|a| a.kind() == T::Node)
+        }
+        T::CabinetPduOutlet | T::CabinetPduPowerConnector => {
+            id.ancestors().find(|a| a.kind() == T::CabinetPdu)
+        }
+        _ => None,
+    }
+}
+
+/// SMD's `HWInventory` of `locations`: `XName`, `Format`, and one array per type (naturally
+/// sorted); in `NestNodesOnly`, node subcomponents inside their node and outlets inside their
+/// PDU (those whose node or PDU is not among them stay flat). Types SMD keeps no inventory of
+/// are left out.
+pub fn tree(locations: &[&Hardware], xname: &str, format: TreeFormat) -> Value {
+    let mut sorted: Vec<&Hardware> = locations
+        .iter()
+        .copied()
+        .filter(|h| array_key(h.id.kind()).is_some())
+        .collect();
+    sorted.sort_by(|a, b| natural_cmp(a.id.as_str(), b.id.as_str()));
+    let record = |h: &Hardware| {
+        let mut m = Map::new();
+        m.insert("ID".into(), json!(h.id.as_str()));
+        m.extend(h.rest.iter().map(|(k, v)| (k.clone(), v.clone())));
+        m
+    };
+    let nested = format == TreeFormat::NestNodesOnly;
+    let present: std::collections::HashSet<&Xname> = sorted.iter().map(|h| &h.id).collect();
+    // Each parent's nested children, by parent and array.
+    let mut children: std::collections::HashMap<Xname, Map<String, Value>> = Default::default();
+    if nested {
+        for h in &sorted {
+            if let Some(p) = nest_parent(&h.id).filter(|p| present.contains(p)) {
+                let key = array_key(h.id.kind()).unwrap_or_default();
+                let slot = children
+                    .entry(p)
+                    .or_default()
+                    .entry(key.to_string())
+                    .or_insert_with(|| Value::Array(Vec::new()));
+                if let Value::Array(a) = slot {
+                    a.push(Value::Object(record(h)));
+                }
+            }
+        }
+    }
+    let mut out = Map::new();
+    out.insert("XName".into(), json!(xname));
+    out.insert("Format".into(), json!(format.as_str()));
+    for h in &sorted {
+        if nested && nest_parent(&h.id).is_some_and(|p| present.contains(&p)) {
+            continue;
+        }
+        let mut r = record(h);
+        if let Some(kids) = children.remove(&h.id) {
+            r.extend(kids);
+        }
+        let key = array_key(h.id.kind()).unwrap_or_default();
+        if let Value::Array(a) = out
+            .entry(key.to_string())
+            .or_insert_with(|| Value::Array(Vec::new()))
+        {
+            a.push(Value::Object(r));
+        }
+    }
+    Value::Object(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn hw(ids: &[&str]) -> Vec<Hardware> {
+        ids.iter()
+            .map(|i| Hardware {
+                id: Xname::parse(i).unwrap(),
+                rest: serde_json::Map::new(),
+            })
+            .collect()
+    }
+
+    fn picked(q: &HwQuery, all: &[Hardware]) -> Vec<String> {
+        q.select(all).iter().map(|h| h.id.to_string()).collect()
+    }
+
+    #[test]
+    fn a_query_selects_as_smds() {
+        let all = hw(&[
+            "x1",
+            "x1c0",
+            "x1c0s0",
+            "x1c0s0b0n0",
+            "x1c0s0b0n0p0",
+            "x1c0s1b0n0",
+            "x10c0",
+        ]);
+        let root = |x: &str| Some(Xname::parse(x).unwrap());
+        // Children: the root and what lies under it (not x10c0, whose name starts alike).
+        let q = HwQuery {
+            root: root("x1c0"),
+            children: true,
+            ..Default::default()
+        };
+        assert_eq!(picked(&q, &all).len(), 5);
+        // Parents alone: the root and its ancestors.
+        let q = HwQuery {
+            root: root("x1c0s0b0n0"),
+            parents: true,
+            ..Default::default()
+        };
+        assert_eq!(picked(&q, &all), ["x1", "x1c0", "x1c0s0", "x1c0s0b0n0"]);
+        // Parents with a type, no children: only those of the type.
+        let q = HwQuery {
+            root: root("x1c0s0b0n0p0"),
+            parents: true,
+            types: vec![HmsType::Chassis],
+            ..Default::default()
+        };
+        assert_eq!(picked(&q, &all), ["x1c0"]);
+        // Parents and children: no type filter at all.
+        let q = HwQuery {
+            root: root("x1c0s0"),
+            parents: true,
+            children: true,
+            types: vec![HmsType::Node],
+        };
+        assert_eq!(
+            picked(&q, &all),
+            ["x1", "x1c0", "x1c0s0", "x1c0s0b0n0", "x1c0s0b0n0p0"]
+        );
+        // Neither: the root only.
+        let q = HwQuery {
+            root: root("x1c0s0"),
+            ..Default::default()
+        };
+        assert_eq!(picked(&q, &all), ["x1c0s0"]);
+        assert_eq!(
+            TreeFormat::parse("FULLYFLAT").unwrap(),
+            TreeFormat::FullyFlat
+        );
+        assert!(TreeFormat::parse("Hierarchical").is_err());
+    }
     use serde_json::json;
 
     fn ev(id: &str, fru: &str, ts: &str, kind: &str) -> HwEvent {

@@ -5,10 +5,13 @@ use std::sync::Arc;
 
 use serde_json::Value;
 
+use super::scope::Scope;
 use super::ServiceError;
 use crate::model::discovery::Hardware;
 use crate::model::ethernet::now_rfc3339;
-use crate::model::hardware::{checked_location, fru_of, grouped, HistoryFilter, HwHistory};
+use crate::model::hardware::{
+    checked_location, fru_of, grouped, tree, HistoryFilter, HwHistory, HwQuery, TreeFormat,
+};
 use crate::model::xname::Xname;
 use crate::store::{HistoryOf, Store};
 
@@ -138,6 +141,43 @@ impl HardwareInventory {
             ))),
             (n, _) => Ok(n),
         }
+    }
+
+    /// SMD's `Hardware/Query`: the locations `q` selects, within partition `partition` if
+    /// given (its members and what lies under them), and within `scope` (a tenant's nodes and
+    /// what lies under them), laid out as `format`.
+    pub async fn query(
+        &self,
+        xname: &str,
+        q: &HwQuery,
+        partition: Option<&str>,
+        format: TreeFormat,
+        scope: &Scope,
+    ) -> Result<Value, ServiceError> {
+        let all = self.store.hardware(&[]).await?;
+        let members: Option<std::collections::HashSet<Xname>> = match partition {
+            None => None,
+            Some(name) => Some(
+                self.store
+                    .partition(name)
+                    .await?
+                    .map(|p| p.members.ids.into_iter().collect())
+                    .unwrap_or_default(),
+            ),
+        };
+        let within =
+            |id: &Xname, set: &dyn Fn(&Xname) -> bool| set(id) || id.ancestors().any(|a| set(&a));
+        let picked: Vec<&Hardware> = q
+            .select(&all)
+            .into_iter()
+            .filter(|h| {
+                members
+                    .as_ref()
+                    .is_none_or(|m| within(&h.id, &|x| m.contains(x)))
+                    && within(&h.id, &|x| scope.allows(x.as_str()))
+            })
+            .collect();
+        Ok(tree(&picked, xname, format))
     }
 
     /// The hardware at the given locations (every one when empty).

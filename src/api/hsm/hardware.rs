@@ -17,9 +17,9 @@ use crate::api::extract::{Body, QueryPairs, XnamePath};
 use crate::api::AppState;
 use crate::model::discovery::Hardware;
 use crate::model::hardware::{
-    event_type, rfc3339, HistoryFilter, HistoryOf, HwHistory, HwHistoryList,
+    event_type, rfc3339, HistoryFilter, HistoryOf, HwHistory, HwHistoryList, HwQuery, TreeFormat,
 };
-use crate::model::xname::Xname;
+use crate::model::xname::{HmsType, Xname};
 use crate::service::scope::Scope;
 use crate::service::ServiceError;
 
@@ -27,6 +27,7 @@ pub(super) fn routes() -> OpenApiRouter<Arc<AppState>> {
     OpenApiRouter::new()
         .routes(routes!(list_hardware, post_hardware, delete_all_hardware))
         .routes(routes!(get_hardware, delete_hardware))
+        .routes(routes!(query_hardware))
         .routes(routes!(history, delete_all_history))
         .routes(routes!(history_of, delete_history_of))
         .routes(routes!(list_frus, delete_all_frus))
@@ -56,6 +57,73 @@ async fn list_hardware(
     let mut hardware = st.core.hardware.locations(&ids).await?;
     scope.retain(&mut hardware, |h| h.id.as_str());
     Ok(Json(hardware))
+}
+
+/// SMD's `true`/`false` spellings (Go's `ParseBool`).
+fn go_bool(raw: &str, what: &str) -> Result<bool, ApiError> {
+    match raw {
+        "1" | "t" | "T" | "TRUE" | "true" | "True" => Ok(true),
+        "0" | "f" | "F" | "FALSE" | "false" | "False" => Ok(false),
+        _ => Err(ApiError::bad_request(format!("Invalid boolean for {what}"))),
+    }
+}
+
+/// The hardware at and around `{xname}` (a location, `s0`/`all` for everything, or a
+/// partition `p#`), as SMD's `HWInventory`: one array per type, node subcomponents nested in
+/// their node unless `format=FullyFlat`.
+#[utoipa::path(get, path = "/Inventory/Hardware/Query/{xname}", tag = "hardware",
+    params(("xname" = String, Path), ("type" = Option<String>, Query),
+        ("children" = Option<bool>, Query), ("parents" = Option<bool>, Query),
+        ("partition" = Option<String>, Query), ("format" = Option<String>, Query)),
+    responses((status = 200, body = Object), (status = 400, body = Problem)))]
+async fn query_hardware(
+    State(st): S,
+    Extension(scope): Extension<Scope>,
+    Path(raw): Path<String>,
+    QueryPairs(q): QueryPairs,
+) -> Result<Json<Value>, ApiError> {
+    let mut query = HwQuery::default();
+    let mut partition: Option<String> = None;
+    if !raw.eq_ignore_ascii_case("all") {
+        let x = Xname::parse(&raw).map_err(|_| ApiError::bad_request("Invalid xname"))?;
+        match x.kind() {
+            HmsType::System => {}
+            HmsType::Partition => partition = Some(x.as_str().to_string()),
+            _ => query.root = Some(x),
+        }
+    }
+    let (mut children, mut format) = (None, TreeFormat::default());
+    for (k, v) in &q {
+        match k.as_str() {
+            "type" => query
+                .types
+                .push(HmsType::parse(v).ok_or_else(|| ApiError::bad_request("Invalid HMS type"))?),
+            "children" => children = Some(go_bool(v, "children")?),
+            "parents" => query.parents = go_bool(v, "parents")?,
+            "partition" => {
+                let p = Xname::parse(v)
+                    .ok()
+                    .filter(|p| p.kind() == HmsType::Partition)
+                    .ok_or_else(|| ApiError::bad_request("Invalid partition"))?;
+                partition = Some(p.as_str().to_string());
+            }
+            "format" => format = TreeFormat::parse(v).map_err(|e| ApiError::bad_request(e.0))?,
+            other => {
+                return Err(ApiError::bad_request(format!(
+                    "bad query param: unknown parameter '{other}' \
+                     (use type, children, parents, partition, format)"
+                )))
+            }
+        }
+    }
+    // Children by default, unless only parents are asked for.
+    query.children = children.unwrap_or(!query.parents);
+    let tree = st
+        .core
+        .hardware
+        .query(&raw, &query, partition.as_deref(), format, &scope)
+        .await?;
+    Ok(Json(tree))
 }
 
 /// SMD's POST body of location records.
