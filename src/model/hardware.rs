@@ -269,7 +269,7 @@ impl HwQuery {
                 .collect();
         }
         let deep = self.children || (!self.types.is_empty() && !self.parents);
-        let by_type = !self.types.is_empty() && !(self.parents && self.children);
+        let by_type = !(self.types.is_empty() || (self.parents && self.children));
         let ancestors: Vec<Xname> = match (&self.root, self.parents) {
             (Some(r), true) => r
                 .ancestors()
