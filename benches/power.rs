@@ -1,5 +1,6 @@
 //! Bulk power: Hard-Restart of N simulated nodes (two per BMC) with a fixed BMC latency, against
-//! the bound N x calls-per-node x latency / concurrency, and the process's peak memory.
+//! the bound N x calls-per-node x latency / concurrency, and the process's peak memory; then a
+//! power-cap snapshot and a patch of every node, with the same latency.
 //!
 //! Run: `cargo bench --bench power [-- NODES LATENCY_MS CONCURRENCY]` (default 10000 50 256).
 //! Server, engine and simulated fleet share this process; figures go in bench/RESULTS.md.
@@ -36,6 +37,26 @@ fn cpu_seconds() -> f64 {
         .filter_map(|v| v.parse().ok())
         .collect();
     f.iter().sum::<f64>() / 100.0
+}
+
+/// Waits for a power-cap task to complete (at most 30 minutes).
+async fn cap_done(
+    core: &chami::service::Core,
+    id: &str,
+    scope: &chami::service::scope::Scope,
+) -> anyhow::Result<chami::model::power_cap::CapTask> {
+    let start = Instant::now();
+    loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let list = core.power.cap_tasks(scope).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let done = list.iter().any(|t| {
+            t.task_id == id && t.task_status == chami::model::power_cap::CapTaskStatus::Completed
+        });
+        if done {
+            return core.power.cap_task(id, scope).await.map_err(|e| anyhow::anyhow!("{e}"));
+        }
+        anyhow::ensure!(start.elapsed() < Duration::from_secs(1800), "took over 30 minutes");
+    }
 }
 
 fn bmc_xname(b: u32) -> String {
@@ -153,6 +174,43 @@ fn main() -> anyhow::Result<()> {
             100.0 * cpu / took.as_secs_f64()
         );
         println!("  memory: RSS {rss} MiB, peak {peak} MiB (core, engine and fleet in one process)");
+
+        // Power capping: every node read, then every node set to 500 W.
+        let xnames: Vec<String> = (0..bmcs)
+            .flat_map(|b| (0..2).map(move |n| format!("{}n{n}", bmc_xname(b))))
+            .take(nodes as usize)
+            .collect();
+        let scope = chami::service::scope::Scope::All;
+        let snap = chami::model::power_cap::SnapshotRequest { xnames: xnames.clone() };
+        let start = Instant::now();
+        let id = core.power.cap_snapshot(&snap, &scope).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let snapshot = cap_done(core, &id, &scope).await?;
+        println!(
+            "power-cap snapshot of {nodes} nodes: {:.1} s ({} succeeded)",
+            start.elapsed().as_secs_f64(),
+            snapshot.task_counts.succeeded
+        );
+        let components = (0..bmcs)
+            .flat_map(|b| (0..2).map(move |n| (b, n)))
+            .take(nodes as usize)
+            .map(|(b, n)| chami::model::power_cap::ComponentParam {
+                xname: format!("{}n{n}", bmc_xname(b)),
+                // Even BMCs name their control as PowerControl does, odd ones as Controls.
+                controls: vec![chami::model::power_cap::ControlParam {
+                    name: if b % 2 == 0 { "Node Power Control" } else { "Node Power Limit" }.into(),
+                    value: 500,
+                }],
+            })
+            .collect();
+        let patch = chami::model::power_cap::PatchRequest { components };
+        let start = Instant::now();
+        let id = core.power.cap_patch(&patch, &scope).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let patched = cap_done(core, &id, &scope).await?;
+        println!(
+            "power-cap patch of {nodes} nodes: {:.1} s ({} succeeded)",
+            start.elapsed().as_secs_f64(),
+            patched.task_counts.succeeded
+        );
         server.shutdown().await?;
         Ok(())
     })
