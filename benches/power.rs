@@ -48,14 +48,25 @@ async fn cap_done(
     let start = Instant::now();
     loop {
         tokio::time::sleep(Duration::from_millis(200)).await;
-        let list = core.power.cap_tasks(scope).await.map_err(|e| anyhow::anyhow!("{e}"))?;
+        let list = core
+            .power
+            .cap_tasks(scope)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let done = list.iter().any(|t| {
             t.task_id == id && t.task_status == chami::model::power_cap::CapTaskStatus::Completed
         });
         if done {
-            return core.power.cap_task(id, scope).await.map_err(|e| anyhow::anyhow!("{e}"));
+            return core
+                .power
+                .cap_task(id, scope)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"));
         }
-        anyhow::ensure!(start.elapsed() < Duration::from_secs(1800), "took over 30 minutes");
+        anyhow::ensure!(
+            start.elapsed() < Duration::from_secs(1800),
+            "took over 30 minutes"
+        );
     }
 }
 

@@ -31,21 +31,22 @@ const CLIENT_TOKEN_TTL: Duration = Duration::from_secs(3600);
 
 /// Paths anyone may call: health probes, the key set, the token endpoint, the API document.
 pub(crate) fn is_public(path: &str) -> bool {
-    matches!(
-        path,
-        "/healthz"
-            | "/hsm/v2/service/ready"
-            | "/hsm/v2/service/liveness"
-            | "/.well-known/jwks.json"
-            | "/oauth/token"
-            | "/openapi.json"
-            | "/boot/v1/bootscript"
-            | "/boot/v1/service/status"
-            | "/boot/v1/service/version"
-            | "/power-control/v1/liveness"
-            | "/power-control/v1/readiness"
-            | "/power-control/v1/health"
-    )
+    super::metadata::is_node_facing(path)
+        || matches!(
+            path,
+            "/healthz"
+                | "/hsm/v2/service/ready"
+                | "/hsm/v2/service/liveness"
+                | "/.well-known/jwks.json"
+                | "/oauth/token"
+                | "/openapi.json"
+                | "/boot/v1/bootscript"
+                | "/boot/v1/service/status"
+                | "/boot/v1/service/version"
+                | "/power-control/v1/liveness"
+                | "/power-control/v1/readiness"
+                | "/power-control/v1/health"
+        )
 }
 
 fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {

@@ -84,9 +84,13 @@ pub fn plain_routes(state: Arc<AppState>) -> Router {
             );
     }
     router
+        .nest("/metadata-service", super::metadata::node_routes())
+        .nest("/cloud-init", super::metadata::node_routes())
         .fallback(|uri: axum::http::Uri| async move {
             ApiError::not_found(format!(
-                "no such path on the boot listener: {} (it serves only /boot/v1/bootscript and /boot/v1/service/status)",
+                "no such path on the boot listener: {} (it serves only /boot/v1/bootscript, \
+                 /boot/v1/service/status, and cloud-init's meta-data, user-data, vendor-data \
+                 and GROUP.yaml under /metadata-service and /cloud-init)",
                 uri.path()
             ))
         })
@@ -420,7 +424,7 @@ async fn restore(
 
 /// The host the request named, safe to echo into a script (host, IPv4, [IPv6], optional
 /// port): the `Host` header, or over HTTP/2 the `:authority` (which has no `Host`).
-fn safe_host<'a>(headers: &'a HeaderMap, uri: &'a axum::http::Uri) -> Option<&'a str> {
+pub(crate) fn safe_host<'a>(headers: &'a HeaderMap, uri: &'a axum::http::Uri) -> Option<&'a str> {
     let h = match headers.get(header::HOST) {
         Some(v) => v.to_str().ok()?,
         None => uri.authority()?.as_str(),

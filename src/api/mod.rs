@@ -11,6 +11,7 @@ pub mod extract;
 pub mod gateway;
 pub mod hsm;
 pub mod limit;
+pub mod metadata;
 pub mod pcs;
 pub mod respond;
 pub mod routes;
@@ -193,6 +194,7 @@ fn api_router() -> OpenApiRouter<Arc<AppState>> {
         .nest("/boot/v1", bss::routes())
         .nest("/power-control/v1", pcs::routes())
         .nest("/apis/tapms/v1alpha3", tapms::routes())
+        .nest("/metadata-service", metadata::routes())
         .merge(auth::routes())
         .merge(audit::routes())
         .merge(events::routes())
@@ -212,6 +214,8 @@ fn canonical_router(state: Arc<AppState>, limits: Limits) -> Router {
     routes
         // TAPMS's v1 paths are the same handlers; only v1alpha3 is in the document.
         .nest("/apis/tapms/v1", tapms::routes().split_for_parts().0)
+        // The legacy cloud-init server's paths: the same handlers, documented once.
+        .nest("/cloud-init", metadata::routes().split_for_parts().0)
         .route("/healthz", get(|| async { "ok" }))
         .route(
             "/metrics",

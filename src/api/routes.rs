@@ -143,6 +143,10 @@ const ROUTES: &[(&str, &str, u8)] = &[
     ("POST", "/apis/tapms/*/tenants", TENANT | READS | BULK),
     ("GET", "/apis/tapms/*/tenants/*", TENANT),
     ("PUT PATCH", "/apis/tapms/*/tenants/*", BULK),
+    ("POST", "/metadata-service/admin/groups", BULK),
+    ("PUT", "/metadata-service/admin/groups/*", BULK),
+    ("POST", "/cloud-init/admin/groups", BULK),
+    ("PUT", "/cloud-init/admin/groups/*", BULK),
     ("GET", "/audit", TENANT),
     ("GET", "/events", TENANT),
 ];
@@ -197,6 +201,37 @@ const POLICY: &[Rule] = &[
     Rule {
         prefix: "/audit",
         action: Action::Read,
+        roles: &[Admin],
+    },
+    // Cloud-init files and instance data may carry site secrets: admins only, reads too.
+    Rule {
+        prefix: "/metadata-service/admin",
+        action: Action::Read,
+        roles: &[Admin],
+    },
+    Rule {
+        prefix: "/metadata-service/admin",
+        action: Action::Write,
+        roles: &[Admin],
+    },
+    Rule {
+        prefix: "/metadata-service/admin",
+        action: Action::Delete,
+        roles: &[Admin],
+    },
+    Rule {
+        prefix: "/cloud-init/admin",
+        action: Action::Read,
+        roles: &[Admin],
+    },
+    Rule {
+        prefix: "/cloud-init/admin",
+        action: Action::Write,
+        roles: &[Admin],
+    },
+    Rule {
+        prefix: "/cloud-init/admin",
+        action: Action::Delete,
         roles: &[Admin],
     },
     Rule {

@@ -14,6 +14,7 @@ pub mod hostlist;
 pub mod locks;
 pub mod mac;
 pub mod maps;
+pub mod metadata;
 pub mod power;
 pub mod power_cap;
 pub mod redfish;

@@ -146,6 +146,15 @@ pub struct ServeArgs {
     #[arg(long, env = "CHAMI_BOOT_HTTP_LISTEN")]
     pub boot_http_listen: Option<SocketAddr>,
 
+    /// A proxy whose `X-Forwarded-For` names the node asking for its cloud-init data (an
+    /// address or a network, repeatable); from any other peer the header is ignored.
+    #[arg(
+        long = "trusted-proxy",
+        env = "CHAMI_TRUSTED_PROXIES",
+        value_delimiter = ','
+    )]
+    pub trusted_proxies: Vec<String>,
+
     /// Base URL nodes chain back to in boot scripts, e.g. `http://10.0.0.1:8081/boot/v1/bootscript`
     /// (default: the URL the request came in on).
     #[arg(long, env = "CHAMI_BOOT_CHAIN_URL")]
@@ -213,6 +222,7 @@ impl ServeArgs {
             tls_cert: None,
             tls_key: None,
             tls_sans: Vec::new(),
+            trusted_proxies: Vec::new(),
             auth: AuthMode::On,
             jwks_urls: Vec::new(),
             jwks_ca_cert: None,

@@ -128,6 +128,8 @@ async fn start_boot_http(
     );
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
+        // Each connection's peer address: cloud-init reads are answered for the node asking.
+        let app = app.into_make_service_with_connect_info::<SocketAddr>();
         axum::serve(listener, app)
             .with_graceful_shutdown(async {
                 let _ = stopped.await;
@@ -254,6 +256,15 @@ pub async fn start(args: &ServeArgs) -> anyhow::Result<Server> {
         })?)),
         None => None,
     };
+    let proxies = args
+        .trusted_proxies
+        .iter()
+        .map(|p| {
+            crate::model::metadata::Cidr::parse(p)
+                .map_err(|e| anyhow::anyhow!("--trusted-proxy: {e}"))
+        })
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    core.metadata.trust_proxies(proxies);
     core.discovery.configure(Trust {
         ca_pem: redfish_ca,
         insecure: args.redfish_insecure,

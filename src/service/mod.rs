@@ -14,6 +14,7 @@ pub mod issuer;
 pub mod jwt;
 pub mod locks;
 pub mod maps;
+pub mod metadata;
 pub mod metrics;
 pub mod power;
 pub mod replicas;
@@ -87,6 +88,8 @@ pub struct Core {
     pub maps: maps::Maps,
     /// Hardware inventory written directly, FRUs and their history.
     pub hardware: hardware::HardwareInventory,
+    /// Cloud-init data.
+    pub metadata: metadata::Metadata,
     /// State-change notification subscriptions and delivery.
     pub scn: scn::Scn,
     /// Tenants.
@@ -153,6 +156,7 @@ impl Core {
             locks,
             maps: maps::Maps::new(store.clone()),
             hardware: hardware::HardwareInventory::new(store.clone()),
+            metadata: metadata::Metadata::new(store.clone()),
             discovery,
             inventory: inventory::Inventory::new(store.clone(), bus.clone(), scn.clone()),
             scn,

@@ -10,8 +10,8 @@ use tokio::sync::Mutex;
 use super::{
     AuditStore, BootChange, BootStore, CapStore, ComponentEndpointFilter, ComponentStore,
     EndpointStore, EndpointWrite, GroupStore, HardwareStore, HistoryOf, InterfaceStore, Lease,
-    LockOutcome, LockStore, MapStore, PowerStore, ScnStore, SetFilter, SetMembers, Store,
-    StoreError, TenantStore,
+    LockOutcome, LockStore, MapStore, MetadataStore, PowerStore, ScnStore, SetFilter, SetMembers,
+    Store, StoreError, TenantStore,
 };
 use crate::model::audit::{AuditEntry, AuditFilter};
 use crate::model::boot::{BootEntry, BootVersion};
@@ -396,6 +396,19 @@ cached!(HardwareStore {
     fn delete_frus(&self, fru_id: Option<&str>) -> Result<u64, StoreError>;
     fn hardware_history(&self, filter: &HistoryFilter) -> Result<Vec<HwEvent>, StoreError>;
     fn delete_hardware_history(&self, which: HistoryOf<'_>) -> Result<u64, StoreError>;
+});
+
+cached!(MetadataStore {
+    fn metadata_doc(&self, kind: &str, name: &str) -> Result<Option<String>, StoreError>;
+    fn metadata_docs(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError>;
+    fn put_metadata_doc(
+        &self,
+        kind: &str,
+        name: &str,
+        doc: &str,
+        create: bool
+    ) -> Result<bool, StoreError>;
+    fn delete_metadata_doc(&self, kind: &str, name: &str) -> Result<bool, StoreError>;
 });
 
 cached!(CapStore {

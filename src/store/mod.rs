@@ -73,6 +73,7 @@ pub trait Store:
     + BootStore
     + PowerStore
     + CapStore
+    + MetadataStore
     + LockStore
     + MapStore
     + ScnStore
@@ -93,6 +94,7 @@ impl<T> Store for T where
         + BootStore
         + PowerStore
         + CapStore
+        + MetadataStore
         + LockStore
         + MapStore
         + ScnStore
@@ -479,6 +481,28 @@ pub trait PowerStore: Send + Sync {
 }
 
 /// Tenants (TAPMS).
+/// Cloud-init documents (metadata-service): JSON by kind and name.
+#[async_trait]
+pub trait MetadataStore: Send + Sync {
+    /// One document.
+    async fn metadata_doc(&self, kind: &str, name: &str) -> Result<Option<String>, StoreError>;
+
+    /// Every document of a kind, by name.
+    async fn metadata_docs(&self, kind: &str) -> Result<Vec<(String, String)>, StoreError>;
+
+    /// Writes a document; with `create`, only when none has that name (false when one has).
+    async fn put_metadata_doc(
+        &self,
+        kind: &str,
+        name: &str,
+        doc: &str,
+        create: bool,
+    ) -> Result<bool, StoreError>;
+
+    /// Deletes a document; false when there was none.
+    async fn delete_metadata_doc(&self, kind: &str, name: &str) -> Result<bool, StoreError>;
+}
+
 /// Power-cap tasks (PCS `/power-cap`).
 #[async_trait]
 pub trait CapStore: Send + Sync {

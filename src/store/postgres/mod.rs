@@ -66,6 +66,12 @@ mod locks;
     reason = "shared SQL, compiled once per dialect"
 )]
 mod maps;
+#[path = "../sql/metadata.rs"]
+#[allow(
+    clippy::duplicate_mod,
+    reason = "shared SQL, compiled once per dialect"
+)]
+mod metadata;
 #[path = "../sql/power.rs"]
 #[allow(
     clippy::duplicate_mod,

@@ -23,6 +23,8 @@ mod interfaces;
 mod locks;
 #[path = "../sql/maps.rs"]
 mod maps;
+#[path = "../sql/metadata.rs"]
+mod metadata;
 #[path = "../sql/power.rs"]
 mod power;
 #[path = "../sql/scn.rs"]
@@ -141,7 +143,7 @@ mod tests {
         let path = dir.path().join("t.db");
         let store = SqliteStore::open(&path).await.unwrap();
         let new = applied(&store.pool).await;
-        assert_eq!(new.len(), 19, "{new:?}");
+        assert_eq!(new.len(), 20, "{new:?}");
         assert!(new.iter().enumerate().all(|(i, (v, _))| *v == i as i64 + 1));
         assert_eq!(new[9].1, "events");
         assert_eq!(new[10].1, "leases");
