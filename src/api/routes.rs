@@ -145,8 +145,6 @@ const ROUTES: &[(&str, &str, u8)] = &[
     ("PUT PATCH", "/apis/tapms/*/tenants/*", BULK),
     ("POST", "/metadata-service/admin/groups", BULK),
     ("PUT", "/metadata-service/admin/groups/*", BULK),
-    ("POST", "/cloud-init/admin/groups", BULK),
-    ("PUT", "/cloud-init/admin/groups/*", BULK),
     ("GET", "/audit", TENANT),
     ("GET", "/events", TENANT),
 ];

@@ -241,9 +241,10 @@ impl DemoCluster {
                 // The power controls a walk of simulated BMC k would find.
                 for s in &mut systems {
                     let id = s.uri.rsplit('/').next().unwrap_or_default().to_string();
-                    let state = std::mem::take(&mut s.power.state);
-                    s.power = crate::sim::recorded_power(k as u32, &id);
-                    s.power.state = state;
+                    let (url, entries, controls) = crate::sim::recorded_power(k as u32, &id);
+                    s.power.power_url = url;
+                    s.power.power_control = entries;
+                    s.power.controls = controls;
                 }
                 (k, bmc, systems)
             })

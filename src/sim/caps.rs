@@ -94,23 +94,27 @@ fn power_control(id: &str, controls: bool, limit: Option<i64>, draw: i64) -> Val
     pc
 }
 
-/// What a walk of BMC `index` would record of system `id`'s power controls: for seeding an
+/// What a walk of BMC `index` would find of system `id`'s power controls: the `Power` path,
+/// its `PowerControl` entries, and each `Controls` member's path and body. For seeding an
 /// inventory (the demo) that matches the fleet without walking it.
-pub fn recorded_power(index: u32, id: &str) -> crate::model::discovery::Power {
+pub type RecordedPower = (String, Vec<Value>, Vec<(String, Value)>);
+
+/// See [`RecordedPower`].
+pub fn recorded_power(index: u32, id: &str) -> RecordedPower {
     let controls = index % 2 == 1;
-    crate::model::discovery::Power {
-        power_url: format!("/redfish/v1/Chassis/{id}/Power"),
-        power_control: vec![power_control(id, controls, None, 0)],
-        controls: if controls {
-            vec![(
-                format!("/redfish/v1/Chassis/{id}/Controls/{CONTROL}"),
-                control_body(id, None),
-            )]
-        } else {
-            Vec::new()
-        },
-        ..Default::default()
-    }
+    let members = if controls {
+        vec![(
+            format!("/redfish/v1/Chassis/{id}/Controls/{CONTROL}"),
+            control_body(id, None),
+        )]
+    } else {
+        Vec::new()
+    };
+    (
+        format!("/redfish/v1/Chassis/{id}/Power"),
+        vec![power_control(id, controls, None, 0)],
+        members,
+    )
 }
 
 async fn power(Extension(bmc): B, Path(id): Path<String>) -> Response {
