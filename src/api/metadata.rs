@@ -136,7 +136,8 @@ fn group_of(file: &str) -> Result<&str, ApiError> {
 /// A group's cloud-config file, for a node in the group.
 #[utoipa::path(get, path = "/{file}", tag = "metadata", security(()),
     params(("file" = String, Path, description = "`GROUP.yaml`")),
-    responses((status = 200, body = String), (status = 404, body = Problem)))]
+    responses((status = 200, body = String, content_type = "application/x-yaml"),
+        (status = 404, body = Problem)))]
 async fn group_file(
     State(st): S,
     peer: Peer,
@@ -290,7 +291,8 @@ async fn as_vendor_data(
 /// What node `id` gets as a group's file.
 #[utoipa::path(get, path = "/admin/impersonation/{id}/{file}", tag = "metadata",
     params(("id" = String, Path), ("file" = String, Path, description = "`GROUP.yaml`")),
-    responses((status = 200, body = String), (status = 400, body = Problem), (status = 404, body = Problem)))]
+    responses((status = 200, body = String, content_type = "application/x-yaml"),
+        (status = 400, body = Problem), (status = 404, body = Problem)))]
 async fn as_group_file(
     State(st): S,
     Path((id, file)): Path<(String, String)>,
